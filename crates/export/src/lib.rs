@@ -1,0 +1,356 @@
+//! Arrow batches to Parquet and CSV datasets: partitions, atomic writes, upsert.
+//!
+//! A [`Dataset`] is a folder (`<out>`) holding one folder per table with Parquet files
+//! (`<out>/<table>/<partition>.parquet`) and their CSV mirrors
+//! (`<out>/csv/<table>/<partition>.csv`). [`Dataset::upsert`] merges new rows into the
+//! partitions they touch: the primary key stays unique, and a null in a newer row keeps
+//! the stored value of that column. Every file is written to a temporary name, synced
+//! and renamed, so it is whole or absent.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow::array::{Int64Array, StringArray};
+//! use arrow::datatypes::{DataType, Field, Schema};
+//! use arrow::record_batch::RecordBatch;
+//! use fitpipe_export::{Dataset, Format, Layout, Partition};
+//!
+//! let schema = Arc::new(Schema::new(vec![
+//!     Field::new("user_id", DataType::Utf8, false),
+//!     Field::new("steps", DataType::Int64, true),
+//! ]));
+//! let layout = Layout { name: "t".into(), schema: schema.clone(), key: vec!["user_id".into()], partition: Partition::None };
+//! let batch = RecordBatch::try_new(schema, vec![
+//!     Arc::new(StringArray::from(vec!["a"])),
+//!     Arc::new(Int64Array::from(vec![Some(5)])),
+//! ]).unwrap();
+//! let dir = tempfile::tempdir().unwrap();
+//! let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+//! let written = ds.upsert(&layout, &batch).unwrap();
+//! assert_eq!(written.rows_total, 1);
+//! ```
+#![warn(missing_docs)]
+
+mod merge;
+mod sink;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, ArrayRef, Date32Array, TimestampMicrosecondArray, UInt32Array};
+use arrow::compute::take;
+use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, Datelike, NaiveDate};
+
+pub use merge::merge;
+pub use sink::{Format, Sink};
+
+/// Why a dataset could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// Reading or writing a file failed (disk full, permissions, ...).
+    #[error("{action} `{path}`: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The rows to write do not have the table's schema.
+    #[error("table `{table}`: {message}")]
+    Schema {
+        /// Table name.
+        table: String,
+        /// What differs.
+        message: String,
+    },
+    /// A file on disk does not match the table's schema.
+    #[error("`{path}` does not match table `{table}`: {message}")]
+    Existing {
+        /// Table name.
+        table: String,
+        /// The file.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+    /// Arrow failed on a batch.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// The Parquet reader or writer failed.
+    #[error("parquet `{path}`: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: parquet::errors::ParquetError,
+    },
+}
+
+/// How a table is split into files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Partition {
+    /// One file, `data`.
+    None,
+    /// One file per year of a DATE or timestamp column, `YYYY`.
+    Year(String),
+    /// One file per month of a DATE or timestamp column, `YYYY-MM`.
+    Month(String),
+}
+
+/// A table as the dataset stores it.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Table and folder name.
+    pub name: String,
+    /// The schema every file of the table has.
+    pub schema: SchemaRef,
+    /// Primary key columns.
+    pub key: Vec<String>,
+    /// How the table is split into files.
+    pub partition: Partition,
+}
+
+/// What one upsert wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// Table name.
+    pub table: String,
+    /// Rows given to the upsert.
+    pub rows_in: usize,
+    /// Rows in the partitions written, after the merge.
+    pub rows_total: usize,
+    /// Files written (Parquet and CSV).
+    pub files: Vec<PathBuf>,
+}
+
+/// An output folder holding tables.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    root: PathBuf,
+    formats: Vec<Format>,
+}
+
+impl Dataset {
+    /// A dataset under `root` that writes the given formats (plus any format a partition
+    /// already has on disk, so mirrors never go stale).
+    pub fn new(root: impl Into<PathBuf>, formats: &[Format]) -> Self {
+        Self {
+            root: root.into(),
+            formats: formats.to_vec(),
+        }
+    }
+
+    /// The dataset's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Path of a partition file of `table` in `format`.
+    pub fn file(&self, table: &str, label: &str, format: Format) -> PathBuf {
+        match format {
+            Format::Parquet => self.root.join(table).join(format!("{label}.parquet")),
+            Format::Csv => self
+                .root
+                .join("csv")
+                .join(table)
+                .join(format!("{label}.csv")),
+        }
+    }
+
+    /// Checks a batch against a table layout without writing anything.
+    pub fn check(layout: &Layout, batch: &RecordBatch) -> Result<(), ExportError> {
+        let got = batch.schema();
+        let want = &layout.schema;
+        let schema_err = |message| ExportError::Schema {
+            table: layout.name.clone(),
+            message,
+        };
+        if got.fields().len() != want.fields().len() {
+            return Err(schema_err(format!(
+                "{} columns given, the table has {}",
+                got.fields().len(),
+                want.fields().len()
+            )));
+        }
+        for (g, w) in got.fields().iter().zip(want.fields()) {
+            if g.name() != w.name() || g.data_type() != w.data_type() {
+                return Err(schema_err(format!(
+                    "column `{}` {} given where `{}` {} belongs",
+                    g.name(),
+                    g.data_type(),
+                    w.name(),
+                    w.data_type()
+                )));
+            }
+        }
+        for k in &layout.key {
+            let i = want
+                .index_of(k)
+                .map_err(|_| schema_err(format!("key column `{k}` missing")))?;
+            if batch.column(i).null_count() > 0 {
+                return Err(schema_err(format!("key column `{k}` has nulls")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges `batch` into the table: each touched partition is read, merged by primary
+    /// key (newer non-null values win, column by column) and rewritten atomically.
+    pub fn upsert(&self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
+        Self::check(layout, batch)?;
+        let mut written = Written {
+            table: layout.name.clone(),
+            rows_in: batch.num_rows(),
+            rows_total: 0,
+            files: Vec::new(),
+        };
+        let key: Vec<usize> = layout
+            .key
+            .iter()
+            .map(|k| layout.schema.index_of(k))
+            .collect::<Result<_, _>>()?;
+        for (label, part) in split(layout, batch)? {
+            let mut formats = self.formats.clone();
+            let mut existing = None;
+            for f in [Format::Parquet, Format::Csv] {
+                let path = self.file(&layout.name, &label, f);
+                if path.exists() {
+                    if !formats.contains(&f) {
+                        formats.push(f);
+                    }
+                    if existing.is_none() {
+                        existing = Some(sink::read(f, &path, layout)?);
+                    }
+                }
+            }
+            let merged = match existing {
+                Some(old) => merge(&[old, part], &key)?,
+                None => merge(&[part], &key)?,
+            };
+            written.rows_total += merged.num_rows();
+            for f in formats {
+                let path = self.file(&layout.name, &label, f);
+                sink::write_atomic(f, &path, &merged)?;
+                written.files.push(path);
+            }
+        }
+        Ok(written)
+    }
+
+    /// Reads every partition of a table (Parquet where present, else CSV) as batches.
+    pub fn read_table(&self, layout: &Layout) -> Result<Vec<RecordBatch>, ExportError> {
+        let mut out = Vec::new();
+        for (dir, f) in [
+            (self.root.join(&layout.name), Format::Parquet),
+            (self.root.join("csv").join(&layout.name), Format::Csv),
+        ] {
+            let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == f.extension()))
+                    .collect(),
+                Err(_) => continue,
+            };
+            paths.sort();
+            for p in paths {
+                out.push(sink::read(f, &p, layout)?);
+            }
+            if !out.is_empty() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Splits a batch into its partitions, labelled by file name stem.
+fn split(
+    layout: &Layout,
+    batch: &RecordBatch,
+) -> Result<BTreeMap<String, RecordBatch>, ExportError> {
+    let (col, monthly) = match &layout.partition {
+        Partition::None => return Ok(BTreeMap::from([("data".to_string(), batch.clone())])),
+        Partition::Year(c) => (c, false),
+        Partition::Month(c) => (c, true),
+    };
+    let arr = batch.column(layout.schema.index_of(col)?);
+    let dates: Vec<Option<NaiveDate>> = match arr.data_type() {
+        DataType::Date32 => {
+            let a = arr.as_any().downcast_ref::<Date32Array>().expect("date32");
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value_as_date(i)).flatten())
+                .collect()
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            let a = arr
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .expect("ts");
+            (0..a.len())
+                .map(|i| {
+                    a.is_valid(i)
+                        .then(|| {
+                            DateTime::from_timestamp_micros(a.value(i)).map(|t| t.date_naive())
+                        })
+                        .flatten()
+                })
+                .collect()
+        }
+        other => {
+            return Err(ExportError::Schema {
+                table: layout.name.clone(),
+                message: format!("cannot partition by `{col}` of type {other}"),
+            })
+        }
+    };
+    let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (i, d) in dates.iter().enumerate() {
+        let label = match d {
+            None => "undated".to_string(),
+            Some(d) if monthly => format!("{:04}-{:02}", d.year(), d.month()),
+            Some(d) => format!("{:04}", d.year()),
+        };
+        groups.entry(label).or_default().push(i as u32);
+    }
+    let mut out = BTreeMap::new();
+    for (label, idx) in groups {
+        let idx = UInt32Array::from(idx);
+        let cols: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(|c| take(c.as_ref(), &idx, None))
+            .collect::<Result<_, _>>()?;
+        out.insert(label, RecordBatch::try_new(batch.schema(), cols)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn io_err(
+    action: &'static str,
+    path: &Path,
+) -> impl FnOnce(std::io::Error) -> ExportError {
+    let path = path.to_path_buf();
+    move |source| ExportError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// Creates `dir` and its parents.
+pub(crate) fn ensure_dir(dir: &Path) -> Result<(), ExportError> {
+    fs::create_dir_all(dir).map_err(io_err("create folder", dir))
+}
+
+/// Syncs a folder so a rename inside it survives a crash.
+pub(crate) fn sync_dir(dir: &Path) {
+    // Best effort: not every platform can open a folder for syncing.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

@@ -1,0 +1,218 @@
+//! File formats: Parquet and CSV writers behind one enum, readers, atomic replacement.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{new_null_array, ArrayRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::{ensure_dir, io_err, sync_dir, ExportError, Layout};
+
+/// An output file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Apache Parquet, zstd, with column statistics.
+    Parquet,
+    /// CSV with a header row, ISO-8601 dates and times, empty cells for nulls.
+    Csv,
+}
+
+impl Format {
+    /// File name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "parquet" => Ok(Format::Parquet),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!(
+                "unknown format `{other}` (want `parquet` or `csv`)"
+            )),
+        }
+    }
+}
+
+/// An open writer of one format. `close` finishes the file and hands it back for syncing.
+pub enum Sink {
+    /// Parquet writer.
+    Parquet(ArrowWriter<File>),
+    /// CSV writer.
+    Csv(arrow::csv::Writer<BufWriter<File>>),
+}
+
+impl Sink {
+    /// Starts a file of `format` for batches of `batch`'s schema.
+    pub fn create(
+        format: Format,
+        file: File,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<Self, ExportError> {
+        Ok(match format {
+            Format::Parquet => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(
+                        ZstdLevel::try_new(3).expect("valid level"),
+                    ))
+                    .set_statistics_enabled(EnabledStatistics::Page)
+                    .set_created_by(concat!("fitpipe ", env!("CARGO_PKG_VERSION")).into())
+                    .build();
+                Sink::Parquet(ArrowWriter::try_new(file, schema, Some(props)).map_err(
+                    |source| ExportError::Parquet {
+                        path: "<new file>".into(),
+                        source,
+                    },
+                )?)
+            }
+            Format::Csv => Sink::Csv(
+                arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.fZ".into())
+                    .with_timestamp_format("%Y-%m-%dT%H:%M:%S%.f".into())
+                    .build(BufWriter::new(file)),
+            ),
+        })
+    }
+
+    /// Appends a batch.
+    pub fn write(&mut self, batch: &RecordBatch, path: &Path) -> Result<(), ExportError> {
+        match self {
+            Sink::Parquet(w) => w.write(batch).map_err(|source| ExportError::Parquet {
+                path: path.into(),
+                source,
+            }),
+            Sink::Csv(w) => Ok(w.write(batch)?),
+        }
+    }
+
+    /// Finishes the file and returns it (not yet synced).
+    pub fn close(self, path: &Path) -> Result<File, ExportError> {
+        match self {
+            Sink::Parquet(w) => w.into_inner().map_err(|source| ExportError::Parquet {
+                path: path.into(),
+                source,
+            }),
+            Sink::Csv(w) => w.into_inner().into_inner().map_err(|e| ExportError::Io {
+                action: "write",
+                path: path.into(),
+                source: e.into_error(),
+            }),
+        }
+    }
+}
+
+/// Writes `batch` to `path` in `format` so that `path` is either the old file or the
+/// whole new one: write a temporary file beside it, sync, rename, sync the folder.
+pub(crate) fn write_atomic(
+    format: Format,
+    path: &Path,
+    batch: &RecordBatch,
+) -> Result<(), ExportError> {
+    let dir = path.parent().expect("dataset files live in a folder");
+    ensure_dir(dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .suffix(&format!(".{}", format.extension()))
+        .tempfile_in(dir)
+        .map_err(io_err("create a temporary file in", dir))?;
+    let file = tmp
+        .as_file()
+        .try_clone()
+        .map_err(io_err("open", tmp.path()))?;
+    let mut sink = Sink::create(format, file, batch.schema())?;
+    sink.write(batch, path)?;
+    let mut file = sink.close(path)?;
+    file.flush().map_err(io_err("write", path))?;
+    file.sync_all().map_err(io_err("sync", path))?;
+    tmp.persist(path).map_err(|e| ExportError::Io {
+        action: "rename into place",
+        path: path.into(),
+        source: e.error,
+    })?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Reads a whole partition file, aligned to the layout's schema by column name (columns
+/// added to the table since the file was written come back as nulls).
+pub(crate) fn read(
+    format: Format,
+    path: &Path,
+    layout: &Layout,
+) -> Result<RecordBatch, ExportError> {
+    let file = File::open(path).map_err(io_err("open", path))?;
+    let existing = |message: String| ExportError::Existing {
+        table: layout.name.clone(),
+        path: path.to_path_buf(),
+        message,
+    };
+    let batches: Vec<RecordBatch> = match format {
+        Format::Parquet => {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.with_batch_size(64 * 1024).build())
+                .map_err(|source| ExportError::Parquet {
+                    path: path.into(),
+                    source,
+                })?;
+            reader
+                .collect::<Result<_, _>>()
+                .map_err(|e| existing(e.to_string()))?
+        }
+        Format::Csv => {
+            let reader = arrow::csv::ReaderBuilder::new(layout.schema.clone())
+                .with_header(true)
+                .with_batch_size(64 * 1024)
+                .build(file)
+                .map_err(|e| existing(e.to_string()))?;
+            reader
+                .collect::<Result<_, _>>()
+                .map_err(|e| existing(e.to_string()))?
+        }
+    };
+    let file_schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => return Ok(RecordBatch::new_empty(layout.schema.clone())),
+    };
+    let all = arrow::compute::concat_batches(&file_schema, &batches)?;
+    for f in file_schema.fields() {
+        if layout.schema.field_with_name(f.name()).is_err() {
+            return Err(existing(format!(
+                "it has a column `{}` the table does not have; was it written by a newer fitpipe?",
+                f.name()
+            )));
+        }
+    }
+    let cols: Vec<ArrayRef> = layout
+        .schema
+        .fields()
+        .iter()
+        .map(|want| match file_schema.index_of(want.name()) {
+            Ok(i) if all.column(i).data_type() == want.data_type() => Ok(all.column(i).clone()),
+            Ok(i) => Err(existing(format!(
+                "column `{}` is {} where the table has {}",
+                want.name(),
+                all.column(i).data_type(),
+                want.data_type()
+            ))),
+            Err(_) if want.is_nullable() => Ok(new_null_array(want.data_type(), all.num_rows())),
+            Err(_) => Err(existing(format!("column `{}` is missing", want.name()))),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(RecordBatch::try_new(
+        Arc::new(layout.schema.as_ref().clone()),
+        cols,
+    )?)
+}

@@ -1,0 +1,327 @@
+//! Round trips and upsert semantics of the dataset writer.
+
+use std::fs;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use fitpipe_export::{Dataset, ExportError, Format, Layout, Partition};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn layout() -> Layout {
+    Layout {
+        name: "daily".into(),
+        schema: Arc::new(Schema::new(vec![
+            Field::new("user_id", DataType::Utf8, false),
+            Field::new("date", DataType::Date32, false),
+            Field::new("steps", DataType::Int64, true),
+            Field::new("calories_kcal", DataType::Float64, true),
+            Field::new(
+                "seen_utc",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+        ])),
+        key: vec!["user_id".into(), "date".into()],
+        partition: Partition::Year("date".into()),
+    }
+}
+
+/// Days since 1970-01-01 of a few dates used below.
+const D2019_12_31: i32 = 18261;
+const D2020_01_01: i32 = 18262;
+
+fn batch(rows: &[(&str, i32, Option<i64>, Option<f64>)]) -> RecordBatch {
+    RecordBatch::try_new(
+        layout().schema,
+        vec![
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            )),
+            Arc::new(Date32Array::from(
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            )),
+            Arc::new(Float64Array::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![Some(1_600_000_000_000_000i64); rows.len()])
+                    .with_timezone("UTC"),
+            ),
+        ],
+    )
+    .unwrap()
+}
+
+fn read_parquet(path: &std::path::Path) -> RecordBatch {
+    let r = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let b: Vec<_> = r.map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&b[0].schema(), &b).unwrap()
+}
+
+fn rows_of(b: &RecordBatch) -> Vec<(String, i32, Option<i64>, Option<f64>)> {
+    let u = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let d = b.column(1).as_any().downcast_ref::<Date32Array>().unwrap();
+    let s = b.column(2).as_any().downcast_ref::<Int64Array>().unwrap();
+    let c = b.column(3).as_any().downcast_ref::<Float64Array>().unwrap();
+    (0..b.num_rows())
+        .map(|i| {
+            (
+                u.value(i).to_string(),
+                d.value(i),
+                s.is_valid(i).then(|| s.value(i)),
+                c.is_valid(i).then(|| c.value(i)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn parquet_round_trip_keeps_values_types_and_timezone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    let b = batch(&[("u", D2020_01_01, Some(10), None)]);
+    let w = ds.upsert(&layout(), &b).unwrap();
+    assert_eq!(w.files, vec![dir.path().join("daily/2020.parquet")]);
+    let back = read_parquet(&w.files[0]);
+    assert_eq!(
+        back.schema(),
+        layout().schema,
+        "types, nullability and UTC zone survive"
+    );
+    assert_eq!(
+        rows_of(&back),
+        vec![("u".to_string(), D2020_01_01, Some(10), None)]
+    );
+}
+
+#[test]
+fn partitions_by_year_one_file_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet, Format::Csv]);
+    let w = ds
+        .upsert(
+            &layout(),
+            &batch(&[
+                ("u", D2019_12_31, Some(1), None),
+                ("u", D2020_01_01, Some(2), None),
+            ]),
+        )
+        .unwrap();
+    let mut names: Vec<String> = w
+        .files
+        .iter()
+        .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "csv/daily/2019.csv",
+            "csv/daily/2020.csv",
+            "daily/2019.parquet",
+            "daily/2020.parquet"
+        ]
+    );
+    let csv = fs::read_to_string(dir.path().join("csv/daily/2020.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "user_id,date,steps,calories_kcal,seen_utc\nu,2020-01-01,2,,2020-09-13T12:26:40Z\n"
+    );
+}
+
+#[test]
+fn upsert_merges_column_by_column_and_newer_values_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    let l = layout();
+    ds.upsert(&l, &batch(&[("u", D2020_01_01, Some(5000), None)]))
+        .unwrap();
+    ds.upsert(&l, &batch(&[("u", D2020_01_01, None, Some(2100.5))]))
+        .unwrap();
+    let b = read_parquet(&dir.path().join("daily/2020.parquet"));
+    assert_eq!(
+        rows_of(&b),
+        vec![("u".into(), D2020_01_01, Some(5000), Some(2100.5))]
+    );
+    ds.upsert(
+        &l,
+        &batch(&[
+            ("u", D2020_01_01, Some(5200), None),
+            ("v", D2020_01_01, Some(1), None),
+        ]),
+    )
+    .unwrap();
+    let b = read_parquet(&dir.path().join("daily/2020.parquet"));
+    assert_eq!(
+        rows_of(&b),
+        vec![
+            ("u".into(), D2020_01_01, Some(5200), Some(2100.5)),
+            ("v".into(), D2020_01_01, Some(1), None)
+        ]
+    );
+}
+
+#[test]
+fn duplicate_keys_within_one_batch_collapse_to_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    let w = ds
+        .upsert(
+            &layout(),
+            &batch(&[
+                ("u", D2020_01_01, Some(1), Some(9.0)),
+                ("u", D2020_01_01, Some(2), None),
+            ]),
+        )
+        .unwrap();
+    assert_eq!(w.rows_total, 1);
+    let b = read_parquet(&w.files[0]);
+    assert_eq!(
+        rows_of(&b),
+        vec![("u".into(), D2020_01_01, Some(2), Some(9.0))]
+    );
+}
+
+#[test]
+fn same_batch_twice_leaves_the_same_file_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet, Format::Csv]);
+    let b = batch(&[
+        ("u", D2020_01_01, Some(1), Some(2.0)),
+        ("w", D2020_01_01, None, Some(3.0)),
+    ]);
+    ds.upsert(&layout(), &b).unwrap();
+    let first = fs::read(dir.path().join("csv/daily/2020.csv")).unwrap();
+    ds.upsert(&layout(), &b).unwrap();
+    assert_eq!(
+        fs::read(dir.path().join("csv/daily/2020.csv")).unwrap(),
+        first
+    );
+    assert_eq!(
+        read_parquet(&dir.path().join("daily/2020.parquet")).num_rows(),
+        2
+    );
+}
+
+#[test]
+fn csv_only_dataset_merges_with_what_the_csv_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Csv]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(7), None)]))
+        .unwrap();
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, None, Some(1.5))]))
+        .unwrap();
+    let read = ds.read_table(&layout()).unwrap();
+    assert_eq!(
+        rows_of(&read[0]),
+        vec![("u".into(), D2020_01_01, Some(7), Some(1.5))]
+    );
+    assert!(
+        !dir.path().join("daily").exists(),
+        "no parquet was asked for"
+    );
+}
+
+#[test]
+fn a_format_already_on_disk_is_kept_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    Dataset::new(dir.path(), &[Format::Parquet, Format::Csv])
+        .upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    Dataset::new(dir.path(), &[Format::Parquet])
+        .upsert(&layout(), &batch(&[("u", D2020_01_01, Some(2), None)]))
+        .unwrap();
+    let csv = fs::read_to_string(dir.path().join("csv/daily/2020.csv")).unwrap();
+    assert!(
+        csv.contains("u,2020-01-01,2,"),
+        "the CSV mirror was updated too: {csv}"
+    );
+}
+
+#[test]
+fn wrong_schema_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let before = fs::read(dir.path().join("daily/2020.parquet")).unwrap();
+    let wrong = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new(
+            "user_id",
+            DataType::Utf8,
+            false,
+        )])),
+        vec![Arc::new(StringArray::from(vec!["u"]))],
+    )
+    .unwrap();
+    let err = ds.upsert(&layout(), &wrong).unwrap_err();
+    assert!(matches!(err, ExportError::Schema { .. }), "{err}");
+    assert_eq!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn corrupt_existing_file_is_reported_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet, Format::Csv]);
+    fs::create_dir_all(dir.path().join("daily")).unwrap();
+    fs::write(dir.path().join("daily/2020.parquet"), b"not parquet at all").unwrap();
+    let err = ds
+        .upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap_err();
+    assert!(err.to_string().contains("daily/2020.parquet"), "{err}");
+    assert_eq!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        b"not parquet at all"
+    );
+    assert!(!dir.path().join("csv/daily/2020.csv").exists());
+    let leftovers: Vec<_> = fs::read_dir(dir.path().join("daily")).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+}
+
+#[test]
+fn a_file_with_fewer_columns_reads_back_with_nulls_for_new_ones() {
+    // Tables gain columns over time; older files must still merge.
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = layout();
+    let fields: Vec<Field> = old
+        .schema
+        .fields()
+        .iter()
+        .take(3)
+        .map(|f| f.as_ref().clone())
+        .collect();
+    old.schema = Arc::new(Schema::new(fields));
+    let ob = RecordBatch::try_new(
+        old.schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec!["u"])),
+            Arc::new(Date32Array::from(vec![D2020_01_01])),
+            Arc::new(Int64Array::from(vec![Some(3)])),
+        ],
+    )
+    .unwrap();
+    Dataset::new(dir.path(), &[Format::Parquet])
+        .upsert(&old, &ob)
+        .unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, None, Some(4.0))]))
+        .unwrap();
+    let b = read_parquet(&dir.path().join("daily/2020.parquet"));
+    assert_eq!(
+        rows_of(&b),
+        vec![("u".into(), D2020_01_01, Some(3), Some(4.0))]
+    );
+}

@@ -1,0 +1,357 @@
+//! Serde models of Fitbit Web API responses: they mirror the API, nothing more.
+//!
+//! A response is recognised by its top-level keys (see [`FitbitDocument`]); each key's
+//! value is parsed straight into its typed model, so a wrong value is reported with its
+//! JSON path (`activities-steps[3].value`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// A number that the API may send as a JSON number or as a string (`"value": "2504"`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a string holding a number")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(Num)
+                    .ok_or_else(|| E::custom(format!("expected a number, found the string {v:?}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One point of a daily time series (`activities-steps`, `activities-log-steps`, ...).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeriesPoint {
+    /// Local calendar day.
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// The day's value (a string in the API).
+    pub value: Num,
+}
+
+/// One day of the heart-rate time series.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeartDay {
+    /// Local calendar day.
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// Zones and resting heart rate.
+    pub value: HeartValue,
+}
+
+/// The `value` object of a heart-rate day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartValue {
+    /// Standard zones.
+    #[serde(default)]
+    pub heart_rate_zones: Vec<HeartZone>,
+    /// User-defined zones.
+    #[serde(default)]
+    pub custom_heart_rate_zones: Vec<HeartZone>,
+    /// Resting heart rate, absent on days without enough data.
+    pub resting_heart_rate: Option<Num>,
+}
+
+/// One heart-rate zone of a day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartZone {
+    /// Zone name.
+    pub name: String,
+    /// Lower bound, bpm.
+    pub min: Option<Num>,
+    /// Upper bound, bpm.
+    pub max: Option<Num>,
+    /// Minutes in the zone.
+    pub minutes: Option<Num>,
+    /// Calories burned in the zone.
+    pub calories_out: Option<Num>,
+}
+
+/// An intraday dataset (`activities-heart-intraday`, `activities-steps-intraday`, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Intraday {
+    /// Points in time order; minutes without data are left out by the API.
+    pub dataset: Vec<IntradayPoint>,
+    /// Detail level count (1 for `1min`/`1sec`, 15 for `15min`).
+    pub dataset_interval: Option<i64>,
+    /// `second` or `minute`.
+    pub dataset_type: Option<String>,
+}
+
+/// One intraday point. `time` is the local clock time within the requested day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IntradayPoint {
+    /// Local time of day (`HH:mm:ss`), no offset.
+    pub time: NaiveTime,
+    /// The value (a number here, unlike the daily series).
+    pub value: Num,
+    /// Activity level (calories series only).
+    pub level: Option<Num>,
+    /// METs times 10 (calories series only).
+    pub mets: Option<Num>,
+}
+
+/// A sleep log of the v1.2 API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SleepLog {
+    /// Log id, an unsigned 64-bit integer ("All integer ids … unsigned 64 bit").
+    pub log_id: u64,
+    /// The local date the sleep ended.
+    pub date_of_sleep: NaiveDate,
+    /// Local start, no offset.
+    pub start_time: NaiveDateTime,
+    /// Local end, no offset.
+    pub end_time: NaiveDateTime,
+    /// Length in milliseconds.
+    pub duration: Option<Num>,
+    /// Efficiency (not the sleep score).
+    pub efficiency: Option<Num>,
+    /// Main sleep or nap.
+    pub is_main_sleep: Option<bool>,
+    /// Minutes asleep.
+    pub minutes_asleep: Option<Num>,
+    /// Minutes awake.
+    pub minutes_awake: Option<Num>,
+    /// Minutes after wake-up.
+    pub minutes_after_wakeup: Option<Num>,
+    /// Minutes to fall asleep.
+    pub minutes_to_fall_asleep: Option<Num>,
+    /// Minutes in bed.
+    pub time_in_bed: Option<Num>,
+    /// `stages` or `classic`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `auto_detected` or `manual`.
+    pub log_type: Option<String>,
+    /// Segments and per-level summary.
+    pub levels: Option<SleepLevels>,
+}
+
+/// `levels` of a sleep log.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SleepLevels {
+    /// Minutes and counts per level.
+    #[serde(default)]
+    pub summary: BTreeMap<String, LevelSummary>,
+    /// Long segments; they tile the log.
+    #[serde(default)]
+    pub data: Vec<SleepSegment>,
+    /// Short wakes (stages logs); they overlap `data`.
+    #[serde(default)]
+    pub short_data: Vec<SleepSegment>,
+}
+
+/// Minutes of one level in a sleep log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LevelSummary {
+    /// Minutes in the level.
+    pub minutes: Option<Num>,
+}
+
+/// One segment of a sleep log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SleepSegment {
+    /// Local start, no offset. The 2017 docs and old fixtures spell the key `datetime`.
+    #[serde(rename = "dateTime", alias = "datetime")]
+    pub date_time: NaiveDateTime,
+    /// Level name.
+    pub level: String,
+    /// Length in seconds.
+    pub seconds: Num,
+}
+
+/// The `user` object of the profile response.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileUser {
+    /// The user's encoded id (`26FWFL`).
+    pub encoded_id: Option<String>,
+    /// IANA time zone name.
+    pub timezone: Option<String>,
+    /// Current UTC offset in milliseconds.
+    pub offset_from_utc_millis: Option<Num>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Date the account was created.
+    pub member_since: Option<NaiveDate>,
+}
+
+/// A parsed Fitbit Web API response. One response can carry several parts (an intraday
+/// response has the day's summary series and the intraday dataset).
+#[derive(Debug, Clone, Default)]
+pub struct FitbitDocument {
+    /// Daily series by resource name (`steps`, `calories`, ...), from `activities-{r}` and
+    /// the tutorial's `activities-log-{r}`.
+    pub series: Vec<(String, Vec<SeriesPoint>)>,
+    /// `activities-heart`.
+    pub heart: Vec<HeartDay>,
+    /// Intraday datasets by resource name (`heart`, `steps`, ...).
+    pub intraday: Vec<(String, Intraday)>,
+    /// `sleep` logs.
+    pub sleep: Vec<SleepLog>,
+    /// `user` of a profile response.
+    pub profile: Option<ProfileUser>,
+    /// Recognised content that no table holds (devices, error bodies, ...), described.
+    pub ignored: Vec<String>,
+    /// Top-level keys not recognised.
+    pub unknown: Vec<String>,
+}
+
+impl FitbitDocument {
+    /// Whether anything in the document was recognised.
+    pub fn is_recognised(&self) -> bool {
+        !(self.series.is_empty()
+            && self.heart.is_empty()
+            && self.intraday.is_empty()
+            && self.sleep.is_empty()
+            && self.profile.is_none()
+            && self.ignored.is_empty())
+    }
+}
+
+/// Daily series that land in `daily_activity`.
+pub const DAILY_RESOURCES: &[&str] = &[
+    "steps",
+    "distance",
+    "floors",
+    "elevation",
+    "calories",
+    "minutesSedentary",
+    "minutesLightlyActive",
+    "minutesFairlyActive",
+    "minutesVeryActive",
+];
+
+/// Keys of responses that fitpipe recognises but that hold no table's data (yet).
+const IGNORED_KEYS: &[(&str, &str)] = &[
+    ("errors", "an API error response"),
+    (
+        "meta",
+        "a sleep response still being processed (`meta.state`)",
+    ),
+    ("access_token", "an OAuth token response"),
+    ("hrv", "heart-rate variability (no table yet)"),
+    ("br", "breathing rate (no table yet)"),
+    ("cardioScore", "VO2 max (no table yet)"),
+    ("weight", "weight logs (no table yet)"),
+    ("fat", "body-fat logs (no table yet)"),
+    ("tempSkin", "skin temperature (no table yet)"),
+    ("dateTime", "SpO2 (no table yet)"),
+    (
+        "activities-active-zone-minutes",
+        "active zone minutes (no table yet)",
+    ),
+];
+
+impl<'de> Deserialize<'de> for FitbitDocument {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DocVisitor)
+    }
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = FitbitDocument;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Fitbit Web API response (a JSON object or array)")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Two documented responses are bare arrays: devices and SpO2 by interval.
+        let mut doc = FitbitDocument::default();
+        let mut what = None;
+        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+            if what.is_none() {
+                what = Some(
+                    if item.get("deviceVersion").is_some() || item.get("lastSyncTime").is_some() {
+                        "devices (no table)"
+                    } else if item.get("dateTime").is_some() {
+                        "SpO2 (no table yet)"
+                    } else {
+                        "an unrecognised array"
+                    },
+                );
+            }
+        }
+        match what {
+            Some("an unrecognised array") => doc.unknown.push("[array]".into()),
+            Some(w) => doc.ignored.push(w.into()),
+            None => doc.ignored.push("an empty array".into()),
+        }
+        Ok(doc)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut doc = FitbitDocument::default();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "sleep" {
+                doc.sleep = map.next_value()?;
+            } else if key == "user" {
+                doc.profile = Some(map.next_value()?);
+            } else if key == "activities-heart" {
+                doc.heart = map.next_value()?;
+            } else if key == "summary" || key == "pagination" {
+                // Totals of the sleep-by-date response, paging links: derived or not data.
+                map.next_value::<IgnoredAny>()?;
+            } else if let Some(res) = key
+                .strip_prefix("activities-")
+                .and_then(|r| r.strip_suffix("-intraday"))
+            {
+                let res = res.strip_prefix("log-").unwrap_or(res).to_string();
+                doc.intraday.push((res, map.next_value()?));
+            } else if let Some(res) = key
+                .strip_prefix("activities-log-")
+                .or_else(|| key.strip_prefix("activities-"))
+                .filter(|r| DAILY_RESOURCES.contains(r))
+            {
+                doc.series.push((res.to_string(), map.next_value()?));
+            } else if let Some((_, what)) = IGNORED_KEYS.iter().find(|(k, _)| *k == key) {
+                map.next_value::<IgnoredAny>()?;
+                if !doc.ignored.iter().any(|w| w == what) {
+                    doc.ignored.push((*what).to_string());
+                }
+            } else if key.starts_with("activities-") || key.starts_with("body-") {
+                map.next_value::<IgnoredAny>()?;
+                doc.ignored
+                    .push(format!("the series `{key}` (no table holds it)"));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                doc.unknown.push(key);
+            }
+        }
+        Ok(doc)
+    }
+}

@@ -1,0 +1,371 @@
+//! `normalise`: a parsed Fitbit Web API response to rows of the tidy tables.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+
+use super::model::{FitbitDocument, HeartZone, Intraday, Num, SleepLog};
+use crate::tables::*;
+use crate::time::{offset_at, SeriesClock};
+use crate::TransformError;
+
+/// The `source` value of rows from the Fitbit Web API.
+pub const SOURCE: &str = "fitbit-web-api";
+
+const KM_PER_MILE: f64 = 1.609_344;
+const M_PER_FOOT: f64 = 0.3048;
+
+/// The unit system a response was fetched with (the `Accept-Language` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Units {
+    /// No `Accept-Language` or anything but `en_US`/`en_GB`: km, metres (fitpipe's requests).
+    #[default]
+    Metric,
+    /// `en_US` (python-fitbit's default): miles, feet.
+    Us,
+}
+
+/// Who the rows belong to and how to place their local times.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Value of `user_id` on every row.
+    pub user_id: String,
+    /// The user's IANA zone, needed for anything with a time of day.
+    pub tz: Option<Tz>,
+    /// When the response was fetched (the profile's `updated_utc`).
+    pub fetched_utc: Option<DateTime<Utc>>,
+    /// Unit system of the response.
+    pub units: Units,
+}
+
+impl Context {
+    fn tz(&self, what: &'static str) -> Result<Tz, TransformError> {
+        self.tz.ok_or(TransformError::NeedTimezone { what })
+    }
+}
+
+fn int(v: Option<Num>, path: impl FnOnce() -> String) -> Result<Option<i64>, TransformError> {
+    match v {
+        None => Ok(None),
+        Some(Num(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Some(x as i64)),
+        Some(Num(x)) => Err(TransformError::Value {
+            path: path(),
+            message: format!("expected a whole number, found {x}"),
+        }),
+    }
+}
+
+fn float(v: Option<Num>) -> Option<f64> {
+    v.map(|n| n.0)
+}
+
+/// An all-null `daily_activity` row for one day.
+pub(crate) fn daily(user_id: &str, source: &str, date: NaiveDate) -> DailyActivity {
+    DailyActivity {
+        user_id: user_id.to_string(),
+        source: source.to_string(),
+        date,
+        steps: None,
+        distance_km: None,
+        floors: None,
+        elevation_m: None,
+        calories_kcal: None,
+        minutes_sedentary: None,
+        minutes_lightly_active: None,
+        minutes_fairly_active: None,
+        minutes_very_active: None,
+        resting_heart_rate_bpm: None,
+    }
+}
+
+/// An all-null `activity_intraday` row for one instant.
+pub(crate) fn activity_point(
+    user_id: &str,
+    source: &str,
+    time_utc: DateTime<Utc>,
+    time_local: Option<NaiveDateTime>,
+    interval_seconds: i64,
+) -> ActivityIntraday {
+    ActivityIntraday {
+        user_id: user_id.to_string(),
+        source: source.to_string(),
+        time_utc,
+        time_local,
+        steps: None,
+        calories_kcal: None,
+        distance_km: None,
+        floors: None,
+        elevation_m: None,
+        activity_level: None,
+        mets: None,
+        interval_seconds: Some(interval_seconds),
+    }
+}
+
+/// Turns one parsed response into table rows.
+pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, TransformError> {
+    let mut out = RowSet::default();
+    let uid = ctx.user_id.as_str();
+    let (dist, elev) = match ctx.units {
+        Units::Metric => (1.0, 1.0),
+        Units::Us => (KM_PER_MILE, M_PER_FOOT),
+    };
+
+    for (res, points) in &doc.series {
+        for (i, p) in points.iter().enumerate() {
+            let mut row = daily(uid, SOURCE, p.date_time);
+            let v = Some(p.value);
+            let path = || format!("activities-{res}[{i}].value");
+            match res.as_str() {
+                "steps" => row.steps = int(v, path)?,
+                "distance" => row.distance_km = Some(p.value.0 * dist),
+                "floors" => row.floors = int(v, path)?,
+                "elevation" => row.elevation_m = Some(p.value.0 * elev),
+                "calories" => row.calories_kcal = Some(p.value.0),
+                "minutesSedentary" => row.minutes_sedentary = int(v, path)?,
+                "minutesLightlyActive" => row.minutes_lightly_active = int(v, path)?,
+                "minutesFairlyActive" => row.minutes_fairly_active = int(v, path)?,
+                "minutesVeryActive" => row.minutes_very_active = int(v, path)?,
+                _ => continue,
+            }
+            out.daily_activity.push(row);
+        }
+    }
+
+    for (i, day) in doc.heart.iter().enumerate() {
+        if let Some(rhr) = day.value.resting_heart_rate {
+            let mut row = daily(uid, SOURCE, day.date_time);
+            row.resting_heart_rate_bpm = Some(rhr.0);
+            out.daily_activity.push(row);
+        }
+        let zones = day.value.heart_rate_zones.iter().map(|z| (z, false));
+        let custom = day.value.custom_heart_rate_zones.iter().map(|z| (z, true));
+        for (j, (z, is_custom)) in zones.chain(custom).enumerate() {
+            out.heart_rate_zones
+                .push(zone_row(uid, day.date_time, z, is_custom, || {
+                    format!("activities-heart[{i}].value.heartRateZones[{j}].minutes")
+                })?);
+        }
+    }
+
+    for (res, data) in &doc.intraday {
+        intraday(doc, res, data, ctx, &mut out)?;
+    }
+
+    for (i, log) in doc.sleep.iter().enumerate() {
+        sleep(log, i, ctx, &mut out)?;
+    }
+
+    if let Some(p) = &doc.profile {
+        let offset = match (&p.timezone, p.offset_from_utc_millis) {
+            (_, Some(ms)) => {
+                int(Some(ms), || "user.offsetFromUTCMillis".into())?.map(|m| m / 60_000)
+            }
+            (Some(tz), None) => {
+                let tz: Tz = tz
+                    .parse()
+                    .map_err(|_| TransformError::UnknownTimezone(tz.clone()))?;
+                ctx.fetched_utc
+                    .map(|t| offset_at(tz, t.with_timezone(&tz).naive_local()).num_minutes())
+            }
+            (None, None) => None,
+        };
+        out.profile.push(Profile {
+            user_id: uid.to_string(),
+            source: SOURCE.into(),
+            timezone: p.timezone.clone(),
+            utc_offset_minutes: offset,
+            display_name: p.display_name.clone(),
+            member_since: p.member_since,
+            updated_utc: ctx.fetched_utc,
+        });
+    }
+    Ok(out)
+}
+
+fn zone_row(
+    uid: &str,
+    date: NaiveDate,
+    z: &HeartZone,
+    is_custom: bool,
+    path: impl FnOnce() -> String,
+) -> Result<HeartRateZone, TransformError> {
+    Ok(HeartRateZone {
+        user_id: uid.to_string(),
+        source: SOURCE.into(),
+        date,
+        zone: z.name.clone(),
+        min_bpm: float(z.min),
+        max_bpm: float(z.max),
+        minutes: int(z.minutes, path)?,
+        calories_kcal: float(z.calories_out),
+        is_custom: Some(is_custom),
+    })
+}
+
+/// The days an intraday dataset covers, from the summary series sent with it.
+fn intraday_dates(doc: &FitbitDocument, res: &str) -> Vec<NaiveDate> {
+    let dates: BTreeSet<NaiveDate> = if res == "heart" {
+        doc.heart.iter().map(|d| d.date_time).collect()
+    } else {
+        doc.series
+            .iter()
+            .filter(|(r, _)| r == res)
+            .flat_map(|(_, p)| p.iter().map(|p| p.date_time))
+            .collect()
+    };
+    dates.into_iter().collect()
+}
+
+fn intraday(
+    doc: &FitbitDocument,
+    res: &str,
+    data: &Intraday,
+    ctx: &Context,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    if data.dataset.is_empty() {
+        return Ok(());
+    }
+    let dates = intraday_dates(doc, res);
+    let Some(&first) = dates.first() else {
+        return Err(TransformError::Value {
+            path: format!("activities-{res}-intraday"),
+            message: format!(
+                "the dataset has no date: the response lacks its `activities-{res}` summary"
+            ),
+        });
+    };
+    let tz = ctx.tz("intraday times")?;
+    let step = match data.dataset_type.as_deref() {
+        Some("second") => 1,
+        Some("minute") | None => 60,
+        Some(other) => {
+            return Err(TransformError::Value {
+                path: format!("activities-{res}-intraday.datasetType"),
+                message: format!("unknown dataset type `{other}`"),
+            })
+        }
+    } * data.dataset_interval.unwrap_or(1).max(1);
+    let interval = if step == 1 { 1 } else { step };
+    let (dist, elev) = match ctx.units {
+        Units::Metric => (1.0, 1.0),
+        Units::Us => (KM_PER_MILE, M_PER_FOOT),
+    };
+    let mut clock = SeriesClock::new(tz);
+    // A range request concatenates days; a time going backwards starts the next day.
+    let mut date = first;
+    let mut prev_time = None;
+    for (i, p) in data.dataset.iter().enumerate() {
+        if prev_time.is_some_and(|t| p.time <= t) {
+            date = date.succ_opt().unwrap_or(date);
+        }
+        prev_time = Some(p.time);
+        let local = date.and_time(p.time);
+        let utc = clock.to_utc(local);
+        let path = || format!("activities-{res}-intraday.dataset[{i}].value");
+        if res == "heart" {
+            out.heart_rate_intraday.push(HeartRateIntraday {
+                user_id: ctx.user_id.clone(),
+                source: SOURCE.into(),
+                time_utc: utc,
+                time_local: Some(local),
+                bpm: Some(p.value.0),
+                confidence: None,
+                interval_seconds: Some(interval),
+            });
+            continue;
+        }
+        let mut row = activity_point(&ctx.user_id, SOURCE, utc, Some(local), interval);
+        match res {
+            "steps" => row.steps = int(Some(p.value), path)?,
+            "calories" => {
+                row.calories_kcal = Some(p.value.0);
+                row.activity_level = int(p.level, || {
+                    format!("activities-{res}-intraday.dataset[{i}].level")
+                })?;
+                row.mets = p.mets.map(|m| m.0 / 10.0);
+            }
+            "distance" => row.distance_km = Some(p.value.0 * dist),
+            "floors" => row.floors = int(Some(p.value), path)?,
+            "elevation" => row.elevation_m = Some(p.value.0 * elev),
+            _ => return Ok(()),
+        }
+        out.activity_intraday.push(row);
+    }
+    Ok(())
+}
+
+fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<(), TransformError> {
+    let tz = ctx.tz("sleep start and end times")?;
+    let log_id = log.log_id.to_string();
+    let levels = log.levels.clone().unwrap_or_default();
+    let kind = match log.kind.as_deref() {
+        Some(k) => k.to_string(),
+        None if levels.summary.contains_key("deep") || levels.summary.contains_key("rem") => {
+            "stages".into()
+        }
+        None => "classic".into(),
+    };
+    // Fitbit stamps a whole sleep log with the offset in force when it started
+    // (reference/fitbit-web-api.md §5, "DST caveat (sleep)"), so every time of the log is
+    // placed with that one offset: segments then tile the log in UTC as they do locally.
+    let offset = offset_at(tz, log.start_time);
+    let utc = |local: NaiveDateTime| (local - offset).and_utc();
+    let start_utc = utc(log.start_time);
+    let minutes = |level: &str| -> Result<Option<i64>, TransformError> {
+        int(levels.summary.get(level).and_then(|s| s.minutes), || {
+            format!("sleep[{i}].levels.summary.{level}.minutes")
+        })
+    };
+    let p = |field: &str| format!("sleep[{i}].{field}");
+    out.sleep_sessions.push(SleepSession {
+        user_id: ctx.user_id.clone(),
+        source: SOURCE.into(),
+        log_id: log_id.clone(),
+        date_of_sleep: log.date_of_sleep,
+        start_utc: Some(start_utc),
+        start_local: Some(log.start_time),
+        end_utc: Some(utc(log.end_time)),
+        end_local: Some(log.end_time),
+        is_main_sleep: log.is_main_sleep,
+        kind: kind.clone(),
+        log_type: log.log_type.clone(),
+        minutes_in_bed: int(log.time_in_bed, || p("timeInBed"))?,
+        minutes_asleep: int(log.minutes_asleep, || p("minutesAsleep"))?,
+        minutes_awake: int(log.minutes_awake, || p("minutesAwake"))?,
+        minutes_to_fall_asleep: int(log.minutes_to_fall_asleep, || p("minutesToFallAsleep"))?,
+        minutes_after_wakeup: int(log.minutes_after_wakeup, || p("minutesAfterWakeup"))?,
+        efficiency: float(log.efficiency),
+        minutes_deep: minutes("deep")?,
+        minutes_light: minutes("light")?,
+        minutes_rem: minutes("rem")?,
+        minutes_wake: if kind == "classic" {
+            minutes("awake")?
+        } else {
+            minutes("wake")?
+        },
+        minutes_restless: minutes("restless")?,
+    });
+    for (is_short, segs, name) in [
+        (false, &levels.data, "data"),
+        (true, &levels.short_data, "shortData"),
+    ] {
+        for (j, s) in segs.iter().enumerate() {
+            out.sleep_stages.push(SleepStage {
+                user_id: ctx.user_id.clone(),
+                source: SOURCE.into(),
+                log_id: log_id.clone(),
+                start_utc: utc(s.date_time),
+                start_local: Some(s.date_time),
+                seconds: int(Some(s.seconds), || {
+                    format!("sleep[{i}].levels.{name}[{j}].seconds")
+                })?,
+                stage: s.level.to_lowercase(),
+                is_short,
+            });
+        }
+    }
+    Ok(())
+}

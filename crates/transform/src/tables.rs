@@ -1,0 +1,576 @@
+//! The tidy tables of ../shared/tables.md: one row type per table, owning its schema.
+//!
+//! Each table is declared once in [`tables!`]: its name, primary key, partition rule and
+//! columns (with type and documentation). From that one declaration come the row struct,
+//! a column builder that turns rows into an Arrow [`RecordBatch`], and the [`TableSpec`]
+//! that `docs/schema.md` is generated from, so code, files and docs cannot drift apart.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+/// How a table's files are split on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionRule {
+    /// One file for the whole table.
+    None,
+    /// One file per calendar year of the named DATE or timestamp column.
+    Year(&'static str),
+    /// One file per calendar month of the named DATE or timestamp column.
+    Month(&'static str),
+}
+
+/// One column of a table, as documented in docs/schema.md.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: &'static str,
+    /// The column kind (maps to one Arrow type).
+    pub kind: Kind,
+    /// What the column holds, with its unit and time rule.
+    pub doc: &'static str,
+}
+
+/// The kinds of column a table can have; each maps to exactly one Arrow type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Non-null string.
+    Text,
+    /// Nullable string.
+    OptText,
+    /// Non-null local calendar date.
+    Day,
+    /// Nullable local calendar date.
+    OptDay,
+    /// Nullable 64-bit count.
+    Int,
+    /// Nullable double measurement.
+    Float,
+    /// Nullable flag.
+    Flag,
+    /// Non-null flag (part of a key).
+    FlagKey,
+    /// Nullable instant in UTC.
+    Utc,
+    /// Non-null instant in UTC (part of a key).
+    UtcKey,
+    /// Nullable wall-clock time without zone.
+    Local,
+}
+
+impl Kind {
+    /// The Arrow type of this kind.
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Text | Kind::OptText => DataType::Utf8,
+            Kind::Day | Kind::OptDay => DataType::Date32,
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Flag | Kind::FlagKey => DataType::Boolean,
+            Kind::Utc | Kind::UtcKey => {
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+            }
+            Kind::Local => DataType::Timestamp(TimeUnit::Microsecond, None),
+        }
+    }
+
+    /// Whether the column may hold nulls.
+    pub fn nullable(self) -> bool {
+        !matches!(self, Kind::Text | Kind::Day | Kind::FlagKey | Kind::UtcKey)
+    }
+
+    /// The type as DuckDB shows it after reading the Parquet file.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Kind::Text | Kind::OptText => "VARCHAR",
+            Kind::Day | Kind::OptDay => "DATE",
+            Kind::Int => "BIGINT",
+            Kind::Float => "DOUBLE",
+            Kind::Flag | Kind::FlagKey => "BOOLEAN",
+            Kind::Utc | Kind::UtcKey => "TIMESTAMP WITH TIME ZONE",
+            Kind::Local => "TIMESTAMP",
+        }
+    }
+}
+
+/// A table: name, key, partitioning and columns.
+#[derive(Debug)]
+pub struct TableSpec {
+    /// Table (and folder) name.
+    pub name: &'static str,
+    /// What one row is, and the table's time rules.
+    pub doc: &'static str,
+    /// Primary key columns, unique in the dataset.
+    pub key: &'static [&'static str],
+    /// How the table is split into files.
+    pub partition: PartitionRule,
+    /// All columns, in file order.
+    pub columns: &'static [ColumnSpec],
+}
+
+impl TableSpec {
+    /// The Arrow schema of this table.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(c.name, c.kind.data_type(), c.kind.nullable()))
+                .collect::<Vec<_>>(),
+        ))
+    }
+}
+
+pub(crate) fn date32(d: NaiveDate) -> i32 {
+    // Days since 1970-01-01; every date a Fitbit source can produce fits in i32.
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
+}
+
+fn micros_local(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+// Per-kind glue used by the `tables!` macro: Rust type, builder type, builder
+// construction and how a value is appended.
+macro_rules! kind_ty {
+    (Text) => { String };
+    (OptText) => { Option<String> };
+    (Day) => { NaiveDate };
+    (OptDay) => { Option<NaiveDate> };
+    (Int) => { Option<i64> };
+    (Float) => { Option<f64> };
+    (Flag) => { Option<bool> };
+    (FlagKey) => { bool };
+    (Utc) => { Option<DateTime<Utc>> };
+    (UtcKey) => { DateTime<Utc> };
+    (Local) => { Option<NaiveDateTime> };
+}
+
+macro_rules! kind_builder {
+    (Text) => {
+        StringBuilder
+    };
+    (OptText) => {
+        StringBuilder
+    };
+    (Day) => {
+        Date32Builder
+    };
+    (OptDay) => {
+        Date32Builder
+    };
+    (Int) => {
+        Int64Builder
+    };
+    (Float) => {
+        Float64Builder
+    };
+    (Flag) => {
+        BooleanBuilder
+    };
+    (FlagKey) => {
+        BooleanBuilder
+    };
+    (Utc) => {
+        TimestampMicrosecondBuilder
+    };
+    (UtcKey) => {
+        TimestampMicrosecondBuilder
+    };
+    (Local) => {
+        TimestampMicrosecondBuilder
+    };
+}
+
+macro_rules! kind_new {
+    (Utc, $n:expr) => {
+        TimestampMicrosecondBuilder::with_capacity($n).with_timezone("UTC")
+    };
+    (UtcKey, $n:expr) => {
+        TimestampMicrosecondBuilder::with_capacity($n).with_timezone("UTC")
+    };
+    (Text, $n:expr) => {
+        StringBuilder::with_capacity($n, $n * 8)
+    };
+    (OptText, $n:expr) => {
+        StringBuilder::with_capacity($n, $n * 8)
+    };
+    ($k:ident, $n:expr) => {
+        <kind_builder!($k)>::with_capacity($n)
+    };
+}
+
+macro_rules! kind_push {
+    (Text, $b:expr, $v:expr) => {
+        $b.append_value($v)
+    };
+    (OptText, $b:expr, $v:expr) => {
+        $b.append_option($v.as_deref())
+    };
+    (Day, $b:expr, $v:expr) => {
+        $b.append_value(date32(*$v))
+    };
+    (OptDay, $b:expr, $v:expr) => {
+        $b.append_option($v.map(date32))
+    };
+    (Int, $b:expr, $v:expr) => {
+        $b.append_option(*$v)
+    };
+    (Float, $b:expr, $v:expr) => {
+        $b.append_option(*$v)
+    };
+    (Flag, $b:expr, $v:expr) => {
+        $b.append_option(*$v)
+    };
+    (FlagKey, $b:expr, $v:expr) => {
+        $b.append_value(*$v)
+    };
+    (Utc, $b:expr, $v:expr) => {
+        $b.append_option($v.map(|t| t.timestamp_micros()))
+    };
+    (UtcKey, $b:expr, $v:expr) => {
+        $b.append_value($v.timestamp_micros())
+    };
+    (Local, $b:expr, $v:expr) => {
+        $b.append_option($v.map(micros_local))
+    };
+}
+
+macro_rules! tables {
+    ($(
+        $(#[doc = $tdoc:literal])+
+        $row:ident / $field:ident => $name:literal,
+        key [$($key:literal),+], partition $part:expr,
+        { $( $(#[doc = $cdoc:literal])+ $col:ident : $kind:ident ),+ $(,)? }
+    )+) => {
+        $(
+            $(#[doc = $tdoc])+
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct $row {
+                $( $(#[doc = $cdoc])+ pub $col: kind_ty!($kind), )+
+            }
+
+            impl $row {
+                /// This table's declaration.
+                pub const SPEC: TableSpec = TableSpec {
+                    name: $name,
+                    doc: concat!($($tdoc, "\n"),+),
+                    key: &[$($key),+],
+                    partition: $part,
+                    columns: &[$( ColumnSpec {
+                        name: stringify!($col),
+                        kind: Kind::$kind,
+                        doc: concat!($($cdoc, " "),+),
+                    } ),+],
+                };
+
+                /// Turns rows into one Arrow batch with [`Self::SPEC`]'s schema.
+                pub fn to_batch(rows: &[Self]) -> RecordBatch {
+                    #[allow(non_snake_case)]
+                    struct Builders { $( $col: kind_builder!($kind), )+ }
+                    let n = rows.len();
+                    let mut b = Builders { $( $col: kind_new!($kind, n), )+ };
+                    for r in rows {
+                        $( kind_push!($kind, b.$col, &r.$col); )+
+                    }
+                    let columns: Vec<ArrayRef> = vec![$( Arc::new(b.$col.finish()) ),+];
+                    RecordBatch::try_new(Self::SPEC.schema(), columns)
+                        .expect("builders follow the declared schema")
+                }
+            }
+        )+
+
+        /// Rows for every table, as produced by the normalisers.
+        #[derive(Debug, Default, Clone, PartialEq)]
+        pub struct RowSet {
+            $( #[doc = concat!("Rows of `", $name, "`.")] pub $field: Vec<$row>, )+
+        }
+
+        impl RowSet {
+            /// Appends all rows of `other`.
+            pub fn extend(&mut self, other: RowSet) {
+                $( self.$field.extend(other.$field); )+
+            }
+
+            /// Total number of rows over all tables.
+            pub fn len(&self) -> usize {
+                0 $( + self.$field.len() )+
+            }
+
+            /// Whether no table has a row.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// One Arrow batch per table that has rows, in declaration order.
+            pub fn batches(&self) -> Vec<(&'static TableSpec, RecordBatch)> {
+                let mut out = Vec::new();
+                $( if !self.$field.is_empty() {
+                    out.push((&$row::SPEC, $row::to_batch(&self.$field)));
+                } )+
+                out
+            }
+        }
+
+        /// Every table, in declaration order.
+        pub static ALL_TABLES: &[&TableSpec] = &[$( &$row::SPEC ),+];
+    };
+}
+
+tables! {
+    /// One row per user and local calendar day: the day's totals. Each source fills the
+    /// columns it has; the others stay null until a run that has them fills them.
+    DailyActivity / daily_activity => "daily_activity",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to (Fitbit encoded id, or `-`).
+        user_id: Text,
+        /// `fitbit-web-api`, `google-health` or `takeout`: who wrote the row last.
+        source: Text,
+        /// Local calendar day in the user's time zone.
+        date: Day,
+        /// Steps taken.
+        steps: Int,
+        /// Distance in kilometres.
+        distance_km: Float,
+        /// Floors climbed.
+        floors: Int,
+        /// Elevation climbed in metres.
+        elevation_m: Float,
+        /// Calories burned in kcal (total, including BMR).
+        calories_kcal: Float,
+        /// Minutes sedentary.
+        minutes_sedentary: Int,
+        /// Minutes lightly active.
+        minutes_lightly_active: Int,
+        /// Minutes fairly active.
+        minutes_fairly_active: Int,
+        /// Minutes very active.
+        minutes_very_active: Int,
+        /// Resting heart rate in beats per minute.
+        resting_heart_rate_bpm: Float,
+    }
+
+    /// One row per user, local day and heart-rate zone: time and calories in the zone.
+    HeartRateZone / heart_rate_zones => "heart_rate_zones",
+    key ["user_id", "date", "zone"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day.
+        date: Day,
+        /// Zone name as the source gives it (`Out of Range`, `Fat Burn`, `Cardio`, `Peak`, or a custom name).
+        zone: Text,
+        /// Lower bound of the zone in bpm.
+        min_bpm: Float,
+        /// Upper bound of the zone in bpm.
+        max_bpm: Float,
+        /// Minutes spent in the zone.
+        minutes: Int,
+        /// Calories burned in the zone, kcal.
+        calories_kcal: Float,
+        /// True for a user-defined custom zone.
+        is_custom: Flag,
+    }
+
+    /// One row per sleep log (main sleep or nap). Times are the user's wall clock
+    /// (`*_local`) and the instant (`*_utc`), derived from the user's IANA zone with the
+    /// offset in force when the sleep started (see docs/schema.md, "Time rules").
+    SleepSession / sleep_sessions => "sleep_sessions",
+    key ["user_id", "log_id"], partition PartitionRule::Year("date_of_sleep"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The source's id of the sleep log, as a string.
+        log_id: Text,
+        /// Local date the sleep ended.
+        date_of_sleep: Day,
+        /// Start of the sleep, UTC.
+        start_utc: Utc,
+        /// Start of the sleep, local wall clock.
+        start_local: Local,
+        /// End of the sleep, UTC.
+        end_utc: Utc,
+        /// End of the sleep, local wall clock.
+        end_local: Local,
+        /// True for the day's main sleep, false for naps.
+        is_main_sleep: Flag,
+        /// `stages` (deep/light/rem/wake) or `classic` (asleep/restless/awake).
+        kind: Text,
+        /// How the log was made: `auto_detected` or `manual`.
+        log_type: OptText,
+        /// Minutes in bed.
+        minutes_in_bed: Int,
+        /// Minutes asleep.
+        minutes_asleep: Int,
+        /// Minutes awake.
+        minutes_awake: Int,
+        /// Minutes to fall asleep.
+        minutes_to_fall_asleep: Int,
+        /// Minutes in bed after waking.
+        minutes_after_wakeup: Int,
+        /// Sleep efficiency in percent, as the source computes it.
+        efficiency: Float,
+        /// Minutes of deep sleep (stages logs).
+        minutes_deep: Int,
+        /// Minutes of light sleep (stages logs).
+        minutes_light: Int,
+        /// Minutes of REM sleep (stages logs).
+        minutes_rem: Int,
+        /// Minutes awake: `wake` of stages logs, `awake` of classic logs.
+        minutes_wake: Int,
+        /// Minutes restless (classic logs).
+        minutes_restless: Int,
+    }
+
+    /// One row per sleep segment. Long segments (`is_short = false`) tile the session
+    /// from start to end; short wakes (`is_short = true`) overlap them.
+    SleepStage / sleep_stages => "sleep_stages",
+    key ["user_id", "log_id", "start_utc", "is_short"], partition PartitionRule::Year("start_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The sleep log the segment belongs to.
+        log_id: Text,
+        /// Start of the segment, UTC.
+        start_utc: UtcKey,
+        /// Start of the segment, local wall clock.
+        start_local: Local,
+        /// Length of the segment in seconds.
+        seconds: Int,
+        /// Stage, lower case: deep, light, rem, wake, asleep, restless or awake.
+        stage: Text,
+        /// True for short wakes (Fitbit `shortData`, Google `shortAwakenings`).
+        is_short: FlagKey,
+    }
+
+    /// One row per heart-rate sample (1-second or 1-minute detail).
+    HeartRateIntraday / heart_rate_intraday => "heart_rate_intraday",
+    key ["user_id", "time_utc"], partition PartitionRule::Month("time_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Time of the sample, UTC.
+        time_utc: UtcKey,
+        /// Time of the sample, local wall clock.
+        time_local: Local,
+        /// Heart rate in beats per minute.
+        bpm: Float,
+        /// Confidence of the reading (null where the source has none).
+        confidence: Float,
+        /// Detail level of the series the sample came from, in seconds (1 or 60).
+        interval_seconds: Int,
+    }
+
+    /// One row per interval of an intraday activity series (1 or 15 minutes).
+    ActivityIntraday / activity_intraday => "activity_intraday",
+    key ["user_id", "time_utc"], partition PartitionRule::Month("time_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Start of the interval, UTC.
+        time_utc: UtcKey,
+        /// Start of the interval, local wall clock.
+        time_local: Local,
+        /// Steps in the interval.
+        steps: Int,
+        /// Calories burned in the interval, kcal.
+        calories_kcal: Float,
+        /// Distance in the interval, km.
+        distance_km: Float,
+        /// Floors climbed in the interval.
+        floors: Int,
+        /// Elevation climbed in the interval, metres.
+        elevation_m: Float,
+        /// Fitbit activity level of the interval (0 sedentary to 3 very active; calories series).
+        activity_level: Int,
+        /// Metabolic equivalent of the interval (calories series; Fitbit sends METs times 10, divided here).
+        mets: Float,
+        /// Length of the interval in seconds (60 or 900).
+        interval_seconds: Int,
+    }
+
+    /// One row per user: the account's profile as last seen.
+    Profile / profile => "profile",
+    key ["user_id"], partition PartitionRule::None,
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// IANA time zone name of the account (e.g. `Europe/London`).
+        timezone: OptText,
+        /// UTC offset of the zone when the profile was read, minutes.
+        utc_offset_minutes: Int,
+        /// Display name.
+        display_name: OptText,
+        /// Date the account was created.
+        member_since: OptDay,
+        /// When this profile was read (file time for imports, request time for ingests), UTC.
+        updated_utc: Utc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_column_exists_and_is_not_nullable() {
+        for t in ALL_TABLES {
+            for k in t.key {
+                let c = t
+                    .columns
+                    .iter()
+                    .find(|c| c.name == *k)
+                    .unwrap_or_else(|| panic!("{}: key column {k} missing", t.name));
+                assert!(!c.kind.nullable(), "{}.{k} is a key but nullable", t.name);
+            }
+            assert_eq!(t.columns[0].name, "user_id");
+            assert_eq!(t.columns[1].name, "source");
+        }
+    }
+
+    #[test]
+    fn batch_has_declared_schema_and_values() {
+        let d = NaiveDate::from_ymd_opt(2020, 4, 12).unwrap();
+        let rows = vec![DailyActivity {
+            user_id: "U".into(),
+            source: "fitbit-web-api".into(),
+            date: d,
+            steps: Some(5007),
+            distance_km: None,
+            floors: None,
+            elevation_m: None,
+            calories_kcal: Some(2000.5),
+            minutes_sedentary: None,
+            minutes_lightly_active: None,
+            minutes_fairly_active: None,
+            minutes_very_active: None,
+            resting_heart_rate_bpm: None,
+        }];
+        let b = DailyActivity::to_batch(&rows);
+        assert_eq!(b.schema(), DailyActivity::SPEC.schema());
+        assert_eq!(b.num_rows(), 1);
+        let text = arrow::util::pretty::pretty_format_batches(&[b])
+            .unwrap()
+            .to_string();
+        assert!(text.contains("2020-04-12"), "{text}");
+        assert!(text.contains("5007"), "{text}");
+    }
+}
