@@ -354,3 +354,34 @@ pub(crate) fn sync_dir(dir: &Path) {
         let _ = d.sync_all();
     }
 }
+
+/// An exclusive lock on a dataset folder, held while a run writes to it.
+#[derive(Debug)]
+pub struct DatasetLock {
+    _file: File,
+}
+
+impl Dataset {
+    /// Takes the dataset's lock (`<out>/.fitpipe.lock`). With `wait` false, returns
+    /// `Ok(None)` when another process holds it.
+    pub fn lock(&self, wait: bool) -> Result<Option<DatasetLock>, ExportError> {
+        ensure_dir(&self.root)?;
+        let path = self.root.join(".fitpipe.lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("open the lock file", &path))?;
+        if wait {
+            file.lock().map_err(io_err("lock", &path))?;
+        } else {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
+            }
+        }
+        Ok(Some(DatasetLock { _file: file }))
+    }
+}

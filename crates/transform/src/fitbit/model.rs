@@ -200,6 +200,7 @@ pub struct ProfileUser {
     /// IANA time zone name.
     pub timezone: Option<String>,
     /// Current UTC offset in milliseconds.
+    #[serde(rename = "offsetFromUTCMillis")]
     pub offset_from_utc_millis: Option<Num>,
     /// Display name.
     pub display_name: Option<String>,

@@ -1,0 +1,47 @@
+//! Messages to people: errors with their causes and a `hint:` line.
+
+use std::io::Write;
+
+/// An error with a hint saying what to do next.
+#[derive(Debug)]
+pub struct Hint {
+    pub message: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hint {}
+
+/// Builds an error carrying a hint.
+pub fn hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Hint {
+        message: message.into(),
+        hint: hint.into(),
+    })
+}
+
+/// Prints an error, its cause chain and any hint to stderr.
+pub fn print_error(err: &anyhow::Error) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "error: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(e, "  caused by: {cause}");
+    }
+    if let Some(h) = err.chain().find_map(|c| c.downcast_ref::<Hint>()) {
+        let _ = writeln!(e, "hint: {}", h.hint);
+    }
+}
+
+/// Writes to stdout; a closed pipe (`fitpipe ... | head`) is not an error.
+pub fn stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        r => Ok(r?),
+    }
+}

@@ -1,0 +1,61 @@
+//! Glue between the table declarations (transform) and the dataset writer (export).
+
+use std::fmt::Write;
+
+use anyhow::Context as _;
+use fitpipe_export::{Dataset, Layout, Partition, Written};
+use fitpipe_transform::tables::PartitionRule;
+use fitpipe_transform::{RowSet, TableSpec};
+
+/// The dataset layout of a declared table.
+pub fn layout(spec: &TableSpec) -> Layout {
+    Layout {
+        name: spec.name.to_string(),
+        schema: spec.schema(),
+        key: spec.key.iter().map(|k| k.to_string()).collect(),
+        partition: match spec.partition {
+            PartitionRule::None => Partition::None,
+            PartitionRule::Year(c) => Partition::Year(c.into()),
+            PartitionRule::Month(c) => Partition::Month(c.into()),
+        },
+    }
+}
+
+/// Upserts every table that has rows; checks every batch before writing any.
+pub fn write_rows(ds: &Dataset, rows: &RowSet) -> anyhow::Result<Vec<Written>> {
+    let batches = rows.batches();
+    for (spec, batch) in &batches {
+        Dataset::check(&layout(spec), batch)?;
+    }
+    let mut out = Vec::new();
+    for (spec, batch) in &batches {
+        let w = ds.upsert(&layout(spec), batch).with_context(|| {
+            format!(
+                "writing table `{}` under `{}`",
+                spec.name,
+                ds.root().display()
+            )
+        })?;
+        out.push(w);
+    }
+    Ok(out)
+}
+
+/// A plain-text table of what was written, for stdout.
+pub fn summary(written: &[Written]) -> String {
+    let mut s = format!(
+        "{:<22} {:>10} {:>12} {:>6}\n",
+        "table", "rows in", "rows stored", "files"
+    );
+    for w in written {
+        let _ = writeln!(
+            s,
+            "{:<22} {:>10} {:>12} {:>6}",
+            w.table,
+            w.rows_in,
+            w.rows_total,
+            w.files.len()
+        );
+    }
+    s
+}

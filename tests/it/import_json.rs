@@ -1,0 +1,238 @@
+use std::fs;
+
+use super::*;
+
+fn csv(out: &Path, table: &str) -> String {
+    let mut files: Vec<_> = fs::read_dir(out.join("csv").join(table))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+#[test]
+fn importing_the_same_files_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let fx = fixtures();
+    let args = [
+        "import",
+        "json",
+        s(&fx),
+        "--timezone",
+        "America/New_York",
+        "--out",
+        s(&out),
+    ];
+    let first = fitpipe(&args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("sleep_stages"), "{}", first.stdout);
+    let before = tree(&out);
+    assert!(before.keys().any(|k| k.starts_with("heart_rate_intraday")));
+    let again = fitpipe(&args);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let after = tree(&out);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &before {
+        if k.extension().is_some_and(|e| e == "csv") {
+            assert_eq!(v, &after[k], "{} changed on re-import", k.display());
+        }
+    }
+}
+
+#[test]
+fn steps_then_calories_fill_one_row_per_day() {
+    let Some(samples) = samples() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    for f in [
+        "activities-steps-range.json",
+        "activities-calories-range.json",
+    ] {
+        let r = fitpipe(&[
+            "import",
+            "json",
+            s(&samples.join(f)),
+            "--out",
+            s(out),
+            "--user-id",
+            "ME",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let text = csv(out, "daily_activity");
+    let lines: Vec<_> = text.lines().filter(|l| !l.starts_with("user_id")).collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(
+        text.contains("ME,fitbit-web-api,2018-12-26,2504,,,,2143.0,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ME,fitbit-web-api,2019-01-01,1698,,,,2098.0,"),
+        "{text}"
+    );
+}
+
+#[test]
+fn profile_among_inputs_gives_user_and_time_zone() {
+    let Some(samples) = samples() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&samples.join("profile.json")),
+        s(&samples.join("heart-intraday-1sec.json")),
+        "--out",
+        s(dir.path()),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Europe/London in January is UTC+0; user id is the profile's encodedId.
+    let hr = csv(dir.path(), "heart_rate_intraday");
+    assert!(
+        hr.contains("XXXXXX,fitbit-web-api,2019-01-01T00:00:15Z,2019-01-01T00:00:15,67.0,,1"),
+        "{hr}"
+    );
+    assert!(
+        !dir.path().join("heart_rate_intraday").exists(),
+        "--format csv wrote no parquet"
+    );
+}
+
+fn assert_refused(extra: &[&str], file: &str, body: &str, needle: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let ok = fitpipe(&[
+        "import",
+        "json",
+        s(&fixtures()),
+        "--timezone",
+        "America/New_York",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let before = tree(&out);
+    let bad = dir.path().join(file);
+    fs::write(&bad, body).unwrap();
+    let fx = fixtures();
+    let mut args = vec!["import", "json", s(&fx), s(&bad), "--out", s(&out)];
+    args.extend_from_slice(extra);
+    let r = fitpipe(&args);
+    assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(needle),
+        "stderr lacks {needle:?}: {}",
+        r.stderr
+    );
+    if !extra.contains(&"--timezone") || needle.contains(file) {
+        assert!(
+            r.stderr.contains(file),
+            "stderr does not name {file}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        tree(&out),
+        before,
+        "tables on disk changed after a refused import"
+    );
+}
+
+#[test]
+fn invalid_json_is_refused_and_nothing_changes() {
+    assert_refused(
+        &["--timezone", "America/New_York"],
+        "cut.json",
+        r#"{"activities-steps": [{"dateTime": "2020-01-01", "va"#,
+        "invalid JSON",
+    );
+}
+
+#[test]
+fn unknown_document_shape_is_refused() {
+    assert_refused(
+        &["--timezone", "America/New_York"],
+        "other.json",
+        r#"{"foods": []}"#,
+        "unknown document shape (top-level keys: foods)",
+    );
+}
+
+#[test]
+fn a_string_where_a_number_belongs_is_refused_with_its_path() {
+    assert_refused(
+        &["--timezone", "America/New_York"],
+        "steps.json",
+        r#"{"activities-steps": [{"dateTime": "2020-01-01", "value": "12"}, {"dateTime": "2020-01-02", "value": "many"}]}"#,
+        "activities-steps[1].value",
+    );
+}
+
+#[test]
+fn fractional_steps_are_refused() {
+    assert_refused(
+        &["--timezone", "America/New_York"],
+        "steps.json",
+        r#"{"activities-steps": [{"dateTime": "2020-01-01", "value": "12.5"}]}"#,
+        "expected a whole number",
+    );
+}
+
+#[test]
+fn unknown_time_zone_is_refused() {
+    assert_refused(
+        &["--timezone", "Mars/Olympus_Mons"],
+        "ok.json",
+        r#"{"activities-steps": []}"#,
+        "unknown time zone `Mars/Olympus_Mons`",
+    );
+}
+
+#[test]
+fn times_of_day_without_a_time_zone_ask_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&fixtures().join("sleep-stages-and-nap.json")),
+        "--out",
+        s(dir.path()),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("sleep-stages-and-nap.json")
+            && r.stderr.contains("hint: pass `--timezone`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        tree(dir.path())
+            .keys()
+            .all(|k| k.ends_with(".fitpipe.lock") || k.as_os_str().is_empty()),
+        "nothing written"
+    );
+}
+
+#[test]
+fn missing_path_and_bad_flags_exit_1() {
+    let r = fitpipe(&["import", "json", "/nonexistent/fitbit.json"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("/nonexistent/fitbit.json"),
+        "{}",
+        r.stderr
+    );
+    let r = fitpipe(&["import", "json", s(&fixtures()), "--format", "xlsx"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown format `xlsx`"), "{}", r.stderr);
+}

@@ -1,0 +1,79 @@
+//! Helpers: a temp dir per test and a `fitpipe` command.
+
+mod import_json;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into(),
+            stderr: String::from_utf8_lossy(&o.stderr).into(),
+        }
+    }
+}
+
+pub fn fitpipe(args: &[&str]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fitpipe"));
+    c.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FITPIPE_") {
+            c.env_remove(k);
+        }
+    }
+    c.output().expect("run fitpipe").into()
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("crates/transform/tests/fixtures/fitbit")
+}
+
+/// ../shared/reference/samples/fitbit-web-api, or None (with a notice).
+pub fn samples() -> Option<PathBuf> {
+    let d = repo().join("../shared/reference/samples/fitbit-web-api");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!("notice: {} is absent; test skipped", d.display());
+        None
+    }
+}
+
+/// Every file below `dir` with its bytes.
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    fn walk(d: &Path, root: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

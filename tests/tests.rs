@@ -1,0 +1,3 @@
+//! End-to-end tests of the `fitpipe` binary: one integration binary (see tests/it/).
+
+mod it;
