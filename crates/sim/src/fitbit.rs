@@ -1,0 +1,924 @@
+//! The Fitbit Web API's data endpoints (fitbit-web-api.md §2 to §5), built from the
+//! synthetic people the way the API builds them: string values in daily series, numbers
+//! in intraday datasets, offset-less local times, documented maximum ranges.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
+use serde_json::{json, Value};
+
+use crate::oauth::Refused;
+use crate::people::{Day, Person, Rng, Sleep};
+use crate::{lock, FaultKind, Shared};
+
+type Fail = (StatusCode, &'static str, String);
+
+fn err_body(kind: &str, message: &str) -> Value {
+    json!({"errors": [{"errorType": kind, "fieldName": "n/a", "message": message}], "success": false})
+}
+
+fn fail(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Fail {
+    (status, kind, message.into())
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    r
+}
+
+/// The answer of the shut-down API (reference §0: "HTTP 410 Gone").
+pub(crate) fn gone() -> Response {
+    json_response(
+        StatusCode::GONE,
+        &err_body(
+            "gone",
+            "The legacy Fitbit Web API was turned off on 2026-11-02. Use the Google Health API.",
+        ),
+    )
+}
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+/// Shortest text of a number, as Fitbit writes daily values (`"2.04795"`, `"7390"`).
+fn num_str(x: f64) -> String {
+    let s = format!("{x}");
+    s.trim_end_matches(".0").to_string()
+}
+
+pub(crate) async fn api(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path().to_string();
+    let (person, base, fault, rate) = {
+        let mut g = lock(&s);
+        if g.cfg.gone {
+            return gone();
+        }
+        if !(path.starts_with("/1/") || path.starts_with("/1.2/") || path.starts_with("/1.1/")) {
+            return not_found();
+        }
+        let now = g.now();
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let token = auth
+            .as_deref()
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or("")
+            .to_string();
+        let (user, scope) = match g.oauth.check(auth.as_deref(), now) {
+            Ok(u) => u,
+            Err(Refused::Missing) => {
+                return json_response(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({"errors": [{"errorType": "invalid_request", "message": "Authorization header required."}], "success": false}),
+                )
+            }
+            Err(Refused::Expired) => {
+                return json_response(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({"errors": [{"errorType": "expired_token", "message": format!("Access token expired: {token}")}], "success": false}),
+                )
+            }
+            Err(Refused::Invalid) => {
+                return json_response(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({"errors": [{"errorType": "invalid_token", "message": format!("Access token invalid: {token}")}], "success": false}),
+                )
+            }
+        };
+        let fault = g.take_fault(&path);
+        if fault == Some(FaultKind::Revoke) {
+            g.oauth.revoke_user(&user);
+            return json_response(
+                StatusCode::UNAUTHORIZED,
+                &json!({"errors": [{"errorType": "invalid_token", "message": format!("Access token invalid: {token}")}], "success": false}),
+            );
+        }
+        let (ok, remaining, reset) = g.spend(&user, &endpoint_key(&path));
+        let limit = g.cfg.rate_limit;
+        let rate = (limit, remaining, reset, g.cfg.retry_after);
+        if !ok || fault == Some(FaultKind::RateLimited) {
+            return with_rate(too_many(&rate), &rate);
+        }
+        let person = g
+            .people
+            .iter()
+            .find(|p| p.id == user)
+            .cloned()
+            .expect("tokens belong to people");
+        if !scope_allows(&scope, &path) {
+            let r = json_response(
+                StatusCode::FORBIDDEN,
+                &err_body(
+                    "insufficient_scope",
+                    "This application does not have permission to access this data.",
+                ),
+            );
+            return with_rate(r, &rate);
+        }
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1")
+            .to_string();
+        let lag = Duration::minutes(person.sync_lag_minutes);
+        let last_sync = (now - lag).with_timezone(&person.tz).naive_local();
+        let today = now.with_timezone(&person.tz).date_naive();
+        (
+            person,
+            (format!("http://{host}"), last_sync, today),
+            fault,
+            rate,
+        )
+    };
+    if method != Method::GET {
+        return with_rate(
+            json_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &err_body("request", "Only GET is supported here"),
+            ),
+            &rate,
+        );
+    }
+    let answer = route(&path, &q, &person, &base);
+    let resp = match (answer, fault) {
+        (_, Some(FaultKind::Status(code))) => {
+            let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            json_response(
+                code,
+                &err_body(
+                    "system",
+                    "An unexpected error occurred. Please try again later.",
+                ),
+            )
+        }
+        (Ok(body), Some(FaultKind::Truncate)) => {
+            let text = body.to_string();
+            let cut = text.len() / 2;
+            (StatusCode::OK, text[..cut].to_string()).into_response()
+        }
+        (Ok(_), Some(FaultKind::Malformed)) => (
+            StatusCode::OK,
+            "<html><body>Service Unavailable</body></html>",
+        )
+            .into_response(),
+        (Ok(body), Some(FaultKind::Drop)) => {
+            let text = body.to_string();
+            let half = text[..text.len() / 2].to_string();
+            let stream = futures_stream(half);
+            let mut r = Response::new(Body::from_stream(stream));
+            r.headers_mut()
+                .insert("content-length", HeaderValue::from(text.len()));
+            r
+        }
+        (Ok(body), Some(FaultKind::Slow(ms))) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            json_response(StatusCode::OK, &body)
+        }
+        (Ok(body), _) => json_response(StatusCode::OK, &body),
+        (Err((status, kind, msg)), _) => json_response(status, &err_body(kind, &msg)),
+    };
+    with_rate(resp, &rate)
+}
+
+fn futures_stream(
+    part: String,
+) -> impl futures_core::Stream<Item = Result<String, std::io::Error>> {
+    struct Twice(Option<String>, bool);
+    impl futures_core::Stream for Twice {
+        type Item = Result<String, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            if let Some(p) = self.0.take() {
+                return std::task::Poll::Ready(Some(Ok(p)));
+            }
+            if !self.1 {
+                self.1 = true;
+                return std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                    "connection dropped by fault injection",
+                ))));
+            }
+            std::task::Poll::Ready(None)
+        }
+    }
+    Twice(Some(part), false)
+}
+
+fn too_many(rate: &(u32, u32, i64, bool)) -> Response {
+    let mut r = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({"errors": [{"errorType": "system", "fieldName": "n/a", "message": "Too Many Requests"}]}),
+    );
+    if rate.3 {
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(rate.2));
+    }
+    r
+}
+
+fn with_rate(mut r: Response, rate: &(u32, u32, i64, bool)) -> Response {
+    let h = r.headers_mut();
+    h.insert("fitbit-rate-limit-limit", HeaderValue::from(rate.0));
+    h.insert("fitbit-rate-limit-remaining", HeaderValue::from(rate.1));
+    h.insert("fitbit-rate-limit-reset", HeaderValue::from(rate.2));
+    r
+}
+
+fn not_found() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &err_body(
+            "not_found",
+            "The API you are requesting could not be found.",
+        ),
+    )
+}
+
+/// A stats key: the path with the user and dates generalised.
+fn endpoint_key(path: &str) -> String {
+    path.trim_start_matches('/')
+        .split('/')
+        .enumerate()
+        .map(|(i, seg)| {
+            let bare = seg.trim_end_matches(".json");
+            if i == 2 {
+                "{user}".to_string()
+            } else if bare.len() == 10 && bare.as_bytes()[4] == b'-' || bare == "today" {
+                if seg.ends_with(".json") {
+                    "{date}.json".into()
+                } else {
+                    "{date}".into()
+                }
+            } else {
+                seg.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn scope_allows(scope: &str, path: &str) -> bool {
+    let need = if path.contains("/sleep/") {
+        "sleep"
+    } else if path.contains("/activities/heart/") {
+        "heartrate"
+    } else if path.contains("/activities/") {
+        "activity"
+    } else if path.ends_with("/profile.json") {
+        "profile"
+    } else if path.ends_with("/devices.json") {
+        "settings"
+    } else {
+        return true;
+    };
+    scope.split_whitespace().any(|s| s == need)
+}
+
+type Base = (String, NaiveDateTime, NaiveDate);
+
+fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Result<Value, Fail> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let Some(last) = segs.last() else {
+        return Err(not_found_fail());
+    };
+    if !last.ends_with(".json") {
+        return Err(not_found_fail());
+    }
+    let segs: Vec<&str> = segs.iter().map(|s| s.trim_end_matches(".json")).collect();
+    if segs.len() < 4 || segs[1] != "user" {
+        return Err(not_found_fail());
+    }
+    if segs[2] != "-" && segs[2] != p.id {
+        return Err(fail(
+            StatusCode::FORBIDDEN,
+            "insufficient_permissions",
+            "The caller is not authorized to view the requested resource.",
+        ));
+    }
+    let today = base.2;
+    let date = |s: &str| -> Result<NaiveDate, Fail> {
+        if s == "today" {
+            return Ok(today);
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                format!("Invalid date: {s}. The date must be in the format yyyy-MM-dd."),
+            )
+        })
+    };
+    match (segs[0], &segs[3..]) {
+        ("1", ["profile"]) => Ok(profile(p, base)),
+        ("1", ["devices"]) => Ok(devices(p, base)),
+        ("1", ["activities", "log", res, "date", a, b]) => {
+            series(p, base, res, true, date(a)?, b, &date)
+        }
+        ("1", ["activities", "heart", "date", a, b]) => heart_series(p, base, date(a)?, b, &date),
+        ("1", ["activities", "heart", "date", a, b, detail]) => {
+            let (start, end) = (date(a)?, if *b == "1d" { date(a)? } else { date(b)? });
+            intraday_span(start, end)?;
+            heart_intraday(p, base, start, detail)
+        }
+        ("1", ["activities", res, "date", a, b]) => series(p, base, res, false, date(a)?, b, &date),
+        ("1", ["activities", res, "date", a, b, detail]) => {
+            let (start, end) = (date(a)?, if *b == "1d" { date(a)? } else { date(b)? });
+            intraday_span(start, end)?;
+            activity_intraday(p, base, res, start, detail)
+        }
+        ("1.2", ["sleep", "date", d]) => Ok(sleep_by_date(p, base, date(d)?)),
+        ("1.2", ["sleep", "date", a, b]) => sleep_range(p, base, date(a)?, date(b)?),
+        ("1.2", ["sleep", "list"]) => sleep_list(p, base, q),
+        _ => Err(not_found_fail()),
+    }
+}
+
+fn not_found_fail() -> Fail {
+    fail(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "The API you are requesting could not be found.",
+    )
+}
+
+fn intraday_span(start: NaiveDate, end: NaiveDate) -> Result<(), Fail> {
+    if end != start {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "The maximum date range for intraday requests is 24 hours (one day).",
+        ));
+    }
+    Ok(())
+}
+
+const ACTIVITY_RESOURCES: &[&str] = &[
+    "steps",
+    "calories",
+    "distance",
+    "floors",
+    "elevation",
+    "minutesSedentary",
+    "minutesLightlyActive",
+    "minutesFairlyActive",
+    "minutesVeryActive",
+];
+
+/// A date range from `{start}/{end}` or `{date}/{period}`, checked against `max_days`.
+fn range(
+    a: NaiveDate,
+    b: &str,
+    periods: &[&str],
+    max_days: i64,
+    date: &dyn Fn(&str) -> Result<NaiveDate, Fail>,
+) -> Result<(NaiveDate, NaiveDate), Fail> {
+    if periods.contains(&b) {
+        let end = a;
+        let start = match b {
+            "1d" => end,
+            "7d" | "1w" => end - Duration::days(6),
+            "30d" => end - Duration::days(29),
+            "1m" => end - Months::new(1) + Duration::days(1),
+            "3m" => end - Months::new(3) + Duration::days(1),
+            "6m" => end - Months::new(6) + Duration::days(1),
+            _ => end - Months::new(12) + Duration::days(1),
+        };
+        return Ok((start, end));
+    }
+    if b.ends_with('d') || b.ends_with('w') || b.ends_with('m') || b.ends_with('y') {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            format!("Invalid period: {b}"),
+        ));
+    }
+    let end = date(b)?;
+    if end < a {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid date range: the end date is before the start date.",
+        ));
+    }
+    if (end - a).num_days() + 1 > max_days {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            format!("Invalid date range. The maximum range is {max_days} days."),
+        ));
+    }
+    Ok((a, end))
+}
+
+fn days(a: NaiveDate, b: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    a.iter_days().take_while(move |d| *d <= b)
+}
+
+struct Totals {
+    steps: u64,
+    calories: f64,
+    sedentary: i64,
+    light: i64,
+    fair: i64,
+    very: i64,
+}
+
+fn totals(p: &Person, d: &Day) -> Totals {
+    let steps: u64 = d.steps.iter().map(|s| *s as u64).sum();
+    let synced = d.synced_minutes;
+    let calories: f64 = d.steps[..synced]
+        .iter()
+        .map(|s| p.minute_calories(*s))
+        .sum();
+    let (mut light, mut fair, mut very) = (0, 0, 0);
+    for s in &d.steps[..synced] {
+        match *s {
+            0 => {}
+            1..=59 => light += 1,
+            60..=99 => fair += 1,
+            _ => very += 1,
+        }
+    }
+    Totals {
+        steps,
+        calories,
+        sedentary: synced as i64 - light - fair - very,
+        light,
+        fair,
+        very,
+    }
+}
+
+fn series(
+    p: &Person,
+    base: &Base,
+    res: &str,
+    log: bool,
+    a: NaiveDate,
+    b: &str,
+    date: &dyn Fn(&str) -> Result<NaiveDate, Fail>,
+) -> Result<Value, Fail> {
+    if !ACTIVITY_RESOURCES.contains(&res) {
+        return Err(not_found_fail());
+    }
+    let (start, end) = range(
+        a,
+        b,
+        &["1d", "7d", "30d", "1w", "1m", "3m", "6m", "1y"],
+        1095,
+        date,
+    )?;
+    let points: Vec<Value> = days(start, end)
+        .map(|d| {
+            let day = p.day(d, base.1);
+            let t = totals(p, &day);
+            let floors = t.steps / 1500;
+            let value = match res {
+                "steps" => t.steps.to_string(),
+                "calories" => format!("{}", t.calories.round() as i64),
+                "distance" => num_str(round(t.steps as f64 * 0.000_75, 5)),
+                "floors" => floors.to_string(),
+                "elevation" => num_str(round(floors as f64 * 3.048, 2)),
+                "minutesSedentary" => t.sedentary.to_string(),
+                "minutesLightlyActive" => t.light.to_string(),
+                "minutesFairlyActive" => t.fair.to_string(),
+                _ => t.very.to_string(),
+            };
+            json!({"dateTime": d.to_string(), "value": value})
+        })
+        .collect();
+    let key = if log {
+        format!("activities-log-{res}")
+    } else {
+        format!("activities-{res}")
+    };
+    Ok(json!({ key: points }))
+}
+
+const ZONES: [(&str, i64, i64); 4] = [
+    ("Out of Range", 30, 97),
+    ("Fat Burn", 97, 135),
+    ("Cardio", 135, 164),
+    ("Peak", 164, 220),
+];
+
+fn heart_day(p: &Person, day: &Day) -> Value {
+    let mut minutes = [0i64; 4];
+    let mut cals = [0f64; 4];
+    if day.worn {
+        for m in 0..day.synced_minutes {
+            let bpm = p.minute_bpm(day, m);
+            let z = ZONES
+                .iter()
+                .position(|(_, lo, hi)| bpm >= *lo && bpm < *hi)
+                .unwrap_or(if bpm < 30 { 0 } else { 3 });
+            minutes[z] += 1;
+            cals[z] += p.minute_calories(day.steps[m]);
+        }
+    }
+    let zones: Vec<Value> = ZONES
+        .iter()
+        .enumerate()
+        .map(|(i, (name, lo, hi))| json!({"caloriesOut": round(cals[i], 5), "max": hi, "min": lo, "minutes": minutes[i], "name": name}))
+        .collect();
+    let mut value = json!({"customHeartRateZones": [], "heartRateZones": zones});
+    if let Some(r) = day.resting {
+        value["restingHeartRate"] = json!(r);
+    }
+    json!({"dateTime": day.date.to_string(), "value": value})
+}
+
+fn heart_series(
+    p: &Person,
+    base: &Base,
+    a: NaiveDate,
+    b: &str,
+    date: &dyn Fn(&str) -> Result<NaiveDate, Fail>,
+) -> Result<Value, Fail> {
+    // "Maximum range: 1 year" (heartrate-timeseries page).
+    let (start, end) = range(a, b, &["1d", "7d", "30d", "1w", "1m"], 366, date)?;
+    let list: Vec<Value> = days(start, end)
+        .map(|d| heart_day(p, &p.day(d, base.1)))
+        .collect();
+    Ok(json!({"activities-heart": list}))
+}
+
+fn hms(secs: usize) -> String {
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+fn heart_intraday(p: &Person, base: &Base, d: NaiveDate, detail: &str) -> Result<Value, Fail> {
+    let day = p.day(d, base.1);
+    let mut data = Vec::new();
+    let (kind, interval) = match detail {
+        "1sec" => ("second", 1),
+        "1min" => ("minute", 1),
+        "5min" => ("minute", 5),
+        "15min" => ("minute", 15),
+        _ => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                format!("Invalid detail level: {detail}"),
+            ))
+        }
+    };
+    if day.worn {
+        let mut r = Rng::new(&[d.num_days_from_ce() as u64, 77]);
+        if kind == "second" {
+            // "1sec" data really arrives every 5 to 15 seconds.
+            let mut t = 0usize;
+            while t < day.synced_minutes * 60 {
+                let bpm = p.minute_bpm(&day, t / 60) + r.range(-1, 1);
+                data.push(json!({"time": hms(t), "value": bpm}));
+                t += r.range(5, 15) as usize;
+            }
+        } else {
+            let mut m = 0;
+            while m < day.synced_minutes {
+                // Minutes without data are left out (about 2%).
+                if r.range(0, 49) != 0 {
+                    let n = interval.min(day.synced_minutes - m);
+                    let avg =
+                        (m..m + n).map(|k| p.minute_bpm(&day, k)).sum::<i64>() as f64 / n as f64;
+                    data.push(json!({"time": hms(m * 60), "value": avg.round() as i64}));
+                }
+                m += interval;
+            }
+        }
+    }
+    Ok(json!({
+        "activities-heart": [heart_day(p, &day)],
+        "activities-heart-intraday": {"dataset": data, "datasetInterval": 1, "datasetType": kind},
+    }))
+}
+
+fn activity_intraday(
+    p: &Person,
+    base: &Base,
+    res: &str,
+    d: NaiveDate,
+    detail: &str,
+) -> Result<Value, Fail> {
+    if !["steps", "calories", "distance", "floors", "elevation"].contains(&res) {
+        return Err(not_found_fail());
+    }
+    let interval = match detail {
+        "1min" => 1,
+        "5min" => 5,
+        "15min" => 15,
+        _ => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                format!("Invalid detail level: {detail}"),
+            ))
+        }
+    };
+    let day = p.day(d, base.1);
+    let t = totals(p, &day);
+    let mut data = Vec::new();
+    let mut m = 0;
+    let mut floors_done = 0u64;
+    let mut steps_done = 0u64;
+    while m < day.synced_minutes {
+        let n = interval.min(day.synced_minutes - m);
+        let steps: u64 = day.steps[m..m + n].iter().map(|s| *s as u64).sum();
+        steps_done += steps;
+        let floors = steps_done / 1500 - floors_done;
+        floors_done += floors;
+        let point = match res {
+            "steps" => json!({"time": hms(m * 60), "value": steps}),
+            "calories" => {
+                let cal: f64 = day.steps[m..m + n]
+                    .iter()
+                    .map(|s| p.minute_calories(*s))
+                    .sum();
+                let per = steps as f64 / n as f64;
+                let level = if per >= 100.0 {
+                    3
+                } else if per >= 60.0 {
+                    2
+                } else if per > 0.0 {
+                    1
+                } else {
+                    0
+                };
+                json!({"level": level, "mets": 10 + (per / 10.0) as i64, "time": hms(m * 60), "value": cal})
+            }
+            "distance" => json!({"time": hms(m * 60), "value": round(steps as f64 * 0.000_75, 5)}),
+            "floors" => json!({"time": hms(m * 60), "value": floors}),
+            _ => json!({"time": hms(m * 60), "value": round(floors as f64 * 3.048, 2)}),
+        };
+        data.push(point);
+        m += interval;
+    }
+    let total = match res {
+        "steps" => t.steps.to_string(),
+        "calories" => format!("{}", t.calories.round() as i64),
+        "distance" => num_str(round(t.steps as f64 * 0.000_75, 5)),
+        "floors" => (t.steps / 1500).to_string(),
+        _ => num_str(round((t.steps / 1500) as f64 * 3.048, 2)),
+    };
+    Ok(json!({
+        format!("activities-{res}"): [{"dateTime": d.to_string(), "value": total}],
+        format!("activities-{res}-intraday"): {"dataset": data, "datasetInterval": interval, "datasetType": "minute"},
+    }))
+}
+
+fn sleep_json(s: &Sleep) -> Value {
+    let seg = |x: &crate::people::Segment| json!({"dateTime": ts(x.start), "level": x.level, "seconds": x.seconds});
+    let levels: &[&str] = if s.stages {
+        &["deep", "light", "rem", "wake"]
+    } else {
+        &["asleep", "awake", "restless"]
+    };
+    let mut summary = serde_json::Map::new();
+    let mut mins = HashMap::new();
+    for l in levels {
+        let secs: i64 = s
+            .data
+            .iter()
+            .filter(|x| x.level == *l)
+            .map(|x| x.seconds)
+            .sum();
+        let count = s.data.iter().filter(|x| x.level == *l).count();
+        let m = secs / 60;
+        mins.insert(*l, m);
+        let mut v = json!({"count": count, "minutes": m});
+        if s.stages {
+            v["thirtyDayAvgMinutes"] = json!(m);
+        }
+        summary.insert(l.to_string(), v);
+    }
+    let in_bed = (s.end - s.start).num_minutes();
+    let awake = if s.stages {
+        mins["wake"]
+    } else {
+        mins["awake"] + mins["restless"]
+    };
+    let asleep = in_bed - awake;
+    let mut levels =
+        json!({"data": s.data.iter().map(seg).collect::<Vec<_>>(), "summary": summary});
+    if s.stages {
+        levels["shortData"] = json!(s.short.iter().map(seg).collect::<Vec<_>>());
+    }
+    json!({
+        "dateOfSleep": s.date_of_sleep.to_string(),
+        "duration": (s.end - s.start).num_milliseconds(),
+        "efficiency": if in_bed > 0 { (asleep * 100 + in_bed / 2) / in_bed } else { 0 },
+        "endTime": ts(s.end),
+        "infoCode": 0,
+        "isMainSleep": s.is_main,
+        "levels": levels,
+        "logId": s.log_id,
+        "logType": "auto_detected",
+        "minutesAfterWakeup": 0,
+        "minutesAsleep": asleep,
+        "minutesAwake": awake,
+        "minutesToFallAsleep": 0,
+        "startTime": ts(s.start),
+        "timeInBed": in_bed,
+        "type": if s.stages { "stages" } else { "classic" },
+    })
+}
+
+fn synced_sleeps(p: &Person, base: &Base, d: NaiveDate) -> Vec<Sleep> {
+    p.sleeps(d)
+        .into_iter()
+        .filter(|s| s.end <= base.1)
+        .collect()
+}
+
+fn sleep_by_date(p: &Person, base: &Base, d: NaiveDate) -> Value {
+    let logs = synced_sleeps(p, base, d);
+    let list: Vec<Value> = logs.iter().map(sleep_json).collect();
+    let total = |k: &str| list.iter().map(|l| l[k].as_i64().unwrap_or(0)).sum::<i64>();
+    let stage = |k: &str| {
+        list.iter()
+            .map(|l| l["levels"]["summary"][k]["minutes"].as_i64().unwrap_or(0))
+            .sum::<i64>()
+    };
+    let mut summary = json!({
+        "totalMinutesAsleep": total("minutesAsleep"),
+        "totalSleepRecords": list.len(),
+        "totalTimeInBed": total("timeInBed"),
+    });
+    if logs.iter().any(|l| l.stages) {
+        summary["stages"] = json!({"deep": stage("deep"), "light": stage("light"), "rem": stage("rem"), "wake": stage("wake")});
+    }
+    json!({"sleep": list, "summary": summary})
+}
+
+fn sleep_range(p: &Person, base: &Base, a: NaiveDate, b: NaiveDate) -> Result<Value, Fail> {
+    if b < a {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid date range: the end date is before the start date.",
+        ));
+    }
+    if (b - a).num_days() + 1 > 100 {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid date range. The maximum range is 100 days.",
+        ));
+    }
+    // Newest first, as the API lists logs.
+    let list: Vec<Value> = days(a, b)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .flat_map(|d| synced_sleeps(p, base, d).into_iter().rev())
+        .map(|s| sleep_json(&s))
+        .collect();
+    Ok(json!({"sleep": list}))
+}
+
+fn sleep_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result<Value, Fail> {
+    let bad = |m: &str| Err(fail(StatusCode::BAD_REQUEST, "validation", m.to_string()));
+    let limit: usize = match q.get("limit").and_then(|l| l.parse().ok()) {
+        Some(l) if (1..=100).contains(&l) => l,
+        _ => return bad("limit must be between 1 and 100"),
+    };
+    let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let sort = q.get("sort").map(String::as_str).unwrap_or("");
+    let (after, dates): (bool, Vec<NaiveDate>) =
+        match (q.get("afterDate"), q.get("beforeDate"), sort) {
+            (Some(a), None, "asc") => {
+                let a = NaiveDate::parse_from_str(a, "%Y-%m-%d").map_err(|_| {
+                    fail(StatusCode::BAD_REQUEST, "validation", "Invalid afterDate")
+                })?;
+                (true, days(a, base.2).collect())
+            }
+            (None, Some(b), "desc") => {
+                let b = NaiveDate::parse_from_str(b, "%Y-%m-%d").map_err(|_| {
+                    fail(StatusCode::BAD_REQUEST, "validation", "Invalid beforeDate")
+                })?;
+                (
+                    false,
+                    days(p.member_since, b)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect(),
+                )
+            }
+            (Some(_), None, _) => return bad("afterDate requires sort=asc"),
+            (None, Some(_), _) => return bad("beforeDate requires sort=desc"),
+            _ => return bad("Either beforeDate or afterDate must be specified"),
+        };
+    let mut logs = Vec::new();
+    for d in dates {
+        let mut day = synced_sleeps(p, base, d);
+        if !after {
+            day.reverse();
+        }
+        logs.extend(day);
+        if logs.len() > offset + limit {
+            break;
+        }
+    }
+    let more = logs.len() > offset + limit;
+    let page: Vec<Value> = logs
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(sleep_json)
+        .collect();
+    let (key, date) = if after {
+        ("afterDate", q["afterDate"].clone())
+    } else {
+        ("beforeDate", q["beforeDate"].clone())
+    };
+    let link = |o: usize| {
+        format!(
+            "{}/1.2/user/-/sleep/list.json?offset={o}&limit={limit}&sort={sort}&{key}={date}",
+            base.0
+        )
+    };
+    Ok(json!({
+        "pagination": {
+            key: date,
+            "limit": limit,
+            "next": if more { link(offset + limit) } else { String::new() },
+            "offset": offset,
+            "previous": if offset > 0 { link(offset.saturating_sub(limit)) } else { String::new() },
+            "sort": sort,
+        },
+        "sleep": page,
+    }))
+}
+
+fn profile(p: &Person, base: &Base) -> Value {
+    // The offset in force now (the profile only knows the current one).
+    let offset_ms = chrono::TimeZone::from_local_datetime(&p.tz, &base.1)
+        .earliest()
+        .map_or(0, |t| {
+            i64::from(chrono::Offset::fix(t.offset()).local_minus_utc()) * 1000
+        });
+    json!({"user": {
+        "aboutMe": "",
+        "avatar": "https://static0.fitbit.com/images/profile/defaultProfile_100.png",
+        "avatar150": "https://static0.fitbit.com/images/profile/defaultProfile_150.png",
+        "city": "",
+        "country": "",
+        "dateOfBirth": "1990-01-01",
+        "displayName": p.name.split(' ').next().unwrap_or("User"),
+        "distanceUnit": "METRIC",
+        "encodedId": p.id,
+        "foodsLocale": "en_US",
+        "fullName": p.name,
+        "gender": "NA",
+        "glucoseUnit": "METRIC",
+        "height": 172.5,
+        "heightUnit": "METRIC",
+        "locale": "en_US",
+        "memberSince": p.member_since.to_string(),
+        "offsetFromUTCMillis": offset_ms,
+        "startDayOfWeek": "MONDAY",
+        "strideLengthRunning": 101.2,
+        "strideLengthWalking": 75.3,
+        "timezone": p.tz.name(),
+        "waterUnit": "METRIC",
+        "weight": 70.5,
+        "weightUnit": "METRIC",
+    }})
+}
+
+fn devices(p: &Person, base: &Base) -> Value {
+    json!([{
+        "battery": "High",
+        "batteryLevel": 80,
+        "deviceVersion": "Charge 6",
+        "features": [],
+        "id": format!("{}", 100_000_000 + p.index * 7919),
+        "lastSyncTime": ts(base.1),
+        "mac": format!("A1B2C3D4E5{:02X}", p.index),
+        "type": "TRACKER",
+    }])
+}

@@ -1,0 +1,370 @@
+//! Deterministic synthetic people: what their devices recorded, day by day.
+//!
+//! Everything is a pure function of (seed, person, date), so any range can be produced
+//! without storing years of data, and the same seed always gives the same history.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
+use chrono_tz::Tz;
+
+/// splitmix64: a small, good 64-bit mixer used as a stateless random source.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A reproducible random stream keyed by its inputs.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(parts: &[u64]) -> Self {
+        Rng(parts.iter().fold(0x5EED, |acc, p| mix(acc ^ mix(*p))))
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = mix(self.0);
+        self.0
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
+    }
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// One synthetic person.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// Index in the simulator's list.
+    pub index: usize,
+    /// Fitbit encoded id (6 characters).
+    pub id: String,
+    /// IANA zone of the profile.
+    pub tz: Tz,
+    /// Display name.
+    pub name: String,
+    /// First day with data.
+    pub member_since: NaiveDate,
+    /// How far behind the clock the device's last sync is, minutes.
+    pub sync_lag_minutes: i64,
+    seed: u64,
+    base_steps: i64,
+    bmr: i64,
+    resting: i64,
+}
+
+const ZONES: &[&str] = &[
+    "America/New_York",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
+];
+const NAMES: &[&str] = &["Alex", "Sam", "Kim", "Robin", "Jo"];
+
+/// The simulator's people for a seed: person 0 lives in a DST-observing zone
+/// (America/New_York); person 1 syncs late (its device is a day behind).
+pub fn people(seed: u64, n: usize) -> Vec<Person> {
+    (0..n)
+        .map(|i| {
+            let mut r = Rng::new(&[seed, i as u64, 1]);
+            let id: String = (0..6)
+                .map(|_| {
+                    let c = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+                    c[(r.next_u64() % c.len() as u64) as usize] as char
+                })
+                .collect();
+            Person {
+                index: i,
+                id,
+                tz: ZONES[i % ZONES.len()].parse().expect("valid zone"),
+                name: format!("{} {}", NAMES[i % NAMES.len()], i + 1),
+                member_since: NaiveDate::from_ymd_opt(2015, 1, 1).expect("date")
+                    + Duration::days(r.range(0, 60)),
+                sync_lag_minutes: if i == 1 { 26 * 60 } else { r.range(5, 45) },
+                seed,
+                base_steps: r.range(6500, 11000),
+                bmr: r.range(1450, 1850),
+                resting: r.range(52, 64),
+            }
+        })
+        .collect()
+}
+
+/// A sleep segment: local start (naive, stamped with the offset at the log's start),
+/// level, seconds.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub start: NaiveDateTime,
+    pub level: &'static str,
+    pub seconds: i64,
+}
+
+/// A sleep log as the device recorded it.
+#[derive(Debug, Clone)]
+pub struct Sleep {
+    pub log_id: u64,
+    pub date_of_sleep: NaiveDate,
+    pub start: NaiveDateTime,
+    pub end: NaiveDateTime,
+    pub is_main: bool,
+    pub stages: bool,
+    pub data: Vec<Segment>,
+    pub short: Vec<Segment>,
+}
+
+/// One day of a person, as far as it has synced.
+#[derive(Debug, Clone)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub worn: bool,
+    /// Steps per minute, 1440 entries (zeros where not yet synced).
+    pub steps: Vec<u32>,
+    /// Minutes of the day that have synced (1440 for a complete day).
+    pub synced_minutes: usize,
+    pub bmr: i64,
+    pub resting: Option<i64>,
+}
+
+impl Person {
+    fn rng(&self, date: NaiveDate, salt: u64) -> Rng {
+        Rng::new(&[
+            self.seed,
+            self.index as u64,
+            date.num_days_from_ce() as u64,
+            salt,
+        ])
+    }
+
+    /// Whether the device was worn that day (about 3% of days are not).
+    pub fn worn(&self, date: NaiveDate) -> bool {
+        date >= self.member_since && self.rng(date, 2).range(0, 99) >= 3
+    }
+
+    /// The day's data as synced by `last_sync` (local time of the person).
+    pub fn day(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Day {
+        let synced_minutes = if last_sync.date() > date {
+            1440
+        } else if last_sync.date() < date {
+            0
+        } else {
+            (last_sync.time().num_seconds_from_midnight() / 60) as usize
+        };
+        let worn = self.worn(date);
+        let mut steps = vec![0u32; 1440];
+        if worn && synced_minutes > 0 {
+            let mut r = self.rng(date, 3);
+            let factor = match date.weekday() {
+                Weekday::Sat => 1.15,
+                Weekday::Sun => 0.75,
+                _ => 1.0,
+            };
+            let total = (self.base_steps as f64 * factor * (0.6 + 0.8 * r.unit())) as u64;
+            // Weights: awake 07:00-22:59, with walks at random hours.
+            let walk1 = r.range(7, 9) as usize;
+            let walk2 = r.range(12, 19) as usize;
+            let weights: Vec<u64> = (0..1440usize)
+                .map(|m| {
+                    let h = m / 60;
+                    let base: u64 = if (7..23).contains(&h) { 3 } else { 0 };
+                    let walk: u64 = if h == walk1 || h == walk2 { 40 } else { 0 };
+                    (base + walk) * (r.next_u64() % 4)
+                })
+                .collect();
+            let w_total: u64 = weights.iter().sum::<u64>().max(1);
+            let mut cum = 0u64;
+            let mut prev = 0u64;
+            for (m, w) in weights.iter().enumerate() {
+                cum += w;
+                let upto = total * cum / w_total;
+                steps[m] = (upto - prev) as u32;
+                prev = upto;
+            }
+            for s in steps.iter_mut().skip(synced_minutes) {
+                *s = 0;
+            }
+        }
+        let resting = (worn && synced_minutes >= 6 * 60)
+            .then(|| self.resting + self.rng(date, 4).range(-3, 3));
+        Day {
+            date,
+            worn,
+            steps,
+            synced_minutes,
+            bmr: self.bmr,
+            resting,
+        }
+    }
+
+    /// Calories burned in a minute with `steps` steps (BMR spread over the day plus activity).
+    pub fn minute_calories(&self, steps: u32) -> f64 {
+        self.bmr as f64 / 1440.0 + steps as f64 * 0.045
+    }
+
+    /// Heart rate at a minute.
+    pub fn minute_bpm(&self, day: &Day, minute: usize) -> i64 {
+        let rest = day.resting.unwrap_or(self.resting);
+        let s = day.steps[minute] as i64;
+        let asleep = !(7 * 60..23 * 60).contains(&minute);
+        let mut r = self.rng(day.date, 100 + minute as u64);
+        rest + if asleep { -4 } else { 8 } + s / 3 + r.range(-3, 3)
+    }
+
+    /// Sleep logs that ended on `date` (a main sleep, some days a nap).
+    pub fn sleeps(&self, date: NaiveDate) -> Vec<Sleep> {
+        if !self.worn(date) {
+            return Vec::new();
+        }
+        let mut r = self.rng(date, 5);
+        let mut out = Vec::new();
+        let day_no = (date - NaiveDate::from_ymd_opt(2000, 1, 1).expect("date")).num_days() as u64;
+        let base_id = (self.index as u64 + 1) * 100_000_000_000 + day_no * 10;
+        // Main sleep: starts the evening before between 22:00 and 00:30.
+        let start = (date - Duration::days(1))
+            .and_time(NaiveTime::from_hms_opt(22, 0, 0).expect("time"))
+            + Duration::minutes(r.range(0, 150));
+        let total = r.range(6 * 120, 17 * 60) * 30; // 6h to 8.5h, in 30 s steps
+        let mut data = Vec::new();
+        let mut t = 0i64;
+        let cycle = ["light", "deep", "light", "rem", "light", "wake"];
+        let mut k = 0usize;
+        while t < total {
+            let level = cycle[k % cycle.len()];
+            let len = match level {
+                "wake" => r.range(2, 12) * 60,
+                "deep" => r.range(10, 45) * 60,
+                "rem" => r.range(10, 35) * 60,
+                _ => r.range(15, 60) * 60,
+            }
+            .min(total - t);
+            data.push(Segment {
+                start: start + Duration::seconds(t),
+                level,
+                seconds: len,
+            });
+            t += len;
+            k += 1;
+        }
+        // Short wakes (3 minutes or less) inside light segments: they overlap `data`.
+        let mut short = Vec::new();
+        for s in data
+            .iter()
+            .filter(|s| s.level == "light" && s.seconds >= 600)
+        {
+            if r.range(0, 2) == 0 {
+                let at = r.range(1, s.seconds / 60 - 4) * 60;
+                short.push(Segment {
+                    start: s.start + Duration::seconds(at),
+                    level: "wake",
+                    seconds: r.range(1, 6) * 30,
+                });
+            }
+        }
+        out.push(Sleep {
+            log_id: base_id,
+            date_of_sleep: date,
+            start,
+            end: start + Duration::seconds(total),
+            is_main: true,
+            stages: true,
+            data,
+            short,
+        });
+        // A nap on about one day in seven: short, so a classic log.
+        if r.range(0, 6) == 0 {
+            let start = date.and_time(NaiveTime::from_hms_opt(14, 0, 0).expect("time"))
+                + Duration::minutes(r.range(0, 90));
+            let mut data = Vec::new();
+            let mut t = 0;
+            let total = r.range(20, 80) * 60;
+            let mut k = 0;
+            while t < total {
+                let level = ["asleep", "restless", "asleep", "awake"][k % 4];
+                let len = if level == "asleep" {
+                    r.range(5, 25) * 60
+                } else {
+                    r.range(1, 4) * 60
+                }
+                .min(total - t);
+                data.push(Segment {
+                    start: start + Duration::seconds(t),
+                    level,
+                    seconds: len,
+                });
+                t += len;
+                k += 1;
+            }
+            out.push(Sleep {
+                log_id: base_id + 1,
+                date_of_sleep: date,
+                start,
+                end: start + Duration::seconds(total),
+                is_main: false,
+                stages: false,
+                data,
+                short: Vec::new(),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_people_and_days() {
+        let a = people(7, 3);
+        let b = people(7, 3);
+        assert_eq!(a[0].id, b[0].id);
+        let sync = d("2030-01-01").and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(
+            a[2].day(d("2020-05-05"), sync).steps,
+            b[2].day(d("2020-05-05"), sync).steps
+        );
+        assert_ne!(people(8, 1)[0].id, a[0].id);
+        assert_eq!(a[0].tz.name(), "America/New_York");
+    }
+
+    #[test]
+    fn sleep_segments_tile_the_log_and_short_wakes_lie_inside() {
+        let p = &people(1, 2)[0];
+        let mut nights = 0;
+        for i in 0..200 {
+            for s in p.sleeps(d("2019-01-01") + Duration::days(i)) {
+                let sum: i64 = s.data.iter().map(|x| x.seconds).sum();
+                assert_eq!(sum, (s.end - s.start).num_seconds());
+                for w in s.data.windows(2) {
+                    assert_eq!(w[0].start + Duration::seconds(w[0].seconds), w[1].start);
+                }
+                for x in &s.short {
+                    assert!(x.start >= s.start && x.start + Duration::seconds(x.seconds) <= s.end);
+                }
+                nights += 1;
+            }
+        }
+        assert!(nights > 190, "{nights}");
+    }
+
+    #[test]
+    fn a_day_grows_as_it_syncs() {
+        let p = &people(1, 1)[0];
+        let date = (0..10)
+            .map(|i| d("2021-06-01") + Duration::days(i))
+            .find(|d| p.worn(*d))
+            .unwrap();
+        let noon = p.day(date, date.and_hms_opt(12, 0, 0).unwrap());
+        let night = p.day(date, date.and_hms_opt(23, 59, 0).unwrap());
+        let sum = |d: &Day| d.steps.iter().map(|s| *s as u64).sum::<u64>();
+        assert!(sum(&noon) < sum(&night));
+        assert_eq!(noon.steps[..720], night.steps[..720]);
+    }
+}
