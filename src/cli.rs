@@ -27,11 +27,192 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Authorise fitpipe to read your data (OAuth 2.0 with PKCE); `auth status`, `auth revoke`.
+    Auth(AuthArgs),
+    /// Fetch a date range from the API into the tables (incremental from cron).
+    ///
+    /// Plans each resource as the fewest requests its maximum range allows, paces itself
+    /// by the rate-limit headers, saves every response under `<out>/raw` before
+    /// transforming it, and records progress so an interrupted run resumes and a run
+    /// without `--from` fetches only new days plus an overlap.
+    ///
+    /// Examples:
+    ///   fitpipe ingest --demo --from 2020-04-01         # against the built-in simulator
+    ///   fitpipe ingest --from 2020-04-01                # first backfill
+    ///   fitpipe ingest                                  # later: only what is new
+    ///   fitpipe ingest --from 2024-01-01 --intraday heart,steps
+    #[command(verbatim_doc_comment)]
+    Ingest(IngestArgs),
+    /// Run a declared pipeline (TOML), e.g. `fitpipe run pipelines/daily.toml` from cron.
+    ///
+    /// Exit codes: 0 done (or another run holds the lock, or the rate budget ran out with
+    /// `no_wait`), 1 a problem to fix (auth needed, bad file, partial run), 2 a bug.
+    Run(RunArgs),
+    /// Remake every table from the raw responses under `<out>/raw`, without a request.
+    Rebuild(RebuildArgs),
+    /// Print one raw API response, e.g. `fitpipe api GET /1/user/-/profile.json`.
+    Api(ApiArgs),
+    /// Run the API simulator standalone (Fitbit Web API and OAuth on 127.0.0.1).
+    Sim(SimArgs),
     /// Load files you already have into the tables.
     #[command(subcommand)]
     Import(Import),
     /// Print docs/schema.md: every table, column, type, key and time rule.
     Schema,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub action: Option<AuthAction>,
+    /// OAuth client id of your app [default: from the config file].
+    #[arg(long, env = env::CLIENT_ID)]
+    pub client_id: Option<String>,
+    /// Redirect URI registered for your app; fitpipe listens on its loopback port.
+    /// The client secret comes from `FITPIPE_CLIENT_SECRET`, the config file or a prompt.
+    #[arg(long)]
+    pub redirect_uri: Option<String>,
+    /// Print the authorization URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up waiting for the browser after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Take over the tutorial's `client_details.json` and `user_details.json` from DIR.
+    #[arg(long, value_name = "DIR")]
+    pub import_tutorial: Option<PathBuf>,
+    #[command(flatten)]
+    pub api: ApiBase,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Authorised users, scopes and token expiry (never the tokens).
+    Status,
+    /// Revoke a user's authorisation at the provider and delete its tokens.
+    Revoke {
+        /// The user [default: the only authorised one].
+        #[arg(long, env = env::USER)]
+        user: Option<String>,
+        #[command(flatten)]
+        api: ApiBase,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ApiBase {
+    /// Base URL of the API and its OAuth endpoints, e.g. a `fitpipe sim` [default: https://api.fitbit.com].
+    #[arg(long, env = env::API_BASE)]
+    pub api_base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// First day to fetch [default: the day after the last run, less the overlap].
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day to fetch [default: today in the user's time zone].
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Daily resources, comma-separated: profile, steps, calories, distance, floors,
+    /// elevation, sedentary, lightly-active, fairly-active, very-active, heart, sleep.
+    #[arg(long, value_delimiter = ',', default_values_t = fitpipe_ingest::fitbit::DEFAULT_RESOURCES.iter().map(|s| s.to_string()))]
+    pub resources: Vec<String>,
+    /// Intraday series too (one request per day each): heart, steps, calories, distance,
+    /// floors, elevation; `heart:1sec`, `steps:15min` pick the detail [default: 1min].
+    #[arg(long, value_delimiter = ',')]
+    pub intraday: Vec<String>,
+    /// The authorised user to fetch [default: the only one].
+    #[arg(long, env = env::USER)]
+    pub user: Option<String>,
+    /// Days before the last fetched day to fetch again (devices sync late).
+    #[arg(long, default_value_t = 3)]
+    pub overlap: i64,
+    /// Ignore recorded progress and fetch the whole range again.
+    #[arg(long)]
+    pub refetch: bool,
+    /// Print the planned requests and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// When the hour's rate budget is spent, stop (everything fetched is kept) instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Run against the built-in simulator: starts it on a loopback port, authorises with the
+    /// real OAuth code flow and writes to `./data/demo` (or `--out`).
+    #[arg(long)]
+    pub demo: bool,
+    /// The user's IANA time zone [default: from the profile].
+    #[arg(long, env = env::TIMEZONE)]
+    pub timezone: Option<String>,
+    /// No progress bars or notes (for cron); errors still go to stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Log every request, wait and retry to stderr.
+    #[arg(long, short)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub api: ApiBase,
+    /// Output folder [default: ./data, or ./data/demo with --demo].
+    #[arg(long, env = env::OUT)]
+    pub out: Option<PathBuf>,
+    /// Formats to write, comma-separated.
+    #[arg(long, env = env::FORMAT, value_delimiter = ',', default_value = "parquet,csv")]
+    pub format: Vec<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The pipeline file (see pipelines/daily.toml).
+    pub pipeline: PathBuf,
+    /// No progress bars or notes.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// The user's IANA time zone [default: from the saved profile responses].
+    #[arg(long, env = env::TIMEZONE)]
+    pub timezone: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// HTTP method (only GET).
+    #[arg(value_parser = ["GET", "get"])]
+    pub method: String,
+    /// Path with its query, e.g. `/1/user/-/profile.json`.
+    pub path: String,
+    /// The authorised user [default: the only one].
+    #[arg(long, env = env::USER)]
+    pub user: Option<String>,
+    #[command(flatten)]
+    pub api: ApiBase,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8089)]
+    pub port: u16,
+    /// Seed of the synthetic people.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of people.
+    #[arg(long, default_value_t = 3)]
+    pub users: usize,
+    /// Requests per user per hour.
+    #[arg(long, default_value_t = 150)]
+    pub rate_limit: u32,
+    /// Answer the consent page with Allow automatically.
+    #[arg(long)]
+    pub auto_consent: bool,
+    /// A scenario file (TOML: any field of the simulator's config, e.g. `faults`, `gone`).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,3 +6,24 @@ pub const OUT: &str = "FITPIPE_OUT";
 pub const FORMAT: &str = "FITPIPE_FORMAT";
 /// The user's IANA time zone (`--timezone`).
 pub const TIMEZONE: &str = "FITPIPE_TIMEZONE";
+/// Where config and tokens live (default: `$XDG_CONFIG_HOME/fitpipe` or `~/.config/fitpipe`).
+pub const CONFIG_DIR: &str = "FITPIPE_CONFIG_DIR";
+/// The OAuth client secret (never a command-line flag).
+pub const CLIENT_SECRET: &str = "FITPIPE_CLIENT_SECRET";
+/// The OAuth client id (`--client-id`).
+pub const CLIENT_ID: &str = "FITPIPE_CLIENT_ID";
+/// Base URL of the API and its OAuth endpoints (`--api-base`), e.g. a `fitpipe sim`.
+pub const API_BASE: &str = "FITPIPE_API_BASE";
+/// Which authorised user to use (`--user`).
+pub const USER: &str = "FITPIPE_USER";
+/// Testing: a simulator whose clock fitpipe advances instead of sleeping.
+pub const SIM_CONTROL: &str = "FITPIPE_SIM_CONTROL";
+/// Testing: first retry backoff in milliseconds.
+pub const RETRY_BASE_MS: &str = "FITPIPE_RETRY_BASE_MS";
+/// Testing: per-request timeout in milliseconds.
+pub const HTTP_TIMEOUT_MS: &str = "FITPIPE_HTTP_TIMEOUT_MS";
+
+/// A variable's value, if set and not empty.
+pub fn get(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

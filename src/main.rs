@@ -2,8 +2,11 @@
 
 mod cli;
 mod commands;
+mod config;
 mod env;
 mod output;
+mod progress;
+mod session;
 mod tables;
 
 use std::process::ExitCode;

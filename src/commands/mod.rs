@@ -1,6 +1,13 @@
 //! One module per subcommand.
 
+mod api;
+mod auth;
+mod demo;
 mod import_json;
+pub mod ingest;
+mod rebuild;
+mod run;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -9,6 +16,12 @@ use crate::cli::{Cli, Command, Import};
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Auth(a) => auth::run(a),
+        Command::Ingest(a) => ingest::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Rebuild(a) => rebuild::run(a),
+        Command::Api(a) => api::run(a),
+        Command::Sim(a) => sim::run(a),
         Command::Import(Import::Json(args)) => import_json::run(args),
         Command::Schema => {
             crate::output::stdout(&fitpipe_transform::schema_doc::markdown())?;

@@ -385,3 +385,34 @@ impl Dataset {
         Ok(Some(DatasetLock { _file: file }))
     }
 }
+
+impl Dataset {
+    /// Rows stored in a table (from Parquet footers, else by reading the CSV files).
+    pub fn row_count(&self, layout: &Layout) -> Result<usize, ExportError> {
+        let dir = self.root.join(&layout.name);
+        if let Ok(rd) = fs::read_dir(&dir) {
+            let mut n = 0usize;
+            let mut any = false;
+            for p in rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            {
+                let f = File::open(&p).map_err(io_err("open", &p))?;
+                let r = parquet::file::reader::SerializedFileReader::new(f).map_err(|source| {
+                    ExportError::Parquet {
+                        path: p.clone(),
+                        source,
+                    }
+                })?;
+                n += parquet::file::reader::FileReader::metadata(&r)
+                    .file_metadata()
+                    .num_rows() as usize;
+                any = true;
+            }
+            if any {
+                return Ok(n);
+            }
+        }
+        Ok(self.read_table(layout)?.iter().map(|b| b.num_rows()).sum())
+    }
+}

@@ -1,0 +1,382 @@
+//! The generic request loop: auth (refresh before expiry and on `expired_token`), pacing
+//! by the rate-limit headers, retries with backoff and jitter. Endpoint knowledge lives
+//! in the provider modules; this only fetches paths.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::clock::Clock;
+use crate::oauth::OAuthApp;
+use crate::store::{TokenStore, Tokens};
+use crate::IngestError;
+
+/// Told about waits and budget so a CLI can show them.
+pub trait Reporter: Send + Sync {
+    /// The rate-limit headers of the last response.
+    fn rate(&self, _remaining: u32, _limit: u32) {}
+    /// A wait starts (rate-limit reset or backoff).
+    fn waiting(&self, _seconds: i64, _why: &str) {}
+    /// A request is retried after a transient failure.
+    fn retry(&self, _attempt: u32, _why: &str) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+impl Reporter for Silent {}
+
+/// How the client behaves.
+#[derive(Clone)]
+pub struct Options {
+    /// Per-request timeout.
+    pub timeout: StdDuration,
+    /// Attempts for transient failures (5xx, timeouts, dropped connections, bad bodies).
+    pub max_attempts: u32,
+    /// First backoff; doubles each attempt, with jitter, capped at 5 minutes.
+    pub backoff: Duration,
+    /// Requests kept in reserve before waiting for the reset ("headers are approximate").
+    pub reserve: u32,
+    /// Extra wait after the announced reset (clock skew at the top of the hour).
+    pub reset_buffer: Duration,
+    /// Stop with [`IngestError::BudgetSpent`] instead of waiting for the reset.
+    pub no_wait: bool,
+    /// Refresh when the access token has less than this left.
+    pub refresh_margin: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: StdDuration::from_secs(60),
+            max_attempts: 6,
+            backoff: Duration::seconds(2),
+            reserve: 2,
+            reset_buffer: Duration::seconds(60),
+            no_wait: false,
+            refresh_margin: Duration::minutes(5),
+        }
+    }
+}
+
+/// A fetched response body.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+    /// When it was received.
+    pub at: DateTime<Utc>,
+}
+
+/// What the last response said about the budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Requests per window.
+    pub limit: u32,
+    /// Left in this window.
+    pub remaining: u32,
+    /// When the window resets.
+    pub reset_at: DateTime<Utc>,
+}
+
+/// A client for one user of one provider.
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    app: OAuthApp,
+    store: TokenStore,
+    tokens: Tokens,
+    clock: Arc<dyn Clock>,
+    reporter: Arc<dyn Reporter>,
+    opts: Options,
+    budget: Option<Budget>,
+    jitter: u64,
+    /// Requests sent (including retries).
+    pub requests: u64,
+}
+
+impl ApiClient {
+    /// A client for the user whose tokens are given.
+    pub fn new(
+        base: &str,
+        app: OAuthApp,
+        store: TokenStore,
+        tokens: Tokens,
+        clock: Arc<dyn Clock>,
+        reporter: Arc<dyn Reporter>,
+        opts: Options,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(opts.timeout)
+            .user_agent(concat!("fitpipe/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("TLS backend available");
+        ApiClient {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            app,
+            store,
+            jitter: tokens.access_token.secret().len() as u64,
+            tokens,
+            clock,
+            reporter,
+            opts,
+            budget: None,
+            requests: 0,
+        }
+    }
+
+    /// The user's tokens as they stand.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// The last budget seen.
+    pub fn budget(&self) -> Option<Budget> {
+        self.budget
+    }
+
+    /// Refreshes the access token under the user's inter-process lock. If another process
+    /// refreshed meanwhile, its (newer) tokens are used instead of spending ours.
+    pub async fn refresh(&mut self) -> Result<(), IngestError> {
+        let store = self.store.clone();
+        let (provider, user) = (self.tokens.provider.clone(), self.tokens.user_id.clone());
+        let _lock = tokio::task::spawn_blocking(move || store.lock_user(&provider, &user))
+            .await
+            .map_err(|e| IngestError::Config(e.to_string()))??;
+        if let Some(on_disk) = self
+            .store
+            .load(&self.tokens.provider, &self.tokens.user_id)?
+        {
+            let ours = self.tokens.refresh_token.as_ref().map(|r| r.secret());
+            if on_disk.refresh_token.as_ref().map(|r| r.secret()) != ours
+                && on_disk.expires_at - self.clock.now() > self.opts.refresh_margin
+            {
+                self.tokens = on_disk;
+                return Ok(());
+            }
+        }
+        let Some(rt) = self.tokens.refresh_token.clone() else {
+            return Err(IngestError::InvalidGrant);
+        };
+        let g = self.app.refresh(&rt).await?;
+        let mut t = self.tokens.clone();
+        t.access_token = g.access_token;
+        if let Some(r) = g.refresh_token {
+            t.refresh_token = Some(r);
+        }
+        t.expires_at = self.clock.now()
+            + Duration::from_std(g.expires_in.unwrap_or(StdDuration::from_secs(3600)))
+                .unwrap_or_default();
+        if let Some(s) = g.scope {
+            t.scope = s;
+        }
+        // Fitbit refresh tokens are single use: the new pair is on disk before it is used.
+        self.store.save(&t)?;
+        self.tokens = t;
+        Ok(())
+    }
+
+    fn backoff(&mut self, attempt: u32) -> Duration {
+        let base = self.opts.backoff * 2i32.pow(attempt.min(8));
+        self.jitter = self
+            .jitter
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let frac = (self.jitter >> 33) as f64 / (1u64 << 31) as f64; // 0..1
+        let ms = (base.num_milliseconds() as f64 * (0.5 + frac)) as i64;
+        Duration::milliseconds(ms.min(300_000))
+    }
+
+    async fn wait(&self, d: Duration, why: &str) {
+        self.reporter.waiting(d.num_seconds(), why);
+        self.clock.sleep(d).await;
+    }
+
+    async fn pace(&self) -> Result<(), IngestError> {
+        let Some(b) = self.budget else { return Ok(()) };
+        if b.remaining > self.opts.reserve {
+            return Ok(());
+        }
+        let until = b.reset_at + self.opts.reset_buffer - self.clock.now();
+        if until <= Duration::zero() {
+            return Ok(());
+        }
+        if self.opts.no_wait {
+            return Err(IngestError::BudgetSpent {
+                reset_at: b.reset_at,
+            });
+        }
+        self.wait(until, "rate-limit budget spent; waiting for the reset")
+            .await;
+        Ok(())
+    }
+
+    fn read_budget(&mut self, h: &reqwest::header::HeaderMap) {
+        let num = |k: &str| {
+            h.get(k)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        if let (Some(limit), Some(rem), Some(reset)) = (
+            num("fitbit-rate-limit-limit"),
+            num("fitbit-rate-limit-remaining"),
+            num("fitbit-rate-limit-reset"),
+        ) {
+            let b = Budget {
+                limit: limit as u32,
+                remaining: rem.max(0) as u32,
+                reset_at: self.clock.now() + Duration::seconds(reset),
+            };
+            self.reporter.rate(b.remaining, b.limit);
+            self.budget = Some(b);
+        }
+    }
+
+    /// GETs `path` (relative to the API base) and returns the body once it is valid JSON.
+    pub async fn get(&mut self, path: &str) -> Result<Fetched, IngestError> {
+        let url = format!("{}{}", self.base, path);
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        loop {
+            if self.tokens.expires_at - self.clock.now() < self.opts.refresh_margin {
+                self.refresh().await?;
+            }
+            self.pace().await?;
+            self.requests += 1;
+            let sent = self
+                .http
+                .get(&url)
+                .bearer_auth(self.tokens.access_token.secret())
+                .send()
+                .await;
+            let transient = match sent {
+                Err(e) => {
+                    if e.is_timeout() {
+                        "timed out".to_string()
+                    } else {
+                        e.to_string()
+                    }
+                }
+                Ok(r) => {
+                    self.read_budget(r.headers());
+                    let status = r.status().as_u16();
+                    let retry_after = r
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<i64>().ok());
+                    match r.bytes().await {
+                        Err(e) => format!("the connection broke while reading the body ({e})"),
+                        Ok(body) => match status {
+                            200..=299 => {
+                                if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
+                                    return Ok(Fetched {
+                                        body: body.to_vec(),
+                                        at: self.clock.now(),
+                                    });
+                                }
+                                "the body is not valid JSON (truncated or malformed)".to_string()
+                            }
+                            401 => {
+                                let text = String::from_utf8_lossy(&body);
+                                if text.contains("expired_token") && !refreshed {
+                                    refreshed = true;
+                                    self.refresh().await?;
+                                    continue;
+                                }
+                                return Err(IngestError::Unauthorized(api_message(&body)));
+                            }
+                            410 => return Err(IngestError::Gone),
+                            429 => {
+                                if self.opts.no_wait {
+                                    let reset_at = self
+                                        .budget
+                                        .map_or(self.clock.now() + Duration::hours(1), |b| {
+                                            b.reset_at
+                                        });
+                                    return Err(IngestError::BudgetSpent { reset_at });
+                                }
+                                // `Retry-After` is unreliable at Fitbit; the reset header is not.
+                                let reset = self
+                                    .budget
+                                    .map(|b| b.reset_at - self.clock.now())
+                                    .or(retry_after.map(Duration::seconds))
+                                    .unwrap_or(Duration::minutes(5));
+                                self.wait(
+                                    reset.max(Duration::zero()) + self.opts.reset_buffer,
+                                    "429 Too Many Requests; waiting for the reset",
+                                )
+                                .await;
+                                attempt += 1;
+                                if attempt >= self.opts.max_attempts * 2 {
+                                    return Err(IngestError::Api {
+                                        status,
+                                        url: redact(&url),
+                                        message: api_message(&body),
+                                    });
+                                }
+                                continue;
+                            }
+                            500..=599 => format!("HTTP {status}: {}", api_message(&body)),
+                            _ => {
+                                return Err(IngestError::Api {
+                                    status,
+                                    url: redact(&url),
+                                    message: api_message(&body),
+                                })
+                            }
+                        },
+                    }
+                }
+            };
+            attempt += 1;
+            if attempt >= self.opts.max_attempts {
+                return Err(IngestError::Http {
+                    url: redact(&url),
+                    message: format!("{transient} (gave up after {attempt} attempts)"),
+                });
+            }
+            self.reporter.retry(attempt, &transient);
+            let d = self.backoff(attempt - 1);
+            self.wait(d, "retrying after a transient failure").await;
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+/// The API's own message from a Fitbit or Google error body, else the start of the body.
+pub fn api_message(body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Some(m) = v["errors"][0]["message"].as_str() {
+            let kind = v["errors"][0]["errorType"].as_str().unwrap_or("error");
+            return format!("{kind}: {}", strip_tokens(m));
+        }
+        if let Some(m) = v["error"]["message"].as_str() {
+            return m.to_string();
+        }
+    }
+    String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+}
+
+/// Fitbit echoes the token in some messages ("Access token expired: eyJ..."); never print it.
+fn strip_tokens(m: &str) -> String {
+    match m.find(": ") {
+        Some(i) if m.starts_with("Access token") || m.starts_with("Refresh token") => {
+            format!("{}: <redacted>", &m[..i])
+        }
+        _ => m.to_string(),
+    }
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base)
+            .field("user", &self.tokens.user_id)
+            .finish()
+    }
+}

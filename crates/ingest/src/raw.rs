@@ -1,0 +1,92 @@
+//! The raw landing zone: every response body exactly as received, saved before it is
+//! transformed, so tables can be rebuilt without spending rate limit again.
+//!
+//! Layout: `<out>/raw/<provider>/<user>/<resource>/<start>_<end>.<fetched unix ms>.json`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::store::write_private;
+use crate::IngestError;
+
+/// One saved response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Provider name.
+    pub provider: String,
+    /// User id.
+    pub user: String,
+    /// Resource key.
+    pub resource: String,
+    /// When it was fetched (unix ms).
+    pub fetched_ms: i64,
+}
+
+/// Saves a response body atomically and returns its path.
+#[allow(clippy::too_many_arguments)]
+pub fn save(
+    out: &Path,
+    provider: &str,
+    user: &str,
+    resource: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    at: DateTime<Utc>,
+    body: &[u8],
+) -> Result<PathBuf, IngestError> {
+    let path = out
+        .join("raw")
+        .join(provider)
+        .join(user)
+        .join(resource)
+        .join(format!("{start}_{end}.{}.json", at.timestamp_millis()));
+    write_private(&path, body)?;
+    Ok(path)
+}
+
+/// Every saved response under `<out>/raw`, oldest fetch first (so newer data wins when
+/// they are replayed in order).
+pub fn list(out: &Path) -> Result<Vec<RawFile>, IngestError> {
+    let root = out.join("raw");
+    let mut files = Vec::new();
+    let Ok(providers) = std::fs::read_dir(&root) else {
+        return Ok(files);
+    };
+    for p in providers.flatten() {
+        for u in std::fs::read_dir(p.path())
+            .map_err(|e| IngestError::io("read", &p.path(), e))?
+            .flatten()
+        {
+            for r in std::fs::read_dir(u.path())
+                .map_err(|e| IngestError::io("read", &u.path(), e))?
+                .flatten()
+            {
+                for f in std::fs::read_dir(r.path())
+                    .map_err(|e| IngestError::io("read", &r.path(), e))?
+                    .flatten()
+                {
+                    let name = f.file_name().to_string_lossy().into_owned();
+                    let Some(ms) = name
+                        .strip_suffix(".json")
+                        .and_then(|n| n.rsplit('.').next())
+                        .and_then(|n| n.parse().ok())
+                    else {
+                        continue;
+                    };
+                    files.push(RawFile {
+                        path: f.path(),
+                        provider: p.file_name().to_string_lossy().into_owned(),
+                        user: u.file_name().to_string_lossy().into_owned(),
+                        resource: r.file_name().to_string_lossy().into_owned(),
+                        fetched_ms: ms,
+                    });
+                }
+            }
+        }
+    }
+    files.sort_by(|a, b| (a.fetched_ms, &a.path).cmp(&(b.fetched_ms, &b.path)));
+    Ok(files)
+}

@@ -1,0 +1,142 @@
+//! Sync state: per provider, user and resource, the days already fetched and written, so
+//! an interrupted run resumes and a run without `--from` fetches only what is new.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::write_private;
+use crate::IngestError;
+
+/// Progress of one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// First day fetched.
+    pub start: NaiveDate,
+    /// Every day from `start` through this one is fetched and written.
+    pub through: NaiveDate,
+    /// When this was recorded.
+    pub updated: DateTime<Utc>,
+}
+
+/// The last run of a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastRun {
+    /// When it finished.
+    pub finished: Option<DateTime<Utc>>,
+    /// Requests it sent.
+    pub requests: u64,
+    /// Rate-limit figures last seen: remaining of limit.
+    pub rate_remaining: Option<u32>,
+    /// Rate limit per window.
+    pub rate_limit: Option<u32>,
+    /// `ok`, `partial` or the error.
+    pub outcome: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    #[serde(default)]
+    resources: BTreeMap<String, Progress>,
+    #[serde(default)]
+    runs: BTreeMap<String, LastRun>,
+}
+
+/// `<out>/.fitpipe/state.json`.
+#[derive(Debug)]
+pub struct SyncState {
+    path: PathBuf,
+    file: File,
+}
+
+impl SyncState {
+    /// Loads the state of an output folder (empty if there is none yet).
+    pub fn load(out: &Path) -> Result<Self, IngestError> {
+        let path = out.join(".fitpipe").join("state.json");
+        let file = match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| IngestError::Store {
+                path: path.clone(),
+                message: format!(
+                    "damaged sync state ({e}); delete it to start over (tables are kept)"
+                ),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::default(),
+            Err(e) => return Err(IngestError::io("read", &path, e)),
+        };
+        Ok(SyncState { path, file })
+    }
+
+    fn key(provider: &str, user: &str, resource: &str) -> String {
+        format!("{provider}/{user}/{resource}")
+    }
+
+    /// Progress of a resource.
+    pub fn get(&self, provider: &str, user: &str, resource: &str) -> Option<Progress> {
+        self.file
+            .resources
+            .get(&Self::key(provider, user, resource))
+            .copied()
+    }
+
+    /// Records that `start..=through` is written, merging with what was there, and saves.
+    pub fn record(
+        &mut self,
+        provider: &str,
+        user: &str,
+        resource: &str,
+        start: NaiveDate,
+        through: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(), IngestError> {
+        let k = Self::key(provider, user, resource);
+        let p = match self.file.resources.get(&k) {
+            // Contiguous or overlapping with what is known: extend it.
+            Some(old)
+                if start <= old.through + chrono::Duration::days(1) && through >= old.start =>
+            {
+                Progress {
+                    start: old.start.min(start),
+                    through: old.through.max(through),
+                    updated: now,
+                }
+            }
+            _ => Progress {
+                start,
+                through,
+                updated: now,
+            },
+        };
+        self.file.resources.insert(k, p);
+        self.save()
+    }
+
+    /// Records a finished (or stopped) run.
+    pub fn record_run(
+        &mut self,
+        provider: &str,
+        user: &str,
+        run: LastRun,
+    ) -> Result<(), IngestError> {
+        self.file.runs.insert(format!("{provider}/{user}"), run);
+        self.save()
+    }
+
+    /// All resources' progress, by `provider/user/resource`.
+    pub fn resources(&self) -> &BTreeMap<String, Progress> {
+        &self.file.resources
+    }
+
+    /// All users' last runs, by `provider/user`.
+    pub fn runs(&self) -> &BTreeMap<String, LastRun> {
+        &self.file.runs
+    }
+
+    fn save(&self) -> Result<(), IngestError> {
+        write_private(
+            &self.path,
+            &serde_json::to_vec_pretty(&self.file).expect("state serialises"),
+        )
+    }
+}

@@ -1,0 +1,293 @@
+//! `fitpipe auth`: the authorization-code flow with PKCE, `auth status`, `auth revoke`,
+//! and taking over the tutorial's token files.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use fitpipe_ingest::fitbit::PROVIDER;
+use fitpipe_ingest::oauth::{self, Callback};
+use fitpipe_ingest::store::Tokens;
+use oauth2::{AccessToken, ClientSecret, RefreshToken};
+
+use crate::cli::{AuthAction, AuthArgs};
+use crate::config::{self, Config};
+use crate::env;
+use crate::output::{hint, stdout};
+use crate::session;
+
+pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
+    match args.action {
+        Some(AuthAction::Status) => status(),
+        Some(AuthAction::Revoke { user, api }) => revoke(user.as_deref(), api.api_base),
+        None => match &args.import_tutorial {
+            Some(dir) => import_tutorial(dir, args.api.api_base.clone()),
+            None => authorize(args),
+        },
+    }
+}
+
+fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
+    let mut prompted = None;
+    let mut s = session::app(
+        args.client_id.clone(),
+        args.redirect_uri.clone(),
+        args.api.api_base.clone(),
+        false,
+    )?;
+    if s.app.client_secret.is_none() {
+        if !std::io::stdin().is_terminal() {
+            return Err(hint(
+                "no client secret",
+                format!(
+                    "set `{}`; fitpipe never takes it as a flag",
+                    env::CLIENT_SECRET
+                ),
+            ));
+        }
+        eprint!(
+            "Client secret of app {} (input is shown; set {} to skip this): ",
+            s.app.client_id,
+            env::CLIENT_SECRET
+        );
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let secret = line.trim().to_string();
+        if secret.is_empty() {
+            return Err(hint("no client secret given", "run `fitpipe auth` again"));
+        }
+        s.app.client_secret = Some(ClientSecret::new(secret.clone()));
+        prompted = Some(secret);
+    }
+    let redirect = oauth2::url::Url::parse(&s.app.redirect_uri).map_err(|e| {
+        hint(
+            format!("invalid redirect URI `{}`: {e}", s.app.redirect_uri),
+            "use the loopback URI registered for your app, e.g. `http://127.0.0.1:8080/`",
+        )
+    })?;
+    let host = redirect.host_str().unwrap_or("");
+    if redirect.scheme() != "http"
+        || !(host == "127.0.0.1" || host == "localhost" || host == "[::1]")
+    {
+        return Err(hint(
+            format!("the redirect URI `{redirect}` is not a loopback address"),
+            "fitpipe receives the code on 127.0.0.1 only: register `http://127.0.0.1:8080/` for your app",
+        ));
+    }
+    let port = redirect.port().unwrap_or(80);
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+            hint(format!("cannot listen on 127.0.0.1:{port} for the OAuth callback: {e}"), "stop whatever uses that port, or register and pass another `--redirect-uri`")
+        })?;
+        let a = s.app.start()?;
+        eprintln!("Open this address in a browser and allow access:\n\n  {}\n", a.url);
+        if !args.no_browser {
+            open_browser(&a.url);
+        }
+        eprintln!(
+            "Waiting up to {} s for the browser to come back to {}.\nOn a machine without a browser, paste the address you were sent to here and press Enter.",
+            args.timeout, s.app.redirect_uri
+        );
+        let paste = paste_channel();
+        let cb = oauth::wait_for_callback(listener, a.state.secret(), std::time::Duration::from_secs(args.timeout), Some(paste))
+            .await
+            .map_err(session::explain)?;
+        let code = match cb {
+            Callback::Code(c) => c,
+            Callback::Denied(e) => {
+                return Err(hint(format!("authorisation was refused at the consent page (`{e}`)"), "run `fitpipe auth` again and choose Allow"))
+            }
+        };
+        eprintln!("Got the authorization code; exchanging it for tokens.");
+        let grant = s.app.exchange(&code, a.verifier).await.map_err(session::explain)?;
+        let (user, tz) = session::profile(&s.api_base, grant.access_token.secret()).await?;
+        let store = session::store()?;
+        let tokens = Tokens {
+            provider: PROVIDER.into(),
+            user_id: user.clone(),
+            expires_at: session::expiry(Utc::now(), &grant),
+            access_token: grant.access_token,
+            refresh_token: grant.refresh_token,
+            scope: grant.scope.clone().unwrap_or_default(),
+            timezone: tz.clone(),
+        };
+        store.save(&tokens)?;
+        let mut cfg = Config::load()?;
+        let p = cfg.providers.entry(PROVIDER.into()).or_default();
+        p.client_id = Some(s.app.client_id.clone());
+        p.redirect_uri = Some(s.app.redirect_uri.clone());
+        if s.api_base != config::FITBIT_API {
+            p.api_base = Some(s.api_base.clone());
+        }
+        if let Some(secret) = prompted {
+            p.client_secret = Some(secret);
+        }
+        cfg.save()?;
+        stdout(&format!("authorised {user} ({}) for: {}\n", tz.as_deref().unwrap_or("no time zone"), tokens.scope))?;
+        eprintln!("Tokens saved in `{}` (readable by you only). Next: fitpipe ingest --from 2020-04-01", config::dir()?.join("tokens").display());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Lines typed or pasted on stdin, for the headless fallback. A detached thread, so
+/// that the process can exit while it still waits for input.
+fn paste_channel() -> tokio::sync::mpsc::Receiver<String> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn open_browser(url: &str) {
+    let cmd = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let ok = std::process::Command::new(cmd)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok();
+    if !ok {
+        eprintln!("(could not start a browser with `{cmd}`; open the address yourself)");
+    }
+}
+
+fn status() -> anyhow::Result<ExitCode> {
+    let store = session::store()?;
+    let users = store.users(None)?;
+    if users.is_empty() {
+        eprintln!("no authorised user in `{}`", config::dir()?.display());
+        eprintln!("hint: run `fitpipe auth`");
+        return Ok(ExitCode::from(1));
+    }
+    let now = Utc::now();
+    let mut s = format!(
+        "{:<16} {:<10} {:<22} {:<20} {}\n",
+        "provider", "user", "access token", "time zone", "scopes"
+    );
+    for t in users {
+        let state = if t.expires_at > now {
+            format!("valid until {}", t.expires_at.format("%H:%M UTC"))
+        } else if t.refresh_token.is_some() {
+            "expired (auto-refresh)".to_string()
+        } else {
+            "expired: re-auth".to_string()
+        };
+        s.push_str(&format!(
+            "{:<16} {:<10} {:<22} {:<20} {}\n",
+            t.provider,
+            t.user_id,
+            state,
+            t.timezone.as_deref().unwrap_or("-"),
+            t.scope
+        ));
+    }
+    stdout(&s)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn revoke(user: Option<&str>, api_base: Option<String>) -> anyhow::Result<ExitCode> {
+    let s = session::app(None, None, api_base, true)?;
+    let store = session::store()?;
+    let t = session::tokens(&store, user)?;
+    let token = t
+        .refresh_token
+        .as_ref()
+        .map(|r| r.secret().clone())
+        .unwrap_or_else(|| t.access_token.secret().clone());
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(s.app.revoke(&token)).map_err(|e| {
+        hint(
+            format!("revoking at the provider failed: {e}"),
+            "the tokens were kept; try again, or remove the app in your account settings",
+        )
+    })?;
+    store.remove(PROVIDER, &t.user_id)?;
+    stdout(&format!("revoked {} and deleted its tokens\n", t.user_id))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Deserialize)]
+struct TutorialClient {
+    client_id: String,
+    client_secret: String,
+}
+
+/// requests-oauthlib's token dict, as the tutorial's `user_details.json` holds it.
+#[derive(serde::Deserialize)]
+struct TutorialUser {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at: Option<f64>,
+    #[serde(default)]
+    scope: Vec<String>,
+    user_id: String,
+}
+
+fn import_tutorial(dir: &Path, api_base: Option<String>) -> anyhow::Result<ExitCode> {
+    let read = |name: &str| -> anyhow::Result<String> {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p).map_err(|e| hint(format!("cannot read `{}`: {e}", p.display()), "point `--import-tutorial` at the folder of the tutorial's `client_details.json` and `user_details.json`"))
+    };
+    let c: TutorialClient = serde_json::from_str(&read("client_details.json")?).map_err(|e| {
+        hint(
+            format!("`client_details.json`: {e}"),
+            "it should hold `client_id` and `client_secret`",
+        )
+    })?;
+    let u: TutorialUser = serde_json::from_str(&read("user_details.json")?).map_err(|e| {
+        hint(
+            format!("`user_details.json`: {e}"),
+            "it should be the token dict the tutorial saved",
+        )
+    })?;
+    let expires_at = u
+        .expires_at
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s as i64, 0))
+        .unwrap_or_else(Utc::now);
+    let store = session::store()?;
+    store.save(&Tokens {
+        provider: PROVIDER.into(),
+        user_id: u.user_id.clone(),
+        access_token: AccessToken::new(u.access_token),
+        refresh_token: u.refresh_token.map(RefreshToken::new),
+        expires_at,
+        scope: u.scope.join(" "),
+        timezone: None,
+    })?;
+    let mut cfg = Config::load()?;
+    let p = cfg.providers.entry(PROVIDER.into()).or_default();
+    p.client_id = Some(c.client_id);
+    p.client_secret = Some(c.client_secret);
+    p.redirect_uri
+        .get_or_insert_with(|| config::DEFAULT_REDIRECT.to_string());
+    if let Some(b) = api_base {
+        p.api_base = Some(b);
+    }
+    cfg.save()?;
+    stdout(&format!(
+        "took over the tutorial's authorisation of {}\n",
+        u.user_id
+    ))?;
+    eprintln!(
+        "Tokens and client details are now in `{}` (readable by you only); you can delete the tutorial's plaintext files.",
+        config::dir()?.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,433 @@
+//! `fitpipe ingest` (and the demo): plan, fetch, land raw, normalise, upsert, record.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use fitpipe_export::{Dataset, Format, Written};
+use fitpipe_ingest::client::ApiClient;
+use fitpipe_ingest::fitbit::{self, Resource, PROVIDER};
+use fitpipe_ingest::state::{LastRun, SyncState};
+use fitpipe_ingest::{raw, IngestError};
+use fitpipe_transform::fitbit::{self as tf, Context, Units};
+use fitpipe_transform::RowSet;
+
+use crate::cli::IngestArgs;
+use crate::output::{hint, stdout};
+use crate::progress::Progress;
+use crate::session;
+use crate::tables::{summary, write_rows};
+
+/// Write accumulated rows after this many responses (and at the end of each resource).
+const FLUSH_EVERY: usize = 25;
+
+/// A resolved ingest: what to fetch and where to write it.
+pub struct Job {
+    pub out: PathBuf,
+    pub formats: Vec<Format>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub resources: Vec<Resource>,
+    pub overlap: i64,
+    pub refetch: bool,
+    pub dry_run: bool,
+    pub timezone: Option<Tz>,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// How a run ended.
+pub enum Outcome {
+    Done,
+    /// Stopped at the rate budget with `--no-wait`.
+    BudgetSpent(DateTime<Utc>),
+}
+
+pub fn parse_resources(names: &[String], intraday: &[String]) -> anyhow::Result<Vec<Resource>> {
+    let mut out = Vec::new();
+    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let r = Resource::parse(n).ok_or_else(|| {
+            hint(
+                format!("unknown resource `{n}`"),
+                format!("choose from: {}", fitbit::RESOURCE_NAMES.join(", ")),
+            )
+        })?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    for n in intraday.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let r = Resource::parse_intraday(n).ok_or_else(|| {
+            hint(
+                format!("unknown intraday series `{n}`"),
+                format!(
+                    "choose from: {} (detail `:1min` or `:15min`; heart also `:1sec`)",
+                    fitbit::INTRADAY_NAMES.join(", ")
+                ),
+            )
+        })?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    // The profile first: it gives the time zone the rest needs.
+    out.sort_by_key(|r| *r != Resource::Profile);
+    Ok(out)
+}
+
+pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
+    name.map(|n| {
+        n.parse::<Tz>().map_err(|_| {
+            hint(
+                format!("unknown time zone `{n}`"),
+                "use an IANA name such as `Europe/London`",
+            )
+        })
+    })
+    .transpose()
+}
+
+pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let resources = parse_resources(&args.resources, &args.intraday)?;
+    let job = Job {
+        out: args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(if args.demo { "./data/demo" } else { "./data" })),
+        formats: args.format.clone(),
+        from: args.from,
+        to: args.to,
+        resources,
+        overlap: args.overlap.max(0),
+        refetch: args.refetch,
+        dry_run: args.dry_run,
+        timezone: parse_tz(args.timezone.as_deref())?,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    };
+    if let (Some(f), Some(t)) = (job.from, job.to) {
+        if f > t {
+            return Err(hint(
+                format!("`--from {f}` is after `--to {t}`"),
+                "swap the dates",
+            ));
+        }
+    }
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if args.demo {
+        return rt.block_on(crate::commands::demo::run(job));
+    }
+    rt.block_on(async {
+        let progress = Arc::new(Progress::new(0, job.quiet, job.verbose));
+        let mut client = session::client(
+            args.user.as_deref(),
+            args.api.api_base.clone(),
+            progress.clone(),
+            args.no_wait,
+        )?;
+        let ds = Dataset::new(&job.out, &job.formats);
+        let Some(_lock) = ds.lock(false)? else {
+            return Err(hint(
+                format!("another fitpipe run is writing to `{}`", job.out.display()),
+                "wait for it to finish (cron: `fitpipe run` exits quietly in this case)",
+            ));
+        };
+        finish(ingest(&job, &mut client, progress).await?, &job)
+    })
+}
+
+/// Prints the end of a run and picks the exit code.
+pub fn finish(outcome: Outcome, job: &Job) -> anyhow::Result<ExitCode> {
+    if let Outcome::BudgetSpent(at) = outcome {
+        if !job.quiet {
+            eprintln!(
+                "note: the rate-limit budget is spent until {}; everything fetched is saved. Run again after that to resume.",
+                at.format("%H:%M UTC")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Plan {
+    resource: Resource,
+    from: NaiveDate,
+    windows: Vec<fitbit::Window>,
+}
+
+/// The days to fetch per resource, from flags and recorded progress.
+fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::Result<Vec<Plan>> {
+    let to = job.to.unwrap_or(today);
+    let mut plans = Vec::new();
+    for r in &job.resources {
+        let key = r.key();
+        let done = if job.refetch {
+            None
+        } else {
+            state.get(PROVIDER, user, &key)
+        };
+        let from =
+            match (job.from, done) {
+                // Resume: days already written (less the overlap) are not fetched again.
+                (Some(f), Some(p)) if p.start <= f && p.through >= f => {
+                    f.max(p.through - Duration::days(job.overlap - 1).max(Duration::zero()))
+                }
+                (Some(f), _) => f,
+                (None, Some(p)) => p.through - Duration::days((job.overlap - 1).max(0)),
+                (None, None) if *r == Resource::Profile => to,
+                (None, None) => return Err(hint(
+                    format!("no earlier run for `{key}` in `{}`", job.out.display()),
+                    "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",
+                )),
+            };
+        let windows = if from > to {
+            Vec::new()
+        } else {
+            fitbit::plan(r, from, to)
+        };
+        plans.push(Plan {
+            resource: r.clone(),
+            from,
+            windows,
+        });
+    }
+    Ok(plans)
+}
+
+/// Runs a job with a ready client. Rows are written every few responses and at the end
+/// of each resource; progress is recorded only after its rows are on disk.
+pub async fn ingest(
+    job: &Job,
+    client: &mut ApiClient,
+    progress: Arc<Progress>,
+) -> anyhow::Result<Outcome> {
+    let user = client.tokens().user_id.clone();
+    let mut tz = job.timezone.or_else(|| {
+        client
+            .tokens()
+            .timezone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+    });
+    let today = Utc::now()
+        .with_timezone(&tz.unwrap_or(Tz::UTC))
+        .date_naive();
+    let mut state = SyncState::load(&job.out)?;
+    let plans = plan(job, &state, &user, today)?;
+    let total: usize = plans.iter().map(|p| p.windows.len()).sum();
+    if job.dry_run {
+        let mut s = format!(
+            "{:<24} {:>10} {:>10} {:>9}\n",
+            "resource", "from", "to", "requests"
+        );
+        for p in &plans {
+            let to = p
+                .windows
+                .last()
+                .map_or(String::from("-"), |w| w.end.to_string());
+            s.push_str(&format!(
+                "{:<24} {:>10} {:>10} {:>9}\n",
+                p.resource.key(),
+                p.from.to_string(),
+                to,
+                p.windows.len()
+            ));
+        }
+        s.push_str(&format!(
+            "{:<24} {:>10} {:>10} {:>9}\n",
+            "total", "", "", total
+        ));
+        stdout(&s)?;
+        return Ok(Outcome::Done);
+    }
+    let bar = Progress::new(total as u64, job.quiet, job.verbose);
+    let progress = if total > 0 { Arc::new(bar) } else { progress };
+    let ds = Dataset::new(&job.out, &job.formats);
+    let mut written: Vec<Written> = Vec::new();
+    let mut outcome = Outcome::Done;
+    let mut failure = None;
+    'resources: for p in &plans {
+        let key = p.resource.key();
+        let rbar = progress.resource(&key, p.windows.len() as u64);
+        let mut rows = RowSet::default();
+        let mut pending_through = None;
+        for (i, w) in p.windows.iter().enumerate() {
+            rbar.set_message(format!("{} .. {}", w.start, w.end));
+            let fetched = match client.get(&w.path).await {
+                Ok(f) => f,
+                Err(IngestError::BudgetSpent { reset_at }) => {
+                    outcome = Outcome::BudgetSpent(reset_at);
+                    flush(
+                        &ds,
+                        &mut rows,
+                        &mut state,
+                        &user,
+                        &key,
+                        p.from,
+                        pending_through,
+                        &mut written,
+                    )?;
+                    break 'resources;
+                }
+                Err(e) => {
+                    flush(
+                        &ds,
+                        &mut rows,
+                        &mut state,
+                        &user,
+                        &key,
+                        p.from,
+                        pending_through,
+                        &mut written,
+                    )?;
+                    failure = Some(session::explain(e));
+                    break 'resources;
+                }
+            };
+            raw::save(
+                &job.out,
+                PROVIDER,
+                &user,
+                &key,
+                w.start,
+                w.end,
+                fetched.at,
+                &fetched.body,
+            )?;
+            let doc = tf::parse(&fetched.body)
+                .with_context(|| format!("reading the answer to `{}`", w.path))?;
+            if let Some(z) = doc.profile.as_ref().and_then(|p| p.timezone.as_deref()) {
+                if job.timezone.is_none() {
+                    tz = z.parse().ok().or(tz);
+                }
+            }
+            let ctx = Context {
+                user_id: user.clone(),
+                tz,
+                fetched_utc: Some(fetched.at),
+                units: Units::Metric,
+            };
+            let r = tf::normalise(&doc, &ctx).map_err(|e| {
+                hint(
+                    format!("`{}`: {e}", w.path),
+                    "pass `--timezone`, or include `profile` in `--resources`",
+                )
+            })?;
+            rows.extend(r);
+            pending_through = Some(w.end);
+            rbar.inc(1);
+            progress.tick();
+            if (i + 1) % FLUSH_EVERY == 0 {
+                flush(
+                    &ds,
+                    &mut rows,
+                    &mut state,
+                    &user,
+                    &key,
+                    p.from,
+                    pending_through,
+                    &mut written,
+                )?;
+            }
+        }
+        flush(
+            &ds,
+            &mut rows,
+            &mut state,
+            &user,
+            &key,
+            p.from,
+            pending_through,
+            &mut written,
+        )?;
+        rbar.finish_and_clear();
+    }
+    progress.finish();
+    let budget = client.budget();
+    state.record_run(
+        PROVIDER,
+        &user,
+        LastRun {
+            finished: Some(Utc::now()),
+            requests: client.requests,
+            rate_remaining: budget.map(|b| b.remaining),
+            rate_limit: budget.map(|b| b.limit),
+            outcome: match (&failure, &outcome) {
+                (Some(e), _) => format!("failed: {e}"),
+                (None, Outcome::BudgetSpent(_)) => "partial: rate budget spent".into(),
+                (None, Outcome::Done) => "ok".into(),
+            },
+        },
+    )?;
+    if !job.quiet {
+        let mut merged = merge_written(written);
+        for w in merged.iter_mut() {
+            if let Some(spec) = fitpipe_transform::ALL_TABLES
+                .iter()
+                .find(|t| t.name == w.table)
+            {
+                w.rows_total = ds.row_count(&crate::tables::layout(spec))?;
+            }
+        }
+        stdout(&summary(&merged))?;
+        eprintln!(
+            "{} request(s) for user {user} into `{}`",
+            client.requests,
+            job.out.display()
+        );
+    }
+    match failure {
+        Some(e) => Err(e.context(
+            "the run stopped early; what was fetched is saved, and the next run resumes from there",
+        )),
+        None => Ok(outcome),
+    }
+}
+
+/// Writes pending rows, then records the days they cover.
+#[allow(clippy::too_many_arguments)]
+fn flush(
+    ds: &Dataset,
+    rows: &mut RowSet,
+    state: &mut SyncState,
+    user: &str,
+    key: &str,
+    from: NaiveDate,
+    through: Option<NaiveDate>,
+    written: &mut Vec<Written>,
+) -> anyhow::Result<()> {
+    let Some(through) = through else {
+        return Ok(());
+    };
+    let batch = std::mem::take(rows);
+    written.extend(write_rows(ds, &batch)?);
+    state.record(PROVIDER, user, key, from, through, Utc::now())?;
+    Ok(())
+}
+
+/// One summary line per table over several writes.
+pub fn merge_written(ws: Vec<Written>) -> Vec<Written> {
+    let mut out: Vec<Written> = Vec::new();
+    for w in ws {
+        match out.iter_mut().find(|o| o.table == w.table) {
+            Some(o) => {
+                o.rows_in += w.rows_in;
+                for f in w.files {
+                    if !o.files.contains(&f) {
+                        o.files.push(f);
+                    }
+                }
+            }
+            None => out.push(w),
+        }
+    }
+    out
+}
+
+/// The DuckDB line shown after a run.
+pub fn duckdb_hint(out: &Path) -> String {
+    format!("duckdb -c \"select date, steps, calories_kcal, resting_heart_rate_bpm from read_parquet('{}/daily_activity/*.parquet') order by date desc limit 7\"", out.display())
+}

@@ -1,0 +1,68 @@
+//! `fitpipe rebuild`: every table again from `<out>/raw`, without a request.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use fitpipe_export::Dataset;
+use fitpipe_ingest::raw;
+use fitpipe_transform::fitbit::{self, Context, Units};
+use fitpipe_transform::RowSet;
+
+use crate::cli::RebuildArgs;
+use crate::commands::ingest::parse_tz;
+use crate::output::{hint, stdout};
+use crate::tables::{summary, write_rows};
+
+pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
+    let out = &args.output.out;
+    let files = raw::list(out)?;
+    if files.is_empty() {
+        return Err(hint(
+            format!("no raw responses under `{}`", out.join("raw").display()),
+            "run `fitpipe ingest` first (or point `--out` at its folder)",
+        ));
+    }
+    let flag_tz = parse_tz(args.timezone.as_deref())?;
+    // Each user's zone: the flag, else the newest saved profile response.
+    let mut zones: HashMap<String, Tz> = HashMap::new();
+    let mut docs = Vec::new();
+    for f in &files {
+        let bytes =
+            std::fs::read(&f.path).with_context(|| format!("reading `{}`", f.path.display()))?;
+        let doc = fitbit::parse(&bytes).with_context(|| format!("`{}`", f.path.display()))?;
+        if let Some(z) = doc
+            .profile
+            .as_ref()
+            .and_then(|p| p.timezone.as_deref())
+            .and_then(|z| z.parse().ok())
+        {
+            zones.insert(f.user.clone(), z);
+        }
+        docs.push((f, doc));
+    }
+    let mut rows = RowSet::default();
+    for (f, doc) in &docs {
+        let ctx = Context {
+            user_id: f.user.clone(),
+            tz: flag_tz.or_else(|| zones.get(&f.user).copied()),
+            fetched_utc: DateTime::<Utc>::from_timestamp_millis(f.fetched_ms),
+            units: Units::Metric,
+        };
+        rows.extend(
+            fitbit::normalise(doc, &ctx)
+                .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))?,
+        );
+    }
+    let ds = Dataset::new(out, &args.output.format);
+    let _lock = ds.lock(true)?;
+    let written = write_rows(&ds, &rows)?;
+    stdout(&summary(&written))?;
+    eprintln!(
+        "rebuilt from {} raw response(s); no request was made",
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

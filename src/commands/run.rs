@@ -1,0 +1,124 @@
+//! `fitpipe run PIPELINE.toml`: a declared ingest, for cron.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use fitpipe_export::{Dataset, Format};
+use serde::Deserialize;
+
+use super::ingest::{finish, ingest, parse_resources, parse_tz, Job};
+use crate::cli::RunArgs;
+use crate::output::hint;
+use crate::progress::Progress;
+use crate::session;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pipeline {
+    #[serde(default = "provider")]
+    provider: String,
+    user: Option<String>,
+    #[serde(default = "default_resources")]
+    resources: Vec<String>,
+    #[serde(default)]
+    intraday: Vec<String>,
+    #[serde(default = "formats")]
+    formats: Vec<String>,
+    #[serde(default = "out")]
+    out: PathBuf,
+    #[serde(default = "overlap")]
+    overlap: i64,
+    /// First day for the very first run (later runs continue from their progress).
+    first_from: Option<NaiveDate>,
+    timezone: Option<String>,
+    #[serde(default)]
+    no_wait: bool,
+    api_base: Option<String>,
+}
+
+fn provider() -> String {
+    "fitbit-web-api".into()
+}
+fn default_resources() -> Vec<String> {
+    fitpipe_ingest::fitbit::DEFAULT_RESOURCES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+fn formats() -> Vec<String> {
+    vec!["parquet".into(), "csv".into()]
+}
+fn out() -> PathBuf {
+    PathBuf::from("./data")
+}
+fn overlap() -> i64 {
+    3
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.pipeline).map_err(|e| {
+        hint(
+            format!("cannot read `{}`: {e}", args.pipeline.display()),
+            "see pipelines/daily.toml",
+        )
+    })?;
+    let p: Pipeline = toml::from_str(&text).map_err(|e| {
+        hint(
+            format!("`{}`: {e}", args.pipeline.display()),
+            "see pipelines/daily.toml for the fields",
+        )
+    })?;
+    if p.provider != "fitbit-web-api" {
+        return Err(hint(
+            format!("provider `{}` is not available yet", p.provider),
+            "use `provider = \"fitbit-web-api\"`",
+        ));
+    }
+    let formats = p
+        .formats
+        .iter()
+        .map(|f| {
+            f.parse::<Format>()
+                .map_err(|e| hint(e, "use `parquet` and/or `csv`"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ds = Dataset::new(&p.out, &formats);
+    let Some(_lock) = ds.lock(false)? else {
+        if !args.quiet {
+            eprintln!(
+                "another fitpipe run is writing to `{}`; this one exits",
+                p.out.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let state = fitpipe_ingest::state::SyncState::load(&p.out)?;
+    let has_progress = !state.resources().is_empty();
+    let job = Job {
+        out: p.out.clone(),
+        formats,
+        from: if has_progress { None } else { p.first_from },
+        to: None,
+        resources: parse_resources(&p.resources, &p.intraday)?,
+        overlap: p.overlap.max(0),
+        refetch: false,
+        dry_run: false,
+        timezone: parse_tz(p.timezone.as_deref())?,
+        quiet: args.quiet,
+        verbose: false,
+    };
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async {
+        let progress = Arc::new(Progress::new(0, job.quiet, false));
+        let mut client = session::client(
+            p.user.as_deref(),
+            p.api_base.clone(),
+            progress.clone(),
+            p.no_wait,
+        )?;
+        finish(ingest(&job, &mut client, progress).await?, &job)
+    })
+}
