@@ -97,12 +97,23 @@ pub fn tokens(store: &TokenStore, user: Option<&str>) -> anyhow::Result<Tokens> 
     }
 }
 
-/// The clock: real, or (for tests) one that advances a simulator instead of sleeping.
-pub fn clock() -> Arc<dyn Clock> {
+/// The clock: real, or (for tests) the simulator's, advanced instead of sleeping.
+pub async fn clock() -> Arc<dyn Clock> {
     match env::get(env::SIM_CONTROL) {
         None => Arc::new(SystemClock),
         Some(url) => {
-            let offset = Arc::new(Mutex::new(Duration::zero()));
+            let sim_now = async {
+                let v: serde_json::Value =
+                    reqwest::get(format!("{}/_sim/stats", url.trim_end_matches('/')))
+                        .await
+                        .ok()?
+                        .json()
+                        .await
+                        .ok()?;
+                v["now"].as_str()?.parse::<DateTime<Utc>>().ok()
+            };
+            let start = sim_now.await.map_or(Duration::zero(), |t| t - Utc::now());
+            let offset = Arc::new(Mutex::new(start));
             let o2 = offset.clone();
             let http = reqwest::Client::new();
             ExternalClock::new(
@@ -136,7 +147,7 @@ pub fn options(no_wait: bool) -> Options {
 }
 
 /// A client for a stored user.
-pub fn client(
+pub async fn client(
     user: Option<&str>,
     api_base: Option<String>,
     reporter: Arc<dyn Reporter>,
@@ -150,7 +161,7 @@ pub fn client(
         s.app,
         store,
         t,
-        clock(),
+        clock().await,
         reporter,
         options(no_wait),
     ))

@@ -24,7 +24,8 @@ pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             args.api.api_base.clone(),
             Arc::new(Silent),
             false,
-        )?;
+        )
+        .await?;
         let f = client.get(&args.path).await.map_err(session::explain)?;
         stdout(&String::from_utf8_lossy(&f.body))?;
         stdout("\n")?;

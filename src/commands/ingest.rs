@@ -127,7 +127,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             args.api.api_base.clone(),
             progress.clone(),
             args.no_wait,
-        )?;
+        )
+        .await?;
         let ds = Dataset::new(&job.out, &job.formats);
         let Some(_lock) = ds.lock(false)? else {
             return Err(hint(
@@ -194,6 +195,12 @@ fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::R
             windows,
         });
     }
+    // The profile first (it gives the time zone), then resources still catching up, then
+    // the overlap re-fetches of resources that are current: a run cut short by the rate
+    // budget always advances the backfill instead of spending it on overlaps.
+    let current =
+        |p: &Plan| p.windows.len() <= 1 && p.from >= to - Duration::days(job.overlap.max(1));
+    plans.sort_by_key(|p| (p.resource != Resource::Profile, current(p)));
     Ok(plans)
 }
 
@@ -212,7 +219,8 @@ pub async fn ingest(
             .as_deref()
             .and_then(|z| z.parse().ok())
     });
-    let today = Utc::now()
+    let today = client
+        .now()
         .with_timezone(&tz.unwrap_or(Tz::UTC))
         .date_naive();
     let mut state = SyncState::load(&job.out)?;

@@ -118,7 +118,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             p.api_base.clone(),
             progress.clone(),
             p.no_wait,
-        )?;
+        )
+        .await?;
         finish(ingest(&job, &mut client, progress).await?, &job)
     })
 }

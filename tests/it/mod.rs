@@ -1,7 +1,9 @@
 //! Helpers: a temp dir per test and a `fitpipe` command.
 
 mod import_json;
+mod ingest;
 mod schema;
+mod simenv;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

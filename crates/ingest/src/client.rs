@@ -131,6 +131,11 @@ impl ApiClient {
         &self.tokens
     }
 
+    /// Now, by the client's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The last budget seen.
     pub fn budget(&self) -> Option<Budget> {
         self.budget
