@@ -3,6 +3,7 @@
 mod import_json;
 mod ingest;
 mod schema;
+mod sim;
 mod simenv;
 
 use std::collections::BTreeMap;
