@@ -54,6 +54,16 @@ pub enum Command {
     Api(ApiArgs),
     /// Run the API simulator standalone (Fitbit Web API and OAuth on 127.0.0.1).
     Sim(SimArgs),
+    /// Draw a chart from the tables: steps per day, sleep stages per night, resting heart rate.
+    ///
+    /// Examples:
+    ///   fitpipe plot steps --last 7d
+    ///   fitpipe plot sleep --from 2020-04-13 --to 2020-04-17 --out sleep.svg
+    ///   fitpipe plot heart --last 90d --data data/demo
+    #[command(verbatim_doc_comment)]
+    Plot(PlotArgs),
+    /// What the output folder holds: rows and date range per table, last runs, token state.
+    Status(StatusArgs),
     /// Load files you already have into the tables.
     #[command(subcommand)]
     Import(Import),
@@ -263,4 +273,62 @@ pub struct OutputArgs {
     /// Formats to write, comma-separated.
     #[arg(long, env = env::FORMAT, value_delimiter = ',', default_value = "parquet,csv")]
     pub format: Vec<Format>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PlotKind {
+    /// A bar per day, with the daily goal and the average.
+    Steps,
+    /// Hours of deep, light, REM and wake per night (classic nights: asleep, restless, awake).
+    Sleep,
+    /// Resting heart rate per day with its 7-day rolling average.
+    Heart,
+}
+
+impl PlotKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PlotKind::Steps => "steps",
+            PlotKind::Sleep => "sleep",
+            PlotKind::Heart => "heart",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// What to draw.
+    #[arg(value_enum)]
+    pub kind: PlotKind,
+    /// First day [default: a week before `--to`].
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day [default: today].
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// The last N days up to `--to` (e.g. `7d`), instead of `--from`.
+    #[arg(long, value_name = "Nd")]
+    pub last: Option<String>,
+    /// Whose data [default: the only user in the tables].
+    #[arg(long, env = env::USER)]
+    pub user: Option<String>,
+    /// fitpipe's output folder to read.
+    #[arg(long, env = env::OUT, default_value = "./data")]
+    pub data: PathBuf,
+    /// The picture to write: `.png` or `.svg` [default: fitpipe-<kind>.png].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Daily step goal drawn on the steps chart.
+    #[arg(long, default_value_t = 10_000.0)]
+    pub goal: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// fitpipe's output folder.
+    #[arg(long, env = env::OUT, default_value = "./data")]
+    pub data: PathBuf,
+    /// Print JSON (stable; documented in docs/status.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

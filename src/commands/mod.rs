@@ -6,8 +6,10 @@ mod demo;
 mod import_json;
 pub mod ingest;
 mod rebuild;
+mod plot;
 mod run;
 mod sim;
+mod status;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rebuild(a) => rebuild::run(a),
         Command::Api(a) => api::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Status(a) => status::run(a),
         Command::Import(Import::Json(args)) => import_json::run(args),
         Command::Schema => {
             crate::output::stdout(&fitpipe_transform::schema_doc::markdown())?;

@@ -3,6 +3,7 @@
 mod import_json;
 mod ingest;
 mod schema;
+mod plot;
 mod sim;
 mod simenv;
 

@@ -1,0 +1,322 @@
+//! `fitpipe plot steps|sleep|heart`: charts from the Parquet tables (plotters), PNG or SVG,
+//! drawn with a bundled font so they work on a headless machine.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use arrow::array::{Array, AsArray, BooleanArray, Date32Array, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type};
+use arrow::record_batch::RecordBatch;
+use chrono::{Duration, NaiveDate};
+use fitpipe_export::{Dataset, Format};
+use fitpipe_transform::tables::{DailyActivity, SleepSession};
+use fitpipe_transform::TableSpec;
+use plotters::prelude::*;
+
+use crate::cli::{PlotArgs, PlotKind};
+use crate::output::hint;
+use crate::tables::layout;
+
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const BAR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const GOAL: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+const AVG: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
+/// Sleep stage colours: deep, light, rem, wake; classic: asleep, restless, awake.
+const STAGES: [(&str, RGBColor); 7] = [
+    ("deep", RGBColor(0x1a, 0x23, 0x7e)),
+    ("light", RGBColor(0x42, 0x85, 0xf4)),
+    ("rem", RGBColor(0x8e, 0x44, 0xad)),
+    ("wake", RGBColor(0xf3, 0x9c, 0x12)),
+    ("asleep", RGBColor(0x16, 0xa0, 0x85)),
+    ("restless", RGBColor(0xe6, 0x7e, 0x22)),
+    ("awake", RGBColor(0xc0, 0x39, 0x2b)),
+];
+
+type Err = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
+    let (from, to) = range(&args)?;
+    let out = args.out.clone().unwrap_or_else(|| format!("fitpipe-{}.png", args.kind.name()).into());
+    let svg = match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => true,
+        Some("png") => false,
+        _ => return Err(hint(format!("`{}` is neither .png nor .svg", out.display()), "name the file `something.png` or `something.svg`")),
+    };
+    let ds = Dataset::new(&args.data, &[Format::Parquet]);
+    let spec: &TableSpec = match args.kind {
+        PlotKind::Steps | PlotKind::Heart => &DailyActivity::SPEC,
+        PlotKind::Sleep => &SleepSession::SPEC,
+    };
+    let batches = ds.read_table(&layout(spec)).with_context(|| format!("reading `{}`", spec.name))?;
+    let user = pick_user(&batches, args.user.as_deref(), &args.data, spec.name)?;
+    let chart = match args.kind {
+        PlotKind::Steps => Chart::Steps(daily(&batches, &user, "steps", from, to)?, args.goal),
+        PlotKind::Heart => Chart::Heart(daily(&batches, &user, "resting_heart_rate_bpm", from, to)?),
+        PlotKind::Sleep => Chart::Sleep(sleep(&batches, &user, from, to)?),
+    };
+    if chart.is_empty() {
+        return Err(hint(
+            format!("no {} data for user `{user}` from {from} to {to} in `{}`", args.kind.name(), args.data.display()),
+            "pick another range with `--from/--to` or `--last`, or fetch it first (`fitpipe ingest`)",
+        ));
+    }
+    let title = format!("{} of {user}, {from} to {to}", chart.title());
+    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    let size = (1000u32.max(24 * days.len() as u32).min(1600), 600u32);
+    let drawn = if svg {
+        draw(SVGBackend::new(&out, size).into_drawing_area(), &chart, &days, &title)
+    } else {
+        draw(BitMapBackend::new(&out, size).into_drawing_area(), &chart, &days, &title)
+    };
+    drawn.map_err(|e| anyhow::anyhow!("drawing `{}`: {e}", out.display()))?;
+    eprintln!("wrote `{}` ({} days)", out.display(), days.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn range(args: &PlotArgs) -> anyhow::Result<(NaiveDate, NaiveDate)> {
+    let today = chrono::Local::now().date_naive();
+    let (from, to) = match (&args.last, args.from, args.to) {
+        (Some(l), None, None) => {
+            let n: i64 = l.trim_end_matches('d').parse().map_err(|_| hint(format!("`--last {l}` is not a number of days"), "use e.g. `--last 7d`"))?;
+            if n < 1 {
+                return Err(hint("`--last` must be at least 1d", "use e.g. `--last 7d`"));
+            }
+            let to = args.to.unwrap_or(today);
+            (to - Duration::days(n - 1), to)
+        }
+        (None, Some(f), t) => (f, t.unwrap_or(today)),
+        (None, None, t) => {
+            let to = t.unwrap_or(today);
+            (to - Duration::days(6), to)
+        }
+        (Some(_), _, _) => return Err(hint("`--last` cannot be combined with `--from`/`--to`", "use one or the other")),
+    };
+    if from > to {
+        return Err(hint(format!("`--from {from}` is after `--to {to}`"), "swap the dates"));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(hint("that is more than a year of bars", "plot at most 366 days at once"));
+    }
+    Ok((from, to))
+}
+
+fn users(batches: &[RecordBatch]) -> Vec<String> {
+    let mut u: Vec<String> = batches
+        .iter()
+        .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    u.sort();
+    u.dedup();
+    u
+}
+
+fn pick_user(batches: &[RecordBatch], user: Option<&str>, data: &Path, table: &str) -> anyhow::Result<String> {
+    let all = users(batches);
+    match (user, all.len()) {
+        (_, 0) => Err(hint(format!("no `{table}` table in `{}`", data.display()), "point `--data` at fitpipe's output folder, or run `fitpipe ingest` first")),
+        (Some(u), _) if all.iter().any(|a| a == u) => Ok(u.to_string()),
+        (Some(u), _) => Err(hint(format!("no rows for user `{u}` in `{table}`"), format!("users there: {}", all.join(", ")))),
+        (None, 1) => Ok(all[0].clone()),
+        (None, _) => Err(hint(format!("`{table}` holds several users"), format!("pick one with `--user` ({})", all.join(", ")))),
+    }
+}
+
+fn floats(b: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
+    let c = cast(b.column(b.schema().index_of(name)?), &DataType::Float64)?;
+    Ok(c.as_primitive::<Float64Type>().iter().collect())
+}
+
+fn dates(b: &RecordBatch, name: &str) -> anyhow::Result<Vec<NaiveDate>> {
+    let c = b.column(b.schema().index_of(name)?);
+    let a = c.as_any().downcast_ref::<Date32Array>().context("a DATE column")?;
+    Ok((0..a.len()).map(|i| a.value_as_date(i).unwrap_or_default()).collect())
+}
+
+fn daily(batches: &[RecordBatch], user: &str, col: &str, from: NaiveDate, to: NaiveDate) -> anyhow::Result<BTreeMap<NaiveDate, f64>> {
+    let mut out = BTreeMap::new();
+    for b in batches {
+        let users = b.column(0).as_any().downcast_ref::<StringArray>().context("user_id")?;
+        let d = dates(b, "date")?;
+        let v = floats(b, col)?;
+        for i in 0..b.num_rows() {
+            if users.value(i) == user && d[i] >= from && d[i] <= to {
+                if let Some(x) = v[i] {
+                    out.insert(d[i], x);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Hours per stage per night (main sleep), by the date the sleep ended.
+fn sleep(batches: &[RecordBatch], user: &str, from: NaiveDate, to: NaiveDate) -> anyhow::Result<BTreeMap<NaiveDate, Vec<(usize, f64)>>> {
+    let mut out: BTreeMap<NaiveDate, Vec<(usize, f64)>> = BTreeMap::new();
+    for b in batches {
+        let users = b.column(0).as_any().downcast_ref::<StringArray>().context("user_id")?;
+        let d = dates(b, "date_of_sleep")?;
+        let main = b.column(b.schema().index_of("is_main_sleep")?).as_any().downcast_ref::<BooleanArray>().context("is_main_sleep")?.clone();
+        let kind = b.column(b.schema().index_of("kind")?).as_string::<i32>().clone();
+        let cols = ["minutes_deep", "minutes_light", "minutes_rem", "minutes_wake", "minutes_asleep", "minutes_restless"]
+            .iter()
+            .map(|c| floats(b, c))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for i in 0..b.num_rows() {
+            if users.value(i) != user || d[i] < from || d[i] > to || (main.is_valid(i) && !main.value(i)) {
+                continue;
+            }
+            let h = |k: usize| cols[k][i].unwrap_or(0.0) / 60.0;
+            let night = if kind.value(i) == "classic" {
+                // Classic logs: asleep (total asleep less restless), restless, awake.
+                let restless = h(5);
+                vec![(4, (h(4) - restless).max(0.0)), (5, restless), (6, h(3))]
+            } else {
+                vec![(0, h(0)), (1, h(1)), (2, h(2)), (3, h(3))]
+            };
+            out.insert(d[i], night);
+        }
+    }
+    Ok(out)
+}
+
+enum Chart {
+    Steps(BTreeMap<NaiveDate, f64>, f64),
+    Heart(BTreeMap<NaiveDate, f64>),
+    Sleep(BTreeMap<NaiveDate, Vec<(usize, f64)>>),
+}
+
+impl Chart {
+    fn is_empty(&self) -> bool {
+        match self {
+            Chart::Steps(m, _) | Chart::Heart(m) => m.is_empty(),
+            Chart::Sleep(m) => m.is_empty(),
+        }
+    }
+    fn title(&self) -> &'static str {
+        match self {
+            Chart::Steps(..) => "Steps per day",
+            Chart::Heart(_) => "Resting heart rate",
+            Chart::Sleep(_) => "Sleep stages per night (main sleep)",
+        }
+    }
+}
+
+fn label(d: NaiveDate, n: usize) -> String {
+    if n <= 14 {
+        d.format("%a %d %b").to_string()
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, chart: &Chart, days: &[NaiveDate], title: &str) -> Result<(), Err>
+where
+    DB::ErrorType: 'static,
+{
+    // ab_glyph draws only fonts it was given: the bundled DejaVu Sans.
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    root.fill(&WHITE)?;
+    let n = days.len();
+    let ymax = match chart {
+        Chart::Steps(m, goal) => m.values().copied().fold(*goal, f64::max) * 1.1,
+        Chart::Heart(m) => m.values().copied().fold(0.0, f64::max) * 1.15,
+        Chart::Sleep(m) => m.values().map(|v| v.iter().map(|x| x.1).sum::<f64>()).fold(0.0, f64::max) * 1.15,
+    }
+    .max(1.0);
+    let ymin = match chart {
+        Chart::Heart(m) => (m.values().copied().fold(f64::MAX, f64::min) - 10.0).max(0.0),
+        _ => 0.0,
+    };
+    let y_desc = match chart {
+        Chart::Steps(..) => "steps",
+        Chart::Heart(_) => "resting heart rate (bpm)",
+        Chart::Sleep(_) => "hours",
+    };
+    let mut c = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 24))
+        .margin(20)
+        .x_label_area_size(if n <= 14 { 40 } else { 70 })
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..n.saturating_sub(1)).into_segmented(), ymin..ymax)?;
+    let step = n.div_ceil(14).max(1);
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n.min(31))
+        .x_label_formatter(&|x: &SegmentValue<usize>| match x {
+            SegmentValue::CenterOf(i) if *i < n && i % step == 0 => label(days[*i], n),
+            _ => String::new(),
+        })
+        .y_label_formatter(&|y: &f64| if ymax > 20.0 { format!("{y:.0}") } else { format!("{y:.1}") })
+        .x_desc("date")
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()?;
+    let idx = |d: &NaiveDate| (*d - days[0]).num_days() as usize;
+    let bar = |i: usize, lo: f64, hi: f64, color: RGBColor| {
+        let mut r = Rectangle::new([(SegmentValue::Exact(i), lo), (SegmentValue::Exact(i + 1), hi)], color.filled());
+        r.set_margin(0, 0, 4, 4);
+        r
+    };
+    let centre = |i: usize| SegmentValue::CenterOf(i);
+    match chart {
+        Chart::Steps(m, goal) => {
+            c.draw_series(m.iter().map(|(d, v)| bar(idx(d), 0.0, *v, BAR)))?
+                .label("steps")
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BAR.filled()));
+            c.draw_series(LineSeries::new([(SegmentValue::Exact(0), *goal), (SegmentValue::Exact(n), *goal)], GOAL.stroke_width(2)))?
+                .label(format!("goal {goal:.0}"))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], GOAL.stroke_width(2)));
+            let avg = m.values().sum::<f64>() / m.len() as f64;
+            c.draw_series(LineSeries::new([(SegmentValue::Exact(0), avg), (SegmentValue::Exact(n), avg)], AVG.stroke_width(2)))?
+                .label(format!("average {avg:.0}"))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], AVG.stroke_width(2)));
+        }
+        Chart::Heart(m) => {
+            c.draw_series(LineSeries::new(m.iter().map(|(d, v)| (centre(idx(d)), *v)), BAR.stroke_width(2)))?
+                .label("resting heart rate")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BAR.stroke_width(2)));
+            c.draw_series(m.iter().map(|(d, v)| Circle::new((centre(idx(d)), *v), 3, BAR.filled())))?;
+            // 7-day rolling average over the days that have a value.
+            let vals: Vec<(NaiveDate, f64)> = m.iter().map(|(d, v)| (*d, *v)).collect();
+            let rolling = vals.iter().map(|(d, _)| {
+                let w: Vec<f64> = vals.iter().filter(|(e, _)| *e <= *d && (*d - *e).num_days() < 7).map(|x| x.1).collect();
+                (centre(idx(d)), w.iter().sum::<f64>() / w.len() as f64)
+            });
+            c.draw_series(LineSeries::new(rolling, AVG.stroke_width(2)))?
+                .label("7-day average")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], AVG.stroke_width(2)));
+        }
+        Chart::Sleep(m) => {
+            for (k, (name, color)) in STAGES.iter().enumerate() {
+                let rects: Vec<_> = m
+                    .iter()
+                    .filter_map(|(d, night)| {
+                        let pos = night.iter().position(|(s, _)| *s == k)?;
+                        let lo: f64 = night[..pos].iter().map(|x| x.1).sum();
+                        let hi = lo + night[pos].1;
+                        (hi > lo).then(|| bar(idx(d), lo, hi, *color))
+                    })
+                    .collect();
+                if rects.is_empty() {
+                    continue;
+                }
+                let color = *color;
+                c.draw_series(rects)?
+                    .label(*name)
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+            }
+        }
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! `fitpipe status`: per table the rows and date range, the last runs, token state.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use arrow::array::{Array, Date32Array, TimestampMicrosecondArray};
+use chrono::{DateTime, NaiveDate, Utc};
+use fitpipe_export::{Dataset, Format};
+use fitpipe_ingest::state::SyncState;
+use fitpipe_transform::ALL_TABLES;
+use serde::Serialize;
+
+use crate::cli::StatusArgs;
+use crate::output::stdout;
+use crate::session;
+use crate::tables::layout;
+
+/// The `--json` document (see docs/status.md); fields are only ever added.
+#[derive(Serialize)]
+struct Status {
+    data: String,
+    tables: Vec<TableStatus>,
+    runs: Vec<RunStatus>,
+    users: Vec<UserStatus>,
+}
+
+#[derive(Serialize)]
+struct TableStatus {
+    name: String,
+    rows: usize,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+    sources: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RunStatus {
+    provider: String,
+    user: String,
+    finished: Option<DateTime<Utc>>,
+    outcome: String,
+    requests: u64,
+    rate_remaining: Option<u32>,
+    rate_limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct UserStatus {
+    provider: String,
+    user: String,
+    access_token_valid_until: DateTime<Utc>,
+    needs_reauth: bool,
+    scopes: Vec<String>,
+    timezone: Option<String>,
+}
+
+pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let ds = Dataset::new(&args.data, &[Format::Parquet]);
+    let mut tables = Vec::new();
+    for spec in ALL_TABLES {
+        let batches = ds.read_table(&layout(spec)).with_context(|| format!("reading `{}`", spec.name))?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        if rows == 0 {
+            continue;
+        }
+        let mut days: Vec<NaiveDate> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
+        for b in &batches {
+            let src = b.column(1).as_any().downcast_ref::<arrow::array::StringArray>().context("source")?;
+            sources.extend(src.iter().flatten().map(str::to_string));
+            sources.sort();
+            sources.dedup();
+            // The table's date: its DATE column, else its first timestamp (UTC).
+            let col = spec.columns.iter().position(|c| matches!(c.kind, fitpipe_transform::tables::Kind::Day));
+            let ts = spec.columns.iter().position(|c| c.name.ends_with("_utc"));
+            if let Some(i) = col {
+                let a = b.column(i).as_any().downcast_ref::<Date32Array>().context("date")?;
+                days.extend((0..a.len()).filter_map(|j| a.value_as_date(j)));
+            } else if let Some(i) = ts {
+                let a = b.column(i).as_any().downcast_ref::<TimestampMicrosecondArray>().context("timestamp")?;
+                days.extend((0..a.len()).filter(|j| a.is_valid(*j)).filter_map(|j| DateTime::from_timestamp_micros(a.value(j)).map(|t| t.date_naive())));
+            }
+        }
+        tables.push(TableStatus { name: spec.name.into(), rows, first: days.iter().min().copied(), last: days.iter().max().copied(), sources });
+    }
+    let state = SyncState::load(&args.data)?;
+    let runs = state
+        .runs()
+        .iter()
+        .map(|(k, r)| {
+            let (p, u) = k.split_once('/').unwrap_or((k, ""));
+            RunStatus {
+                provider: p.into(),
+                user: u.into(),
+                finished: r.finished,
+                outcome: r.outcome.clone(),
+                requests: r.requests,
+                rate_remaining: r.rate_remaining,
+                rate_limit: r.rate_limit,
+            }
+        })
+        .collect();
+    let now = Utc::now();
+    let users = session::store()
+        .and_then(|s| Ok(s.users(None)?))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| UserStatus {
+            needs_reauth: t.expires_at <= now && t.refresh_token.is_none(),
+            provider: t.provider,
+            user: t.user_id,
+            access_token_valid_until: t.expires_at,
+            scopes: t.scope.split_whitespace().map(str::to_string).collect(),
+            timezone: t.timezone,
+        })
+        .collect();
+    let st = Status { data: args.data.display().to_string(), tables, runs, users };
+    if args.json {
+        stdout(&(serde_json::to_string_pretty(&st)? + "\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut s = format!("data: {}\n\n", st.data);
+    if st.tables.is_empty() {
+        s.push_str("no tables yet (run `fitpipe ingest --demo` or `fitpipe import json`)\n");
+    } else {
+        s.push_str(&format!("{:<22} {:>10} {:>11} {:>11}  {}\n", "table", "rows", "first", "last", "sources"));
+        for t in &st.tables {
+            let d = |x: Option<NaiveDate>| x.map_or("-".to_string(), |d| d.to_string());
+            s.push_str(&format!("{:<22} {:>10} {:>11} {:>11}  {}\n", t.name, t.rows, d(t.first), d(t.last), t.sources.join(",")));
+        }
+    }
+    for r in &st.runs {
+        let rate = match (r.rate_remaining, r.rate_limit) {
+            (Some(a), Some(b)) => format!(", rate budget {a}/{b} left"),
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "\nlast run for {} ({}): {} at {}, {} request(s){rate}",
+            r.user,
+            r.provider,
+            r.outcome,
+            r.finished.map_or("-".into(), |f| f.format("%Y-%m-%d %H:%M UTC").to_string()),
+            r.requests
+        ));
+    }
+    for u in &st.users {
+        let tok = if u.needs_reauth {
+            "needs `fitpipe auth`".to_string()
+        } else if u.access_token_valid_until > now {
+            format!("valid until {}", u.access_token_valid_until.format("%Y-%m-%d %H:%M UTC"))
+        } else {
+            "expired, refreshes on next run".to_string()
+        };
+        s.push_str(&format!("\nuser {} ({}): access token {tok}", u.user, u.provider));
+    }
+    s.push('\n');
+    stdout(&s)?;
+    Ok(ExitCode::SUCCESS)
+}
