@@ -123,7 +123,11 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         ));
     };
     let mut job = job;
-    if job.from.is_none() {
+    // Without `--from`, a first demo fetches 90 days; a later one continues incrementally.
+    let fresh = fitpipe_ingest::state::SyncState::load(&job.out)?
+        .resources()
+        .is_empty();
+    if job.from.is_none() && fresh {
         job.from = Some(sim.now().date_naive() - Duration::days(90));
     }
     let outcome = ingest(&job, &mut client, progress).await?;

@@ -39,22 +39,39 @@ type Err = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     let (from, to) = range(&args)?;
-    let out = args.out.clone().unwrap_or_else(|| format!("fitpipe-{}.png", args.kind.name()).into());
-    let svg = match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| format!("fitpipe-{}.png", args.kind.name()).into());
+    let svg = match out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("svg") => true,
         Some("png") => false,
-        _ => return Err(hint(format!("`{}` is neither .png nor .svg", out.display()), "name the file `something.png` or `something.svg`")),
+        _ => {
+            return Err(hint(
+                format!("`{}` is neither .png nor .svg", out.display()),
+                "name the file `something.png` or `something.svg`",
+            ))
+        }
     };
     let ds = Dataset::new(&args.data, &[Format::Parquet]);
     let spec: &TableSpec = match args.kind {
         PlotKind::Steps | PlotKind::Heart => &DailyActivity::SPEC,
         PlotKind::Sleep => &SleepSession::SPEC,
     };
-    let batches = ds.read_table(&layout(spec)).with_context(|| format!("reading `{}`", spec.name))?;
+    let batches = ds
+        .read_table(&layout(spec))
+        .with_context(|| format!("reading `{}`", spec.name))?;
     let user = pick_user(&batches, args.user.as_deref(), &args.data, spec.name)?;
     let chart = match args.kind {
         PlotKind::Steps => Chart::Steps(daily(&batches, &user, "steps", from, to)?, args.goal),
-        PlotKind::Heart => Chart::Heart(daily(&batches, &user, "resting_heart_rate_bpm", from, to)?),
+        PlotKind::Heart => {
+            Chart::Heart(daily(&batches, &user, "resting_heart_rate_bpm", from, to)?)
+        }
         PlotKind::Sleep => Chart::Sleep(sleep(&batches, &user, from, to)?),
     };
     if chart.is_empty() {
@@ -67,9 +84,19 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
     let size = (1000u32.max(24 * days.len() as u32).min(1600), 600u32);
     let drawn = if svg {
-        draw(SVGBackend::new(&out, size).into_drawing_area(), &chart, &days, &title)
+        draw(
+            SVGBackend::new(&out, size).into_drawing_area(),
+            &chart,
+            &days,
+            &title,
+        )
     } else {
-        draw(BitMapBackend::new(&out, size).into_drawing_area(), &chart, &days, &title)
+        draw(
+            BitMapBackend::new(&out, size).into_drawing_area(),
+            &chart,
+            &days,
+            &title,
+        )
     };
     drawn.map_err(|e| anyhow::anyhow!("drawing `{}`: {e}", out.display()))?;
     eprintln!("wrote `{}` ({} days)", out.display(), days.len());
@@ -80,7 +107,12 @@ fn range(args: &PlotArgs) -> anyhow::Result<(NaiveDate, NaiveDate)> {
     let today = chrono::Local::now().date_naive();
     let (from, to) = match (&args.last, args.from, args.to) {
         (Some(l), None, None) => {
-            let n: i64 = l.trim_end_matches('d').parse().map_err(|_| hint(format!("`--last {l}` is not a number of days"), "use e.g. `--last 7d`"))?;
+            let n: i64 = l.trim_end_matches('d').parse().map_err(|_| {
+                hint(
+                    format!("`--last {l}` is not a number of days"),
+                    "use e.g. `--last 7d`",
+                )
+            })?;
             if n < 1 {
                 return Err(hint("`--last` must be at least 1d", "use e.g. `--last 7d`"));
             }
@@ -92,13 +124,24 @@ fn range(args: &PlotArgs) -> anyhow::Result<(NaiveDate, NaiveDate)> {
             let to = t.unwrap_or(today);
             (to - Duration::days(6), to)
         }
-        (Some(_), _, _) => return Err(hint("`--last` cannot be combined with `--from`/`--to`", "use one or the other")),
+        (Some(_), _, _) => {
+            return Err(hint(
+                "`--last` cannot be combined with `--from`/`--to`",
+                "use one or the other",
+            ))
+        }
     };
     if from > to {
-        return Err(hint(format!("`--from {from}` is after `--to {to}`"), "swap the dates"));
+        return Err(hint(
+            format!("`--from {from}` is after `--to {to}`"),
+            "swap the dates",
+        ));
     }
     if (to - from).num_days() > 366 {
-        return Err(hint("that is more than a year of bars", "plot at most 366 days at once"));
+        return Err(hint(
+            "that is more than a year of bars",
+            "plot at most 366 days at once",
+        ));
     }
     Ok((from, to))
 }
@@ -106,21 +149,42 @@ fn range(args: &PlotArgs) -> anyhow::Result<(NaiveDate, NaiveDate)> {
 fn users(batches: &[RecordBatch]) -> Vec<String> {
     let mut u: Vec<String> = batches
         .iter()
-        .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten().map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|b| {
+            b.column(0)
+                .as_string::<i32>()
+                .iter()
+                .flatten()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .collect();
     u.sort();
     u.dedup();
     u
 }
 
-fn pick_user(batches: &[RecordBatch], user: Option<&str>, data: &Path, table: &str) -> anyhow::Result<String> {
+fn pick_user(
+    batches: &[RecordBatch],
+    user: Option<&str>,
+    data: &Path,
+    table: &str,
+) -> anyhow::Result<String> {
     let all = users(batches);
     match (user, all.len()) {
-        (_, 0) => Err(hint(format!("no `{table}` table in `{}`", data.display()), "point `--data` at fitpipe's output folder, or run `fitpipe ingest` first")),
+        (_, 0) => Err(hint(
+            format!("no `{table}` table in `{}`", data.display()),
+            "point `--data` at fitpipe's output folder, or run `fitpipe ingest` first",
+        )),
         (Some(u), _) if all.iter().any(|a| a == u) => Ok(u.to_string()),
-        (Some(u), _) => Err(hint(format!("no rows for user `{u}` in `{table}`"), format!("users there: {}", all.join(", ")))),
+        (Some(u), _) => Err(hint(
+            format!("no rows for user `{u}` in `{table}`"),
+            format!("users there: {}", all.join(", ")),
+        )),
         (None, 1) => Ok(all[0].clone()),
-        (None, _) => Err(hint(format!("`{table}` holds several users"), format!("pick one with `--user` ({})", all.join(", ")))),
+        (None, _) => Err(hint(
+            format!("`{table}` holds several users"),
+            format!("pick one with `--user` ({})", all.join(", ")),
+        )),
     }
 }
 
@@ -131,14 +195,29 @@ fn floats(b: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
 
 fn dates(b: &RecordBatch, name: &str) -> anyhow::Result<Vec<NaiveDate>> {
     let c = b.column(b.schema().index_of(name)?);
-    let a = c.as_any().downcast_ref::<Date32Array>().context("a DATE column")?;
-    Ok((0..a.len()).map(|i| a.value_as_date(i).unwrap_or_default()).collect())
+    let a = c
+        .as_any()
+        .downcast_ref::<Date32Array>()
+        .context("a DATE column")?;
+    Ok((0..a.len())
+        .map(|i| a.value_as_date(i).unwrap_or_default())
+        .collect())
 }
 
-fn daily(batches: &[RecordBatch], user: &str, col: &str, from: NaiveDate, to: NaiveDate) -> anyhow::Result<BTreeMap<NaiveDate, f64>> {
+fn daily(
+    batches: &[RecordBatch],
+    user: &str,
+    col: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<BTreeMap<NaiveDate, f64>> {
     let mut out = BTreeMap::new();
     for b in batches {
-        let users = b.column(0).as_any().downcast_ref::<StringArray>().context("user_id")?;
+        let users = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .context("user_id")?;
         let d = dates(b, "date")?;
         let v = floats(b, col)?;
         for i in 0..b.num_rows() {
@@ -153,19 +232,47 @@ fn daily(batches: &[RecordBatch], user: &str, col: &str, from: NaiveDate, to: Na
 }
 
 /// Hours per stage per night (main sleep), by the date the sleep ended.
-fn sleep(batches: &[RecordBatch], user: &str, from: NaiveDate, to: NaiveDate) -> anyhow::Result<BTreeMap<NaiveDate, Vec<(usize, f64)>>> {
+fn sleep(
+    batches: &[RecordBatch],
+    user: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<BTreeMap<NaiveDate, Vec<(usize, f64)>>> {
     let mut out: BTreeMap<NaiveDate, Vec<(usize, f64)>> = BTreeMap::new();
     for b in batches {
-        let users = b.column(0).as_any().downcast_ref::<StringArray>().context("user_id")?;
+        let users = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .context("user_id")?;
         let d = dates(b, "date_of_sleep")?;
-        let main = b.column(b.schema().index_of("is_main_sleep")?).as_any().downcast_ref::<BooleanArray>().context("is_main_sleep")?.clone();
-        let kind = b.column(b.schema().index_of("kind")?).as_string::<i32>().clone();
-        let cols = ["minutes_deep", "minutes_light", "minutes_rem", "minutes_wake", "minutes_asleep", "minutes_restless"]
-            .iter()
-            .map(|c| floats(b, c))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let main = b
+            .column(b.schema().index_of("is_main_sleep")?)
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .context("is_main_sleep")?
+            .clone();
+        let kind = b
+            .column(b.schema().index_of("kind")?)
+            .as_string::<i32>()
+            .clone();
+        let cols = [
+            "minutes_deep",
+            "minutes_light",
+            "minutes_rem",
+            "minutes_wake",
+            "minutes_asleep",
+            "minutes_restless",
+        ]
+        .iter()
+        .map(|c| floats(b, c))
+        .collect::<anyhow::Result<Vec<_>>>()?;
         for i in 0..b.num_rows() {
-            if users.value(i) != user || d[i] < from || d[i] > to || (main.is_valid(i) && !main.value(i)) {
+            if users.value(i) != user
+                || d[i] < from
+                || d[i] > to
+                || (main.is_valid(i) && !main.value(i))
+            {
                 continue;
             }
             let h = |k: usize| cols[k][i].unwrap_or(0.0) / 60.0;
@@ -212,7 +319,12 @@ fn label(d: NaiveDate, n: usize) -> String {
     }
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, chart: &Chart, days: &[NaiveDate], title: &str) -> Result<(), Err>
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    chart: &Chart,
+    days: &[NaiveDate],
+    title: &str,
+) -> Result<(), Err>
 where
     DB::ErrorType: 'static,
 {
@@ -223,7 +335,12 @@ where
     let ymax = match chart {
         Chart::Steps(m, goal) => m.values().copied().fold(*goal, f64::max) * 1.1,
         Chart::Heart(m) => m.values().copied().fold(0.0, f64::max) * 1.15,
-        Chart::Sleep(m) => m.values().map(|v| v.iter().map(|x| x.1).sum::<f64>()).fold(0.0, f64::max) * 1.15,
+        Chart::Sleep(m) => {
+            m.values()
+                .map(|v| v.iter().map(|x| x.1).sum::<f64>())
+                .fold(0.0, f64::max)
+                * 1.15
+        }
     }
     .max(1.0);
     let ymin = match chart {
@@ -249,7 +366,13 @@ where
             SegmentValue::CenterOf(i) if *i < n && i % step == 0 => label(days[*i], n),
             _ => String::new(),
         })
-        .y_label_formatter(&|y: &f64| if ymax > 20.0 { format!("{y:.0}") } else { format!("{y:.1}") })
+        .y_label_formatter(&|y: &f64| {
+            if ymax > 20.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.1}")
+            }
+        })
         .x_desc("date")
         .y_desc(y_desc)
         .label_style(("sans-serif", 14))
@@ -257,7 +380,13 @@ where
         .draw()?;
     let idx = |d: &NaiveDate| (*d - days[0]).num_days() as usize;
     let bar = |i: usize, lo: f64, hi: f64, color: RGBColor| {
-        let mut r = Rectangle::new([(SegmentValue::Exact(i), lo), (SegmentValue::Exact(i + 1), hi)], color.filled());
+        let mut r = Rectangle::new(
+            [
+                (SegmentValue::Exact(i), lo),
+                (SegmentValue::Exact(i + 1), hi),
+            ],
+            color.filled(),
+        );
         r.set_margin(0, 0, 4, 4);
         r
     };
@@ -267,23 +396,42 @@ where
             c.draw_series(m.iter().map(|(d, v)| bar(idx(d), 0.0, *v, BAR)))?
                 .label("steps")
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BAR.filled()));
-            c.draw_series(LineSeries::new([(SegmentValue::Exact(0), *goal), (SegmentValue::Exact(n), *goal)], GOAL.stroke_width(2)))?
-                .label(format!("goal {goal:.0}"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], GOAL.stroke_width(2)));
+            c.draw_series(LineSeries::new(
+                [
+                    (SegmentValue::Exact(0), *goal),
+                    (SegmentValue::Exact(n), *goal),
+                ],
+                GOAL.stroke_width(2),
+            ))?
+            .label(format!("goal {goal:.0}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], GOAL.stroke_width(2)));
             let avg = m.values().sum::<f64>() / m.len() as f64;
-            c.draw_series(LineSeries::new([(SegmentValue::Exact(0), avg), (SegmentValue::Exact(n), avg)], AVG.stroke_width(2)))?
-                .label(format!("average {avg:.0}"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], AVG.stroke_width(2)));
+            c.draw_series(LineSeries::new(
+                [(SegmentValue::Exact(0), avg), (SegmentValue::Exact(n), avg)],
+                AVG.stroke_width(2),
+            ))?
+            .label(format!("average {avg:.0}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], AVG.stroke_width(2)));
         }
         Chart::Heart(m) => {
-            c.draw_series(LineSeries::new(m.iter().map(|(d, v)| (centre(idx(d)), *v)), BAR.stroke_width(2)))?
-                .label("resting heart rate")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BAR.stroke_width(2)));
-            c.draw_series(m.iter().map(|(d, v)| Circle::new((centre(idx(d)), *v), 3, BAR.filled())))?;
+            c.draw_series(LineSeries::new(
+                m.iter().map(|(d, v)| (centre(idx(d)), *v)),
+                BAR.stroke_width(2),
+            ))?
+            .label("resting heart rate")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BAR.stroke_width(2)));
+            c.draw_series(
+                m.iter()
+                    .map(|(d, v)| Circle::new((centre(idx(d)), *v), 3, BAR.filled())),
+            )?;
             // 7-day rolling average over the days that have a value.
             let vals: Vec<(NaiveDate, f64)> = m.iter().map(|(d, v)| (*d, *v)).collect();
             let rolling = vals.iter().map(|(d, _)| {
-                let w: Vec<f64> = vals.iter().filter(|(e, _)| *e <= *d && (*d - *e).num_days() < 7).map(|x| x.1).collect();
+                let w: Vec<f64> = vals
+                    .iter()
+                    .filter(|(e, _)| *e <= *d && (*d - *e).num_days() < 7)
+                    .map(|x| x.1)
+                    .collect();
                 (centre(idx(d)), w.iter().sum::<f64>() / w.len() as f64)
             });
             c.draw_series(LineSeries::new(rolling, AVG.stroke_width(2)))?
@@ -305,9 +453,9 @@ where
                     continue;
                 }
                 let color = *color;
-                c.draw_series(rects)?
-                    .label(*name)
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+                c.draw_series(rects)?.label(*name).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
+                });
             }
         }
     }

@@ -58,7 +58,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let ds = Dataset::new(&args.data, &[Format::Parquet]);
     let mut tables = Vec::new();
     for spec in ALL_TABLES {
-        let batches = ds.read_table(&layout(spec)).with_context(|| format!("reading `{}`", spec.name))?;
+        let batches = ds
+            .read_table(&layout(spec))
+            .with_context(|| format!("reading `{}`", spec.name))?;
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         if rows == 0 {
             continue;
@@ -66,22 +68,45 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         let mut days: Vec<NaiveDate> = Vec::new();
         let mut sources: Vec<String> = Vec::new();
         for b in &batches {
-            let src = b.column(1).as_any().downcast_ref::<arrow::array::StringArray>().context("source")?;
+            let src = b
+                .column(1)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .context("source")?;
             sources.extend(src.iter().flatten().map(str::to_string));
             sources.sort();
             sources.dedup();
             // The table's date: its DATE column, else its first timestamp (UTC).
-            let col = spec.columns.iter().position(|c| matches!(c.kind, fitpipe_transform::tables::Kind::Day));
+            let col = spec
+                .columns
+                .iter()
+                .position(|c| matches!(c.kind, fitpipe_transform::tables::Kind::Day));
             let ts = spec.columns.iter().position(|c| c.name.ends_with("_utc"));
             if let Some(i) = col {
-                let a = b.column(i).as_any().downcast_ref::<Date32Array>().context("date")?;
+                let a = b
+                    .column(i)
+                    .as_any()
+                    .downcast_ref::<Date32Array>()
+                    .context("date")?;
                 days.extend((0..a.len()).filter_map(|j| a.value_as_date(j)));
             } else if let Some(i) = ts {
-                let a = b.column(i).as_any().downcast_ref::<TimestampMicrosecondArray>().context("timestamp")?;
-                days.extend((0..a.len()).filter(|j| a.is_valid(*j)).filter_map(|j| DateTime::from_timestamp_micros(a.value(j)).map(|t| t.date_naive())));
+                let a = b
+                    .column(i)
+                    .as_any()
+                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .context("timestamp")?;
+                days.extend((0..a.len()).filter(|j| a.is_valid(*j)).filter_map(|j| {
+                    DateTime::from_timestamp_micros(a.value(j)).map(|t| t.date_naive())
+                }));
             }
         }
-        tables.push(TableStatus { name: spec.name.into(), rows, first: days.iter().min().copied(), last: days.iter().max().copied(), sources });
+        tables.push(TableStatus {
+            name: spec.name.into(),
+            rows,
+            first: days.iter().min().copied(),
+            last: days.iter().max().copied(),
+            sources,
+        });
     }
     let state = SyncState::load(&args.data)?;
     let runs = state
@@ -114,7 +139,12 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
             timezone: t.timezone,
         })
         .collect();
-    let st = Status { data: args.data.display().to_string(), tables, runs, users };
+    let st = Status {
+        data: args.data.display().to_string(),
+        tables,
+        runs,
+        users,
+    };
     if args.json {
         stdout(&(serde_json::to_string_pretty(&st)? + "\n"))?;
         return Ok(ExitCode::SUCCESS);
@@ -123,10 +153,20 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     if st.tables.is_empty() {
         s.push_str("no tables yet (run `fitpipe ingest --demo` or `fitpipe import json`)\n");
     } else {
-        s.push_str(&format!("{:<22} {:>10} {:>11} {:>11}  {}\n", "table", "rows", "first", "last", "sources"));
+        s.push_str(&format!(
+            "{:<22} {:>10} {:>11} {:>11}  {}\n",
+            "table", "rows", "first", "last", "sources"
+        ));
         for t in &st.tables {
             let d = |x: Option<NaiveDate>| x.map_or("-".to_string(), |d| d.to_string());
-            s.push_str(&format!("{:<22} {:>10} {:>11} {:>11}  {}\n", t.name, t.rows, d(t.first), d(t.last), t.sources.join(",")));
+            s.push_str(&format!(
+                "{:<22} {:>10} {:>11} {:>11}  {}\n",
+                t.name,
+                t.rows,
+                d(t.first),
+                d(t.last),
+                t.sources.join(",")
+            ));
         }
     }
     for r in &st.runs {
@@ -139,7 +179,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
             r.user,
             r.provider,
             r.outcome,
-            r.finished.map_or("-".into(), |f| f.format("%Y-%m-%d %H:%M UTC").to_string()),
+            r.finished
+                .map_or("-".into(), |f| f.format("%Y-%m-%d %H:%M UTC").to_string()),
             r.requests
         ));
     }
@@ -147,11 +188,17 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         let tok = if u.needs_reauth {
             "needs `fitpipe auth`".to_string()
         } else if u.access_token_valid_until > now {
-            format!("valid until {}", u.access_token_valid_until.format("%Y-%m-%d %H:%M UTC"))
+            format!(
+                "valid until {}",
+                u.access_token_valid_until.format("%Y-%m-%d %H:%M UTC")
+            )
         } else {
             "expired, refreshes on next run".to_string()
         };
-        s.push_str(&format!("\nuser {} ({}): access token {tok}", u.user, u.provider));
+        s.push_str(&format!(
+            "\nuser {} ({}): access token {tok}",
+            u.user, u.provider
+        ));
     }
     s.push('\n');
     stdout(&s)?;

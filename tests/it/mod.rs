@@ -2,8 +2,8 @@
 
 mod import_json;
 mod ingest;
-mod schema;
 mod plot;
+mod schema;
 mod sim;
 mod simenv;
 

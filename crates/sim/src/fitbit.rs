@@ -449,10 +449,7 @@ struct Totals {
 fn totals(p: &Person, d: &Day) -> Totals {
     let steps: u64 = d.steps.iter().map(|s| *s as u64).sum();
     let synced = d.synced_minutes;
-    let calories: f64 = d.steps[..synced]
-        .iter()
-        .map(|s| p.minute_calories(*s))
-        .sum();
+    let calories = p.day_calories(steps, synced);
     let (mut light, mut fair, mut very) = (0, 0, 0);
     for s in &d.steps[..synced] {
         match *s {
@@ -491,10 +488,23 @@ fn series(
         1095,
         date,
     )?;
+    let minutes = res.starts_with("minutes");
     let points: Vec<Value> = days(start, end)
         .map(|d| {
-            let day = p.day(d, base.1);
-            let t = totals(p, &day);
+            // Only the minutes-* series need the day's minutes; the totals have closed forms.
+            let t = if minutes {
+                totals(p, &p.day(d, base.1))
+            } else {
+                let (steps, synced) = p.steps_total(d, base.1);
+                Totals {
+                    steps,
+                    calories: p.day_calories(steps, synced),
+                    sedentary: 0,
+                    light: 0,
+                    fair: 0,
+                    very: 0,
+                }
+            };
             let floors = t.steps / 1500;
             let value = match res {
                 "steps" => t.steps.to_string(),

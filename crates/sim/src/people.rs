@@ -146,23 +146,14 @@ impl Person {
 
     /// The day's data as synced by `last_sync` (local time of the person).
     pub fn day(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Day {
-        let synced_minutes = if last_sync.date() > date {
-            1440
-        } else if last_sync.date() < date {
-            0
-        } else {
-            (last_sync.time().num_seconds_from_midnight() / 60) as usize
-        };
+        let synced_minutes = Self::synced(date, last_sync);
         let worn = self.worn(date);
         let mut steps = vec![0u32; 1440];
         if worn && synced_minutes > 0 {
+            let total = self.target_steps(date);
+            // The same stream as `target_steps`, past its first draw.
             let mut r = self.rng(date, 3);
-            let factor = match date.weekday() {
-                Weekday::Sat => 1.15,
-                Weekday::Sun => 0.75,
-                _ => 1.0,
-            };
-            let total = (self.base_steps as f64 * factor * (0.6 + 0.8 * r.unit())) as u64;
+            r.unit();
             // Weights: awake 07:00-22:59, with walks at random hours.
             let walk1 = r.range(7, 9) as usize;
             let walk2 = r.range(12, 19) as usize;
@@ -197,6 +188,52 @@ impl Person {
             bmr: self.bmr,
             resting,
         }
+    }
+
+    /// Minutes of `date` synced by `last_sync`.
+    fn synced(date: NaiveDate, last_sync: NaiveDateTime) -> usize {
+        if last_sync.date() > date {
+            1440
+        } else if last_sync.date() < date {
+            0
+        } else {
+            (last_sync.time().num_seconds_from_midnight() / 60) as usize
+        }
+    }
+
+    /// The day's step total and synced minutes, without building the minutes when the
+    /// day is complete (the minutes are a split of this same total).
+    pub fn steps_total(&self, date: NaiveDate, last_sync: NaiveDateTime) -> (u64, usize) {
+        let synced = Self::synced(date, last_sync);
+        if synced < 1440 {
+            return (
+                self.day(date, last_sync)
+                    .steps
+                    .iter()
+                    .map(|s| *s as u64)
+                    .sum(),
+                synced,
+            );
+        }
+        if !self.worn(date) {
+            return (0, synced);
+        }
+        (self.target_steps(date), synced)
+    }
+
+    fn target_steps(&self, date: NaiveDate) -> u64 {
+        let mut r = self.rng(date, 3);
+        let factor = match date.weekday() {
+            Weekday::Sat => 1.15,
+            Weekday::Sun => 0.75,
+            _ => 1.0,
+        };
+        (self.base_steps as f64 * factor * (0.6 + 0.8 * r.unit())) as u64
+    }
+
+    /// Calories of a day (or its synced part): BMR spread over the minutes plus activity.
+    pub fn day_calories(&self, steps: u64, synced_minutes: usize) -> f64 {
+        self.bmr as f64 * synced_minutes as f64 / 1440.0 + steps as f64 * 0.045
     }
 
     /// Calories burned in a minute with `steps` steps (BMR spread over the day plus activity).
@@ -366,5 +403,14 @@ mod tests {
         let sum = |d: &Day| d.steps.iter().map(|s| *s as u64).sum::<u64>();
         assert!(sum(&noon) < sum(&night));
         assert_eq!(noon.steps[..720], night.steps[..720]);
+        let next = date.succ_opt().unwrap().and_hms_opt(1, 0, 0).unwrap();
+        assert_eq!(
+            p.steps_total(date, next).0,
+            p.day(date, next)
+                .steps
+                .iter()
+                .map(|s| *s as u64)
+                .sum::<u64>()
+        );
     }
 }
