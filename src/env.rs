@@ -23,6 +23,9 @@ pub const RETRY_BASE_MS: &str = "FITPIPE_RETRY_BASE_MS";
 /// Testing: per-request timeout in milliseconds.
 pub const HTTP_TIMEOUT_MS: &str = "FITPIPE_HTTP_TIMEOUT_MS";
 
+/// Testing: bytes of JSON per import chunk.
+pub const IMPORT_CHUNK_BYTES: &str = "FITPIPE_IMPORT_CHUNK_BYTES";
+
 /// A variable's value, if set and not empty.
 pub fn get(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use anyhow::Context as _;
-use fitpipe_export::{Dataset, Layout, Partition, Written};
+use fitpipe_export::{Dataset, Layout, Partition, Transaction, Written};
 use fitpipe_transform::tables::PartitionRule;
 use fitpipe_transform::{RowSet, TableSpec};
 
@@ -37,6 +37,22 @@ pub fn write_rows(ds: &Dataset, rows: &RowSet) -> anyhow::Result<Vec<Written>> {
             )
         })?;
         out.push(w);
+    }
+    Ok(out)
+}
+
+/// Upserts every table that has rows inside a transaction; checks every batch first.
+pub fn write_rows_in(txn: &mut Transaction<'_>, rows: &RowSet) -> anyhow::Result<Vec<Written>> {
+    let batches = rows.batches();
+    for (spec, batch) in &batches {
+        Dataset::check(&layout(spec), batch)?;
+    }
+    let mut out = Vec::new();
+    for (spec, batch) in &batches {
+        out.push(
+            txn.upsert(&layout(spec), batch)
+                .with_context(|| format!("writing table `{}`", spec.name))?,
+        );
     }
     Ok(out)
 }

@@ -12,14 +12,13 @@ use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
 use fitpipe_transform::{RowSet, TransformError};
 
 use crate::cli::{ImportJson, UnitsArg};
+use crate::commands::ingest::merge_written;
 use crate::output::{hint, stdout};
-use crate::tables::{summary, write_rows};
+use crate::tables::{layout, summary, write_rows_in};
 
-struct Input {
-    path: PathBuf,
-    doc: FitbitDocument,
-    modified: Option<DateTime<Utc>>,
-}
+/// Parse and normalise this much JSON at a time, then write it: memory stays flat
+/// however large the input is.
+const CHUNK_BYTES: u64 = 64 << 20;
 
 pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;
@@ -29,40 +28,29 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
             "pass the response files themselves, or a folder that holds `*.json` files",
         ));
     }
-    // Read and parse everything before writing anything: a bad file leaves the tables
-    // exactly as they were.
-    let mut inputs = Vec::new();
-    let mut bad = Vec::new();
-    for path in files {
-        match read_doc(&path) {
-            Ok(doc) => inputs.push(Input {
-                modified: fs::metadata(&path)
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .map(DateTime::<Utc>::from),
-                path,
-                doc,
-            }),
-            Err(e) => bad.push(format!("`{}`: {e}", path.display())),
+    // Profiles first (small files only): they give the user id and the time zone.
+    let mut profile = None;
+    for path in &files {
+        let small = fs::metadata(path)
+            .map(|m| m.len() < (1 << 20))
+            .unwrap_or(false);
+        if !small {
+            continue;
+        }
+        let bytes = fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+        if memchr_str(&bytes, b"\"encodedId\"") {
+            if let Ok(doc) = fitbit::parse(&bytes) {
+                if let Some(p) = doc.profile {
+                    profile.get_or_insert((p, path.clone()));
+                }
+            }
         }
     }
-    if !bad.is_empty() {
-        return Err(hint(
-            format!(
-                "{} file(s) could not be read; nothing was written:\n  {}",
-                bad.len(),
-                bad.join("\n  ")
-            ),
-            "fix or remove these files and run the import again",
-        ));
-    }
-
-    let profile = inputs
-        .iter()
-        .find_map(|i| i.doc.profile.as_ref().map(|p| (p, &i.path)));
     let tz = match (
         &args.timezone,
-        profile.and_then(|(p, path)| p.timezone.as_ref().map(|t| (t, path))),
+        profile
+            .as_ref()
+            .and_then(|(p, path)| p.timezone.as_ref().map(|t| (t, path))),
     ) {
         (Some(name), _) => Some(parse_tz(name, "--timezone")?),
         (None, Some((name, path))) => Some(parse_tz(
@@ -74,47 +62,136 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let user_id = args
         .user_id
         .clone()
-        .or_else(|| profile.and_then(|(p, _)| p.encoded_id.clone()))
+        .or_else(|| profile.as_ref().and_then(|(p, _)| p.encoded_id.clone()))
         .unwrap_or_else(|| "-".to_string());
     let units = match args.units {
         UnitsArg::Metric => Units::Metric,
         UnitsArg::Us => Units::Us,
     };
 
-    let mut rows = RowSet::default();
-    for input in &inputs {
-        for what in &input.doc.ignored {
-            eprintln!("note: `{}`: skipped {what}", input.path.display());
-        }
-        let ctx = Context {
-            user_id: user_id.clone(),
-            tz,
-            fetched_utc: input.modified,
-            units,
-        };
-        let r = fitbit::normalise(&input.doc, &ctx).map_err(|e| match e {
-            TransformError::NeedTimezone { .. } => hint(
-                format!("`{}`: {e}", input.path.display()),
-                "pass `--timezone` with the IANA zone the data was recorded in (e.g. `--timezone Europe/London`), or add the profile response (`/1/user/-/profile.json`) to the inputs",
-            ),
-            e => anyhow::anyhow!("`{}`: {e}; nothing was written", input.path.display()),
-        })?;
-        rows.extend(r);
-    }
-
     let ds = Dataset::new(&args.output.out, &args.output.format);
     let _lock = ds.lock(true)?;
-    let written = write_rows(&ds, &rows)?;
-    if written.is_empty() {
+    // One transaction: a bad file anywhere rolls every table back to what it was.
+    let mut txn = ds.begin()?;
+    let mut written = Vec::new();
+    let mut chunk = Vec::new();
+    let mut size = 0u64;
+    let chunk_bytes = crate::env::get(crate::env::IMPORT_CHUNK_BYTES)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CHUNK_BYTES);
+    for (i, path) in files.iter().enumerate() {
+        size += fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        chunk.push(path.clone());
+        if size >= chunk_bytes || i + 1 == files.len() {
+            let rows = normalise_chunk(&chunk, &user_id, tz, units)?;
+            written.extend(write_rows_in(&mut txn, &rows)?);
+            chunk.clear();
+            size = 0;
+        }
+    }
+    txn.commit()?;
+    let mut merged = merge_written(written);
+    for w in merged.iter_mut() {
+        if let Some(spec) = fitpipe_transform::ALL_TABLES
+            .iter()
+            .find(|t| t.name == w.table)
+        {
+            w.rows_total = ds.row_count(&layout(spec))?;
+        }
+    }
+    if merged.is_empty() {
         eprintln!("note: the inputs hold no rows for any table");
     }
-    stdout(&summary(&written))?;
+    stdout(&summary(&merged))?;
     eprintln!(
         "wrote {} input file(s) into `{}`",
-        inputs.len(),
+        files.len(),
         args.output.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn memchr_str(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Reads, parses and normalises files on both cores; every bad file is reported.
+fn normalise_chunk(
+    files: &[PathBuf],
+    user_id: &str,
+    tz: Option<Tz>,
+    units: Units,
+) -> anyhow::Result<RowSet> {
+    let work = |part: &[PathBuf]| -> (RowSet, Vec<anyhow::Error>) {
+        let mut rows = RowSet::default();
+        let mut bad = Vec::new();
+        for path in part {
+            let modified = fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(DateTime::<Utc>::from);
+            let ctx = Context {
+                user_id: user_id.to_string(),
+                tz,
+                fetched_utc: modified,
+                units,
+            };
+            match read_doc(path) {
+                Err(e) => bad.push(anyhow::anyhow!("`{}`: {e:#}", path.display())),
+                Ok(doc) => {
+                    for what in &doc.ignored {
+                        eprintln!("note: `{}`: skipped {what}", path.display());
+                    }
+                    match fitbit::normalise(&doc, &ctx) {
+                        Ok(r) => rows.extend(r),
+                        Err(e @ TransformError::NeedTimezone { .. }) => bad.push(hint(
+                            format!("`{}`: {e}", path.display()),
+                            "pass `--timezone` with the IANA zone the data was recorded in (e.g. `--timezone Europe/London`), or add the profile response (`/1/user/-/profile.json`) to the inputs",
+                        )),
+                        Err(e) => bad.push(anyhow::anyhow!("`{}`: {e}", path.display())),
+                    }
+                }
+            }
+        }
+        (rows, bad)
+    };
+    let (a, b) = files.split_at(files.len() / 2);
+    let ((mut rows, mut bad), (rows_b, bad_b)) = std::thread::scope(|s| {
+        let h = s.spawn(|| work(b));
+        let first = work(a);
+        (
+            first,
+            h.join().unwrap_or_else(|_| {
+                (
+                    RowSet::default(),
+                    vec![anyhow::anyhow!("a worker thread panicked")],
+                )
+            }),
+        )
+    });
+    rows.extend(rows_b);
+    bad.extend(bad_b);
+    match bad.len() {
+        0 => Ok(rows),
+        1 => Err(bad.remove(0).context("nothing was written")),
+        n => {
+            let h = bad.iter().find_map(|e| {
+                e.chain()
+                    .find_map(|c| c.downcast_ref::<crate::output::Hint>())
+                    .map(|h| h.hint.clone())
+            });
+            let list = bad
+                .iter()
+                .map(|e| format!("{e:#}"))
+                .collect::<Vec<_>>()
+                .join("\n  ");
+            let msg = format!("{n} files could not be read; nothing was written:\n  {list}");
+            Err(match h {
+                Some(h) => hint(msg, h),
+                None => hint(msg, "fix or remove these files and run the import again"),
+            })
+        }
+    }
 }
 
 fn parse_tz(name: &str, from: &str) -> anyhow::Result<Tz> {

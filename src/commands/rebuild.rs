@@ -12,9 +12,10 @@ use fitpipe_transform::fitbit::{self, Context, Units};
 use fitpipe_transform::RowSet;
 
 use crate::cli::RebuildArgs;
+use crate::commands::ingest::merge_written;
 use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
-use crate::tables::{summary, write_rows};
+use crate::tables::{summary, write_rows_in};
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let out = &args.output.out;
@@ -28,11 +29,8 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let flag_tz = parse_tz(args.timezone.as_deref())?;
     // Each user's zone: the flag, else the newest saved profile response.
     let mut zones: HashMap<String, Tz> = HashMap::new();
-    let mut docs = Vec::new();
-    for f in &files {
-        let bytes =
-            std::fs::read(&f.path).with_context(|| format!("reading `{}`", f.path.display()))?;
-        let doc = fitbit::parse(&bytes).with_context(|| format!("`{}`", f.path.display()))?;
+    for f in files.iter().filter(|f| f.resource == "profile") {
+        let doc = read(&f.path)?;
         if let Some(z) = doc
             .profile
             .as_ref()
@@ -41,10 +39,16 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
         {
             zones.insert(f.user.clone(), z);
         }
-        docs.push((f, doc));
     }
+    let ds = Dataset::new(out, &args.output.format);
+    let _lock = ds.lock(true)?;
+    let mut txn = ds.begin()?;
+    let mut written = Vec::new();
     let mut rows = RowSet::default();
-    for (f, doc) in &docs {
+    let mut size = 0u64;
+    // Oldest fetch first, written in chunks: newer responses win, memory stays flat.
+    for (i, f) in files.iter().enumerate() {
+        let doc = read(&f.path)?;
         let ctx = Context {
             user_id: f.user.clone(),
             tz: flag_tz.or_else(|| zones.get(&f.user).copied()),
@@ -52,17 +56,26 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
             units: Units::Metric,
         };
         rows.extend(
-            fitbit::normalise(doc, &ctx)
+            fitbit::normalise(&doc, &ctx)
                 .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))?,
         );
+        size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+        if size >= 64 << 20 || i + 1 == files.len() {
+            written.extend(write_rows_in(&mut txn, &std::mem::take(&mut rows))?);
+            size = 0;
+        }
     }
-    let ds = Dataset::new(out, &args.output.format);
-    let _lock = ds.lock(true)?;
-    let written = write_rows(&ds, &rows)?;
+    txn.commit()?;
+    let written = merge_written(written);
     stdout(&summary(&written))?;
     eprintln!(
         "rebuilt from {} raw response(s); no request was made",
         files.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<fitbit::FitbitDocument> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+    fitbit::parse(&bytes).with_context(|| format!("`{}`", path.display()))
 }

@@ -236,3 +236,43 @@ fn missing_path_and_bad_flags_exit_1() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown format `xlsx`"), "{}", r.stderr);
 }
+
+#[test]
+fn a_bad_file_after_written_chunks_rolls_every_table_back() {
+    // Regression: imports stream in chunks; a bad file in a later chunk must still leave
+    // the tables exactly as they were.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let fx = fixtures();
+    let ok = fitpipe(&[
+        "import",
+        "json",
+        s(&fx.join("tutorial-log-steps.json")),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let before = tree(&out);
+    let inputs = dir.path().join("in");
+    fs::create_dir_all(&inputs).unwrap();
+    for e in fs::read_dir(&fx).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, inputs.join(p.file_name().unwrap())).unwrap();
+    }
+    fs::write(
+        inputs.join("zzz-last.json"),
+        r#"{"activities-steps": [{"dateTime": "2020-01-01", "value": "x"}]}"#,
+    )
+    .unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_fitpipe"));
+    c.args(["import", "json", s(&inputs), "--out", s(&out)])
+        .env("FITPIPE_IMPORT_CHUNK_BYTES", "1");
+    let r: Run = c.output().unwrap().into();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("zzz-last.json") && r.stderr.contains("nothing was written"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tree(&out), before, "earlier chunks were rolled back");
+}

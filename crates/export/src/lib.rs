@@ -32,6 +32,7 @@
 
 mod merge;
 mod sink;
+mod txn;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -45,6 +46,7 @@ use chrono::{DateTime, Datelike, NaiveDate};
 
 pub use merge::merge;
 pub use sink::{Format, Sink};
+pub use txn::Transaction;
 
 /// Why a dataset could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -202,6 +204,17 @@ impl Dataset {
     /// Merges `batch` into the table: each touched partition is read, merged by primary
     /// key (newer non-null values win, column by column) and rewritten atomically.
     pub fn upsert(&self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
+        self.upsert_with(layout, batch, &mut |_| Ok(()))
+    }
+
+    /// [`Dataset::upsert`], calling `before_write` with each file's path before it is
+    /// replaced (a [`Transaction`] keeps the old file there).
+    pub(crate) fn upsert_with(
+        &self,
+        layout: &Layout,
+        batch: &RecordBatch,
+        before_write: &mut dyn FnMut(&Path) -> Result<(), ExportError>,
+    ) -> Result<Written, ExportError> {
         Self::check(layout, batch)?;
         let mut written = Written {
             table: layout.name.clone(),
@@ -235,6 +248,7 @@ impl Dataset {
             written.rows_total += merged.num_rows();
             for f in formats {
                 let path = self.file(&layout.name, &label, f);
+                before_write(&path)?;
                 sink::write_atomic(f, &path, &merged)?;
                 written.files.push(path);
             }

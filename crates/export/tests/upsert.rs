@@ -325,3 +325,83 @@ fn a_file_with_fewer_columns_reads_back_with_nulls_for_new_ones() {
         vec![("u".into(), D2020_01_01, Some(3), Some(4.0))]
     );
 }
+
+#[test]
+fn rolled_back_transaction_leaves_the_dataset_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet, Format::Csv]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let before: Vec<_> = ["daily/2020.parquet", "csv/daily/2020.csv"]
+        .iter()
+        .map(|p| fs::read(dir.path().join(p)).unwrap())
+        .collect();
+    let mut t = ds.begin().unwrap();
+    t.upsert(
+        &layout(),
+        &batch(&[
+            ("u", D2020_01_01, Some(2), None),
+            ("u", D2019_12_31, Some(3), None),
+        ]),
+    )
+    .unwrap();
+    t.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(4), None)]))
+        .unwrap();
+    assert!(dir.path().join("daily/2019.parquet").exists());
+    t.rollback().unwrap();
+    let after: Vec<_> = ["daily/2020.parquet", "csv/daily/2020.csv"]
+        .iter()
+        .map(|p| fs::read(dir.path().join(p)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    assert!(
+        !dir.path().join("daily/2019.parquet").exists(),
+        "files the transaction made are gone"
+    );
+    let names: Vec<_> = fs::read_dir(dir.path().join("daily"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn committed_transaction_keeps_everything_and_no_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let mut t = ds.begin().unwrap();
+    t.upsert(&layout(), &batch(&[("u", D2020_01_01, None, Some(5.0))]))
+        .unwrap();
+    t.commit().unwrap();
+    let b = read_parquet(&dir.path().join("daily/2020.parquet"));
+    assert_eq!(
+        rows_of(&b),
+        vec![("u".into(), D2020_01_01, Some(1), Some(5.0))]
+    );
+    assert_eq!(fs::read_dir(dir.path().join("daily")).unwrap().count(), 1);
+}
+
+#[test]
+fn a_crash_inside_a_transaction_is_undone_by_the_next_one() {
+    // Interrupted run: the backup of the old file is still there.
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let before = fs::read(dir.path().join("daily/2020.parquet")).unwrap();
+    let mut t = ds.begin().unwrap();
+    t.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(9), None)]))
+        .unwrap();
+    std::mem::forget(t); // as if the process died here
+    assert_ne!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        before
+    );
+    assert_eq!(ds.recover().unwrap(), 1);
+    assert_eq!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        before
+    );
+}
