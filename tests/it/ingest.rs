@@ -581,3 +581,16 @@ fn demo_works_from_a_clean_folder() {
     );
     assert!(rows > 1000 && dups == 0);
 }
+
+#[test]
+fn auth_revoke_ends_the_authorisation_at_the_provider() {
+    let env = SimEnv::auto();
+    env.authorise();
+    let r = env.run(&["auth", "revoke"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["auth", "status"]);
+    assert_eq!(r.code, 1, "no user left: {}", r.stdout);
+    let r = env.run(&["api", "GET", "/1/user/-/profile.json"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("fitpipe auth"), "{}", r.stderr);
+}

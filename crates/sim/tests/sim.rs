@@ -623,3 +623,46 @@ async fn simulator_answers_have_the_keys_and_types_of_the_real_samples() {
     }
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
+
+#[tokio::test]
+async fn sleep_list_pages_with_next_links_and_checks_sort() {
+    let sim = start().await;
+    let t = login(&sim).await;
+    let at = t["access_token"].as_str().unwrap();
+    let mut url =
+        "/1.2/user/-/sleep/list.json?afterDate=2026-09-01&sort=asc&limit=5&offset=0".to_string();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let page: Value = get(&sim, at, &url).await.json().await.unwrap();
+        let logs = page["sleep"].as_array().unwrap();
+        assert_eq!(logs.len(), 5);
+        ids.extend(logs.iter().map(|l| l["logId"].as_u64().unwrap()));
+        let next = page["pagination"]["next"].as_str().unwrap();
+        assert!(next.starts_with(&sim.base_url()), "{next}");
+        url = next.trim_start_matches(&sim.base_url()).to_string();
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, ids, "ascending, no repeats across pages");
+    assert_eq!(
+        get(
+            &sim,
+            at,
+            "/1.2/user/-/sleep/list.json?afterDate=2026-09-01&sort=desc&limit=5&offset=0"
+        )
+        .await
+        .status(),
+        400
+    );
+    assert_eq!(
+        get(
+            &sim,
+            at,
+            "/1.2/user/-/sleep/list.json?beforeDate=2026-09-01&sort=desc&limit=101&offset=0"
+        )
+        .await
+        .status(),
+        400
+    );
+}
