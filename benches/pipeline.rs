@@ -37,52 +37,88 @@ fn generate(dir: &Path, scale: usize) {
         .build()
         .unwrap();
     rt.block_on(async {
-        let sim = Sim::start(Config { auto_consent: true, rate_limit: u32::MAX, ..Config::default() }).await.unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let r = http
-            .get(format!("{}/oauth2/authorize?client_id={}&response_type=code&scope=activity%20heartrate%20sleep%20profile&redirect_uri=http://127.0.0.1:8080/&state=s", sim.base_url(), sim.client_id()))
-            .send()
-            .await
+        let sim = Sim::start(Config {
+            auto_consent: true,
+            rate_limit: u32::MAX,
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
             .unwrap();
-        let loc = r.headers()["location"].to_str().unwrap().to_string();
-        let code = loc.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
-        let t: serde_json::Value = http
-            .post(format!("{}/oauth2/token", sim.base_url()))
-            .basic_auth(sim.client_id(), Some(sim.client_secret()))
-            .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", "http://127.0.0.1:8080/")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = t["access_token"].as_str().unwrap().to_string();
+        let token = sim.issue_token(0, "activity heartrate sleep profile");
         let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         let mut jobs: Vec<(String, String)> = Vec::new();
         for i in 0..(30 * scale) as i64 {
             let d = start + chrono::Duration::days(i);
-            jobs.push((format!("intraday/heart-1sec-{d}.json"), format!("/1/user/-/activities/heart/date/{d}/1d/1sec.json")));
-            jobs.push((format!("intraday/steps-1min-{d}.json"), format!("/1/user/-/activities/steps/date/{d}/1d/1min.json")));
+            jobs.push((
+                format!("intraday/heart-1sec-{d}.json"),
+                format!("/1/user/-/activities/heart/date/{d}/1d/1sec.json"),
+            ));
+            jobs.push((
+                format!("intraday/steps-1min-{d}.json"),
+                format!("/1/user/-/activities/steps/date/{d}/1d/1min.json"),
+            ));
         }
         for i in 0..(2 * scale) as i64 {
             let a = start - chrono::Duration::days(1095 * (i + 1));
             let b = a + chrono::Duration::days(1094);
-            for r in ["steps", "calories", "distance", "floors", "minutesSedentary", "minutesVeryActive"] {
-                jobs.push((format!("series/{r}-{a}.json"), format!("/1/user/-/activities/{r}/date/{a}/{b}.json")));
+            for r in [
+                "steps",
+                "calories",
+                "distance",
+                "floors",
+                "minutesSedentary",
+                "minutesVeryActive",
+            ] {
+                jobs.push((
+                    format!("series/{r}-{a}.json"),
+                    format!("/1/user/-/activities/{r}/date/{a}/{b}.json"),
+                ));
             }
-            jobs.push((format!("series/heart-{a}.json"), format!("/1/user/-/activities/heart/date/{a}/{}.json", a + chrono::Duration::days(364))));
+            jobs.push((
+                format!("series/heart-{a}.json"),
+                format!(
+                    "/1/user/-/activities/heart/date/{a}/{}.json",
+                    a + chrono::Duration::days(364)
+                ),
+            ));
         }
         for i in 0..(8 * scale) as i64 {
             let a = start - chrono::Duration::days(100 * (i + 1));
-            jobs.push((format!("sleep/sleep-{a}.json"), format!("/1.2/user/-/sleep/date/{a}/{}.json", a + chrono::Duration::days(99))));
+            jobs.push((
+                format!("sleep/sleep-{a}.json"),
+                format!(
+                    "/1.2/user/-/sleep/date/{a}/{}.json",
+                    a + chrono::Duration::days(99)
+                ),
+            ));
         }
         for (name, path) in jobs {
-            let body = http.get(format!("{}{path}", sim.base_url())).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
+            let body = http
+                .get(format!("{}{path}", sim.base_url()))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
             let p = dir.join(name);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         }
-        let profile = http.get(format!("{}/1/user/-/profile.json", sim.base_url())).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
+        let profile = http
+            .get(format!("{}/1/user/-/profile.json", sim.base_url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         std::fs::write(dir.join("profile.json"), profile).unwrap();
     });
     std::fs::write(dir.join("done"), "").unwrap();

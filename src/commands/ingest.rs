@@ -266,21 +266,8 @@ pub async fn ingest(
             rbar.set_message(format!("{} .. {}", w.start, w.end));
             let fetched = match client.get(&w.path).await {
                 Ok(f) => f,
-                Err(IngestError::BudgetSpent { reset_at }) => {
-                    outcome = Outcome::BudgetSpent(reset_at);
-                    flush(
-                        &ds,
-                        &mut rows,
-                        &mut state,
-                        &user,
-                        &key,
-                        p.from,
-                        pending_through,
-                        &mut written,
-                    )?;
-                    break 'resources;
-                }
                 Err(e) => {
+                    // Keep what this resource fetched so far, then stop the run.
                     flush(
                         &ds,
                         &mut rows,
@@ -291,7 +278,12 @@ pub async fn ingest(
                         pending_through,
                         &mut written,
                     )?;
-                    failure = Some(session::explain(e));
+                    match e {
+                        IngestError::BudgetSpent { reset_at } => {
+                            outcome = Outcome::BudgetSpent(reset_at)
+                        }
+                        e => failure = Some(session::explain(e)),
+                    }
                     break 'resources;
                 }
             };

@@ -15,41 +15,60 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let sim = Sim::start(Config { auto_consent: true, rate_limit: u32::MAX, ..Config::default() }).await.unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        // Authorise (no PKCE needed for a bench) to get a bearer token.
-        let r = http
-            .get(format!("{}/oauth2/authorize?client_id={}&response_type=code&scope=activity%20heartrate%20sleep%20profile%20settings&redirect_uri=http://127.0.0.1:8080/&state=s", sim.base_url(), sim.client_id()))
-            .send()
-            .await
+        let sim = Sim::start(Config {
+            auto_consent: true,
+            rate_limit: u32::MAX,
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
             .unwrap();
-        let loc = r.headers()["location"].to_str().unwrap().to_string();
-        let code = loc.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
-        let t: serde_json::Value = http
-            .post(format!("{}/oauth2/token", sim.base_url()))
-            .basic_auth(sim.client_id(), Some(sim.client_secret()))
-            .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", "http://127.0.0.1:8080/")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = t["access_token"].as_str().unwrap().to_string();
+        let token = sim.issue_token(0, "activity heartrate sleep profile settings");
         let cases: [(&str, &str, bool); 7] = [
-            ("baseline: 401 without token", "/1/user/-/profile.json", false),
+            (
+                "baseline: 401 without token",
+                "/1/user/-/profile.json",
+                false,
+            ),
             ("profile", "/1/user/-/profile.json", true),
-            ("steps, 7 days", "/1/user/-/activities/steps/date/2026-09-01/2026-09-07.json", true),
-            ("sleep by date", "/1.2/user/-/sleep/date/2026-09-02.json", true),
-            ("heart intraday 1min, one day", "/1/user/-/activities/heart/date/2026-09-01/1d/1min.json", true),
-            ("steps, 1095 days", "/1/user/-/activities/steps/date/2023-09-01/2026-08-30.json", true),
-            ("sleep, 100 days", "/1.2/user/-/sleep/date/2026-06-01/2026-09-08.json", true),
+            (
+                "steps, 7 days",
+                "/1/user/-/activities/steps/date/2026-09-01/2026-09-07.json",
+                true,
+            ),
+            (
+                "sleep by date",
+                "/1.2/user/-/sleep/date/2026-09-02.json",
+                true,
+            ),
+            (
+                "heart intraday 1min, one day",
+                "/1/user/-/activities/heart/date/2026-09-01/1d/1min.json",
+                true,
+            ),
+            (
+                "steps, 1095 days",
+                "/1/user/-/activities/steps/date/2023-09-01/2026-08-30.json",
+                true,
+            ),
+            (
+                "sleep, 100 days",
+                "/1.2/user/-/sleep/date/2026-06-01/2026-09-08.json",
+                true,
+            ),
         ];
         println!("| endpoint | requests | mean per request | vs baseline |");
         println!("|---|---|---|---|");
         let mut base = None;
         for (name, path, auth) in cases {
-            let n = if path.contains("2023-09-01") || path.contains("06-01") { 50 } else { 400 };
+            let n = if path.contains("2023-09-01") || path.contains("06-01") {
+                50
+            } else {
+                400
+            };
             let url = format!("{}{path}", sim.base_url());
             for _ in 0..20 {
                 let mut q = http.get(&url);

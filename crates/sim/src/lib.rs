@@ -342,6 +342,18 @@ impl Sim {
         self.lock().cfg.redirect_uris.push(uri.to_string());
     }
 
+    /// A bearer token for person `index` with the given scopes, minted without the OAuth
+    /// dance (for benchmarks; tests should go through the real flow).
+    pub fn issue_token(&self, index: usize, scope: &str) -> String {
+        let mut g = self.lock();
+        let (seed, now) = (g.cfg.seed, g.now());
+        let user = g.people[index.min(g.people.len() - 1)].id.clone();
+        g.oauth.issue(seed, &user, scope, now)["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Revokes every token of a user (as a user removing the app would).
     pub fn revoke_user(&self, user_id: &str) {
         self.lock().oauth.revoke_user(user_id);

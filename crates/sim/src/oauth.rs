@@ -107,7 +107,7 @@ impl OAuthState {
         Ok((user, scope))
     }
 
-    fn issue(
+    pub fn issue(
         &mut self,
         seed: u64,
         user: &str,
