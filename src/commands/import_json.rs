@@ -18,7 +18,7 @@ use crate::tables::{layout, summary, write_rows_in};
 
 /// Parse and normalise this much JSON at a time, then write it: memory stays flat
 /// however large the input is.
-const CHUNK_BYTES: u64 = 64 << 20;
+const CHUNK_BYTES: u64 = 16 << 20;
 
 pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;
@@ -131,7 +131,7 @@ fn normalise_chunk(
                 .ok()
                 .map(DateTime::<Utc>::from);
             let ctx = Context {
-                user_id: user_id.to_string(),
+                user_id: user_id.into(),
                 tz,
                 fetched_utc: modified,
                 units,

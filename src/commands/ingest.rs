@@ -305,7 +305,7 @@ pub async fn ingest(
                 }
             }
             let ctx = Context {
-                user_id: user.clone(),
+                user_id: user.as_str().into(),
                 tz,
                 fetched_utc: Some(fetched.at),
                 units: Units::Metric,

@@ -50,7 +50,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     for (i, f) in files.iter().enumerate() {
         let doc = read(&f.path)?;
         let ctx = Context {
-            user_id: f.user.clone(),
+            user_id: f.user.as_str().into(),
             tz: flag_tz.or_else(|| zones.get(&f.user).copied()),
             fetched_utc: DateTime::<Utc>::from_timestamp_millis(f.fetched_ms),
             units: Units::Metric,
@@ -60,7 +60,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))?,
         );
         size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
-        if size >= 64 << 20 || i + 1 == files.len() {
+        if size >= 16 << 20 || i + 1 == files.len() {
             written.extend(write_rows_in(&mut txn, &std::mem::take(&mut rows))?);
             size = 0;
         }

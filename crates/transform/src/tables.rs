@@ -40,7 +40,7 @@ pub struct ColumnSpec {
 /// The kinds of column a table can have; each maps to exactly one Arrow type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Non-null string.
+    /// Non-null string (shared: one allocation serves every row of a run).
     Text,
     /// Nullable string.
     OptText,
@@ -138,7 +138,7 @@ fn micros_local(t: NaiveDateTime) -> i64 {
 // Per-kind glue used by the `tables!` macro: Rust type, builder type, builder
 // construction and how a value is appended.
 macro_rules! kind_ty {
-    (Text) => { String };
+    (Text) => { Arc<str> };
     (OptText) => { Option<String> };
     (Day) => { NaiveDate };
     (OptDay) => { Option<NaiveDate> };

@@ -57,7 +57,7 @@ fn tutorial_log_steps_strings_become_counts() {
     assert!(r
         .daily_activity
         .iter()
-        .all(|d| d.calories_kcal.is_none() && d.source == "fitbit-web-api"));
+        .all(|d| d.calories_kcal.is_none() && &*d.source == "fitbit-web-api"));
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn stages_segments_tile_the_session_and_short_wakes_overlap() {
                     short.start_utc >= start && short.start_utc < end,
                     "short wake inside the session"
                 );
-                assert_eq!(short.stage, "wake");
+                assert_eq!(&*short.stage, "wake");
             }
         }
     }
@@ -118,7 +118,7 @@ fn stages_and_classic_logs_fill_their_own_minutes() {
         .unwrap();
     assert_eq!(
         (
-            main.kind.as_str(),
+            main.kind.as_ref(),
             main.minutes_deep,
             main.minutes_light,
             main.minutes_rem,
@@ -138,7 +138,7 @@ fn stages_and_classic_logs_fill_their_own_minutes() {
         .unwrap();
     assert_eq!(
         (
-            nap.kind.as_str(),
+            nap.kind.as_ref(),
             nap.minutes_deep,
             nap.minutes_wake,
             nap.minutes_restless
@@ -149,7 +149,7 @@ fn stages_and_classic_logs_fill_their_own_minutes() {
         .sleep_stages
         .iter()
         .filter(|x| x.log_id == nap.log_id)
-        .map(|x| x.stage.as_str())
+        .map(|x| x.stage.as_ref())
         .collect();
     assert_eq!(stages, ["asleep", "restless", "asleep"]);
     assert_eq!(r.sleep_stages.iter().filter(|x| x.is_short).count(), 2);
@@ -177,7 +177,7 @@ fn fall_back_day_gets_correct_utc_times() {
         .heart_rate_zones
         .iter()
         .filter(|z| z.is_custom == Some(true))
-        .map(|z| z.zone.as_str())
+        .map(|z| z.zone.as_ref())
         .collect();
     assert_eq!(custom, ["Tempo"]);
     assert_eq!(r.heart_rate_zones.len(), 5);

@@ -94,7 +94,7 @@ fn heart_range_sample() {
         .heart_rate_zones
         .iter()
         .rev()
-        .find(|z| z.zone == "Peak")
+        .find(|z| &*z.zone == "Peak")
         .unwrap();
     assert_eq!(
         (peak.min_bpm, peak.max_bpm, peak.minutes, peak.calories_kcal),
@@ -185,8 +185,8 @@ fn sleep_samples_both_key_spellings() {
         let s = &r.sleep_sessions[0];
         assert_eq!(
             (
-                s.log_id.as_str(),
-                s.kind.as_str(),
+                s.log_id.as_ref(),
+                s.kind.as_ref(),
                 s.minutes_in_bed,
                 s.minutes_asleep,
                 s.minutes_deep,
@@ -208,7 +208,7 @@ fn sleep_samples_both_key_spellings() {
         let st: Vec<_> = r
             .sleep_stages
             .iter()
-            .map(|x| (x.stage.as_str(), x.seconds.unwrap(), x.is_short))
+            .map(|x| (x.stage.as_ref(), x.seconds.unwrap(), x.is_short))
             .collect();
         assert_eq!(
             st,

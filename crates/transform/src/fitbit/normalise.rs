@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
@@ -12,6 +14,12 @@ use crate::TransformError;
 
 /// The `source` value of rows from the Fitbit Web API.
 pub const SOURCE: &str = "fitbit-web-api";
+
+/// [`SOURCE`] as the shared string every row points to.
+fn source() -> Arc<str> {
+    static S: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    S.get_or_init(|| Arc::from(SOURCE)).clone()
+}
 
 const KM_PER_MILE: f64 = 1.609_344;
 const M_PER_FOOT: f64 = 0.3048;
@@ -30,7 +38,7 @@ pub enum Units {
 #[derive(Debug, Clone)]
 pub struct Context {
     /// Value of `user_id` on every row.
-    pub user_id: String,
+    pub user_id: Arc<str>,
     /// The user's IANA zone, needed for anything with a time of day.
     pub tz: Option<Tz>,
     /// When the response was fetched (the profile's `updated_utc`).
@@ -61,10 +69,10 @@ fn float(v: Option<Num>) -> Option<f64> {
 }
 
 /// An all-null `daily_activity` row for one day.
-pub(crate) fn daily(user_id: &str, source: &str, date: NaiveDate) -> DailyActivity {
+pub(crate) fn daily(user_id: &Arc<str>, source: &Arc<str>, date: NaiveDate) -> DailyActivity {
     DailyActivity {
-        user_id: user_id.to_string(),
-        source: source.to_string(),
+        user_id: user_id.clone(),
+        source: source.clone(),
         date,
         steps: None,
         distance_km: None,
@@ -81,15 +89,15 @@ pub(crate) fn daily(user_id: &str, source: &str, date: NaiveDate) -> DailyActivi
 
 /// An all-null `activity_intraday` row for one instant.
 pub(crate) fn activity_point(
-    user_id: &str,
-    source: &str,
+    user_id: &Arc<str>,
+    source: &Arc<str>,
     time_utc: DateTime<Utc>,
     time_local: Option<NaiveDateTime>,
     interval_seconds: i64,
 ) -> ActivityIntraday {
     ActivityIntraday {
-        user_id: user_id.to_string(),
-        source: source.to_string(),
+        user_id: user_id.clone(),
+        source: source.clone(),
         time_utc,
         time_local,
         steps: None,
@@ -106,7 +114,8 @@ pub(crate) fn activity_point(
 /// Turns one parsed response into table rows.
 pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, TransformError> {
     let mut out = RowSet::default();
-    let uid = ctx.user_id.as_str();
+    let uid = &ctx.user_id;
+    let src = source();
     let (dist, elev) = match ctx.units {
         Units::Metric => (1.0, 1.0),
         Units::Us => (KM_PER_MILE, M_PER_FOOT),
@@ -114,7 +123,7 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
 
     for (res, points) in &doc.series {
         for (i, p) in points.iter().enumerate() {
-            let mut row = daily(uid, SOURCE, p.date_time);
+            let mut row = daily(uid, &src, p.date_time);
             let v = Some(p.value);
             let path = || format!("activities-{res}[{i}].value");
             match res.as_str() {
@@ -135,7 +144,7 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
 
     for (i, day) in doc.heart.iter().enumerate() {
         if let Some(rhr) = day.value.resting_heart_rate {
-            let mut row = daily(uid, SOURCE, day.date_time);
+            let mut row = daily(uid, &src, day.date_time);
             row.resting_heart_rate_bpm = Some(rhr.0);
             out.daily_activity.push(row);
         }
@@ -172,8 +181,8 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
             (None, None) => None,
         };
         out.profile.push(Profile {
-            user_id: uid.to_string(),
-            source: SOURCE.into(),
+            user_id: uid.clone(),
+            source: src.clone(),
             timezone: p.timezone.clone(),
             utc_offset_minutes: offset,
             display_name: p.display_name.clone(),
@@ -185,17 +194,17 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
 }
 
 fn zone_row(
-    uid: &str,
+    uid: &Arc<str>,
     date: NaiveDate,
     z: &HeartZone,
     is_custom: bool,
     path: impl FnOnce() -> String,
 ) -> Result<HeartRateZone, TransformError> {
     Ok(HeartRateZone {
-        user_id: uid.to_string(),
-        source: SOURCE.into(),
+        user_id: uid.clone(),
+        source: source(),
         date,
-        zone: z.name.clone(),
+        zone: z.name.as_str().into(),
         min_bpm: float(z.min),
         max_bpm: float(z.max),
         minutes: int(z.minutes, path)?,
@@ -254,6 +263,7 @@ fn intraday(
         Units::Us => (KM_PER_MILE, M_PER_FOOT),
     };
     let mut clock = SeriesClock::new(tz);
+    let src_i = source();
     // A range request concatenates days; a time going backwards starts the next day.
     let mut date = first;
     let mut prev_time = None;
@@ -268,7 +278,7 @@ fn intraday(
         if res == "heart" {
             out.heart_rate_intraday.push(HeartRateIntraday {
                 user_id: ctx.user_id.clone(),
-                source: SOURCE.into(),
+                source: source(),
                 time_utc: utc,
                 time_local: Some(local),
                 bpm: Some(p.value.0),
@@ -277,7 +287,7 @@ fn intraday(
             });
             continue;
         }
-        let mut row = activity_point(&ctx.user_id, SOURCE, utc, Some(local), interval);
+        let mut row = activity_point(&ctx.user_id, &src_i, utc, Some(local), interval);
         match res {
             "steps" => row.steps = int(Some(p.value), path)?,
             "calories" => {
@@ -299,7 +309,7 @@ fn intraday(
 
 fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<(), TransformError> {
     let tz = ctx.tz("sleep start and end times")?;
-    let log_id = log.log_id.to_string();
+    let log_id: Arc<str> = log.log_id.to_string().into();
     let levels = log.levels.clone().unwrap_or_default();
     let kind = match log.kind.as_deref() {
         Some(k) => k.to_string(),
@@ -322,7 +332,7 @@ fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<()
     let p = |field: &str| format!("sleep[{i}].{field}");
     out.sleep_sessions.push(SleepSession {
         user_id: ctx.user_id.clone(),
-        source: SOURCE.into(),
+        source: source(),
         log_id: log_id.clone(),
         date_of_sleep: log.date_of_sleep,
         start_utc: Some(start_utc),
@@ -330,7 +340,7 @@ fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<()
         end_utc: Some(utc(log.end_time)),
         end_local: Some(log.end_time),
         is_main_sleep: log.is_main_sleep,
-        kind: kind.clone(),
+        kind: kind.as_str().into(),
         log_type: log.log_type.clone(),
         minutes_in_bed: int(log.time_in_bed, || p("timeInBed"))?,
         minutes_asleep: int(log.minutes_asleep, || p("minutesAsleep"))?,
@@ -355,14 +365,14 @@ fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<()
         for (j, s) in segs.iter().enumerate() {
             out.sleep_stages.push(SleepStage {
                 user_id: ctx.user_id.clone(),
-                source: SOURCE.into(),
+                source: source(),
                 log_id: log_id.clone(),
                 start_utc: utc(s.date_time),
                 start_local: Some(s.date_time),
                 seconds: int(Some(s.seconds), || {
                     format!("sleep[{i}].levels.{name}[{j}].seconds")
                 })?,
-                stage: s.level.to_lowercase(),
+                stage: s.level.to_lowercase().into(),
                 is_short,
             });
         }
