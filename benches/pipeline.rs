@@ -179,6 +179,15 @@ fn main() {
             std::hint::black_box(fitbit::parse(b).unwrap());
         }
         let parse = t.elapsed().as_secs_f64();
+        // Phases, one core: parse + normalise; + Arrow batches.
+        let t = Instant::now();
+        let rows_only = normalise_all(&docs);
+        let normalise = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let batches = rows_only.batches();
+        let arrow = t.elapsed().as_secs_f64();
+        std::hint::black_box(batches);
+        drop(rows_only);
         // End to end, one core: parse, normalise, Arrow, Parquet.
         let out = tmp.path().join(format!("{corpus}-1"));
         let t = Instant::now();
@@ -198,6 +207,8 @@ fn main() {
         let two = t.elapsed().as_secs_f64();
         assert_eq!(rows, n2);
         println!("parse\t{corpus}\t{mb:.3}\t{rows}\t{parse:.4}");
+        println!("parse+normalise\t{corpus}\t{mb:.3}\t{rows}\t{normalise:.4}");
+        println!("to-arrow\t{corpus}\t{mb:.3}\t{rows}\t{arrow:.4}");
         println!("end-to-end-1\t{corpus}\t{mb:.3}\t{rows}\t{one:.4}");
         println!("end-to-end-2\t{corpus}\t{mb:.3}\t{rows}\t{two:.4}");
     }

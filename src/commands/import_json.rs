@@ -18,7 +18,7 @@ use crate::tables::{layout, summary, write_rows_in};
 
 /// Parse and normalise this much JSON at a time, then write it: memory stays flat
 /// however large the input is.
-const CHUNK_BYTES: u64 = 16 << 20;
+const CHUNK_BYTES: u64 = 8 << 20;
 
 pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;

@@ -60,7 +60,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))?,
         );
         size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
-        if size >= 16 << 20 || i + 1 == files.len() {
+        if size >= 8 << 20 || i + 1 == files.len() {
             written.extend(write_rows_in(&mut txn, &std::mem::take(&mut rows))?);
             size = 0;
         }

@@ -27,6 +27,11 @@ pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, Expo
             .collect(),
     )?;
     let rows = converter.convert_columns(&key_cols)?;
+    // Already in key order without repeats (a fresh partition of time-ordered data):
+    // nothing to merge.
+    if (1..n).all(|i| rows.row(i - 1) < rows.row(i)) {
+        return Ok(all);
+    }
     let mut order: Vec<u32> = (0..n as u32).collect();
     // Stable sort: rows with equal keys stay oldest first.
     order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));

@@ -65,7 +65,7 @@ impl Sink {
             Format::Parquet => {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(
-                        ZstdLevel::try_new(3).expect("valid level"),
+                        ZstdLevel::try_new(1).expect("valid level"),
                     ))
                     .set_statistics_enabled(EnabledStatistics::Page)
                     .set_created_by(concat!("fitpipe ", env!("CARGO_PKG_VERSION")).into())
