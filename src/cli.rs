@@ -236,6 +236,32 @@ pub enum Import {
     ///
     /// Example: fitpipe import json fitbit_data.json profile.json --out data
     Json(ImportJson),
+    /// Load an extracted Takeout or account archive folder (years of history at once).
+    ///
+    /// Reads the legacy JSON families of `Global Export Data/` (or `user-site-export/`):
+    /// heart_rate (second by second, with confidence), steps, distance, calories, altitude,
+    /// resting_heart_rate, time_in_heart_rate_zones, the active-minutes files and sleep,
+    /// each with its own time-zone rule, into the same tables (`source = takeout`).
+    /// Damaged or unknown files are reported and skipped; the rest is imported.
+    ///
+    /// Example: fitpipe import takeout ~/Downloads/Takeout --user-id ABC123
+    Takeout(ImportTakeout),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportTakeout {
+    /// The extracted archive folder (zip files: extract them first).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Value of `user_id` on every row; use your Fitbit user id so the rows merge with
+    /// API rows of the same days [default: `-`].
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// The user's IANA time zone [default: from `Your Profile/Profile.csv`].
+    #[arg(long, env = env::TIMEZONE)]
+    pub timezone: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

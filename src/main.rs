@@ -1,5 +1,6 @@
 //! `fitpipe`: get your own Fitbit data into Parquet and CSV tables.
 
+mod chunks;
 mod cli;
 mod commands;
 mod config;

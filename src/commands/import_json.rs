@@ -16,10 +16,6 @@ use crate::commands::ingest::merge_written;
 use crate::output::{hint, stdout};
 use crate::tables::{layout, summary, write_rows_in};
 
-/// Parse and normalise this much JSON at a time, then write it: memory stays flat
-/// however large the input is.
-const CHUNK_BYTES: u64 = 8 << 20;
-
 pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;
     if files.is_empty() {
@@ -74,21 +70,11 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
-    let mut chunk = Vec::new();
-    let mut size = 0u64;
-    let chunk_bytes = crate::env::get(crate::env::IMPORT_CHUNK_BYTES)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(CHUNK_BYTES);
-    for (i, path) in files.iter().enumerate() {
-        size += fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        chunk.push(path.clone());
-        if size >= chunk_bytes || i + 1 == files.len() {
-            let rows = normalise_chunk(&chunk, &user_id, tz, units)?;
-            written.extend(write_rows_in(&mut txn, &rows)?);
-            chunk.clear();
-            size = 0;
-        }
-    }
+    crate::chunks::for_each_chunk(&files, |chunk| {
+        let rows = normalise_chunk(chunk, &user_id, tz, units)?;
+        written.extend(write_rows_in(&mut txn, &rows)?);
+        Ok(())
+    })?;
     txn.commit()?;
     let mut merged = merge_written(written);
     for w in merged.iter_mut() {
@@ -122,55 +108,29 @@ fn normalise_chunk(
     tz: Option<Tz>,
     units: Units,
 ) -> anyhow::Result<RowSet> {
-    let work = |part: &[PathBuf]| -> (RowSet, Vec<anyhow::Error>) {
-        let mut rows = RowSet::default();
-        let mut bad = Vec::new();
-        for path in part {
-            let modified = fs::metadata(path)
-                .and_then(|m| m.modified())
-                .ok()
-                .map(DateTime::<Utc>::from);
-            let ctx = Context {
-                user_id: user_id.into(),
-                tz,
-                fetched_utc: modified,
-                units,
-            };
-            match read_doc(path) {
-                Err(e) => bad.push(anyhow::anyhow!("`{}`: {e:#}", path.display())),
-                Ok(doc) => {
-                    for what in &doc.ignored {
-                        eprintln!("note: `{}`: skipped {what}", path.display());
-                    }
-                    match fitbit::normalise(&doc, &ctx) {
-                        Ok(r) => rows.extend(r),
-                        Err(e @ TransformError::NeedTimezone { .. }) => bad.push(hint(
-                            format!("`{}`: {e}", path.display()),
-                            "pass `--timezone` with the IANA zone the data was recorded in (e.g. `--timezone Europe/London`), or add the profile response (`/1/user/-/profile.json`) to the inputs",
-                        )),
-                        Err(e) => bad.push(anyhow::anyhow!("`{}`: {e}", path.display())),
-                    }
-                }
-            }
+    let (rows, mut bad) = crate::chunks::process(files, |path| {
+        let modified = fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(DateTime::<Utc>::from);
+        let ctx = Context {
+            user_id: user_id.into(),
+            tz,
+            fetched_utc: modified,
+            units,
+        };
+        let doc = read_doc(path).map_err(|e| anyhow::anyhow!("`{}`: {e:#}", path.display()))?;
+        for what in &doc.ignored {
+            eprintln!("note: `{}`: skipped {what}", path.display());
         }
-        (rows, bad)
-    };
-    let (a, b) = files.split_at(files.len() / 2);
-    let ((mut rows, mut bad), (rows_b, bad_b)) = std::thread::scope(|s| {
-        let h = s.spawn(|| work(b));
-        let first = work(a);
-        (
-            first,
-            h.join().unwrap_or_else(|_| {
-                (
-                    RowSet::default(),
-                    vec![anyhow::anyhow!("a worker thread panicked")],
-                )
-            }),
-        )
+        fitbit::normalise(&doc, &ctx).map_err(|e| match e {
+            TransformError::NeedTimezone { .. } => hint(
+                format!("`{}`: {e}", path.display()),
+                "pass `--timezone` with the IANA zone the data was recorded in (e.g. `--timezone Europe/London`), or add the profile response (`/1/user/-/profile.json`) to the inputs",
+            ),
+            e => anyhow::anyhow!("`{}`: {e}", path.display()),
+        })
     });
-    rows.extend(rows_b);
-    bad.extend(bad_b);
     match bad.len() {
         0 => Ok(rows),
         1 => Err(bad.remove(0).context("nothing was written")),

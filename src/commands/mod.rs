@@ -4,6 +4,7 @@ mod api;
 mod auth;
 mod demo;
 mod import_json;
+mod import_takeout;
 pub mod ingest;
 mod plot;
 mod rebuild;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plot(a) => plot::run(a),
         Command::Status(a) => status::run(a),
         Command::Import(Import::Json(args)) => import_json::run(args),
+        Command::Import(Import::Takeout(args)) => import_takeout::run(args),
         Command::Schema => {
             crate::output::stdout(&fitpipe_transform::schema_doc::markdown())?;
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ mod plot;
 mod schema;
 mod sim;
 mod simenv;
+mod takeout;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -17,6 +17,7 @@
 pub mod fitbit;
 pub mod schema_doc;
 pub mod tables;
+pub mod takeout;
 pub mod time;
 
 pub use tables::{RowSet, TableSpec, ALL_TABLES};

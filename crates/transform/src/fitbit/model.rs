@@ -136,7 +136,8 @@ pub struct SleepLog {
     pub duration: Option<Num>,
     /// Efficiency (not the sleep score).
     pub efficiency: Option<Num>,
-    /// Main sleep or nap.
+    /// Main sleep or nap (`mainSleep` in Takeout archives).
+    #[serde(alias = "mainSleep")]
     pub is_main_sleep: Option<bool>,
     /// Minutes asleep.
     pub minutes_asleep: Option<Num>,

@@ -163,7 +163,7 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
     }
 
     for (i, log) in doc.sleep.iter().enumerate() {
-        sleep(log, i, ctx, &mut out)?;
+        sleep(log, i, ctx, &src, &mut out)?;
     }
 
     if let Some(p) = &doc.profile {
@@ -307,7 +307,14 @@ fn intraday(
     Ok(())
 }
 
-fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<(), TransformError> {
+/// Rows of one sleep log (shared with the Takeout reader, whose sleep files hold the same logs).
+pub(crate) fn sleep(
+    log: &SleepLog,
+    i: usize,
+    ctx: &Context,
+    src: &Arc<str>,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
     let tz = ctx.tz("sleep start and end times")?;
     let log_id: Arc<str> = log.log_id.to_string().into();
     let levels = log.levels.clone().unwrap_or_default();
@@ -332,7 +339,7 @@ fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<()
     let p = |field: &str| format!("sleep[{i}].{field}");
     out.sleep_sessions.push(SleepSession {
         user_id: ctx.user_id.clone(),
-        source: source(),
+        source: src.clone(),
         log_id: log_id.clone(),
         date_of_sleep: log.date_of_sleep,
         start_utc: Some(start_utc),
@@ -365,7 +372,7 @@ fn sleep(log: &SleepLog, i: usize, ctx: &Context, out: &mut RowSet) -> Result<()
         for (j, s) in segs.iter().enumerate() {
             out.sleep_stages.push(SleepStage {
                 user_id: ctx.user_id.clone(),
-                source: source(),
+                source: src.clone(),
                 log_id: log_id.clone(),
                 start_utc: utc(s.date_time),
                 start_local: Some(s.date_time),

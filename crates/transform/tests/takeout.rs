@@ -1,0 +1,183 @@
+//! Conformance with the Takeout samples in ../shared/reference/samples/takeout (read at
+//! test time, skipped with a notice where absent).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use fitpipe_transform::fitbit::{Context, Units};
+use fitpipe_transform::takeout::{normalise, Family};
+use fitpipe_transform::RowSet;
+
+fn sample(name: &str) -> Option<Vec<u8>> {
+    let d =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/samples/takeout");
+    if !d.is_dir() {
+        eprintln!(
+            "notice: {} is absent; takeout conformance skipped",
+            d.display()
+        );
+        return None;
+    }
+    Some(std::fs::read(d.join(name)).unwrap())
+}
+
+fn rows(f: Family, bytes: &[u8]) -> RowSet {
+    // The 2018 export is from a person in Melbourne (reference/takeout.md §A).
+    let ctx = Context {
+        user_id: Arc::from("T1"),
+        tz: Some("Australia/Melbourne".parse::<Tz>().unwrap()),
+        fetched_utc: None,
+        units: Units::Metric,
+    };
+    normalise(f, bytes, &ctx).unwrap()
+}
+
+#[test]
+fn heart_rate_is_utc_and_the_day_file_starts_at_local_midnight() {
+    let Some(b) = sample("export2018_heart_rate-2017-07-10.first4.json") else {
+        return;
+    };
+    let r = rows(Family::HeartRate, &b);
+    assert_eq!(r.heart_rate_intraday.len(), 4);
+    let h = &r.heart_rate_intraday[0];
+    assert_eq!(h.time_utc.to_rfc3339(), "2017-07-09T14:00:04+00:00");
+    assert_eq!(
+        h.time_local.unwrap().to_string(),
+        "2017-07-10 00:00:04",
+        "the file named 2017-07-10 starts at local midnight"
+    );
+    assert_eq!(
+        (h.bpm, h.confidence, &*h.source),
+        (Some(61.0), Some(3.0), "takeout")
+    );
+}
+
+#[test]
+fn minute_families_steps_distance_altitude() {
+    let Some(b) = sample("export2018_steps-2018-04-01.first4.json") else {
+        return;
+    };
+    let r = rows(Family::Steps, &b);
+    assert_eq!(
+        r.activity_intraday
+            .iter()
+            .map(|a| a.steps.unwrap())
+            .collect::<Vec<_>>(),
+        [0, 14, 0, 23]
+    );
+    assert_eq!(
+        r.activity_intraday[1].time_utc.to_rfc3339(),
+        "2018-04-01T05:13:00+00:00"
+    );
+    let r = rows(
+        Family::Distance,
+        &sample("export2018_distance-2018-04-01.first4.json").unwrap(),
+    );
+    assert!(
+        (r.activity_intraday[1].distance_km.unwrap() - 0.0102).abs() < 1e-12,
+        "1020 cm"
+    );
+    let r = rows(
+        Family::Altitude,
+        &sample("export2018_altitude-2018-04-01.first3.json").unwrap(),
+    );
+    assert!((r.activity_intraday[0].elevation_m.unwrap() - 3.048).abs() < 1e-9);
+}
+
+#[test]
+fn daily_families() {
+    let Some(b) = sample("export2018_sedentary_minutes-2018-04-01.first3.json") else {
+        return;
+    };
+    let r = rows(Family::Sedentary, &b);
+    let got: Vec<_> = r
+        .daily_activity
+        .iter()
+        .map(|d| (d.date.to_string(), d.minutes_sedentary.unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2018-04-01".into(), 1282),
+            ("2018-04-02".into(), 773),
+            ("2018-04-03".into(), 662)
+        ]
+    );
+    let r = rows(
+        Family::TimeInZones,
+        &sample("export2018_time_in_heart_rate_zones-2017-07-10.json").unwrap(),
+    );
+    let z: Vec<_> = r
+        .heart_rate_zones
+        .iter()
+        .map(|z| (z.zone.to_string(), z.minutes.unwrap()))
+        .collect();
+    assert_eq!(z.len(), 4);
+    assert!(
+        z.contains(&("BELOW_DEFAULT_ZONE_1".into(), 1319))
+            && z.contains(&("IN_DEFAULT_ZONE_1".into(), 77))
+    );
+    let r = rows(
+        Family::RestingHeartRate,
+        &sample("takeout2024_resting_heart_rate-2024-03-01.fixture.json").unwrap(),
+    );
+    assert_eq!(r.daily_activity.len(), 2);
+    assert!(
+        (r.daily_activity[0].resting_heart_rate_bpm.unwrap() - 54.01231098175049).abs() < 1e-12
+    );
+}
+
+#[test]
+fn resting_heart_rate_filler_rows_are_skipped() {
+    let b = br#"[{"dateTime" : "03/01/24 00:00:00", "value" : {"date" : null, "value" : 0.0, "error" : 0.0}},
+                 {"dateTime" : "03/02/24 00:00:00", "value" : {"date" : "03/02/24", "value" : 55.5, "error" : 6.7}}]"#;
+    let r = rows(Family::RestingHeartRate, b);
+    assert_eq!(r.daily_activity.len(), 1);
+    assert_eq!(r.daily_activity[0].date.to_string(), "2024-03-02");
+}
+
+#[test]
+fn sleep_files_are_local_logs_with_main_sleep() {
+    let Some(b) = sample("export2018_sleep-2018-04-01.one-stages-record.json") else {
+        return;
+    };
+    let r = rows(Family::Sleep, &b);
+    let s = &r.sleep_sessions[0];
+    assert_eq!(
+        (&*s.log_id, &*s.kind, s.minutes_deep, s.minutes_in_bed),
+        ("17804651983", "stages", Some(21), Some(194))
+    );
+    assert_eq!(s.start_local.unwrap().to_string(), "2018-04-07 05:38:00");
+    assert_eq!(
+        s.start_utc.unwrap().to_rfc3339(),
+        "2018-04-06T19:38:00+00:00",
+        "Melbourne, UTC+10 in April 2018"
+    );
+    let long: i64 = r
+        .sleep_stages
+        .iter()
+        .filter(|x| !x.is_short)
+        .map(|x| x.seconds.unwrap())
+        .sum();
+    assert_eq!(
+        long,
+        (s.end_utc.unwrap() - s.start_utc.unwrap()).num_seconds()
+    );
+}
+
+#[test]
+fn bad_values_name_their_path() {
+    let err = fitpipe_transform::takeout::normalise(
+        Family::Steps,
+        br#"[{"dateTime" : "04/01/18 05:13:00", "value" : "lots"}]"#,
+        &Context {
+            user_id: Arc::from("T"),
+            tz: Some(chrono_tz::UTC),
+            fetched_utc: None,
+            units: Units::Metric,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("[0].value"), "{err}");
+}

@@ -1,0 +1,154 @@
+//! `fitpipe import takeout` on small archives the test writes.
+
+use std::fs;
+use std::path::Path;
+
+use super::simenv::table_keys;
+use super::*;
+
+/// A Takeout `Fitbit/` layout for a person in Berlin, two days of data.
+fn archive(root: &Path) {
+    let g = root.join("Takeout/Fitbit/Global Export Data");
+    fs::create_dir_all(&g).unwrap();
+    fs::create_dir_all(root.join("Takeout/Fitbit/Your Profile")).unwrap();
+    fs::write(
+        root.join("Takeout/Fitbit/Your Profile/Profile.csv"),
+        "id,full name,about me,timezone\nX,\"Doe, Jo\",\"says \"\"hi\"\"\",Europe/Berlin\n",
+    )
+    .unwrap();
+    // Local midnight of 2020-06-02 in Berlin is 22:00 UTC the day before.
+    fs::write(
+        g.join("heart_rate-2020-06-02.json"),
+        r#"[{"dateTime" : "06/01/20 22:00:04", "value" : {"bpm" : 61, "confidence" : 3}},
+            {"dateTime" : "06/01/20 22:00:09", "value" : {"bpm" : 60, "confidence" : 2}}]"#,
+    )
+    .unwrap();
+    fs::write(g.join("steps-2020-06-01.json"), r#"[{"dateTime" : "06/02/20 07:00:00", "value" : "30"}, {"dateTime" : "06/02/20 07:01:00", "value" : "12"}]"#).unwrap();
+    fs::write(g.join("sedentary_minutes-2020-06-01.json"), r#"[{"dateTime" : "06/01/20 00:00:00", "value" : "700"}, {"dateTime" : "06/02/20 00:00:00", "value" : "650"}]"#).unwrap();
+    fs::write(
+        g.join("resting_heart_rate-2020-01-01.json"),
+        r#"[{"dateTime" : "06/01/20 00:00:00", "value" : {"date" : "06/01/20", "value" : 55.5, "error" : 3.0}}, {"dateTime" : "06/03/20 00:00:00", "value" : {"date" : null, "value" : 0.0, "error" : 0.0}}]"#,
+    )
+    .unwrap();
+    fs::write(g.join("badge.json"), "[]").unwrap();
+}
+
+fn import(root: &Path, out: &Path) -> Run {
+    fitpipe(&[
+        "import",
+        "takeout",
+        s(root),
+        "--out",
+        s(out),
+        "--user-id",
+        "TEST01",
+    ])
+}
+
+#[test]
+fn archive_folder_imports_with_each_familys_time_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    fs::remove_file(
+        dir.path()
+            .join("Takeout/Fitbit/Global Export Data/badge.json"),
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = import(dir.path(), &out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let hr = fs::read_to_string(out.join("csv/heart_rate_intraday/2020-06.csv")).unwrap();
+    assert!(
+        hr.contains("TEST01,takeout,2020-06-01T22:00:04Z,2020-06-02T00:00:04,61.0,3.0,1"),
+        "{hr}"
+    );
+    let daily = fs::read_to_string(out.join("csv/daily_activity/2020.csv")).unwrap();
+    assert!(
+        daily.contains("TEST01,takeout,2020-06-01,,,,,,700,,,,55.5"),
+        "{daily}"
+    );
+    assert!(
+        !daily.contains("2020-06-03"),
+        "filler rows are skipped: {daily}"
+    );
+    // Importing again leaves each key once.
+    let before = super::tree(&out.join("csv"));
+    let r = import(dir.path(), &out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(super::tree(&out.join("csv")), before);
+}
+
+#[test]
+fn damaged_and_unknown_files_are_reported_skipped_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    let g = dir.path().join("Takeout/Fitbit/Global Export Data");
+    fs::write(
+        g.join("steps-2020-07-01.json"),
+        r#"[{"dateTime" : "07/01/20 07:00:00", "val"#,
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = import(dir.path(), &out);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("steps-2020-07-01.json") && r.stderr.contains("invalid JSON"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("badge.json") && r.stderr.contains("2 file(s) were skipped"),
+        "{}",
+        r.stderr
+    );
+    let (rows, dups) = table_keys(&out, "activity_intraday", &["user_id", "time_utc"]);
+    assert_eq!((rows, dups), (2, 0), "the good steps file was imported");
+    let leftovers: Vec<_> = fs::read_dir(out.join("activity_intraday"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no half-written file: {leftovers:?}");
+}
+
+#[test]
+fn archive_after_api_rows_of_the_same_days_leaves_each_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    let out = dir.path().join("data");
+    let api = dir.path().join("api.json");
+    fs::write(&api, r#"{"activities-steps":[{"dateTime":"2020-06-01","value":"9000"},{"dateTime":"2020-06-02","value":"8000"}]}"#).unwrap();
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&api),
+        "--out",
+        s(&out),
+        "--user-id",
+        "TEST01",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let _ = import(dir.path(), &out);
+    let (rows, dups) = table_keys(&out, "daily_activity", &["user_id", "date"]);
+    assert_eq!((rows, dups), (2, 0));
+    let daily = fs::read_to_string(out.join("csv/daily_activity/2020.csv")).unwrap();
+    // Column by column: the API's steps stay, the archive adds sedentary minutes.
+    assert!(
+        daily.contains("TEST01,takeout,2020-06-01,9000,,,,,700,"),
+        "{daily}"
+    );
+}
+
+#[test]
+fn missing_time_zone_and_zip_files_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    fs::remove_file(dir.path().join("Takeout/Fitbit/Your Profile/Profile.csv")).unwrap();
+    let r = import(dir.path(), &dir.path().join("data"));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--timezone"), "{}", r.stderr);
+    let zip = dir.path().join("takeout.zip");
+    fs::write(&zip, b"PK").unwrap();
+    let r = import(&zip, &dir.path().join("data"));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("extract"), "{}", r.stderr);
+}
