@@ -70,7 +70,7 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
-    crate::chunks::for_each_chunk(&files, |chunk| {
+    crate::chunks::for_each_chunk(&files, crate::chunks::file_size, |chunk| {
         let rows = normalise_chunk(chunk, &user_id, tz, units)?;
         written.extend(write_rows_in(&mut txn, &rows)?);
         Ok(())
@@ -108,7 +108,7 @@ fn normalise_chunk(
     tz: Option<Tz>,
     units: Units,
 ) -> anyhow::Result<RowSet> {
-    let (rows, mut bad) = crate::chunks::process(files, |path| {
+    let (rows, mut bad) = crate::chunks::process(files, |path: &PathBuf| {
         let modified = fs::metadata(path)
             .and_then(|m| m.modified())
             .ok()

@@ -1,6 +1,8 @@
-//! `fitpipe import takeout`: an extracted archive folder into the tables.
+//! `fitpipe import takeout`: a Takeout or account archive (`.zip` or extracted folder)
+//! into the tables, streamed file by file.
 
 use std::fs;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -8,102 +10,207 @@ use anyhow::Context as _;
 use fitpipe_export::Dataset;
 use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
-use fitpipe_transform::TransformError;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ImportTakeout;
 use crate::commands::ingest::{merge_written, parse_tz};
 use crate::output::{hint, stdout};
 use crate::tables::{layout, summary, write_rows_in};
 
-pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
-    let root = &args.path;
+/// One file of the archive.
+struct Entry {
+    /// Path inside the archive (or below the folder).
+    name: String,
+    /// Uncompressed size.
+    size: u64,
+    /// Zip entry index, or the file on disk.
+    at: Where,
+    family: Option<Family>,
+}
+
+enum Where {
+    Zip(usize),
+    Disk(PathBuf),
+}
+
+enum Archive {
+    Folder,
+    Zip(zip::ZipArchive<fs::File>),
+}
+
+impl Archive {
+    fn read(&mut self, e: &Entry) -> anyhow::Result<Vec<u8>> {
+        match (&mut *self, &e.at) {
+            (Archive::Zip(z), Where::Zip(i)) => {
+                let mut f = z
+                    .by_index(*i)
+                    .map_err(|err| anyhow::anyhow!("corrupt zip entry: {err}"))?;
+                let mut buf = Vec::with_capacity(e.size as usize);
+                f.read_to_end(&mut buf)
+                    .map_err(|err| anyhow::anyhow!("corrupt zip entry: {err}"))?;
+                Ok(buf)
+            }
+            (_, Where::Disk(p)) => Ok(fs::read(p)?),
+            _ => unreachable!("entries come from their own archive"),
+        }
+    }
+}
+
+fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
     let meta = fs::metadata(root).map_err(|e| {
         hint(
             format!("cannot read `{}`: {e}", root.display()),
-            "pass the folder the archive was extracted to",
+            "pass the archive (`.zip`) or the folder it was extracted to",
         )
     })?;
-    if !meta.is_dir() {
-        return Err(hint(
-            format!("`{}` is not a folder", root.display()),
-            "extract the archive (`unzip takeout-*.zip -d takeout`) and pass the folder; reading zip files directly is not built yet",
-        ));
+    let entry = |name: String, size, at| {
+        let base = name.rsplit('/').next().unwrap_or(&name).to_string();
+        Entry {
+            family: Family::of(&base),
+            name,
+            size,
+            at,
+        }
+    };
+    if meta.is_dir() {
+        let mut paths = Vec::new();
+        walk(root, &mut paths).with_context(|| format!("reading `{}`", root.display()))?;
+        paths.sort();
+        let entries = paths
+            .into_iter()
+            .map(|p| {
+                let name = p
+                    .strip_prefix(root)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let size = fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                entry(name, size, Where::Disk(p))
+            })
+            .collect();
+        return Ok((Archive::Folder, entries));
     }
-    let mut all = Vec::new();
-    walk(root, &mut all).with_context(|| format!("reading `{}`", root.display()))?;
-    all.sort();
-    let mut files: Vec<(Family, PathBuf)> = Vec::new();
-    let mut unknown = Vec::new();
+    let file = fs::File::open(root).with_context(|| format!("opening `{}`", root.display()))?;
+    let z = zip::ZipArchive::new(file).map_err(|e| {
+        hint(
+            format!("`{}` is not a readable zip archive: {e}", root.display()),
+            "pass a Takeout `.zip` or the folder it was extracted to",
+        )
+    })?;
+    let mut entries = Vec::new();
+    for i in 0..z.len() {
+        // Names and sizes come from the central directory; no entry is read yet.
+        // A name that cannot be decoded is reported like any other damaged entry.
+        let name = match z.name_for_index(i) {
+            Some(Ok(n)) => n.to_string(),
+            _ => format!("<entry {i}>"),
+        };
+        if !name.ends_with('/') {
+            entries.push(entry(name, 0, Where::Zip(i)));
+        }
+    }
+    let mut z = z;
+    for e in entries.iter_mut() {
+        if let Where::Zip(i) = e.at {
+            e.size = z.by_index_raw(i).map(|f| f.size()).unwrap_or(0);
+        }
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((Archive::Zip(z), entries))
+}
+
+pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
+    let (mut archive, entries) = list(&args.path)?;
+    let mut unknown = 0usize;
     let mut csv = 0usize;
-    let mut profile_csv = None;
-    for p in all {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name == "Profile.csv" {
-            profile_csv = Some(p.clone());
-        }
-        match Family::of(&name) {
-            Some(f) => files.push((f, p)),
-            None if name.ends_with(".json") => unknown.push(p),
-            None if name.ends_with(".csv") => csv += 1,
-            None => {}
+    for e in &entries {
+        if e.family.is_none() {
+            if e.name.ends_with(".json") {
+                eprintln!("skipped `{}`: not a file family fitpipe reads", e.name);
+                unknown += 1;
+            } else if e.name.ends_with(".csv") && !e.name.ends_with("Profile.csv") {
+                csv += 1;
+            }
         }
     }
-    let tz = match (
-        &args.timezone,
-        profile_csv.as_deref().and_then(profile_timezone),
-    ) {
+    let profile_tz = match entries.iter().find(|e| e.name.ends_with("Profile.csv")) {
+        Some(e) => archive
+            .read(e)
+            .ok()
+            .and_then(|b| profile_timezone(&String::from_utf8_lossy(&b))),
+        None => None,
+    };
+    let tz = match (&args.timezone, profile_tz) {
         (Some(t), _) => parse_tz(Some(t))?,
-        (None, Some(t)) => Some(
-            parse_tz(Some(&t))
-                .context("the time zone in `Profile.csv`")?
-                .expect("given"),
-        ),
+        (None, Some(t)) => parse_tz(Some(&t)).context("the time zone in `Profile.csv`")?,
         (None, None) => None,
     };
-    if tz.is_none() && files.iter().any(|(f, _)| f.needs_timezone()) {
+    let files: Vec<&Entry> = entries.iter().filter(|e| e.family.is_some()).collect();
+    if tz.is_none()
+        && files
+            .iter()
+            .any(|e| e.family.is_some_and(Family::needs_timezone))
+    {
         return Err(hint(
             "the archive's times of day need the user's time zone, and it has no `Your Profile/Profile.csv`",
             "pass `--timezone` with the IANA zone the data was recorded in, e.g. `--timezone Europe/London`",
         ));
     }
-    let user: String = args.user_id.clone().unwrap_or_else(|| "-".into());
-    for p in &unknown {
-        eprintln!("skipped `{}`: not a file family fitpipe reads", p.display());
-    }
     if csv > 0 {
-        eprintln!("note: {csv} CSV file(s) not read (the Google CSV folders are not supported yet; their JSON twins are)");
+        eprintln!("note: {csv} other CSV file(s) not read (streams without a table yet)");
     }
+    let user: String = args.user_id.clone().unwrap_or_else(|| "-".into());
+    let total: u64 = files.iter().map(|e| e.size).sum();
+    let bar = ProgressBar::with_draw_target(
+        Some(total),
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+
     let ds = Dataset::new(&args.output.out, &args.output.format);
     let _lock = ds.lock(true)?;
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
     let mut damaged = 0usize;
-    let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
-    crate::chunks::for_each_chunk(&paths, |chunk| {
-        let (rows, bad) = crate::chunks::process(chunk, |path| {
-            let family = Family::of(&path.file_name().unwrap_or_default().to_string_lossy())
-                .expect("classified above");
-            let bytes = fs::read(path).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
-            let ctx = Context {
-                user_id: user.as_str().into(),
-                tz,
-                fetched_utc: None,
-                units: Units::Metric,
-            };
-            takeout::normalise(family, &bytes, &ctx)
-                .map_err(|e: TransformError| anyhow::anyhow!("`{}`: {e}", path.display()))
-        });
-        for e in &bad {
-            eprintln!("skipped {e:#}");
-        }
-        damaged += bad.len();
-        written.extend(write_rows_in(&mut txn, &rows)?);
-        Ok(())
-    })?;
+    crate::chunks::for_each_chunk(
+        &files,
+        |e| e.size,
+        |chunk| {
+            // Reading is sequential (one zip handle); parsing and normalising use both cores.
+            let loaded: Vec<(&Entry, anyhow::Result<Vec<u8>>)> =
+                chunk.iter().map(|e| (*e, archive.read(e))).collect();
+            let (rows, bad) = crate::chunks::process(&loaded, |(e, bytes)| {
+                let bytes = bytes
+                    .as_ref()
+                    .map_err(|err| anyhow::anyhow!("`{}`: {err}", e.name))?;
+                let ctx = Context {
+                    user_id: user.as_str().into(),
+                    tz,
+                    fetched_utc: None,
+                    units: Units::Metric,
+                };
+                takeout::normalise(e.family.expect("only known families"), bytes, &ctx)
+                    .map_err(|err| anyhow::anyhow!("`{}`: {err}", e.name))
+            });
+            for err in &bad {
+                bar.suspend(|| eprintln!("skipped {err:#}"));
+            }
+            damaged += bad.len();
+            written.extend(write_rows_in(&mut txn, &rows)?);
+            bar.inc(chunk.iter().map(|e| e.size).sum());
+            Ok(())
+        },
+    )?;
     txn.commit()?;
+    bar.finish_and_clear();
     let mut merged = merge_written(written);
     for w in merged.iter_mut() {
         if let Some(spec) = fitpipe_transform::ALL_TABLES
@@ -114,12 +221,12 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
         }
     }
     stdout(&summary(&merged))?;
-    let skipped = damaged + unknown.len();
     eprintln!(
         "imported {} archive file(s) into `{}`",
         files.len() - damaged,
         args.output.out.display()
     );
+    let skipped = damaged + unknown;
     if skipped > 0 {
         return Err(hint(
             format!("{skipped} file(s) were skipped (listed above); everything else was imported"),
@@ -130,8 +237,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
 }
 
 /// The `timezone` column of `Profile.csv` (one row).
-fn profile_timezone(path: &Path) -> Option<String> {
-    let text = fs::read_to_string(path).ok()?;
+fn profile_timezone(text: &str) -> Option<String> {
     let mut lines = text.lines();
     let header = split_csv(lines.next()?);
     let row = split_csv(lines.next()?);

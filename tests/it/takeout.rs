@@ -152,3 +152,102 @@ fn missing_time_zone_and_zip_files_get_clear_errors() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("extract"), "{}", r.stderr);
 }
+
+/// Zips `root` into `zip_path`, storing files uncompressed so a test can damage one.
+fn zip_dir(root: &Path, zip_path: &Path) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(fs::File::create(zip_path).unwrap());
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut files = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    walk(root, &mut files);
+    files.sort();
+    for f in files {
+        w.start_file(f.strip_prefix(root).unwrap().to_string_lossy(), opts)
+            .unwrap();
+        w.write_all(&fs::read(&f).unwrap()).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn zip_archive_with_a_corrupt_entry_imports_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    archive(&src);
+    let zip_path = dir.path().join("takeout-20260101T000000Z-001.zip");
+    zip_dir(&src, &zip_path);
+    // Damage the stored bytes of the steps file: its CRC no longer matches.
+    let mut bytes = fs::read(&zip_path).unwrap();
+    let needle = b"\"value\" : \"30\"";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    bytes[at + 12] = b'9';
+    fs::write(&zip_path, bytes).unwrap();
+    let out = dir.path().join("data");
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(&zip_path),
+        "--out",
+        s(&out),
+        "--user-id",
+        "TEST01",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("steps-2020-06-01.json") && r.stderr.contains("corrupt zip entry"),
+        "{}",
+        r.stderr
+    );
+    let (rows, _) = table_keys(&out, "heart_rate_intraday", &["user_id", "time_utc"]);
+    assert_eq!(rows, 2, "heart rate from the same archive was imported");
+    assert!(
+        !out.join("activity_intraday").exists(),
+        "nothing from the damaged entry"
+    );
+}
+
+#[test]
+fn google_csv_folder_imports_and_merges_with_the_json_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    let csv = dir
+        .path()
+        .join("Takeout/Fitbit/Physical Activity_GoogleData");
+    fs::create_dir_all(&csv).unwrap();
+    // The same two minutes as the JSON steps file, as the 2024 CSV twin writes them.
+    fs::write(
+        csv.join("steps_2020-06-01.csv"),
+        "timestamp,steps\n2020-06-02T07:00:00Z,30\n2020-06-02T07:01:00Z,12\n",
+    )
+    .unwrap();
+    fs::write(
+        csv.join("heart_rate_2020-06-01.csv"),
+        "timestamp,beats per minute\n2020-06-01T22:00:06Z,62.0\n",
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = import(dir.path(), &out);
+    assert_eq!(r.code, 1, "badge.json is unknown: {}", r.stderr);
+    let (steps, dups) = table_keys(&out, "activity_intraday", &["user_id", "time_utc"]);
+    assert_eq!(
+        (steps, dups),
+        (2, 0),
+        "the twin streams land on the same keys"
+    );
+    let (hr, _) = table_keys(&out, "heart_rate_intraday", &["user_id", "time_utc"]);
+    assert_eq!(hr, 3);
+}

@@ -51,7 +51,28 @@ pub enum Family {
     VeryActive,
     /// Sleep logs (v1.2 shape, `mainSleep`).
     Sleep,
+    /// Google CSV `heart_rate_*.csv`: `timestamp,beats per minute` (UTC, `Z`).
+    CsvHeartRate,
+    /// Google CSV `steps_*.csv`: `timestamp,steps`.
+    CsvSteps,
+    /// Google CSV `calories_*.csv`: `timestamp,calories`.
+    CsvCalories,
+    /// Google CSV `distance_*.csv`: `timestamp,distance` in metres.
+    CsvDistance,
+    /// Google CSV `altitude_*.csv`: `timestamp,gain` in millimetres.
+    CsvAltitude,
+    /// Google CSV `floors_*.csv`: `timestamp,floors`.
+    CsvFloors,
 }
+
+const CSV_PREFIXES: &[(&str, Family, &str)] = &[
+    ("heart_rate", Family::CsvHeartRate, "beats per minute"),
+    ("steps", Family::CsvSteps, "steps"),
+    ("calories", Family::CsvCalories, "calories"),
+    ("distance", Family::CsvDistance, "distance"),
+    ("altitude", Family::CsvAltitude, "gain"),
+    ("floors", Family::CsvFloors, "floors"),
+];
 
 const PREFIXES: &[(&str, Family)] = &[
     ("heart_rate", Family::HeartRate),
@@ -69,16 +90,32 @@ const PREFIXES: &[(&str, Family)] = &[
 ];
 
 impl Family {
-    /// The family of a file name such as `heart_rate-2017-07-10.json`.
+    /// The family of a file name such as `heart_rate-2017-07-10.json` (legacy JSON) or
+    /// `steps_2024-09-01.csv` (Google CSV).
     pub fn of(file_name: &str) -> Option<Family> {
-        let stem = file_name.strip_suffix(".json")?;
+        let (stem, sep, table): (&str, u8, &[(&str, Family)]) = if let Some(s) =
+            file_name.strip_suffix(".json")
+        {
+            (s, b'-', PREFIXES)
+        } else {
+            let s = file_name.strip_suffix(".csv")?;
+            let split = s.len().checked_sub(11)?;
+            let (prefix, date) = (s.get(..split)?, s.get(split + 1..)?);
+            if s.as_bytes()[split] != b'_' || NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+                return None;
+            }
+            return CSV_PREFIXES
+                .iter()
+                .find(|(p, ..)| *p == prefix)
+                .map(|(_, f, _)| *f);
+        };
         let split = stem.len().checked_sub(11)?;
         let (prefix, date) = (stem.get(..split)?, stem.get(split + 1..)?);
-        if stem.as_bytes()[split] != b'-' || date.len() != 10 {
+        if stem.as_bytes()[split] != sep || date.len() != 10 {
             return None;
         }
         NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-        PREFIXES.iter().find(|(p, _)| *p == prefix).map(|(_, f)| *f)
+        table.iter().find(|(p, _)| *p == prefix).map(|(_, f)| *f)
     }
 
     /// Whether the family's rows carry a time of day (and so need the user's zone).
@@ -263,7 +300,18 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
         | Family::LightlyActive
         | Family::ModeratelyActive
         | Family::VeryActive => {
-            for (i, p) in parse::<Vec<Point<Num>>>(bytes)?.into_iter().enumerate() {
+            let mut points = parse::<Vec<Point<Num>>>(bytes)?;
+            // The files are padded into the future with placeholder days (1440 sedentary
+            // minutes, 0 for the others): a trailing run of them is not data.
+            let pad = if family == Family::Sedentary {
+                1440.0
+            } else {
+                0.0
+            };
+            while points.last().is_some_and(|p| p.value.0 == pad) {
+                points.pop();
+            }
+            for (i, p) in points.into_iter().enumerate() {
                 let v = Some(whole(p.value, &format!("[{i}].value"))?);
                 let mut row = daily(uid, &src, p.date_time.0.date());
                 match family {
@@ -280,8 +328,86 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                 sleep(log, i, ctx, &src, &mut out)?;
             }
         }
+        _ => csv(family, bytes, ctx, &src, &mut out)?,
     }
     Ok(out)
+}
+
+/// A Google CSV stream: `timestamp,<value>[,data source]`, timestamps UTC with `Z`.
+/// Several devices can report the same instant (`data source`); the last row read wins.
+fn csv(
+    family: Family,
+    bytes: &[u8],
+    ctx: &Context,
+    src: &Arc<str>,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| TransformError::Json("the CSV file is not UTF-8".into()))?;
+    let want = CSV_PREFIXES
+        .iter()
+        .find(|(_, f, _)| *f == family)
+        .map(|(_, _, c)| *c)
+        .unwrap_or("");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(ti), Some(vi)) = (col("timestamp"), col(want)) else {
+        return Err(TransformError::Value {
+            path: "header".into(),
+            message: format!(
+                "expected columns `timestamp` and `{want}`, found `{}`",
+                header.join(",")
+            ),
+        });
+    };
+    let tz = ctx.tz.ok_or(TransformError::NeedTimezone {
+        what: "archive times of day",
+    })?;
+    for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let at = |m: String| TransformError::Value {
+            path: format!("line {}", n + 2),
+            message: m,
+        };
+        let t = cells
+            .get(ti)
+            .and_then(|c| DateTime::parse_from_rfc3339(c.trim()).ok())
+            .ok_or_else(|| at(format!("bad timestamp in `{line}`")))?
+            .with_timezone(&Utc);
+        let v: f64 = cells
+            .get(vi)
+            .and_then(|c| c.trim().parse().ok())
+            .ok_or_else(|| at(format!("bad value in `{line}`")))?;
+        let local = Some(t.with_timezone(&tz).naive_local());
+        if family == Family::CsvHeartRate {
+            out.heart_rate_intraday.push(HeartRateIntraday {
+                user_id: ctx.user_id.clone(),
+                source: src.clone(),
+                time_utc: t,
+                time_local: local,
+                bpm: Some(v),
+                confidence: None,
+                interval_seconds: None,
+            });
+            continue;
+        }
+        let mut row = activity_point(&ctx.user_id, src, t, local, 60);
+        match family {
+            Family::CsvSteps => row.steps = Some(v.round() as i64),
+            Family::CsvCalories => row.calories_kcal = Some(v),
+            Family::CsvDistance => row.distance_km = Some(v / 1000.0),
+            Family::CsvAltitude => row.elevation_m = Some(v / 1000.0),
+            _ => row.floors = Some(v.round() as i64),
+        }
+        out.activity_intraday.push(row);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -306,5 +432,11 @@ mod tests {
         assert_eq!(Family::of("exercise-700.json"), None);
         assert_eq!(Family::of("food_logs-2018-04-01.json"), None);
         assert_eq!(Family::of("steps-2018-4-1.json"), None);
+        assert_eq!(
+            Family::of("heart_rate_2024-09-26.csv"),
+            Some(Family::CsvHeartRate)
+        );
+        assert_eq!(Family::of("steps_2024-09-01.csv"), Some(Family::CsvSteps));
+        assert_eq!(Family::of("active_minutes_2023-07-01.csv"), None);
     }
 }

@@ -181,3 +181,63 @@ fn bad_values_name_their_path() {
     .unwrap_err();
     assert!(err.to_string().contains("[0].value"), "{err}");
 }
+
+#[test]
+fn active_minutes_padding_at_the_end_is_dropped() {
+    let b = br#"[{"dateTime" : "04/01/18 00:00:00", "value" : "1282"}, {"dateTime" : "04/02/18 00:00:00", "value" : "1440"},
+                 {"dateTime" : "04/03/18 00:00:00", "value" : "700"}, {"dateTime" : "04/04/18 00:00:00", "value" : "1440"},
+                 {"dateTime" : "04/05/18 00:00:00", "value" : "1440"}]"#;
+    let r = rows(Family::Sedentary, b);
+    let d: Vec<_> = r
+        .daily_activity
+        .iter()
+        .map(|d| d.date.to_string())
+        .collect();
+    assert_eq!(
+        d,
+        ["2018-04-01", "2018-04-02", "2018-04-03"],
+        "a real 1440 day inside the file stays"
+    );
+}
+
+#[test]
+fn google_csv_samples() {
+    let Some(b) = sample("googledata2024_heart_rate_2024-09-26.head.csv") else {
+        return;
+    };
+    let r = rows(Family::CsvHeartRate, &b);
+    let text = String::from_utf8(b.clone()).unwrap();
+    assert_eq!(r.heart_rate_intraday.len(), text.lines().count() - 1);
+    assert!(r.heart_rate_intraday[0]
+        .time_utc
+        .to_rfc3339()
+        .starts_with("2024-09-2"));
+    for (f, name) in [
+        (Family::CsvSteps, "googledata2024_steps_2024-09-01.head.csv"),
+        (
+            Family::CsvCalories,
+            "googledata2024_calories_2024-09-01.head.csv",
+        ),
+        (
+            Family::CsvDistance,
+            "googledata2024_distance_2024-09-01.head.csv",
+        ),
+        (
+            Family::CsvAltitude,
+            "googledata2024_altitude_2017-08-01.head.csv",
+        ),
+        (
+            Family::CsvFloors,
+            "googledata2024_floors_2017-08-01.head.csv",
+        ),
+    ] {
+        let b = sample(name).unwrap();
+        let n = String::from_utf8(b.clone())
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count()
+            - 1;
+        assert_eq!(rows(f, &b).activity_intraday.len(), n, "{name}");
+    }
+}
