@@ -251,3 +251,52 @@ fn google_csv_folder_imports_and_merges_with_the_json_twin() {
     let (hr, _) = table_keys(&out, "heart_rate_intraday", &["user_id", "time_utc"]);
     assert_eq!(hr, 3);
 }
+
+#[test]
+fn old_account_archive_layout() {
+    // fitbit.com's "Export your account archive": `<Name>/user-site-export/*.json`.
+    let dir = tempfile::tempdir().unwrap();
+    let u = dir.path().join("JoDoe/user-site-export");
+    fs::create_dir_all(&u).unwrap();
+    fs::write(
+        u.join("heart_rate-2018-04-01.json"),
+        r#"[{"dateTime" : "03/31/18 13:00:00", "value" : {"bpm" : 70, "confidence" : 1}}]"#,
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--timezone",
+        "Australia/Melbourne",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let hr = fs::read_to_string(out.join("csv/heart_rate_intraday/2018-03.csv")).unwrap();
+    // Melbourne was UTC+11 on 31 March 2018: 13:00 UTC is local midnight.
+    assert!(
+        hr.contains("-,takeout,2018-03-31T13:00:00Z,2018-04-01T00:00:00,70.0,1.0,1"),
+        "{hr}"
+    );
+}
+
+#[test]
+fn google_health_2026_layout_with_data_source_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("Takeout/Google Health");
+    fs::create_dir_all(root.join("Your Profile")).unwrap();
+    fs::write(root.join("Your Profile/Profile.csv"), "timezone\nUTC\n").unwrap();
+    let steps = root.join("Physical Activity_GoogleData/Steps");
+    fs::create_dir_all(&steps).unwrap();
+    fs::write(steps.join("steps_2026-05-01.csv"), "timestamp,steps,data source\n2026-05-01T08:00:00.000Z,15,MobileTrack\n2026-05-01T08:01:00.000Z,20,Google Fitbit Air\n").unwrap();
+    let out = dir.path().join("data");
+    let r = fitpipe(&["import", "takeout", s(dir.path()), "--out", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = fs::read_to_string(out.join("csv/activity_intraday/2026-05.csv")).unwrap();
+    assert!(
+        a.contains("-,takeout,2026-05-01T08:00:00Z,2026-05-01T08:00:00,15,"),
+        "{a}"
+    );
+}
