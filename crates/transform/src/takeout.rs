@@ -145,13 +145,33 @@ impl<'de> Deserialize<'de> for UsTime {
                 f.write_str("a time as `MM/DD/YY HH:MM:SS`")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<UsTime, E> {
-                NaiveDateTime::parse_from_str(v, "%m/%d/%y %H:%M:%S")
+                us_time(v)
                     .map(UsTime)
-                    .map_err(|_| E::custom(format!("expected `MM/DD/YY HH:MM:SS`, found {v:?}")))
+                    .ok_or_else(|| E::custom(format!("expected `MM/DD/YY HH:MM:SS`, found {v:?}")))
             }
         }
         d.deserialize_str(V)
     }
+}
+
+/// `MM/DD/YY HH:MM:SS` by hand: this runs once per record of multi-GB archives, and a
+/// fixed layout needs no format interpreter. Two-digit years are 20YY (Fitbit began 2007).
+fn us_time(v: &str) -> Option<NaiveDateTime> {
+    let b = v.as_bytes();
+    if b.len() != 17
+        || b[2] != b'/'
+        || b[5] != b'/'
+        || b[8] != b' '
+        || b[11] != b':'
+        || b[14] != b':'
+    {
+        return None;
+    }
+    let n = |i: usize| -> Option<u32> {
+        let (a, c) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+        (a < 10 && c < 10).then(|| u32::from(a) * 10 + u32::from(c))
+    };
+    NaiveDate::from_ymd_opt(2000 + n(6)? as i32, n(0)?, n(3)?)?.and_hms_opt(n(9)?, n(12)?, n(15)?)
 }
 
 #[derive(Deserialize)]
@@ -438,5 +458,27 @@ mod tests {
         );
         assert_eq!(Family::of("steps_2024-09-01.csv"), Some(Family::CsvSteps));
         assert_eq!(Family::of("active_minutes_2023-07-01.csv"), None);
+    }
+
+    #[test]
+    fn us_times() {
+        assert_eq!(
+            us_time("07/09/17 14:00:04").unwrap().to_string(),
+            "2017-07-09 14:00:04"
+        );
+        assert_eq!(
+            us_time("12/31/12 23:59:59").unwrap().to_string(),
+            "2012-12-31 23:59:59"
+        );
+        for bad in [
+            "13/01/17 00:00:00",
+            "07/09/2017 14:00:04",
+            "07-09-17 14:00:04",
+            "07/09/17 24:00:00",
+            "ab/09/17 14:00:04",
+            "",
+        ] {
+            assert!(us_time(bad).is_none(), "{bad}");
+        }
     }
 }
