@@ -75,3 +75,36 @@ pub fn summary(written: &[Written]) -> String {
     }
     s
 }
+
+/// One summary line per table over several writes.
+pub fn merge_written(ws: Vec<Written>) -> Vec<Written> {
+    let mut out: Vec<Written> = Vec::new();
+    for w in ws {
+        match out.iter_mut().find(|o| o.table == w.table) {
+            Some(o) => {
+                o.rows_in += w.rows_in;
+                for f in w.files {
+                    if !o.files.contains(&f) {
+                        o.files.push(f);
+                    }
+                }
+            }
+            None => out.push(w),
+        }
+    }
+    out
+}
+
+/// The summary of a run for stdout: one line per table written, with the rows it now holds.
+pub fn report(ds: &Dataset, written: Vec<Written>) -> anyhow::Result<String> {
+    let mut merged = merge_written(written);
+    for w in merged.iter_mut() {
+        if let Some(spec) = fitpipe_transform::ALL_TABLES
+            .iter()
+            .find(|t| t.name == w.table)
+        {
+            w.rows_total = ds.row_count(&layout(spec))?;
+        }
+    }
+    Ok(summary(&merged))
+}

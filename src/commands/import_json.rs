@@ -12,9 +12,8 @@ use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
 use fitpipe_transform::{RowSet, TransformError};
 
 use crate::cli::{ImportJson, UnitsArg};
-use crate::commands::ingest::merge_written;
 use crate::output::{hint, stdout};
-use crate::tables::{layout, summary, write_rows_in};
+use crate::tables::{report, write_rows_in};
 
 pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;
@@ -76,19 +75,10 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
         Ok(())
     })?;
     txn.commit()?;
-    let mut merged = merge_written(written);
-    for w in merged.iter_mut() {
-        if let Some(spec) = fitpipe_transform::ALL_TABLES
-            .iter()
-            .find(|t| t.name == w.table)
-        {
-            w.rows_total = ds.row_count(&layout(spec))?;
-        }
-    }
-    if merged.is_empty() {
+    if written.is_empty() {
         eprintln!("note: the inputs hold no rows for any table");
     }
-    stdout(&summary(&merged))?;
+    stdout(&report(&ds, written)?)?;
     eprintln!(
         "wrote {} input file(s) into `{}`",
         files.len(),

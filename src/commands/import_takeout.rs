@@ -13,9 +13,9 @@ use fitpipe_transform::takeout::{self, Family};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ImportTakeout;
-use crate::commands::ingest::{merge_written, parse_tz};
+use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
-use crate::tables::{layout, summary, write_rows_in};
+use crate::tables::{report, write_rows_in};
 
 /// One file of the archive.
 struct Entry {
@@ -211,16 +211,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     )?;
     txn.commit()?;
     bar.finish_and_clear();
-    let mut merged = merge_written(written);
-    for w in merged.iter_mut() {
-        if let Some(spec) = fitpipe_transform::ALL_TABLES
-            .iter()
-            .find(|t| t.name == w.table)
-        {
-            w.rows_total = ds.row_count(&layout(spec))?;
-        }
-    }
-    stdout(&summary(&merged))?;
+    stdout(&report(&ds, written)?)?;
     eprintln!(
         "imported {} archive file(s) into `{}`",
         files.len() - damaged,

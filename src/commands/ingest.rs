@@ -19,7 +19,7 @@ use crate::cli::IngestArgs;
 use crate::output::{hint, stdout};
 use crate::progress::Progress;
 use crate::session;
-use crate::tables::{summary, write_rows};
+use crate::tables::{report, write_rows};
 
 /// Write accumulated rows after this many responses (and at the end of each resource).
 const FLUSH_EVERY: usize = 25;
@@ -363,16 +363,7 @@ pub async fn ingest(
         },
     )?;
     if !job.quiet {
-        let mut merged = merge_written(written);
-        for w in merged.iter_mut() {
-            if let Some(spec) = fitpipe_transform::ALL_TABLES
-                .iter()
-                .find(|t| t.name == w.table)
-            {
-                w.rows_total = ds.row_count(&crate::tables::layout(spec))?;
-            }
-        }
-        stdout(&summary(&merged))?;
+        stdout(&report(&ds, written)?)?;
         eprintln!(
             "{} request(s) for user {user} into `{}`",
             client.requests,
@@ -406,25 +397,6 @@ fn flush(
     written.extend(write_rows(ds, &batch)?);
     state.record(PROVIDER, user, key, from, through, Utc::now())?;
     Ok(())
-}
-
-/// One summary line per table over several writes.
-pub fn merge_written(ws: Vec<Written>) -> Vec<Written> {
-    let mut out: Vec<Written> = Vec::new();
-    for w in ws {
-        match out.iter_mut().find(|o| o.table == w.table) {
-            Some(o) => {
-                o.rows_in += w.rows_in;
-                for f in w.files {
-                    if !o.files.contains(&f) {
-                        o.files.push(f);
-                    }
-                }
-            }
-            None => out.push(w),
-        }
-    }
-    out
 }
 
 /// The DuckDB line shown after a run.

@@ -12,10 +12,9 @@ use fitpipe_transform::fitbit::{self, Context, Units};
 use fitpipe_transform::RowSet;
 
 use crate::cli::RebuildArgs;
-use crate::commands::ingest::merge_written;
 use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
-use crate::tables::{summary, write_rows_in};
+use crate::tables::{report, write_rows_in};
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let out = &args.output.out;
@@ -66,8 +65,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
         }
     }
     txn.commit()?;
-    let written = merge_written(written);
-    stdout(&summary(&written))?;
+    stdout(&report(&ds, written)?)?;
     eprintln!(
         "rebuilt from {} raw response(s); no request was made",
         files.len()
