@@ -10,6 +10,8 @@ pub struct Progress {
     overall: ProgressBar,
     verbose: bool,
     quiet: bool,
+    /// The countdown of the current wait, cleared when the next request completes.
+    countdown: std::sync::Mutex<Option<ProgressBar>>,
 }
 
 impl Progress {
@@ -32,7 +34,13 @@ impl Progress {
             overall,
             verbose,
             quiet,
+            countdown: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Sets the number of requests planned.
+    pub fn set_total(&self, n: u64) {
+        self.overall.set_length(n);
     }
 
     /// A bar for one resource: requests done of planned, days covered.
@@ -50,7 +58,43 @@ impl Progress {
     }
 
     pub fn tick(&self) {
+        self.end_countdown();
         self.overall.inc(1);
+    }
+
+    fn end_countdown(&self) {
+        if let Some(b) = self
+            .countdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            b.finish_and_clear();
+        }
+    }
+
+    /// A live "resuming in mm:ss" line under the bars for a wait of `seconds`.
+    fn start_countdown(&self, seconds: i64, why: &str) {
+        if self.multi.is_hidden() {
+            return;
+        }
+        self.end_countdown();
+        let b = self.multi.add(ProgressBar::new_spinner());
+        b.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
+        let (bar, why) = (b.clone(), why.to_string());
+        std::thread::spawn(move || {
+            while !bar.is_finished() {
+                let left = deadline
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_secs();
+                bar.set_message(format!("{why}: resuming in {}:{:02}", left / 60, left % 60));
+                bar.tick();
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+        });
+        *self.countdown.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
     }
 
     /// A line above the bars (or plain stderr when they are hidden).
@@ -66,6 +110,7 @@ impl Progress {
     }
 
     pub fn finish(&self) {
+        self.end_countdown();
         self.overall.finish_and_clear();
         let _ = self.multi.clear();
     }
@@ -77,6 +122,9 @@ impl Reporter for Progress {
             .set_message(format!("(rate budget {remaining}/{limit} left this hour)"));
     }
     fn waiting(&self, seconds: i64, why: &str) {
+        if seconds >= 5 {
+            self.start_countdown(seconds, why);
+        }
         if self.verbose || seconds >= 5 {
             let until = chrono::Local::now() + chrono::Duration::seconds(seconds);
             self.note(&format!(

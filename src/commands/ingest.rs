@@ -251,8 +251,7 @@ pub async fn ingest(
         stdout(&s)?;
         return Ok(Outcome::Done);
     }
-    let bar = Progress::new(total as u64, job.quiet, job.verbose);
-    let progress = if total > 0 { Arc::new(bar) } else { progress };
+    progress.set_total(total as u64);
     let ds = Dataset::new(&job.out, &job.formats);
     let mut written: Vec<Written> = Vec::new();
     let mut outcome = Outcome::Done;
