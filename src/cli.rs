@@ -236,21 +236,23 @@ pub enum Import {
     ///
     /// Example: fitpipe import json fitbit_data.json profile.json --out data
     Json(ImportJson),
-    /// Load an extracted Takeout or account archive folder (years of history at once).
+    /// Load a Takeout or account archive (years of history at once), `.zip` or folder.
     ///
     /// Reads the legacy JSON families of `Global Export Data/` (or `user-site-export/`):
     /// heart_rate (second by second, with confidence), steps, distance, calories, altitude,
     /// resting_heart_rate, time_in_heart_rate_zones, the active-minutes files and sleep,
+    /// and the Google CSV streams (heart rate, steps, calories, distance, altitude, floors),
     /// each with its own time-zone rule, into the same tables (`source = takeout`).
-    /// Damaged or unknown files are reported and skipped; the rest is imported.
+    /// Damaged or unknown files are reported and skipped (exit code 1); the rest is imported.
     ///
-    /// Example: fitpipe import takeout ~/Downloads/Takeout --user-id ABC123
+    /// Example: fitpipe import takeout ~/Downloads/takeout-20261001T120000Z-001.zip --user-id ABC123
     Takeout(ImportTakeout),
 }
 
 #[derive(Debug, Args)]
 pub struct ImportTakeout {
-    /// The extracted archive folder (zip files: extract them first).
+    /// The archive: a `.zip` (one part of a split export at a time) or the folder it was
+    /// extracted to.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
     /// Value of `user_id` on every row; use your Fitbit user id so the rows merge with
