@@ -63,13 +63,26 @@ impl Sink {
     ) -> Result<Self, ExportError> {
         Ok(match format {
             Format::Parquet => {
-                let props = WriterProperties::builder()
+                // Dictionaries pay off for the repeated strings (user, source, stage), not
+                // for timestamps and measurements, where they cost a hash per value.
+                let mut b = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(
                         ZstdLevel::try_new(1).expect("valid level"),
                     ))
                     .set_statistics_enabled(EnabledStatistics::Page)
-                    .set_created_by(concat!("fitpipe ", env!("CARGO_PKG_VERSION")).into())
-                    .build();
+                    .set_dictionary_enabled(false)
+                    .set_created_by(concat!("fitpipe ", env!("CARGO_PKG_VERSION")).into());
+                for f in schema
+                    .fields()
+                    .iter()
+                    .filter(|f| f.data_type() == &arrow::datatypes::DataType::Utf8)
+                {
+                    b = b.set_column_dictionary_enabled(
+                        parquet::schema::types::ColumnPath::from(f.name().as_str()),
+                        true,
+                    );
+                }
+                let props = b.build();
                 Sink::Parquet(ArrowWriter::try_new(file, schema, Some(props)).map_err(
                     |source| ExportError::Parquet {
                         path: "<new file>".into(),
