@@ -262,8 +262,18 @@ pub struct ImportTakeout {
     /// The user's IANA time zone [default: from `Your Profile/Profile.csv`].
     #[arg(long, env = env::TIMEZONE)]
     pub timezone: Option<String>,
+    /// The unit the account recorded weight in (`kg` or `lb`); the archive does not say,
+    /// so weight logs are skipped unless it is given.
+    #[arg(long, value_enum)]
+    pub weight_unit: Option<WeightUnit>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum WeightUnit {
+    Kg,
+    Lb,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::ImportTakeout;
+use crate::cli::{ImportTakeout, WeightUnit};
 use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
 use crate::tables::{report, write_rows_in};
@@ -145,7 +145,23 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
         (None, Some(t)) => parse_tz(Some(&t)).context("the time zone in `Profile.csv`")?,
         (None, None) => None,
     };
-    let files: Vec<&Entry> = entries.iter().filter(|e| e.family.is_some()).collect();
+    let units = match args.weight_unit {
+        Some(WeightUnit::Lb) => Units::Us,
+        _ => Units::Metric,
+    };
+    let weights = entries
+        .iter()
+        .filter(|e| e.family == Some(Family::Weight))
+        .count();
+    if weights > 0 && args.weight_unit.is_none() {
+        eprintln!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)");
+    }
+    let files: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            e.family.is_some() && (e.family != Some(Family::Weight) || args.weight_unit.is_some())
+        })
+        .collect();
     if tz.is_none()
         && files
             .iter()
@@ -195,7 +211,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
                     user_id: user.as_str().into(),
                     tz,
                     fetched_utc: None,
-                    units: Units::Metric,
+                    units,
                 };
                 takeout::normalise(e.family.expect("only known families"), bytes, &ctx)
                     .map_err(|err| anyhow::anyhow!("`{}`: {err}", e.name))

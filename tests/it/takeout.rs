@@ -300,3 +300,45 @@ fn google_health_2026_layout_with_data_source_columns() {
         "{a}"
     );
 }
+
+#[test]
+fn weight_needs_its_unit_and_daily_summaries_land_in_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    fs::remove_file(
+        dir.path()
+            .join("Takeout/Fitbit/Global Export Data/badge.json"),
+    )
+    .unwrap();
+    let g = dir.path().join("Takeout/Fitbit/Global Export Data");
+    fs::write(g.join("weight-2020-06-01.json"), r#"[{"logId" : 1591055999000, "weight" : 154.0, "bmi" : 22.1, "date" : "06/01/20", "time" : "23:59:59", "source" : "Aria"}]"#).unwrap();
+    let hrv = dir.path().join("Takeout/Fitbit/Heart Rate Variability");
+    fs::create_dir_all(&hrv).unwrap();
+    fs::write(
+        hrv.join("Daily Heart Rate Variability Summary - 2020-06-01.csv"),
+        "timestamp,rmssd,nremhr,entropy\n2020-06-01T00:00:00,30.5,50.1,2.4\n",
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = import(dir.path(), &out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("--weight-unit"), "{}", r.stderr);
+    assert!(!out.join("weight_log").exists(), "weight is never guessed");
+    assert!(fs::read_to_string(out.join("csv/hrv_daily/2020.csv"))
+        .unwrap()
+        .contains("TEST01,takeout,2020-06-01,30.5,,50.1,2.4"));
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--user-id",
+        "TEST01",
+        "--weight-unit",
+        "lb",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = fs::read_to_string(out.join("csv/weight_log/2020.csv")).unwrap();
+    assert!(w.contains("TEST01,takeout,1591055999000,2020-06-01,2020-06-01T23:59:59,2020-06-01T21:59:59Z,69.85"), "{w}");
+}

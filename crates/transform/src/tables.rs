@@ -505,6 +505,91 @@ tables! {
         interval_seconds: Int,
     }
 
+    /// One row per user and local day: heart-rate variability during the main sleep
+    /// (filed under the date the sleep ended).
+    HrvDaily / hrv_daily => "hrv_daily",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day (the day the sleep ended).
+        date: Day,
+        /// Root mean square of successive RR differences over the night, milliseconds.
+        rmssd_ms: Float,
+        /// RMSSD during deep sleep, milliseconds (API only).
+        deep_rmssd_ms: Float,
+        /// Heart rate during non-REM sleep, bpm (archives only).
+        nrem_heart_rate_bpm: Float,
+        /// Entropy of the RR intervals (archives only).
+        entropy: Float,
+    }
+
+    /// One row per user and local day: blood oxygen saturation during the main sleep.
+    Spo2Daily / spo2_daily => "spo2_daily",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day (the day the sleep ended).
+        date: Day,
+        /// Average SpO2, percent.
+        avg_percent: Float,
+        /// Lowest SpO2, percent.
+        min_percent: Float,
+        /// Highest SpO2, percent.
+        max_percent: Float,
+    }
+
+    /// One row per user and local day: the cardio fitness score (VO2 max estimate).
+    Vo2maxDaily / vo2max_daily => "vo2max_daily",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day.
+        date: Day,
+        /// VO2 max in ml/kg/min (the middle of the range where the source gives a range).
+        vo2max: Float,
+        /// Lower end of the range the API gives (`"42-46"`), ml/kg/min.
+        vo2max_low: Float,
+        /// Upper end of that range, ml/kg/min.
+        vo2max_high: Float,
+        /// The estimate's error as the archive gives it, ml/kg/min.
+        vo2max_error: Float,
+    }
+
+    /// One row per weight log entry.
+    WeightLog / weight_log => "weight_log",
+    key ["user_id", "log_id"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The source's id of the log entry.
+        log_id: Text,
+        /// Local calendar day of the entry.
+        date: Day,
+        /// When it was logged, local wall clock.
+        time_local: Local,
+        /// When it was logged, UTC.
+        time_utc: Utc,
+        /// Weight in kilograms.
+        weight_kg: Float,
+        /// Body mass index.
+        bmi: Float,
+        /// Body fat in percent, where measured.
+        fat_percent: Float,
+        /// What made the entry (`API`, `Aria`, ...).
+        log_source: OptText,
+    }
+
     /// One row per user: the account's profile as last seen.
     Profile / profile => "profile",
     key ["user_id"], partition PartitionRule::None,

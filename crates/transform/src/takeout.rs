@@ -16,7 +16,10 @@ use serde::Deserialize;
 use crate::fitbit::model::{Num, SleepLog};
 use crate::fitbit::normalise::{activity_point, daily, sleep};
 use crate::fitbit::Context;
-use crate::tables::{HeartRateIntraday, HeartRateZone, RowSet};
+use crate::fitbit::Units;
+use crate::tables::{
+    HeartRateIntraday, HeartRateZone, HrvDaily, RowSet, Spo2Daily, Vo2maxDaily, WeightLog,
+};
 use crate::time::SeriesClock;
 use crate::TransformError;
 
@@ -63,6 +66,16 @@ pub enum Family {
     CsvAltitude,
     /// Google CSV `floors_*.csv`: `timestamp,floors`.
     CsvFloors,
+    /// `Daily Heart Rate Variability Summary - *.csv`: `timestamp,rmssd,nremhr,entropy` (local).
+    HrvCsv,
+    /// `Daily SpO2 - *.csv`: `timestamp,average_value,lower_bound,upper_bound`.
+    Spo2Csv,
+    /// `demographic_vo2_max-*.json`: the daily cardio fitness estimate (local dates).
+    DemographicVo2,
+    /// `run_vo2_max-*.json`: the estimate from a run (UTC time of the run).
+    RunVo2,
+    /// `weight-*.json`: weight logs in the account's unit (`date` + `time`, local).
+    Weight,
 }
 
 const CSV_PREFIXES: &[(&str, Family, &str)] = &[
@@ -87,12 +100,23 @@ const PREFIXES: &[(&str, Family)] = &[
     ("moderately_active_minutes", Family::ModeratelyActive),
     ("very_active_minutes", Family::VeryActive),
     ("sleep", Family::Sleep),
+    ("demographic_vo2_max", Family::DemographicVo2),
+    ("run_vo2_max", Family::RunVo2),
+    ("weight", Family::Weight),
 ];
 
 impl Family {
     /// The family of a file name such as `heart_rate-2017-07-10.json` (legacy JSON) or
     /// `steps_2024-09-01.csv` (Google CSV).
     pub fn of(file_name: &str) -> Option<Family> {
+        if file_name.ends_with(".csv") {
+            if file_name.starts_with("Daily Heart Rate Variability Summary") {
+                return Some(Family::HrvCsv);
+            }
+            if file_name.starts_with("Daily SpO2") {
+                return Some(Family::Spo2Csv);
+            }
+        }
         let (stem, sep, table): (&str, u8, &[(&str, Family)]) = if let Some(s) =
             file_name.strip_suffix(".json")
         {
@@ -128,6 +152,9 @@ impl Family {
                 | Family::LightlyActive
                 | Family::ModeratelyActive
                 | Family::VeryActive
+                | Family::HrvCsv
+                | Family::Spo2Csv
+                | Family::DemographicVo2
         )
     }
 }
@@ -191,6 +218,36 @@ struct Bpm {
 struct Resting {
     date: Option<String>,
     value: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemographicVo2 {
+    demographic_v_o2_max: Option<Num>,
+    demographic_v_o2_max_error: Option<Num>,
+    filtered_demographic_v_o2_max: Option<Num>,
+    filtered_demographic_v_o2_max_error: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunVo2 {
+    run_v_o2_max: Option<Num>,
+    run_v_o2_max_error: Option<Num>,
+    filtered_run_v_o2_max: Option<Num>,
+    filtered_run_v_o2_max_error: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WeightEntry {
+    log_id: u64,
+    weight: Num,
+    bmi: Option<Num>,
+    fat: Option<Num>,
+    date: String,
+    time: Option<String>,
+    source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -348,9 +405,142 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                 sleep(log, i, ctx, &src, &mut out)?;
             }
         }
+        Family::DemographicVo2 => {
+            for p in parse::<Vec<Point<DemographicVo2>>>(bytes)? {
+                let v = &p.value;
+                let (est, err) = match v.filtered_demographic_v_o2_max {
+                    Some(f) => (Some(f), v.filtered_demographic_v_o2_max_error),
+                    None => (v.demographic_v_o2_max, v.demographic_v_o2_max_error),
+                };
+                out.vo2max_daily.push(Vo2maxDaily {
+                    user_id: uid.clone(),
+                    source: src.clone(),
+                    date: p.date_time.0.date(),
+                    vo2max: est.map(|n| n.0),
+                    vo2max_low: None,
+                    vo2max_high: None,
+                    vo2max_error: err.map(|n| n.0),
+                });
+            }
+        }
+        Family::RunVo2 => {
+            let zone = tz.expect("needs_timezone");
+            for p in parse::<Vec<Point<RunVo2>>>(bytes)? {
+                let v = &p.value;
+                let (est, err) = match v.filtered_run_v_o2_max {
+                    Some(f) => (Some(f), v.filtered_run_v_o2_max_error),
+                    None => (v.run_v_o2_max, v.run_v_o2_max_error),
+                };
+                out.vo2max_daily.push(Vo2maxDaily {
+                    user_id: uid.clone(),
+                    source: src.clone(),
+                    date: p.date_time.0.and_utc().with_timezone(&zone).date_naive(),
+                    vo2max: est.map(|n| n.0),
+                    vo2max_low: None,
+                    vo2max_high: None,
+                    vo2max_error: err.map(|n| n.0),
+                });
+            }
+        }
+        Family::Weight => {
+            // The archive keeps the account's unit; the caller says which (never guessed).
+            let kg_per_unit = match ctx.units {
+                Units::Us => 0.453_592_37,
+                Units::Metric => 1.0,
+            };
+            let mut clock = SeriesClock::new(tz.expect("needs_timezone"));
+            for (i, w) in parse::<Vec<WeightEntry>>(bytes)?.into_iter().enumerate() {
+                let stamp = format!("{} {}", w.date, w.time.as_deref().unwrap_or("00:00:00"));
+                let local = us_time(&stamp).ok_or_else(|| TransformError::Value {
+                    path: format!("[{i}].date"),
+                    message: format!("expected `MM/DD/YY` and `HH:MM:SS`, found {stamp:?}"),
+                })?;
+                out.weight_log.push(WeightLog {
+                    user_id: uid.clone(),
+                    source: src.clone(),
+                    log_id: w.log_id.to_string().into(),
+                    date: local.date(),
+                    time_local: Some(local),
+                    time_utc: Some(clock.to_utc(local)),
+                    weight_kg: Some(w.weight.0 * kg_per_unit),
+                    bmi: w.bmi.map(|n| n.0),
+                    fat_percent: w.fat.map(|n| n.0),
+                    log_source: w.source,
+                });
+            }
+        }
+        Family::HrvCsv | Family::Spo2Csv => daily_csv(family, bytes, ctx, &src, &mut out)?,
         _ => csv(family, bytes, ctx, &src, &mut out)?,
     }
     Ok(out)
+}
+
+/// The daily HRV and SpO2 summaries: `timestamp` holds the local day (`2024-07-21T00:00:00`).
+fn daily_csv(
+    family: Family,
+    bytes: &[u8],
+    ctx: &Context,
+    src: &Arc<str>,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| TransformError::Json("the CSV file is not UTF-8".into()))?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let Some(ti) = col("timestamp") else {
+        return Err(TransformError::Value {
+            path: "header".into(),
+            message: format!("no `timestamp` column in `{}`", header.join(",")),
+        });
+    };
+    for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let at = |m: String| TransformError::Value {
+            path: format!("line {}", n + 2),
+            message: m,
+        };
+        let day = cells
+            .get(ti)
+            .and_then(|c| c.get(..10))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .ok_or_else(|| at(format!("bad timestamp in `{line}`")))?;
+        let num = |name: &str| -> Result<Option<f64>, TransformError> {
+            match col(name).and_then(|i| cells.get(i)) {
+                None | Some(&"") => Ok(None),
+                Some(c) => c
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| at(format!("`{name}` is not a number in `{line}`"))),
+            }
+        };
+        if family == Family::HrvCsv {
+            out.hrv_daily.push(HrvDaily {
+                user_id: ctx.user_id.clone(),
+                source: src.clone(),
+                date: day,
+                rmssd_ms: num("rmssd")?,
+                deep_rmssd_ms: None,
+                nrem_heart_rate_bpm: num("nremhr")?,
+                entropy: num("entropy")?,
+            });
+        } else {
+            out.spo2_daily.push(Spo2Daily {
+                user_id: ctx.user_id.clone(),
+                source: src.clone(),
+                date: day,
+                avg_percent: num("average_value")?,
+                min_percent: num("lower_bound")?,
+                max_percent: num("upper_bound")?,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A Google CSV stream: `timestamp,<value>[,data source]`, timestamps UTC with `Z`.

@@ -241,3 +241,63 @@ fn google_csv_samples() {
         assert_eq!(rows(f, &b).activity_intraday.len(), n, "{name}");
     }
 }
+
+#[test]
+fn vo2max_hrv_spo2_and_weight() {
+    let Some(b) = sample("export2018_run_vo2_max-2017-05-16.json") else {
+        return;
+    };
+    let raw: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let r = rows(Family::RunVo2, &b);
+    assert_eq!(r.vo2max_daily.len(), raw.as_array().unwrap().len());
+    let want = raw[0]["value"]["filteredRunVO2Max"].as_f64().unwrap();
+    assert!((r.vo2max_daily[0].vo2max.unwrap() - want).abs() < 1e-9);
+
+    let r = rows(
+        Family::HrvCsv,
+        &sample("takeout2024_hrv-daily-summary.from-comment.csv").unwrap(),
+    );
+    let h = &r.hrv_daily[0];
+    assert_eq!(
+        (
+            h.date.to_string(),
+            h.rmssd_ms,
+            h.nrem_heart_rate_bpm,
+            h.entropy
+        ),
+        ("2024-07-21".into(), Some(29.232), Some(49.623), Some(2.472))
+    );
+
+    let r = rows(
+        Family::Spo2Csv,
+        b"timestamp,average_value,lower_bound,upper_bound\n2024-07-21T00:00:00,95.5,92.0,99.1\n",
+    );
+    assert_eq!(
+        (
+            r.spo2_daily[0].avg_percent,
+            r.spo2_daily[0].min_percent,
+            r.spo2_daily[0].max_percent
+        ),
+        (Some(95.5), Some(92.0), Some(99.1))
+    );
+
+    // Weight in the account's unit: pounds here (Units::Us), converted to kg.
+    let w = br#"[{"logId" : 1627862399000, "weight" : 125.8, "bmi" : 24.71, "date" : "08/01/21", "time" : "23:59:59", "source" : "API"}]"#;
+    let ctx = Context {
+        user_id: Arc::from("T1"),
+        tz: Some(chrono_tz::UTC),
+        fetched_utc: None,
+        units: Units::Us,
+    };
+    let r = normalise(Family::Weight, w, &ctx).unwrap();
+    let e = &r.weight_log[0];
+    assert!(
+        (e.weight_kg.unwrap() - 57.061).abs() < 0.001,
+        "{:?}",
+        e.weight_kg
+    );
+    assert_eq!(
+        (&*e.log_id, e.date.to_string(), e.log_source.as_deref()),
+        ("1627862399000", "2021-08-01".into(), Some("API"))
+    );
+}
