@@ -252,12 +252,71 @@ fn samples_without_a_table_are_recognised_not_misread() {
         "error-expired-token.json",
         "sleep-meta-pending.json",
         "token-response.json",
-        "spo2-summary-interval.json",
-        "hrv-summary-date.json",
+        "spo2-intraday-date.json",
+        "hrv-intraday-date.json",
+        "br-summary-interval.json",
     ] {
         let doc = fitbit::parse(&sample(name).unwrap()).unwrap();
         assert!(!doc.ignored.is_empty(), "{name}");
         let r = fitbit::normalise(&doc, &common::ctx("UTC")).unwrap();
         assert!(r.is_empty(), "{name} gave rows");
     }
+}
+
+#[test]
+fn hrv_spo2_cardio_score_and_body_log_samples() {
+    let Some(b) = sample("hrv-summary-interval.json") else {
+        return;
+    };
+    let r = rows(&b, "UTC");
+    let got: Vec<_> = r
+        .hrv_daily
+        .iter()
+        .map(|h| (h.date.to_string(), h.rmssd_ms, h.deep_rmssd_ms))
+        .collect();
+    assert_eq!(got[0], ("2021-10-25".into(), Some(62.887), Some(64.887)));
+    assert_eq!(got.len(), 3);
+
+    let r = rows(&sample("spo2-summary-interval.json").unwrap(), "UTC");
+    assert_eq!(r.spo2_daily.len(), 4);
+    assert_eq!(
+        (
+            r.spo2_daily[0].avg_percent,
+            r.spo2_daily[0].min_percent,
+            r.spo2_daily[0].max_percent
+        ),
+        (Some(94.7), Some(94.0), Some(100.0))
+    );
+    let r = rows(&sample("spo2-summary-date.json").unwrap(), "UTC");
+    assert_eq!(
+        (
+            r.spo2_daily[0].date.to_string(),
+            r.spo2_daily[0].avg_percent
+        ),
+        ("2021-10-04".into(), Some(97.5))
+    );
+
+    let r = rows(&sample("cardioscore-summary-interval.json").unwrap(), "UTC");
+    let c = &r.vo2max_daily[0];
+    assert_eq!(
+        (c.vo2max_low, c.vo2max_high, c.vo2max),
+        (Some(42.0), Some(46.0), Some(44.0))
+    );
+
+    let r = rows(
+        &sample("body-weight-log-range.json").unwrap(),
+        "Europe/London",
+    );
+    assert_eq!(r.weight_log.len(), 2);
+    assert_eq!(
+        (
+            r.weight_log[1].weight_kg,
+            r.weight_log[1].bmi,
+            r.weight_log[1].log_source.as_deref()
+        ),
+        (Some(72.5), Some(22.57), Some("Aria"))
+    );
+    let r = rows(&sample("body-fat-log-range.json").unwrap(), "Europe/London");
+    assert_eq!(r.weight_log[0].fat_percent, Some(14.0));
+    assert_eq!(r.weight_log[0].weight_kg, None);
 }

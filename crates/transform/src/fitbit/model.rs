@@ -209,6 +209,85 @@ pub struct ProfileUser {
     pub member_since: Option<NaiveDate>,
 }
 
+/// One day of the HRV summary (`hrv[]`); intraday entries carry `minutes` instead.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HrvDay {
+    /// Local day (the day the sleep ended).
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// The nightly figures (absent in intraday responses).
+    pub value: Option<HrvValue>,
+}
+
+/// `value` of an HRV day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HrvValue {
+    /// RMSSD over the night, ms.
+    pub daily_rmssd: Option<Num>,
+    /// RMSSD in deep sleep, ms.
+    pub deep_rmssd: Option<Num>,
+}
+
+/// One day of the cardio fitness score; `vo2Max` is a string: a range or a number.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CardioDay {
+    /// Local day.
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// The score.
+    pub value: CardioValue,
+}
+
+/// `value` of a cardio score day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CardioValue {
+    /// `"42-46"` or `"44"`, ml/kg/min.
+    #[serde(rename = "vo2Max")]
+    pub vo2_max: String,
+}
+
+/// A weight or body-fat log entry (`weight[]`, `fat[]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BodyLog {
+    /// Log id.
+    pub log_id: u64,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Local time of day.
+    pub time: Option<NaiveTime>,
+    /// Weight in the unit of the request (kg without `Accept-Language`).
+    pub weight: Option<Num>,
+    /// Body mass index.
+    pub bmi: Option<Num>,
+    /// Body fat, percent.
+    pub fat: Option<Num>,
+    /// What made the entry.
+    pub source: Option<String>,
+}
+
+/// One day of the SpO2 summary.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Spo2Day {
+    /// Local day.
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// Average, lowest and highest percent.
+    pub value: Spo2Value,
+}
+
+/// `value` of an SpO2 day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Spo2Value {
+    /// Average percent.
+    pub avg: Option<Num>,
+    /// Lowest percent.
+    pub min: Option<Num>,
+    /// Highest percent.
+    pub max: Option<Num>,
+}
+
 /// A parsed Fitbit Web API response. One response can carry several parts (an intraday
 /// response has the day's summary series and the intraday dataset).
 #[derive(Debug, Clone, Default)]
@@ -224,6 +303,14 @@ pub struct FitbitDocument {
     pub sleep: Vec<SleepLog>,
     /// `user` of a profile response.
     pub profile: Option<ProfileUser>,
+    /// HRV summary days.
+    pub hrv: Vec<HrvDay>,
+    /// Cardio fitness score days.
+    pub cardio: Vec<CardioDay>,
+    /// Weight and body-fat log entries.
+    pub body: Vec<BodyLog>,
+    /// SpO2 summary days (the endpoint has no wrapper key).
+    pub spo2: Vec<Spo2Day>,
     /// Recognised content that no table holds (devices, error bodies, ...), described.
     pub ignored: Vec<String>,
     /// Top-level keys not recognised.
@@ -238,6 +325,10 @@ impl FitbitDocument {
             && self.intraday.is_empty()
             && self.sleep.is_empty()
             && self.profile.is_none()
+            && self.hrv.is_empty()
+            && self.cardio.is_empty()
+            && self.body.is_empty()
+            && self.spo2.is_empty()
             && self.ignored.is_empty())
     }
 }
@@ -263,13 +354,8 @@ const IGNORED_KEYS: &[(&str, &str)] = &[
         "a sleep response still being processed (`meta.state`)",
     ),
     ("access_token", "an OAuth token response"),
-    ("hrv", "heart-rate variability (no table yet)"),
     ("br", "breathing rate (no table yet)"),
-    ("cardioScore", "VO2 max (no table yet)"),
-    ("weight", "weight logs (no table yet)"),
-    ("fat", "body-fat logs (no table yet)"),
     ("tempSkin", "skin temperature (no table yet)"),
-    ("dateTime", "SpO2 (no table yet)"),
     (
         "activities-active-zone-minutes",
         "active zone minutes (no table yet)",
@@ -296,12 +382,18 @@ impl<'de> Visitor<'de> for DocVisitor {
         let mut doc = FitbitDocument::default();
         let mut what = None;
         while let Some(item) = seq.next_element::<serde_json::Value>()? {
+            if item.get("value").and_then(|v| v.get("avg")).is_some() {
+                doc.spo2
+                    .push(serde_json::from_value(item).map_err(de::Error::custom)?);
+                what = Some("");
+                continue;
+            }
             if what.is_none() {
                 what = Some(
                     if item.get("deviceVersion").is_some() || item.get("lastSyncTime").is_some() {
                         "devices (no table)"
                     } else if item.get("dateTime").is_some() {
-                        "SpO2 (no table yet)"
+                        "SpO2 intraday (no table yet)"
                     } else {
                         "an unrecognised array"
                     },
@@ -309,6 +401,7 @@ impl<'de> Visitor<'de> for DocVisitor {
             }
         }
         match what {
+            Some("") => {}
             Some("an unrecognised array") => doc.unknown.push("[array]".into()),
             Some(w) => doc.ignored.push(w.into()),
             None => doc.ignored.push("an empty array".into()),
@@ -318,6 +411,7 @@ impl<'de> Visitor<'de> for DocVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut doc = FitbitDocument::default();
+        let (mut spo2_date, mut spo2_value) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
             if key == "sleep" {
                 doc.sleep = map.next_value()?;
@@ -325,6 +419,28 @@ impl<'de> Visitor<'de> for DocVisitor {
                 doc.profile = Some(map.next_value()?);
             } else if key == "activities-heart" {
                 doc.heart = map.next_value()?;
+            } else if key == "hrv" {
+                doc.hrv = map.next_value()?;
+                if doc.hrv.iter().any(|d| d.value.is_none()) {
+                    doc.ignored.push("HRV intraday (no table yet)".into());
+                }
+            } else if key == "cardioScore" {
+                doc.cardio = map.next_value()?;
+            } else if key == "weight" || key == "fat" {
+                let logs: Vec<BodyLog> = map.next_value()?;
+                doc.body.extend(logs);
+            } else if key == "dateTime" {
+                // The SpO2 summary of one day is a bare object: `{dateTime, value}`.
+                spo2_date = Some(map.next_value::<NaiveDate>()?);
+            } else if key == "value" {
+                let v: serde_json::Value = map.next_value()?;
+                if v.get("avg").is_some() {
+                    spo2_value =
+                        Some(serde_json::from_value::<Spo2Value>(v).map_err(de::Error::custom)?);
+                }
+            } else if key == "minutes" {
+                map.next_value::<IgnoredAny>()?;
+                doc.ignored.push("SpO2 intraday (no table yet)".into());
             } else if key == "summary" || key == "pagination" {
                 // Totals of the sleep-by-date response, paging links: derived or not data.
                 map.next_value::<IgnoredAny>()?;
@@ -353,6 +469,9 @@ impl<'de> Visitor<'de> for DocVisitor {
                 map.next_value::<IgnoredAny>()?;
                 doc.unknown.push(key);
             }
+        }
+        if let (Some(date_time), Some(value)) = (spo2_date, spo2_value) {
+            doc.spo2.push(Spo2Day { date_time, value });
         }
         Ok(doc)
     }

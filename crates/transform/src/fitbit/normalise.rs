@@ -166,6 +166,82 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
         sleep(log, i, ctx, &src, &mut out)?;
     }
 
+    for d in &doc.hrv {
+        let Some(v) = &d.value else { continue };
+        out.hrv_daily.push(HrvDaily {
+            user_id: uid.clone(),
+            source: src.clone(),
+            date: d.date_time,
+            rmssd_ms: float(v.daily_rmssd),
+            deep_rmssd_ms: float(v.deep_rmssd),
+            nrem_heart_rate_bpm: None,
+            entropy: None,
+        });
+    }
+    for (i, d) in doc.cardio.iter().enumerate() {
+        // `vo2Max` is a string: a range ("42-46") or one number ("44").
+        let bad = || TransformError::Value {
+            path: format!("cardioScore[{i}].value.vo2Max"),
+            message: format!(
+                "expected `low-high` or a number, found {:?}",
+                d.value.vo2_max
+            ),
+        };
+        let parts: Vec<f64> = d
+            .value
+            .vo2_max
+            .split('-')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        let (low, high) = match parts.as_slice() {
+            [x] => (*x, *x),
+            [a, b] => (*a, *b),
+            _ => return Err(bad()),
+        };
+        out.vo2max_daily.push(Vo2maxDaily {
+            user_id: uid.clone(),
+            source: src.clone(),
+            date: d.date_time,
+            vo2max: Some((low + high) / 2.0),
+            vo2max_low: Some(low),
+            vo2max_high: Some(high),
+            vo2max_error: None,
+        });
+    }
+    for d in &doc.spo2 {
+        out.spo2_daily.push(Spo2Daily {
+            user_id: uid.clone(),
+            source: src.clone(),
+            date: d.date_time,
+            avg_percent: float(d.value.avg),
+            min_percent: float(d.value.min),
+            max_percent: float(d.value.max),
+        });
+    }
+    if !doc.body.is_empty() {
+        let tz = ctx.tz("weight log times")?;
+        let kg = match ctx.units {
+            Units::Metric => 1.0,
+            Units::Us => 0.453_592_37,
+        };
+        for b in &doc.body {
+            let local = b.date.and_time(b.time.unwrap_or_default());
+            out.weight_log.push(WeightLog {
+                user_id: uid.clone(),
+                source: src.clone(),
+                log_id: b.log_id.to_string().into(),
+                date: b.date,
+                time_local: Some(local),
+                time_utc: Some(crate::time::local_to_utc(tz, local)),
+                weight_kg: b.weight.map(|w| w.0 * kg),
+                bmi: float(b.bmi),
+                fat_percent: float(b.fat),
+                log_source: b.source.clone(),
+            });
+        }
+    }
+
     if let Some(p) = &doc.profile {
         let offset = match (&p.timezone, p.offset_from_utc_millis) {
             (_, Some(ms)) => {
