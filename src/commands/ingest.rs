@@ -170,14 +170,17 @@ fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::R
         } else {
             state.get(PROVIDER, user, &key)
         };
+        // The day after the last one written, less the overlap (days fetched again because
+        // devices sync late): `--overlap 0` fetches only new days.
+        let next = |p: fitpipe_ingest::state::Progress| {
+            p.through + Duration::days(1) - Duration::days(job.overlap)
+        };
         let from =
             match (job.from, done) {
                 // Resume: days already written (less the overlap) are not fetched again.
-                (Some(f), Some(p)) if p.start <= f && p.through >= f => {
-                    f.max(p.through - Duration::days(job.overlap - 1).max(Duration::zero()))
-                }
+                (Some(f), Some(p)) if p.start <= f && p.through >= f => f.max(next(p)),
                 (Some(f), _) => f,
-                (None, Some(p)) => p.through - Duration::days((job.overlap - 1).max(0)),
+                (None, Some(p)) => next(p),
                 (None, None) if *r == Resource::Profile => to,
                 (None, None) => return Err(hint(
                     format!("no earlier run for `{key}` in `{}`", job.out.display()),

@@ -384,6 +384,12 @@ fn incremental_run_next_day_fetches_only_new_days_plus_overlap() {
     assert_eq!(env.requests() - before, 11 + 4);
     let (_, dups) = table_keys(&env.out(), "heart_rate_intraday", &["user_id", "time_utc"]);
     assert_eq!(dups, 0);
+    // `--overlap 0`: only the new day.
+    env.sim.advance(Duration::days(1));
+    let before = env.requests();
+    let r = env.run(&["ingest", "--intraday", "heart", "--overlap", "0"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.requests() - before, 11 + 1);
 }
 
 #[test]
