@@ -201,6 +201,74 @@ fn us_time(v: &str) -> Option<NaiveDateTime> {
     NaiveDate::from_ymd_opt(2000 + n(6)? as i32, n(0)?, n(3)?)?.and_hms_opt(n(9)?, n(12)?, n(15)?)
 }
 
+/// Reads `[{"dateTime" : "MM/DD/YY HH:MM:SS", "value" : {"bpm" : N, "confidence" : N}}, ...]`
+/// without a general JSON parser. Returns `None` for anything else (other keys or order,
+/// escapes, a cut-off file), and the caller falls back to serde.
+fn heart_rate_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64, Option<f64>)>> {
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    let lit = |i: &mut usize, l: &[u8]| -> Option<()> {
+        ws(i);
+        (b.get(*i..*i + l.len())? == l).then(|| *i += l.len())
+    };
+    let num = |i: &mut usize| -> Option<f64> {
+        ws(i);
+        let start = *i;
+        while *i < b.len() && matches!(b[*i], b'0'..=b'9' | b'.' | b'-') {
+            *i += 1;
+        }
+        std::str::from_utf8(&b[start..*i]).ok()?.parse().ok()
+    };
+    let mut out = Vec::with_capacity(b.len() / 80);
+    lit(&mut i, b"[")?;
+    ws(&mut i);
+    if b.get(i) == Some(&b']') {
+        i += 1;
+    } else {
+        loop {
+            lit(&mut i, b"{")?;
+            lit(&mut i, b"\"dateTime\"")?;
+            lit(&mut i, b":")?;
+            lit(&mut i, b"\"")?;
+            let t = us_time(std::str::from_utf8(b.get(i..i + 17)?).ok()?)?;
+            i += 17;
+            lit(&mut i, b"\"")?;
+            lit(&mut i, b",")?;
+            lit(&mut i, b"\"value\"")?;
+            lit(&mut i, b":")?;
+            lit(&mut i, b"{")?;
+            lit(&mut i, b"\"bpm\"")?;
+            lit(&mut i, b":")?;
+            let bpm = num(&mut i)?;
+            let confidence = if lit(&mut i, b",").is_some() {
+                lit(&mut i, b"\"confidence\"")?;
+                lit(&mut i, b":")?;
+                Some(num(&mut i)?)
+            } else {
+                None
+            };
+            lit(&mut i, b"}")?;
+            lit(&mut i, b"}")?;
+            out.push((t, bpm, confidence));
+            ws(&mut i);
+            match b.get(i)? {
+                b',' => i += 1,
+                b']' => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    ws(&mut i);
+    (i == b.len()).then_some(out)
+}
+
 #[derive(Deserialize)]
 struct Point<T> {
     #[serde(rename = "dateTime")]
@@ -304,15 +372,31 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
     let local_of = |utc: DateTime<Utc>| tz.map(|z| utc.with_timezone(&z).naive_local());
     match family {
         Family::HeartRate => {
-            for p in parse::<Vec<Point<Bpm>>>(bytes)? {
-                let t = p.date_time.0.and_utc();
+            // The largest family by far: a scanner for its fixed record layout, with serde
+            // (and its error paths) for anything the scanner does not recognise.
+            let points = match heart_rate_fast(bytes) {
+                Some(p) => p,
+                None => parse::<Vec<Point<Bpm>>>(bytes)?
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            p.date_time.0,
+                            p.value.bpm.0,
+                            p.value.confidence.map(|c| c.0),
+                        )
+                    })
+                    .collect(),
+            };
+            out.heart_rate_intraday.reserve(points.len());
+            for (at, bpm, confidence) in points {
+                let t = at.and_utc();
                 out.heart_rate_intraday.push(HeartRateIntraday {
                     user_id: uid.clone(),
                     source: src.clone(),
                     time_utc: t,
                     time_local: local_of(t),
-                    bpm: Some(p.value.bpm.0),
-                    confidence: p.value.confidence.map(|c| c.0),
+                    bpm: Some(bpm),
+                    confidence,
                     interval_seconds: Some(1),
                 });
             }
@@ -648,6 +732,39 @@ mod tests {
         );
         assert_eq!(Family::of("steps_2024-09-01.csv"), Some(Family::CsvSteps));
         assert_eq!(Family::of("active_minutes_2023-07-01.csv"), None);
+    }
+
+    #[test]
+    fn heart_rate_scanner_agrees_with_serde_and_refuses_what_it_does_not_know() {
+        let good = br#"[{
+  "dateTime" : "07/09/17 14:00:04",
+  "value" : {
+    "bpm" : 61,
+    "confidence" : 3
+  }
+},{"dateTime":"07/09/17 14:00:09","value":{"bpm":60.5}}]"#;
+        let fast = heart_rate_fast(good).unwrap();
+        let slow: Vec<Point<Bpm>> = parse(good).unwrap();
+        assert_eq!(fast.len(), 2);
+        for (f, s) in fast.iter().zip(&slow) {
+            assert_eq!(
+                (f.0, f.1, f.2),
+                (
+                    s.date_time.0,
+                    s.value.bpm.0,
+                    s.value.confidence.map(|c| c.0)
+                )
+            );
+        }
+        assert_eq!(heart_rate_fast(b" [ ] "), Some(vec![]));
+        for bad in [
+            &br#"[{"dateTime" : "07/09/17 14:00:04", "value" : {"bpm" : 61, "confidence" : 3}},{"dateTime" : "07/09"#[..],
+            br#"[{"value" : {"bpm" : 61}, "dateTime" : "07/09/17 14:00:04"}]"#,
+            br#"[{"dateTime" : "07/09/17 14:00:04", "value" : {"bpm" : 61}}] trailing"#,
+            br#"[{"dateTime" : "2017-07-09 14:00", "value" : {"bpm" : 61}}]"#,
+        ] {
+            assert!(heart_rate_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
