@@ -53,3 +53,24 @@ pub enum TransformError {
     #[error("unknown time zone `{0}` (want an IANA name such as `Europe/London`)")]
     UnknownTimezone(String),
 }
+
+/// Deserialises JSON; a failure names the JSON path (`activities-steps[3].value`) and
+/// says what is wrong, without serde's line and column.
+pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+) -> Result<T, TransformError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            TransformError::Json(inner.to_string())
+        } else {
+            let msg = inner.to_string();
+            let message = msg
+                .rfind(" at line ")
+                .map_or(msg.clone(), |i| msg[..i].to_string());
+            TransformError::Value { path, message }
+        }
+    })
+}

@@ -329,22 +329,6 @@ fn source() -> Arc<str> {
     S.get_or_init(|| Arc::from(SOURCE)).clone()
 }
 
-fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, TransformError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            TransformError::Json(inner.to_string())
-        } else {
-            TransformError::Value {
-                path,
-                message: inner.to_string(),
-            }
-        }
-    })
-}
-
 fn whole(v: Num, what: &str) -> Result<i64, TransformError> {
     if v.0.fract() == 0.0 {
         Ok(v.0 as i64)
@@ -376,7 +360,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             // (and its error paths) for anything the scanner does not recognise.
             let points = match heart_rate_fast(bytes) {
                 Some(p) => p,
-                None => parse::<Vec<Point<Bpm>>>(bytes)?
+                None => crate::from_json::<Vec<Point<Bpm>>>(bytes)?
                     .into_iter()
                     .map(|p| {
                         (
@@ -402,7 +386,10 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             }
         }
         Family::Steps | Family::Distance | Family::Altitude => {
-            for (i, p) in parse::<Vec<Point<Num>>>(bytes)?.into_iter().enumerate() {
+            for (i, p) in crate::from_json::<Vec<Point<Num>>>(bytes)?
+                .into_iter()
+                .enumerate()
+            {
                 let t = p.date_time.0.and_utc();
                 let mut row = activity_point(uid, &src, t, local_of(t), 60);
                 match family {
@@ -416,7 +403,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
         }
         Family::Calories => {
             let mut clock = SeriesClock::new(tz.expect("needs_timezone"));
-            for p in parse::<Vec<Point<Num>>>(bytes)? {
+            for p in crate::from_json::<Vec<Point<Num>>>(bytes)? {
                 let mut row = activity_point(
                     uid,
                     &src,
@@ -429,7 +416,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             }
         }
         Family::RestingHeartRate => {
-            for p in parse::<Vec<Point<Resting>>>(bytes)? {
+            for p in crate::from_json::<Vec<Point<Resting>>>(bytes)? {
                 // Filler rows: `{"date": null, "value": 0.0, "error": 0.0}`.
                 let (Some(_), Some(v)) = (p.value.date, p.value.value) else {
                     continue;
@@ -440,7 +427,10 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             }
         }
         Family::TimeInZones => {
-            for (i, p) in parse::<Vec<Point<Zones>>>(bytes)?.into_iter().enumerate() {
+            for (i, p) in crate::from_json::<Vec<Point<Zones>>>(bytes)?
+                .into_iter()
+                .enumerate()
+            {
                 for (zone, minutes) in p.value.values_in_zones {
                     let path = format!("[{i}].value.valuesInZones.{zone}");
                     out.heart_rate_zones.push(HeartRateZone {
@@ -461,7 +451,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
         | Family::LightlyActive
         | Family::ModeratelyActive
         | Family::VeryActive => {
-            let mut points = parse::<Vec<Point<Num>>>(bytes)?;
+            let mut points = crate::from_json::<Vec<Point<Num>>>(bytes)?;
             // The files are padded into the future with placeholder days (1440 sedentary
             // minutes, 0 for the others): a trailing run of them is not data.
             let pad = if family == Family::Sedentary {
@@ -485,12 +475,12 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             }
         }
         Family::Sleep => {
-            for (i, log) in parse::<Vec<SleepLog>>(bytes)?.iter().enumerate() {
+            for (i, log) in crate::from_json::<Vec<SleepLog>>(bytes)?.iter().enumerate() {
                 sleep(log, i, ctx, &src, &mut out)?;
             }
         }
         Family::DemographicVo2 => {
-            for p in parse::<Vec<Point<DemographicVo2>>>(bytes)? {
+            for p in crate::from_json::<Vec<Point<DemographicVo2>>>(bytes)? {
                 let v = &p.value;
                 let (est, err) = match v.filtered_demographic_v_o2_max {
                     Some(f) => (Some(f), v.filtered_demographic_v_o2_max_error),
@@ -509,7 +499,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
         }
         Family::RunVo2 => {
             let zone = tz.expect("needs_timezone");
-            for p in parse::<Vec<Point<RunVo2>>>(bytes)? {
+            for p in crate::from_json::<Vec<Point<RunVo2>>>(bytes)? {
                 let v = &p.value;
                 let (est, err) = match v.filtered_run_v_o2_max {
                     Some(f) => (Some(f), v.filtered_run_v_o2_max_error),
@@ -533,7 +523,10 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                 Units::Metric => 1.0,
             };
             let mut clock = SeriesClock::new(tz.expect("needs_timezone"));
-            for (i, w) in parse::<Vec<WeightEntry>>(bytes)?.into_iter().enumerate() {
+            for (i, w) in crate::from_json::<Vec<WeightEntry>>(bytes)?
+                .into_iter()
+                .enumerate()
+            {
                 let stamp = format!("{} {}", w.date, w.time.as_deref().unwrap_or("00:00:00"));
                 let local = us_time(&stamp).ok_or_else(|| TransformError::Value {
                     path: format!("[{i}].date"),
@@ -744,7 +737,7 @@ mod tests {
   }
 },{"dateTime":"07/09/17 14:00:09","value":{"bpm":60.5}}]"#;
         let fast = heart_rate_fast(good).unwrap();
-        let slow: Vec<Point<Bpm>> = parse(good).unwrap();
+        let slow: Vec<Point<Bpm>> = crate::from_json(good).unwrap();
         assert_eq!(fast.len(), 2);
         for (f, s) in fast.iter().zip(&slow) {
             assert_eq!(
