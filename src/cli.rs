@@ -9,10 +9,11 @@ use crate::env;
 
 /// Get your own Fitbit data into tidy Parquet and CSV tables.
 ///
-/// fitpipe reads the Fitbit Web API's responses, the Google Health API and Takeout
+/// fitpipe reads the Fitbit Web API (live, or archives of its responses) and Takeout
 /// archives, and writes one set of tables (daily_activity, heart_rate_zones,
-/// sleep_sessions, sleep_stages, heart_rate_intraday, activity_intraday, profile) that
-/// load straight into pandas, polars and DuckDB. See docs/schema.md for every column.
+/// sleep_sessions, sleep_stages, heart_rate_intraday, activity_intraday, profile,
+/// hrv_daily, spo2_daily, vo2max_daily, weight_log) that load straight into pandas, polars
+/// and DuckDB. See docs/schema.md for every column. The Google Health API is not read yet.
 #[derive(Debug, Parser)]
 #[command(
     name = "fitpipe",
