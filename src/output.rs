@@ -34,6 +34,12 @@ pub fn print_error(err: &anyhow::Error) {
     }
     if let Some(h) = err.chain().find_map(|c| c.downcast_ref::<Hint>()) {
         let _ = writeln!(e, "hint: {}", h.hint);
+    } else if err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            || c.to_string().contains("No space left")
+    }) {
+        let _ = writeln!(e, "hint: the disk is full: free some space and run the same command again (the tables already on disk are unchanged)");
     }
 }
 

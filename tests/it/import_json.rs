@@ -276,3 +276,85 @@ fn a_bad_file_after_written_chunks_rolls_every_table_back() {
     );
     assert_eq!(tree(&out), before, "earlier chunks were rolled back");
 }
+
+/// A small tmpfs for a disk-full test (Linux, root); `None` with a notice elsewhere.
+fn tiny_disk(dir: &Path) -> Option<TinyDisk> {
+    let mnt = dir.join("disk");
+    fs::create_dir_all(&mnt).ok()?;
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=160k", "tmpfs", s(&mnt)])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|st| st.success());
+    if !ok {
+        eprintln!("notice: cannot mount a tmpfs here; disk-full test skipped");
+        return None;
+    }
+    Some(TinyDisk(mnt))
+}
+
+struct TinyDisk(std::path::PathBuf);
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn disk_full_is_reported_and_the_tables_stay_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = tiny_disk(dir.path()) else {
+        return;
+    };
+    let out = disk.0.join("data");
+    let fx = fixtures();
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&fx.join("tutorial-log-steps.json")),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = tree(&out);
+    // Fill what is left of the disk.
+    let mut filler = fs::File::create(disk.0.join("filler")).unwrap();
+    let block = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+    // A day of intraday heart rate: more than the few bytes still free.
+    let day: Vec<String> = (0..1440)
+        .map(|m| {
+            format!(
+                r#"{{"time":"{:02}:{:02}:00","value":{}}}"#,
+                m / 60,
+                m % 60,
+                60 + m % 30
+            )
+        })
+        .collect();
+    let big = dir.path().join("heart.json");
+    fs::write(&big, format!(r#"{{"activities-heart":[{{"dateTime":"2020-04-12","value":{{"heartRateZones":[]}}}}],"activities-heart-intraday":{{"dataset":[{}],"datasetInterval":1,"datasetType":"minute"}}}}"#, day.join(","))).unwrap();
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&big),
+        s(&fx.join("tutorial-log-steps.json")),
+        "--timezone",
+        "UTC",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("No space left") && r.stderr.contains("hint: the disk is full"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        tree(&out),
+        before,
+        "nothing already written was lost or corrupted"
+    );
+}

@@ -51,14 +51,24 @@ impl Dataset {
                 if p.is_dir() {
                     dirs.push(p);
                 } else if p.extension().is_some_and(|x| x == BAK) {
-                    let orig = p.with_extension("");
-                    fs::rename(&p, &orig).map_err(io_err("restore", &orig))?;
+                    restore(&p, &p.with_extension(""))?;
                     n += 1;
                 }
             }
         }
         Ok(n)
     }
+}
+
+/// Puts a kept file back. When the file was never replaced, the backup is a second name of
+/// the same file, and `rename` between two names of one file does nothing (POSIX): then
+/// the backup name is simply removed.
+fn restore(bak: &Path, path: &Path) -> Result<(), ExportError> {
+    fs::rename(bak, path).map_err(io_err("restore", path))?;
+    if bak.exists() {
+        fs::remove_file(bak).map_err(io_err("remove", bak))?;
+    }
+    Ok(())
 }
 
 impl Transaction<'_> {
@@ -102,7 +112,7 @@ impl Transaction<'_> {
     fn undo(&mut self) -> Result<(), ExportError> {
         self.open = false;
         for (path, bak) in std::mem::take(&mut self.backups) {
-            fs::rename(&bak, &path).map_err(io_err("restore", &path))?;
+            restore(&bak, &path)?;
         }
         for p in std::mem::take(&mut self.created) {
             let _ = fs::remove_file(&p);

@@ -405,3 +405,30 @@ fn a_crash_inside_a_transaction_is_undone_by_the_next_one() {
         before
     );
 }
+
+#[test]
+fn restoring_a_backup_that_is_another_name_of_the_same_file_removes_it() {
+    // Regression: a write that failed before replacing its file (a full disk) left the
+    // hard-linked backup behind, because renaming a file onto another name of itself is a
+    // no-op. (The full-disk case itself is tested end to end in tests/it/import_json.rs.)
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let before = fs::read(dir.path().join("daily/2020.parquet")).unwrap();
+    fs::hard_link(
+        dir.path().join("daily/2020.parquet"),
+        dir.path().join("daily/2020.parquet.fitpipe-bak"),
+    )
+    .unwrap();
+    assert_eq!(ds.recover().unwrap(), 1);
+    let names: Vec<_> = fs::read_dir(dir.path().join("daily"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert_eq!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        before
+    );
+}
