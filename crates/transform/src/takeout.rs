@@ -329,6 +329,36 @@ fn source() -> Arc<str> {
     S.get_or_init(|| Arc::from(SOURCE)).clone()
 }
 
+/// Fitbit's filtered (smoothed) estimate where present, else the raw one.
+fn filtered_first(
+    filtered: (Option<Num>, Option<Num>),
+    raw: (Option<Num>, Option<Num>),
+) -> (Option<Num>, Option<Num>) {
+    if filtered.0.is_some() {
+        filtered
+    } else {
+        raw
+    }
+}
+
+fn vo2_row(
+    uid: &Arc<str>,
+    src: &Arc<str>,
+    date: NaiveDate,
+    est: Option<Num>,
+    err: Option<Num>,
+) -> Vo2maxDaily {
+    Vo2maxDaily {
+        user_id: uid.clone(),
+        source: src.clone(),
+        date,
+        vo2max: est.map(|n| n.0),
+        vo2max_low: None,
+        vo2max_high: None,
+        vo2max_error: err.map(|n| n.0),
+    }
+}
+
 fn whole(v: Num, what: &str) -> Result<i64, TransformError> {
     if v.0.fract() == 0.0 {
         Ok(v.0 as i64)
@@ -482,38 +512,27 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
         Family::DemographicVo2 => {
             for p in crate::from_json::<Vec<Point<DemographicVo2>>>(bytes)? {
                 let v = &p.value;
-                let (est, err) = match v.filtered_demographic_v_o2_max {
-                    Some(f) => (Some(f), v.filtered_demographic_v_o2_max_error),
-                    None => (v.demographic_v_o2_max, v.demographic_v_o2_max_error),
-                };
-                out.vo2max_daily.push(Vo2maxDaily {
-                    user_id: uid.clone(),
-                    source: src.clone(),
-                    date: p.date_time.0.date(),
-                    vo2max: est.map(|n| n.0),
-                    vo2max_low: None,
-                    vo2max_high: None,
-                    vo2max_error: err.map(|n| n.0),
-                });
+                let (est, err) = filtered_first(
+                    (
+                        v.filtered_demographic_v_o2_max,
+                        v.filtered_demographic_v_o2_max_error,
+                    ),
+                    (v.demographic_v_o2_max, v.demographic_v_o2_max_error),
+                );
+                out.vo2max_daily
+                    .push(vo2_row(uid, &src, p.date_time.0.date(), est, err));
             }
         }
         Family::RunVo2 => {
             let zone = tz.expect("needs_timezone");
             for p in crate::from_json::<Vec<Point<RunVo2>>>(bytes)? {
                 let v = &p.value;
-                let (est, err) = match v.filtered_run_v_o2_max {
-                    Some(f) => (Some(f), v.filtered_run_v_o2_max_error),
-                    None => (v.run_v_o2_max, v.run_v_o2_max_error),
-                };
-                out.vo2max_daily.push(Vo2maxDaily {
-                    user_id: uid.clone(),
-                    source: src.clone(),
-                    date: p.date_time.0.and_utc().with_timezone(&zone).date_naive(),
-                    vo2max: est.map(|n| n.0),
-                    vo2max_low: None,
-                    vo2max_high: None,
-                    vo2max_error: err.map(|n| n.0),
-                });
+                let (est, err) = filtered_first(
+                    (v.filtered_run_v_o2_max, v.filtered_run_v_o2_max_error),
+                    (v.run_v_o2_max, v.run_v_o2_max_error),
+                );
+                let date = p.date_time.0.and_utc().with_timezone(&zone).date_naive();
+                out.vo2max_daily.push(vo2_row(uid, &src, date, est, err));
             }
         }
         Family::Weight => {
