@@ -262,24 +262,20 @@ pub async fn ingest(
     'resources: for p in &plans {
         let key = p.resource.key();
         let rbar = progress.resource(&key, p.windows.len() as u64);
-        let mut rows = RowSet::default();
-        let mut pending_through = None;
+        let mut pending = Pending {
+            user: &user,
+            key: key.clone(),
+            from: p.from,
+            rows: RowSet::default(),
+            through: None,
+        };
         for (i, w) in p.windows.iter().enumerate() {
             rbar.set_message(format!("{} .. {}", w.start, w.end));
             let fetched = match client.get(&w.path).await {
                 Ok(f) => f,
                 Err(e) => {
                     // Keep what this resource fetched so far, then stop the run.
-                    flush(
-                        &ds,
-                        &mut rows,
-                        &mut state,
-                        &user,
-                        &key,
-                        p.from,
-                        pending_through,
-                        &mut written,
-                    )?;
+                    pending.flush(&ds, &mut state, &mut written)?;
                     match e {
                         IngestError::BudgetSpent { reset_at } => {
                             outcome = Outcome::BudgetSpent(reset_at)
@@ -318,33 +314,15 @@ pub async fn ingest(
                     "pass `--timezone`, or include `profile` in `--resources`",
                 )
             })?;
-            rows.extend(r);
-            pending_through = Some(w.end);
+            pending.rows.extend(r);
+            pending.through = Some(w.end);
             rbar.inc(1);
             progress.tick();
             if (i + 1) % FLUSH_EVERY == 0 {
-                flush(
-                    &ds,
-                    &mut rows,
-                    &mut state,
-                    &user,
-                    &key,
-                    p.from,
-                    pending_through,
-                    &mut written,
-                )?;
+                pending.flush(&ds, &mut state, &mut written)?;
             }
         }
-        flush(
-            &ds,
-            &mut rows,
-            &mut state,
-            &user,
-            &key,
-            p.from,
-            pending_through,
-            &mut written,
-        )?;
+        pending.flush(&ds, &mut state, &mut written)?;
         rbar.finish_and_clear();
     }
     progress.finish();
@@ -380,25 +358,38 @@ pub async fn ingest(
     }
 }
 
-/// Writes pending rows, then records the days they cover.
-#[allow(clippy::too_many_arguments)]
-fn flush(
-    ds: &Dataset,
-    rows: &mut RowSet,
-    state: &mut SyncState,
-    user: &str,
-    key: &str,
+/// Rows fetched for one resource and not yet written, with the days they cover.
+struct Pending<'a> {
+    user: &'a str,
+    key: String,
     from: NaiveDate,
+    rows: RowSet,
     through: Option<NaiveDate>,
-    written: &mut Vec<Written>,
-) -> anyhow::Result<()> {
-    let Some(through) = through else {
-        return Ok(());
-    };
-    let batch = std::mem::take(rows);
-    written.extend(write_rows(ds, &batch)?);
-    state.record(PROVIDER, user, key, from, through, Utc::now())?;
-    Ok(())
+}
+
+impl Pending<'_> {
+    /// Writes the rows, then records the days they cover: progress is recorded only once
+    /// its rows are on disk.
+    fn flush(
+        &mut self,
+        ds: &Dataset,
+        state: &mut SyncState,
+        written: &mut Vec<Written>,
+    ) -> anyhow::Result<()> {
+        let Some(through) = self.through else {
+            return Ok(());
+        };
+        written.extend(write_rows(ds, &std::mem::take(&mut self.rows))?);
+        state.record(
+            PROVIDER,
+            self.user,
+            &self.key,
+            self.from,
+            through,
+            Utc::now(),
+        )?;
+        Ok(())
+    }
 }
 
 /// The DuckDB line shown after a run.

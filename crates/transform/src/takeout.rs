@@ -571,6 +571,29 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
     Ok(out)
 }
 
+/// A CSV file's header (trimmed, lower case) and its non-empty data lines with their line
+/// numbers (the header is line 1).
+fn csv_table(
+    bytes: &[u8],
+) -> Result<(Vec<String>, impl Iterator<Item = (usize, &str)>), TransformError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| TransformError::Json("the CSV file is not UTF-8".into()))?;
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    Ok((
+        header,
+        lines
+            .enumerate()
+            .map(|(i, l)| (i + 2, l))
+            .filter(|(_, l)| !l.trim().is_empty()),
+    ))
+}
+
 /// The daily HRV and SpO2 summaries: `timestamp` holds the local day (`2024-07-21T00:00:00`).
 fn daily_csv(
     family: Family,
@@ -579,15 +602,7 @@ fn daily_csv(
     src: &Arc<str>,
     out: &mut RowSet,
 ) -> Result<(), TransformError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| TransformError::Json("the CSV file is not UTF-8".into()))?;
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let (header, lines) = csv_table(bytes)?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let Some(ti) = col("timestamp") else {
         return Err(TransformError::Value {
@@ -595,10 +610,10 @@ fn daily_csv(
             message: format!("no `timestamp` column in `{}`", header.join(",")),
         });
     };
-    for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in lines {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         let at = |m: String| TransformError::Value {
-            path: format!("line {}", n + 2),
+            path: format!("line {n}"),
             message: m,
         };
         let day = cells
@@ -648,21 +663,13 @@ fn csv(
     src: &Arc<str>,
     out: &mut RowSet,
 ) -> Result<(), TransformError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| TransformError::Json("the CSV file is not UTF-8".into()))?;
     let want = CSV_PREFIXES
         .iter()
         .find(|(_, f, _)| *f == family)
         .map(|(_, _, c)| *c)
         .unwrap_or("");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (header, lines) = csv_table(bytes)?;
+    let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(ti), Some(vi)) = (col("timestamp"), col(want)) else {
         return Err(TransformError::Value {
             path: "header".into(),
@@ -675,10 +682,10 @@ fn csv(
     let tz = ctx.tz.ok_or(TransformError::NeedTimezone {
         what: "archive times of day",
     })?;
-    for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in lines {
         let cells: Vec<&str> = line.split(',').collect();
         let at = |m: String| TransformError::Value {
-            path: format!("line {}", n + 2),
+            path: format!("line {n}"),
             message: m,
         };
         let t = cells
