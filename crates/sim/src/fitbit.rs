@@ -183,15 +183,7 @@ pub(crate) async fn api(
             "<html><body>Service Unavailable</body></html>",
         )
             .into_response(),
-        (Ok(body), Some(FaultKind::Drop)) => {
-            let text = body.to_string();
-            let half = text[..text.len() / 2].to_string();
-            let stream = futures_stream(half);
-            let mut r = Response::new(Body::from_stream(stream));
-            r.headers_mut()
-                .insert("content-length", HeaderValue::from(text.len()));
-            r
-        }
+        (Ok(body), Some(FaultKind::Drop)) => dropped(body.to_string()),
         (Ok(body), Some(FaultKind::Slow(ms))) => {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             json_response(StatusCode::OK, &body)
@@ -200,6 +192,15 @@ pub(crate) async fn api(
         (Err((status, kind, msg)), _) => json_response(status, &err_body(kind, &msg)),
     };
     with_rate(resp, &rate)
+}
+
+/// A response that announces the whole body, sends half of it and breaks the connection.
+pub(crate) fn dropped(text: String) -> Response {
+    let half = text[..text.len() / 2].to_string();
+    let mut r = Response::new(Body::from_stream(futures_stream(half)));
+    r.headers_mut()
+        .insert("content-length", HeaderValue::from(text.len()));
+    r
 }
 
 fn futures_stream(
@@ -448,21 +449,11 @@ struct Totals {
 
 fn totals(p: &Person, d: &Day) -> Totals {
     let steps: u64 = d.steps.iter().map(|s| *s as u64).sum();
-    let synced = d.synced_minutes;
-    let calories = p.day_calories(steps, synced);
-    let (mut light, mut fair, mut very) = (0, 0, 0);
-    for s in &d.steps[..synced] {
-        match *s {
-            0 => {}
-            1..=59 => light += 1,
-            60..=99 => fair += 1,
-            _ => very += 1,
-        }
-    }
+    let [sedentary, light, fair, very] = crate::people::activity_levels(d);
     Totals {
         steps,
-        calories,
-        sedentary: synced as i64 - light - fair - very,
+        calories: p.day_calories(steps, d.synced_minutes),
+        sedentary,
         light,
         fair,
         very,
@@ -599,12 +590,8 @@ fn heart_intraday(p: &Person, base: &Base, d: NaiveDate, detail: &str) -> Result
     if day.worn {
         let mut r = Rng::new(&[d.num_days_from_ce() as u64, 77]);
         if kind == "second" {
-            // "1sec" data really arrives every 5 to 15 seconds.
-            let mut t = 0usize;
-            while t < day.synced_minutes * 60 {
-                let bpm = p.minute_bpm(&day, t / 60) + r.range(-1, 1);
+            for (t, bpm) in p.heart_samples(&day) {
                 data.push(json!({"time": hms(t), "value": bpm}));
-                t += r.range(5, 15) as usize;
             }
         } else {
             let mut m = 0;

@@ -17,6 +17,8 @@
 #![warn(missing_docs)]
 
 mod fitbit;
+mod google;
+mod google_oauth;
 mod oauth;
 // Plain data carriers of the generator; their fields are named for what they hold.
 #[allow(missing_docs)]
@@ -62,6 +64,15 @@ pub struct Config {
     pub faults: Vec<Fault>,
     /// Answer every API and OAuth request with 410 Gone, like the shut-down API.
     pub gone: bool,
+    /// Google Health: requests per user per minute (300 by the rate-limits page).
+    pub google_rate_limit: u32,
+    /// Google OAuth: the app is in Testing publishing status, so refresh tokens die
+    /// 7 days after consent.
+    pub google_testing: bool,
+    /// Google OAuth: scopes (suffixes, e.g. `sleep.readonly`) the auto-consenting person unticks.
+    pub google_unticked_scopes: Vec<String>,
+    /// Google Health: indexes of people whose Google account has no Google Health profile.
+    pub google_unlinked: Vec<usize>,
 }
 
 impl Default for Config {
@@ -81,6 +92,10 @@ impl Default for Config {
             refresh_grace_seconds: 120,
             faults: Vec::new(),
             gone: false,
+            google_rate_limit: 300,
+            google_testing: true,
+            google_unticked_scopes: Vec::new(),
+            google_unlinked: Vec::new(),
         }
     }
 }
@@ -159,6 +174,11 @@ pub(crate) struct Inner {
     pub people: Vec<Person>,
     pub client_id: String,
     pub client_secret: String,
+    pub google_client_id: String,
+    pub google_client_secret: String,
+    pub google_oauth: google_oauth::GoogleOAuth,
+    /// Google Health: (minute, used) per health user id.
+    pub minutes: HashMap<String, (i64, u32)>,
     /// Simulated time at `real_base` plus what has been advanced.
     pub sim_base: DateTime<Utc>,
     pub real_base: std::time::Instant,
@@ -200,6 +220,25 @@ impl Inner {
             st.rate_limited += 1;
         }
         (ok, limit - w.used, reset)
+    }
+
+    /// Counts a Google Health request against the user's clock minute; false past the limit.
+    pub fn spend_minute(&mut self, user: &str, endpoint: &str, limit: u32) -> bool {
+        let minute = self.now().timestamp().div_euclid(60);
+        let w = self.minutes.entry(user.to_string()).or_insert((minute, 0));
+        if w.0 != minute {
+            *w = (minute, 0);
+        }
+        let st = self.stats.users.entry(user.to_string()).or_default();
+        st.requests += 1;
+        *st.by_endpoint.entry(endpoint.to_string()).or_default() += 1;
+        if w.1 < limit {
+            w.1 += 1;
+            true
+        } else {
+            st.rate_limited += 1;
+            false
+        }
     }
 
     pub fn take_fault(&mut self, path: &str) -> Option<FaultKind> {
@@ -258,10 +297,21 @@ impl Sim {
             .map(|_| b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ"[(r.next_u64() % 32) as usize] as char)
             .collect();
         let client_secret = format!("{:016x}{:016x}", r.next_u64(), r.next_u64());
+        let google_client_id = format!(
+            "{:012}-{:016x}.apps.googleusercontent.com",
+            r.next_u64() % 1_000_000_000_000,
+            r.next_u64()
+        );
+        let google_client_secret =
+            format!("GOCSPX-{:016x}{:08x}", r.next_u64(), r.next_u64() as u32);
         let inner = Arc::new(Mutex::new(Inner {
             people: people::people(cfg.seed, cfg.users.max(1)),
             client_id,
             client_secret,
+            google_client_id,
+            google_client_secret,
+            google_oauth: google_oauth::GoogleOAuth::default(),
+            minutes: HashMap::new(),
             sim_base: cfg.start,
             real_base: std::time::Instant::now(),
             oauth: oauth::OAuthState::default(),
@@ -277,6 +327,13 @@ impl Sim {
             )
             .route("/oauth2/token", post(oauth::token))
             .route("/oauth2/revoke", post(oauth::revoke))
+            .route(
+                "/o/oauth2/v2/auth",
+                get(google_oauth::authorize).post(google_oauth::decide),
+            )
+            .route("/token", post(google_oauth::token))
+            .route("/revoke", post(google_oauth::revoke))
+            .route("/v4/{*rest}", axum::routing::any(google::api))
             .route("/_sim/stats", get(stats))
             .route("/_sim/clock", post(clock))
             .route("/_sim/faults", post(add_faults))
@@ -310,6 +367,29 @@ impl Sim {
     /// The registered client's secret.
     pub fn client_secret(&self) -> String {
         self.lock().client_secret.clone()
+    }
+
+    /// The registered Google OAuth client's id (a Desktop client).
+    pub fn google_client_id(&self) -> String {
+        self.lock().google_client_id.clone()
+    }
+
+    /// The registered Google OAuth client's secret.
+    pub fn google_client_secret(&self) -> String {
+        self.lock().google_client_secret.clone()
+    }
+
+    /// A Google bearer token for person `index` with the given scopes, minted without
+    /// the OAuth dance (for benchmarks).
+    pub fn issue_google_token(&self, index: usize, scope: &str) -> String {
+        let mut g = self.lock();
+        let (seed, now, testing) = (g.cfg.seed, g.now(), g.cfg.google_testing);
+        let user = g.people[index.min(g.people.len() - 1)].id.clone();
+        g.google_oauth
+            .issue(seed, &user, scope, false, testing, now)["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The synthetic people.
@@ -356,7 +436,9 @@ impl Sim {
 
     /// Revokes every token of a user (as a user removing the app would).
     pub fn revoke_user(&self, user_id: &str) {
-        self.lock().oauth.revoke_user(user_id);
+        let mut g = self.lock();
+        g.oauth.revoke_user(user_id);
+        g.google_oauth.revoke_user(user_id);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

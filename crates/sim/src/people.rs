@@ -116,6 +116,21 @@ pub struct Sleep {
     pub short: Vec<Segment>,
 }
 
+/// Minutes of the synced part of a day by activity level: sedentary, light (1 to 59
+/// steps), moderate (60 to 99) and vigorous (100 or more).
+pub fn activity_levels(day: &Day) -> [i64; 4] {
+    let mut m = [0i64; 4];
+    for s in &day.steps[..day.synced_minutes] {
+        m[match *s {
+            0 => 0,
+            1..=59 => 1,
+            60..=99 => 2,
+            _ => 3,
+        }] += 1;
+    }
+    m
+}
+
 /// One day of a person, as far as it has synced.
 #[derive(Debug, Clone)]
 pub struct Day {
@@ -130,6 +145,15 @@ pub struct Day {
 }
 
 impl Person {
+    /// The Google Health user id: a 19-digit number (google-health-api.md §2.5).
+    pub fn health_user_id(&self) -> String {
+        let mut r = Rng::new(&[self.seed, self.index as u64, 19]);
+        format!(
+            "{}",
+            1_000_000_000_000_000_000 + r.next_u64() % 8_000_000_000_000_000_000
+        )
+    }
+
     fn rng(&self, date: NaiveDate, salt: u64) -> Rng {
         Rng::new(&[
             self.seed,
@@ -248,6 +272,22 @@ impl Person {
         let asleep = !(7 * 60..23 * 60).contains(&minute);
         let mut r = self.rng(day.date, 100 + minute as u64);
         rest + if asleep { -4 } else { 8 } + s / 3 + r.range(-3, 3)
+    }
+
+    /// Heart-rate samples of a day as (second of the local day, bpm): the device's
+    /// "1-second" series, which really arrives every 5 to 15 seconds.
+    pub fn heart_samples(&self, day: &Day) -> Vec<(usize, i64)> {
+        let mut out = Vec::new();
+        if !day.worn {
+            return out;
+        }
+        let mut r = Rng::new(&[day.date.num_days_from_ce() as u64, 77]);
+        let mut t = 0usize;
+        while t < day.synced_minutes * 60 {
+            out.push((t, self.minute_bpm(day, t / 60) + r.range(-1, 1)));
+            t += r.range(5, 15) as usize;
+        }
+        out
     }
 
     /// Sleep logs that ended on `date` (a main sleep, some days a nap).

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod fitbit;
+pub mod google;
 pub mod schema_doc;
 pub mod tables;
 pub mod takeout;

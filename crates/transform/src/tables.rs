@@ -608,6 +608,10 @@ tables! {
         member_since: OptDay,
         /// When this profile was read (file time for imports, request time for ingests), UTC.
         updated_utc: Utc,
+        /// The account's Fitbit user id (the encoded id of the Fitbit Web API). Google
+        /// Health rows are keyed by the `healthUserId`; this column joins them to the
+        /// same person's Fitbit-era rows (`user_id = legacy_user_id`).
+        legacy_user_id: OptText,
     }
 }
 

@@ -264,6 +264,7 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
             display_name: p.display_name.clone(),
             member_since: p.member_since,
             updated_utc: ctx.fetched_utc,
+            legacy_user_id: (&*ctx.user_id != "-").then(|| ctx.user_id.to_string()),
         });
     }
     Ok(out)

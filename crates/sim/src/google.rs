@@ -1,0 +1,1442 @@
+//! The Google Health API v4 (google-health-api.md §3 to §5), built from the same
+//! synthetic people as the Fitbit side, so both describe the same days: `dataPoints`
+//! lists (AIP-160 filters, newest first, opaque page tokens tied to their query, sleep
+//! pages of at most 25), `:reconcile`, `:rollUp` and `:dailyRollUp` (14/90-day caps,
+//! window × page size rule, exclusive end), int64 values as strings, omitted zeros,
+//! civil times with omitted zero fields, offsets as `"-14400s"`, `google.rpc.Status`
+//! errors, 300 requests per user per minute, an HTML 404 for unknown paths and
+//! `ACCOUNT_NOT_LINKED` for a person without a Google Health profile.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use serde_json::{json, Map, Value};
+
+use crate::google_oauth::Refused;
+use crate::people::{Day, Person};
+use crate::{lock, FaultKind, Shared};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Rec {
+    Interval,
+    Sample,
+    Daily,
+    Session,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Op {
+    List,
+    Reconcile,
+    RollUp,
+    DailyRollUp,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::List => "list",
+            Op::Reconcile => "reconcile",
+            Op::RollUp => "rollUp",
+            Op::DailyRollUp => "dailyRollUp",
+        }
+    }
+}
+
+struct Type {
+    url: &'static str,
+    member: &'static str,
+    key: &'static str,
+    rec: Rec,
+    ops: &'static [Op],
+    scope: &'static str,
+    /// Maximum rollup range in days.
+    cap: i64,
+}
+
+const AF: &str = "activity_and_fitness";
+const HM: &str = "health_metrics_and_measurements";
+const ALL: &[Op] = &[Op::List, Op::Reconcile, Op::RollUp, Op::DailyRollUp];
+const LR: &[Op] = &[Op::List, Op::Reconcile];
+const ROLLUP_ONLY: &[Op] = &[Op::Reconcile, Op::RollUp, Op::DailyRollUp];
+
+/// The data types (§6): those the people have data for, and a few known but empty ones.
+const TYPES: &[Type] = &[
+    Type {
+        url: "steps",
+        member: "steps",
+        key: "steps",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
+        url: "distance",
+        member: "distance",
+        key: "distance",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
+        url: "floors",
+        member: "floors",
+        key: "floors",
+        rec: Rec::Interval,
+        ops: ROLLUP_ONLY,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
+        url: "total-calories",
+        member: "total_calories",
+        key: "totalCalories",
+        rec: Rec::Interval,
+        ops: ROLLUP_ONLY,
+        scope: AF,
+        cap: 14,
+    },
+    Type {
+        url: "active-energy-burned",
+        member: "active_energy_burned",
+        key: "activeEnergyBurned",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
+        url: "active-minutes",
+        member: "active_minutes",
+        key: "activeMinutes",
+        rec: Rec::Interval,
+        ops: ROLLUP_ONLY,
+        scope: AF,
+        cap: 14,
+    },
+    Type {
+        url: "heart-rate",
+        member: "heart_rate",
+        key: "heartRate",
+        rec: Rec::Sample,
+        ops: ALL,
+        scope: HM,
+        cap: 14,
+    },
+    Type {
+        url: "daily-resting-heart-rate",
+        member: "daily_resting_heart_rate",
+        key: "dailyRestingHeartRate",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
+    Type {
+        url: "sleep",
+        member: "sleep",
+        key: "sleep",
+        rec: Rec::Session,
+        ops: LR,
+        scope: "sleep",
+        cap: 0,
+    },
+    // Known types the synthetic devices do not record: valid, and empty.
+    Type {
+        url: "heart-rate-variability",
+        member: "heart_rate_variability",
+        key: "heartRateVariability",
+        rec: Rec::Sample,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
+    Type {
+        url: "daily-heart-rate-variability",
+        member: "daily_heart_rate_variability",
+        key: "dailyHeartRateVariability",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
+    Type {
+        url: "oxygen-saturation",
+        member: "oxygen_saturation",
+        key: "oxygenSaturation",
+        rec: Rec::Sample,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
+    Type {
+        url: "daily-oxygen-saturation",
+        member: "daily_oxygen_saturation",
+        key: "dailyOxygenSaturation",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
+    Type {
+        url: "weight",
+        member: "weight",
+        key: "weight",
+        rec: Rec::Sample,
+        ops: ALL,
+        scope: HM,
+        cap: 90,
+    },
+    Type {
+        url: "daily-vo2-max",
+        member: "daily_vo2_max",
+        key: "dailyVo2Max",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: AF,
+        cap: 0,
+    },
+    Type {
+        url: "exercise",
+        member: "exercise",
+        key: "exercise",
+        rec: Rec::Session,
+        ops: LR,
+        scope: AF,
+        cap: 0,
+    },
+];
+
+/// Default and maximum page sizes of `list` and `reconcile` (REF-LIST).
+const DEFAULT_PAGE: usize = 1440;
+const MAX_PAGE: usize = 10_000;
+const SESSION_PAGE: usize = 25;
+
+type Fail = Box<Response>;
+
+/// A `google.rpc.Status` error body.
+fn status(code: StatusCode, status: &str, message: &str, details: Vec<Value>) -> Response {
+    let mut e = json!({"code": code.as_u16(), "message": message, "status": status});
+    if !details.is_empty() {
+        e["details"] = Value::Array(details);
+    }
+    json_response(code, &json!({ "error": e }))
+}
+
+fn info(reason: &str, domain: &str, metadata: Value) -> Value {
+    json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": domain, "metadata": metadata})
+}
+
+fn invalid(reason: &str, message: &str, metadata: Value) -> Fail {
+    Box::new(status(
+        StatusCode::BAD_REQUEST,
+        "INVALID_ARGUMENT",
+        message,
+        vec![info(reason, "health.googleapis.com", metadata)],
+    ))
+}
+
+fn bad_filter(detail: &str) -> Fail {
+    invalid(
+        "INVALID_DATA_POINT_FILTER",
+        "Invalid data point filter.",
+        json!({ "detailedReasons": detail }),
+    )
+}
+
+fn json_response(code: StatusCode, body: &Value) -> Response {
+    let mut r = (code, body.to_string()).into_response();
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    r
+}
+
+/// Google's generic HTML 404 page (live `probe-errors/404-unknown-path.html`).
+fn html_404(path: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!(
+            "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 404 (Not Found)!!1</title>\n  \
+             <p><b>404.</b> <ins>That\u{2019}s an error.</ins>\n  <p>The requested URL <code>{}</code> was not found on this server.  <ins>That\u{2019}s all we know.</ins>\n",
+            path.replace('<', "&lt;")
+        )),
+    )
+        .into_response()
+}
+
+fn unauthenticated(missing: bool) -> Response {
+    let mut r = if missing {
+        status(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            vec![info("CREDENTIALS_MISSING", "googleapis.com", json!({"service": "health.googleapis.com", "method": "google.devicesandservices.health.v4.DataPointsService.ListDataPoints"}))],
+        )
+    } else {
+        status(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            Vec::new(),
+        )
+    };
+    let h = if missing {
+        "Bearer realm=\"https://accounts.google.com/\""
+    } else {
+        "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\""
+    };
+    r.headers_mut()
+        .insert("www-authenticate", HeaderValue::from_static(h));
+    r
+}
+
+fn too_many(limit: u32, retry_after: Option<i64>) -> Response {
+    let mut r = status(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RESOURCE_EXHAUSTED",
+        "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute per user' of service 'health.googleapis.com' for consumer 'project_number:000000000000'.",
+        vec![info("RATE_LIMIT_EXCEEDED", "googleapis.com", json!({
+            "service": "health.googleapis.com",
+            "consumer": "projects/000000000000",
+            "quota_metric": "health.googleapis.com/requests",
+            "quota_limit": "RequestsPerMinutePerUser",
+            "quota_limit_value": limit.to_string(),
+        }))],
+    );
+    if let Some(s) = retry_after {
+        r.headers_mut().insert("retry-after", HeaderValue::from(s));
+    }
+    r
+}
+
+fn server_error(code: u16) -> Response {
+    let (code, st, msg) = match code {
+        503 => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "The service is currently unavailable.",
+        ),
+        504 => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "DEADLINE_EXCEEDED",
+            "Deadline exceeded.",
+        ),
+        c => (
+            StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "INTERNAL",
+            "Internal error encountered.",
+        ),
+    };
+    status(code, st, msg, Vec::new())
+}
+
+/// What one request is about, once authorised.
+struct Ctx {
+    person: Person,
+    /// The person's local wall clock of the last sync.
+    last_sync: NaiveDateTime,
+    today: NaiveDate,
+}
+
+pub(crate) async fn api(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let Some(route) = Route::parse(&path, &method) else {
+        return html_404(&path);
+    };
+    let (ctx, fault) = {
+        let mut g = lock(&s);
+        let now = g.now();
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let (user, scope) = match g.google_oauth.check(auth, now) {
+            Ok(u) => u,
+            Err(Refused::Missing) => return unauthenticated(true),
+            Err(Refused::Invalid) => return unauthenticated(false),
+        };
+        let person = g
+            .people
+            .iter()
+            .find(|p| p.id == user)
+            .cloned()
+            .expect("tokens belong to people");
+        let fault = g.take_fault(&path);
+        if fault == Some(FaultKind::Revoke) {
+            g.google_oauth.revoke_user(&user);
+            return unauthenticated(false);
+        }
+        let hid = person.health_user_id();
+        let limit = g.cfg.google_rate_limit;
+        if !g.spend_minute(&hid, &route.stats_key(), limit) || fault == Some(FaultKind::RateLimited)
+        {
+            let now = g.now();
+            let retry = g
+                .cfg
+                .retry_after
+                .then(|| 60 - now.timestamp().rem_euclid(60));
+            return too_many(limit, retry);
+        }
+        if let Err(r) = route.check_user(&person, &hid) {
+            return *r;
+        }
+        if g.cfg.google_unlinked.contains(&person.index) {
+            return status(
+                StatusCode::BAD_REQUEST,
+                "FAILED_PRECONDITION",
+                "The account is not linked to Google Health.",
+                vec![info(
+                    "ACCOUNT_NOT_LINKED",
+                    "health.googleapis.com",
+                    json!({"redirect_uri": "https://fitbit.google.com/auth/signup"}),
+                )],
+            );
+        }
+        if let Err(r) = route.check_scope(&scope) {
+            return *r;
+        }
+        let lag = Duration::minutes(person.sync_lag_minutes);
+        let last_sync = (now - lag).with_timezone(&person.tz).naive_local();
+        let today = now.with_timezone(&person.tz).date_naive();
+        (
+            Ctx {
+                person,
+                last_sync,
+                today,
+            },
+            fault,
+        )
+    };
+    let answer = route.answer(&ctx, &q, &body);
+    match (answer, fault) {
+        (_, Some(FaultKind::Status(code))) => server_error(code),
+        (Ok(v), Some(FaultKind::Truncate)) => {
+            let text = v.to_string();
+            (StatusCode::OK, text[..text.len() / 2].to_string()).into_response()
+        }
+        (Ok(_), Some(FaultKind::Malformed)) => (
+            StatusCode::BAD_GATEWAY,
+            Html("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        )
+            .into_response(),
+        (Ok(v), Some(FaultKind::Slow(ms))) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            json_response(StatusCode::OK, &v)
+        }
+        (Ok(v), Some(FaultKind::Drop)) => {
+            let text = v.to_string();
+            crate::fitbit::dropped(text)
+        }
+        (Ok(v), _) => json_response(StatusCode::OK, &v),
+        (Err(r), _) => *r,
+    }
+}
+
+enum Route {
+    Identity(String),
+    Settings(String),
+    Points { user: String, ty: String, op: Op },
+}
+
+impl Route {
+    fn parse(path: &str, method: &Method) -> Option<Route> {
+        let rest = path.strip_prefix("/v4/users/")?;
+        let (user, rest) = rest.split_once('/')?;
+        let user = user.to_string();
+        match rest {
+            "identity" if method == Method::GET => return Some(Route::Identity(user)),
+            "settings" if method == Method::GET => return Some(Route::Settings(user)),
+            _ => {}
+        }
+        let rest = rest.strip_prefix("dataTypes/")?;
+        let (ty, tail) = rest.split_once('/')?;
+        let op = match (tail, method) {
+            ("dataPoints", &Method::GET) => Op::List,
+            ("dataPoints:reconcile", &Method::GET) => Op::Reconcile,
+            ("dataPoints:rollUp", &Method::POST) => Op::RollUp,
+            ("dataPoints:dailyRollUp", &Method::POST) => Op::DailyRollUp,
+            _ => return None,
+        };
+        Some(Route::Points {
+            user,
+            ty: ty.to_string(),
+            op,
+        })
+    }
+
+    fn stats_key(&self) -> String {
+        match self {
+            Route::Identity(_) => "v4 identity".into(),
+            Route::Settings(_) => "v4 settings".into(),
+            Route::Points { ty, op, .. } => format!("v4 {ty}:{}", op.name()),
+        }
+    }
+
+    fn check_user(&self, p: &Person, hid: &str) -> Result<(), Fail> {
+        let user = match self {
+            Route::Identity(u) | Route::Settings(u) | Route::Points { user: u, .. } => u,
+        };
+        if user == "me" || user == hid {
+            Ok(())
+        } else {
+            let _ = p;
+            Err(Box::new(status(
+                StatusCode::FORBIDDEN,
+                "PERMISSION_DENIED",
+                "The caller does not have permission",
+                Vec::new(),
+            )))
+        }
+    }
+
+    fn check_scope(&self, granted: &str) -> Result<(), Fail> {
+        let area = match self {
+            // The scope for identity is UNCONFIRMED (§2.5): any Google Health scope will do.
+            Route::Identity(_) => {
+                if granted.contains(crate::google_oauth::SCOPE_PREFIX) {
+                    return Ok(());
+                }
+                AF
+            }
+            Route::Settings(_) => "settings",
+            Route::Points { ty, .. } => match TYPES.iter().find(|t| t.url == ty) {
+                Some(t) => t.scope,
+                None => return Ok(()), // the unknown type is reported later
+            },
+        };
+        let ok = granted.split_whitespace().any(|s| {
+            s.strip_prefix(crate::google_oauth::SCOPE_PREFIX)
+                .is_some_and(|r| r == area || r == format!("{area}.readonly"))
+        });
+        if ok {
+            return Ok(());
+        }
+        Err(Box::new(status(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "Required OAuth scope(s) are missing for this operation.",
+            vec![info(
+                "MISSING_OAUTH_SCOPE",
+                "health.googleapis.com",
+                json!({ "any_of_required": format!("{area} OR {area}_readonly") }),
+            )],
+        )))
+    }
+
+    fn answer(&self, ctx: &Ctx, q: &HashMap<String, String>, body: &[u8]) -> Result<Value, Fail> {
+        match self {
+            Route::Identity(_) => Ok(json!({
+                "name": "users/me/identity",
+                "healthUserId": ctx.person.health_user_id(),
+                "legacyUserId": ctx.person.id,
+            })),
+            // users.getSettings: the field names are MODELED (§9, question 9).
+            Route::Settings(_) => {
+                let now = ctx.last_sync;
+                let offset = ctx
+                    .person
+                    .tz
+                    .offset_from_local_datetime(&now)
+                    .earliest()
+                    .map_or(0, |o| chrono::Offset::fix(&o).local_minus_utc());
+                Ok(json!({
+                    "name": "users/me/settings",
+                    "timeZone": ctx.person.tz.name(),
+                    "utcOffset": format!("{offset}s"),
+                }))
+            }
+            Route::Points { ty, op, .. } => {
+                let Some(t) = TYPES.iter().find(|t| t.url == ty) else {
+                    return Err(invalid(
+                        "INVALID_PARENT_DATA_TYPE_COLLECTION",
+                        &format!("Invalid parent data type collection: {ty}"),
+                        json!({ "dataType": ty }),
+                    ));
+                };
+                if !t.ops.contains(op) {
+                    let allowed: Vec<&str> = t.ops.iter().map(|o| o.name()).collect();
+                    return Err(invalid(
+                        "UNSUPPORTED_DATA_TYPE_ACTION",
+                        &format!(
+                            "The data type {} does not support the {} action.",
+                            t.url,
+                            op.name()
+                        ),
+                        json!({"allowed_actions": allowed.join(","), "attempted_action": op.name(), "data_type": t.url}),
+                    ));
+                }
+                match op {
+                    Op::List | Op::Reconcile => list(t, *op, ctx, q),
+                    Op::RollUp => roll_up(t, ctx, body),
+                    Op::DailyRollUp => daily_roll_up(t, ctx, body),
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- encoding helpers
+
+fn offset_secs(tz: &Tz, utc: DateTime<Utc>) -> i32 {
+    chrono::Offset::fix(&tz.offset_from_utc_datetime(&utc.naive_utc())).local_minus_utc()
+}
+
+fn offset_str(secs: i32) -> String {
+    format!("{secs}s")
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn date_json(d: NaiveDate) -> Value {
+    json!({"year": d.year(), "month": d.month(), "day": d.day()})
+}
+
+/// A `CivilDateTime`: zero-valued time fields are omitted, midnight is `"time": {}`.
+fn civil(t: NaiveDateTime) -> Value {
+    let mut time = Map::new();
+    for (k, v) in [
+        ("hours", t.hour()),
+        ("minutes", t.minute()),
+        ("seconds", t.second()),
+    ] {
+        if v != 0 {
+            time.insert(k.into(), json!(v));
+        }
+    }
+    json!({"date": date_json(t.date()), "time": time})
+}
+
+/// The instant of a local wall-clock time; `None` inside a DST gap.
+fn instant(tz: &Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn interval(tz: &Tz, start: DateTime<Utc>, end: DateTime<Utc>, with_civil: bool) -> Value {
+    let (so, eo) = (offset_secs(tz, start), offset_secs(tz, end));
+    let mut v = json!({
+        "startTime": rfc3339(start),
+        "startUtcOffset": offset_str(so),
+        "endTime": rfc3339(end),
+        "endUtcOffset": offset_str(eo),
+    });
+    if with_civil {
+        v["civilStartTime"] = civil((start + Duration::seconds(so as i64)).naive_utc());
+        v["civilEndTime"] = civil((end + Duration::seconds(eo as i64)).naive_utc());
+    }
+    v
+}
+
+fn source(method: &str) -> Value {
+    json!({"recordingMethod": method, "device": {"displayName": "Charge 6", "formFactor": "FITNESS_BAND"}, "platform": "FITBIT"})
+}
+
+/// An int64 as the API writes it: a JSON string, omitted when zero.
+fn put_count(m: &mut Map<String, Value>, key: &str, v: u64) {
+    if v != 0 {
+        m.insert(key.into(), json!(v.to_string()));
+    }
+}
+
+// ---------------------------------------------------------------- data of a day
+
+/// One point of a list: its sort instant, the times filters look at, and its body.
+struct Point {
+    order: i64,
+    physical: DateTime<Utc>,
+    civil: NaiveDateTime,
+    value: Value,
+    name: Option<String>,
+}
+
+fn minute_local(date: NaiveDate, m: usize) -> NaiveDateTime {
+    date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::minutes(m as i64)
+}
+
+/// The day's per-minute floors: a floor each time the day's steps pass a multiple of 1500.
+fn floor_minutes(day: &Day) -> Vec<u64> {
+    let mut done = 0u64;
+    let mut out = vec![0u64; 1440];
+    for (m, s) in day.steps.iter().enumerate().take(day.synced_minutes) {
+        let before = done / 1500;
+        done += *s as u64;
+        out[m] = done / 1500 - before;
+    }
+    out
+}
+
+fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point> {
+    let tz = &p.tz;
+    let mut out = Vec::new();
+    let day_of = || p.day(date, ctx.last_sync);
+    match t.url {
+        "steps" | "distance" | "active-energy-burned" | "floors" => {
+            let day = day_of();
+            if !day.worn {
+                return out;
+            }
+            let floors = floor_minutes(&day);
+            for m in 0..day.synced_minutes {
+                let local = minute_local(date, m);
+                let Some(start) = instant(tz, local) else {
+                    continue;
+                };
+                let steps = day.steps[m] as u64;
+                let mut v = Map::new();
+                v.insert(
+                    "interval".into(),
+                    interval(tz, start, start + Duration::minutes(1), true),
+                );
+                match t.url {
+                    "steps" => put_count(&mut v, "count", steps),
+                    "distance" => put_count(&mut v, "millimeters", steps * 750),
+                    "floors" => {
+                        if floors[m] == 0 {
+                            continue;
+                        }
+                        put_count(&mut v, "count", floors[m])
+                    }
+                    _ => {
+                        if steps == 0 {
+                            continue;
+                        }
+                        v.insert("kcal".into(), json!(steps as f64 * 0.045));
+                    }
+                }
+                out.push(Point {
+                    order: start.timestamp_millis(),
+                    physical: start,
+                    civil: local,
+                    value: json!({ "dataSource": source("PASSIVELY_MEASURED"), t.key: v }),
+                    name: None,
+                });
+            }
+        }
+        "heart-rate" => {
+            let day = day_of();
+            for (sec, bpm) in p.heart_samples(&day) {
+                let local =
+                    date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::seconds(sec as i64);
+                let Some(at) = instant(tz, local) else {
+                    continue;
+                };
+                let off = offset_secs(tz, at);
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: local,
+                    value: json!({
+                        "dataSource": source("PASSIVELY_MEASURED"),
+                        "heartRate": {
+                            "sampleTime": {"physicalTime": rfc3339(at), "utcOffset": offset_str(off), "civilTime": civil(local)},
+                            "beatsPerMinute": bpm.to_string(),
+                            "metadata": {"motionContext": if day.steps[sec / 60] > 0 { "ACTIVE" } else { "SEDENTARY" }, "sensorLocation": "WRIST"},
+                        }
+                    }),
+                    name: None,
+                });
+            }
+        }
+        "daily-resting-heart-rate" => {
+            let day = day_of();
+            if let Some(bpm) = day.resting {
+                let at = instant(tz, minute_local(date, 0)).unwrap_or_default();
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: minute_local(date, 0),
+                    value: json!({
+                        "dataSource": source("DERIVED"),
+                        "dailyRestingHeartRate": {
+                            "date": date_json(date),
+                            "beatsPerMinute": bpm.to_string(),
+                            "dailyRestingHeartRateMetadata": {"calculationMethod": "WITH_SLEEP"},
+                        }
+                    }),
+                    name: None,
+                });
+            }
+        }
+        "sleep" => {
+            for s in p
+                .sleeps(date)
+                .into_iter()
+                .filter(|s| s.end <= ctx.last_sync)
+            {
+                let (Some(start), Some(end)) = (instant(tz, s.start), instant(tz, s.end)) else {
+                    continue;
+                };
+                let name = format!(
+                    "users/{}/dataTypes/sleep/dataPoints/{}",
+                    p.health_user_id(),
+                    s.log_id
+                );
+                let stage_name = |level: &str| match level {
+                    "wake" | "awake" => "AWAKE",
+                    "light" => "LIGHT",
+                    "deep" => "DEEP",
+                    "rem" => "REM",
+                    "asleep" => "ASLEEP",
+                    _ => "RESTLESS",
+                };
+                let seg = |x: &crate::people::Segment| {
+                    // The segment's wall clock carries the offset at the log's start (as
+                    // the Fitbit side stamps it); its instant follows from that offset.
+                    let so = offset_secs(tz, start) as i64;
+                    let a = DateTime::<Utc>::from_naive_utc_and_offset(
+                        x.start - Duration::seconds(so),
+                        Utc,
+                    );
+                    let b = a + Duration::seconds(x.seconds);
+                    json!({
+                        "startTime": rfc3339(a),
+                        "startUtcOffset": offset_str(offset_secs(tz, a)),
+                        "endTime": rfc3339(b),
+                        "endUtcOffset": offset_str(offset_secs(tz, b)),
+                        "type": stage_name(x.level),
+                    })
+                };
+                let levels: &[&str] = if s.stages {
+                    &["wake", "light", "deep", "rem"]
+                } else {
+                    &["awake", "asleep", "restless"]
+                };
+                let in_bed = (s.end - s.start).num_minutes();
+                let mut summary = Vec::new();
+                let mut awake = 0;
+                for l in levels {
+                    let secs: i64 = s
+                        .data
+                        .iter()
+                        .filter(|x| x.level == *l)
+                        .map(|x| x.seconds)
+                        .sum();
+                    let count = s.data.iter().filter(|x| x.level == *l).count() as u64;
+                    if matches!(*l, "wake" | "awake" | "restless") {
+                        awake += secs / 60;
+                    }
+                    let mut m = Map::new();
+                    m.insert("type".into(), json!(stage_name(l)));
+                    put_count(&mut m, "minutes", (secs / 60) as u64);
+                    put_count(&mut m, "count", count);
+                    summary.push(Value::Object(m));
+                }
+                let mut sum = Map::new();
+                put_count(&mut sum, "minutesInSleepPeriod", in_bed as u64);
+                put_count(&mut sum, "minutesAsleep", (in_bed - awake) as u64);
+                put_count(&mut sum, "minutesAwake", awake as u64);
+                sum.insert("stagesSummary".into(), Value::Array(summary));
+                let mut sleep = json!({
+                    "interval": interval(tz, start, end, false),
+                    "type": if s.stages { "STAGES" } else { "CLASSIC" },
+                    "stages": s.data.iter().map(seg).collect::<Vec<_>>(),
+                    "metadata": {"stagesStatus": if s.stages { "SUCCEEDED" } else { "REJECTED_NAP" }, "processed": true, "mainSleep": s.is_main, "nap": !s.is_main},
+                    "summary": sum,
+                    "createTime": rfc3339(end + Duration::minutes(10)),
+                    "updateTime": rfc3339(end + Duration::minutes(40)),
+                });
+                if !s.short.is_empty() {
+                    sleep["shortAwakenings"] = json!(s.short.iter().map(seg).collect::<Vec<_>>());
+                }
+                out.push(Point {
+                    order: start.timestamp_millis(),
+                    physical: end,
+                    civil: s.end,
+                    value: json!({"name": name, "dataSource": source("DERIVED"), "sleep": sleep}),
+                    name: Some(name),
+                });
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+// ---------------------------------------------------------------- filters
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Bound {
+    Physical(DateTime<Utc>),
+    Civil(NaiveDateTime),
+}
+
+#[derive(Default, Debug)]
+struct Filter {
+    lower: Option<Bound>,
+    upper: Option<Bound>,
+}
+
+fn members(t: &Type) -> (&'static str, &'static str) {
+    match t.rec {
+        Rec::Interval => ("interval.start_time", "interval.civil_start_time"),
+        Rec::Sample => ("sample_time.physical_time", "sample_time.civil_time"),
+        Rec::Daily => ("", "date"),
+        Rec::Session if t.url == "sleep" => ("interval.end_time", "interval.civil_end_time"),
+        Rec::Session => ("interval.start_time", "interval.civil_start_time"),
+    }
+}
+
+/// Parses an AIP-160 filter: `member >= "value" AND member < "value"`.
+fn parse_filter(t: &Type, text: &str) -> Result<Filter, Fail> {
+    let mut f = Filter::default();
+    if text.trim().is_empty() {
+        return Ok(f);
+    }
+    if text.contains(" OR ") || text.contains(" or ") {
+        return Err(bad_filter("INVALID_DATA_POINT_FILTER_EXPRESSION_STRUCTURE"));
+    }
+    let (physical, civil_member) = members(t);
+    let mut kinds = Vec::new();
+    for clause in text.split(" AND ") {
+        let clause = clause.trim();
+        let (member, op, value) = ["<=", ">=", "<", ">", "="]
+            .iter()
+            .find_map(|op| {
+                clause
+                    .split_once(op)
+                    .map(|(m, v)| (m.trim(), *op, v.trim()))
+            })
+            .ok_or_else(|| bad_filter("INVALID_DATA_POINT_FILTER_SYNTAX"))?;
+        if value.is_empty() {
+            return Err(bad_filter("INVALID_DATA_POINT_FILTER_MISSING_TOKEN"));
+        }
+        let Some((prefix, rest)) = member.split_once('.') else {
+            return Err(bad_filter("INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"));
+        };
+        if prefix != t.member {
+            return Err(bad_filter("INVALID_DATA_POINT_FILTER_COLLECTION_MISMATCH"));
+        }
+        let is_physical = !physical.is_empty() && rest == physical;
+        if !is_physical && rest != civil_member {
+            return Err(bad_filter("INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"));
+        }
+        kinds.push(is_physical);
+        let v = value.trim_matches('"');
+        let bound = if is_physical {
+            DateTime::parse_from_rfc3339(v)
+                .map(|d| Bound::Physical(d.with_timezone(&Utc)))
+                .map_err(|_| bad_filter("INVALID_DATA_POINT_FILTER_SYNTAX"))?
+        } else {
+            let parsed = NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S")
+                .or_else(|_| {
+                    v.parse::<NaiveDate>()
+                        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+                })
+                .map_err(|_| bad_filter("INVALID_DATA_POINT_FILTER_SYNTAX"))?;
+            Bound::Civil(parsed)
+        };
+        match op {
+            ">=" => f.lower = Some(bound),
+            "<" => f.upper = Some(bound),
+            _ => {
+                return Err(bad_filter(
+                    "INVALID_DATA_POINT_FILTER_RESTRICTION_COMPARATOR",
+                ))
+            }
+        }
+    }
+    if kinds.windows(2).any(|w| w[0] != w[1]) {
+        return Err(bad_filter(
+            "INVALID_DATA_POINT_FILTER_MIXED_TIME_RESTRICTIONS",
+        ));
+    }
+    if let (Some(a), Some(b)) = (f.lower, f.upper) {
+        let later = match (a, b) {
+            (Bound::Physical(a), Bound::Physical(b)) => b > a,
+            (Bound::Civil(a), Bound::Civil(b)) => b > a,
+            _ => true,
+        };
+        if !later {
+            return Err(invalid(
+                "INVALID_TIME_RANGE",
+                "Query end time must be strictly larger than start time.",
+                json!({}),
+            ));
+        }
+    }
+    Ok(f)
+}
+
+impl Filter {
+    fn admits(&self, p: &Point) -> bool {
+        let ge = |b: &Bound| match b {
+            Bound::Physical(t) => p.physical >= *t,
+            Bound::Civil(t) => p.civil >= *t,
+        };
+        self.lower.as_ref().is_none_or(ge) && self.upper.as_ref().is_none_or(|b| !ge(b))
+    }
+
+    /// The person's local days that can hold matching points.
+    fn days(&self, tz: &Tz) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let day = |b: &Bound| match b {
+            Bound::Physical(t) => t.with_timezone(tz).date_naive(),
+            Bound::Civil(t) => t.date(),
+        };
+        (
+            self.lower.as_ref().map(|b| day(b) - Duration::days(1)),
+            self.upper.as_ref().map(|b| day(b) + Duration::days(1)),
+        )
+    }
+}
+
+// ---------------------------------------------------------------- paging
+
+/// An opaque page token: where the next page starts, tied to the query it belongs to.
+fn token(cursor: i64, query: &str) -> String {
+    let h = crate::people::mix(
+        query
+            .bytes()
+            .fold(7u64, |a, b| crate::people::mix(a ^ b as u64)),
+    );
+    format!("CiA{:016x}{:x}", h, cursor as u64)
+}
+
+fn read_token(tok: &str, query: &str) -> Result<i64, Fail> {
+    let bad = || {
+        Box::new(status(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "Invalid page token.",
+            Vec::new(),
+        ))
+    };
+    let rest = tok.strip_prefix("CiA").ok_or_else(bad)?;
+    if rest.len() < 17 {
+        return Err(bad());
+    }
+    let (h, c) = rest.split_at(16);
+    if token(0, query)[3..19] != *h {
+        return Err(bad());
+    }
+    u64::from_str_radix(c, 16)
+        .map(|c| c as i64)
+        .map_err(|_| bad())
+}
+
+fn page_size(q: Option<&String>, t: &Type) -> Result<usize, Fail> {
+    let session = t.rec == Rec::Session;
+    let n = match q {
+        None => {
+            if session {
+                SESSION_PAGE
+            } else {
+                DEFAULT_PAGE
+            }
+        }
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| invalid("INVALID_PAGE_SIZE", "Invalid page size.", json!({})))?
+            .max(1) as usize,
+    };
+    // "values above that will be truncated accordingly".
+    Ok(n.min(if session { SESSION_PAGE } else { MAX_PAGE }))
+}
+
+fn list(t: &Type, op: Op, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
+    let filter_text = q.get("filter").map(String::as_str).unwrap_or("");
+    let filter = parse_filter(t, filter_text)?;
+    let size = page_size(q.get("pageSize"), t)?;
+    let query = format!("{}|{}|{filter_text}", t.url, op.name());
+    let cursor = match q.get("pageToken").filter(|s| !s.is_empty()) {
+        Some(tok) => Some(read_token(tok, &query)?),
+        None => None,
+    };
+    let p = &ctx.person;
+    let (lo, hi) = filter.days(&p.tz);
+    let lo = lo.unwrap_or(p.member_since).max(p.member_since);
+    let hi = hi.unwrap_or(ctx.today).min(ctx.today);
+    let mut out = Vec::new();
+    let mut next = None;
+    let mut date = hi;
+    'days: while date >= lo {
+        let mut pts = points_of_day(t, p, date, ctx);
+        pts.sort_by_key(|x| std::cmp::Reverse(x.order));
+        for pt in pts {
+            if cursor.is_some_and(|c| pt.order >= c) || !filter.admits(&pt) {
+                continue;
+            }
+            if out.len() == size {
+                next = Some(token(out_last_order(&out), &query));
+                break 'days;
+            }
+            out.push((pt.order, reconciled(pt, op)));
+        }
+        date -= Duration::days(1);
+    }
+    let mut body = Map::new();
+    body.insert(
+        "dataPoints".into(),
+        Value::Array(out.into_iter().map(|(_, v)| v).collect()),
+    );
+    body.insert("nextPageToken".into(), json!(next.unwrap_or_default()));
+    Ok(Value::Object(body))
+}
+
+fn out_last_order(out: &[(i64, Value)]) -> i64 {
+    out.last().map_or(i64::MAX, |x| x.0)
+}
+
+/// A `ReconciledDataPoint` has no `dataSource`, and `dataPointName` for identifiable types.
+fn reconciled(pt: Point, op: Op) -> Value {
+    if op == Op::List {
+        return pt.value;
+    }
+    let mut v = pt.value;
+    if let Some(m) = v.as_object_mut() {
+        m.remove("dataSource");
+        m.remove("name");
+        if let Some(n) = pt.name {
+            m.insert("dataPointName".into(), json!(n));
+        }
+    }
+    v
+}
+
+// ---------------------------------------------------------------- rollups
+
+fn duration_secs(s: &str) -> Option<i64> {
+    s.strip_suffix('s')?.parse::<f64>().ok().map(|x| x as i64)
+}
+
+fn rollup_too_long(cap: i64) -> Fail {
+    Box::new(status(
+        StatusCode::BAD_REQUEST,
+        "INVALID_ARGUMENT",
+        "Invalid rollup query duration.",
+        vec![
+            info(
+                "INVALID_ROLLUP_QUERY_DURATION",
+                "health.googleapis.com",
+                json!({"maxDurationDays": cap.to_string()}),
+            ),
+            json!({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [{"field": "range", "description": "Invalid rollup query duration."}]}),
+        ],
+    ))
+}
+
+fn body_json(body: &[u8]) -> Result<Value, Fail> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(status(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            &format!("Invalid JSON payload received. {e}"),
+            Vec::new(),
+        ))
+    })
+}
+
+fn body_page(v: &Value, default: usize) -> Result<(usize, bool), Fail> {
+    match &v["pageSize"] {
+        Value::Null => Ok((default, false)),
+        x => x
+            .as_i64()
+            .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+            .map(|n| ((n.max(1) as usize).min(MAX_PAGE), true))
+            .ok_or_else(|| invalid("INVALID_PAGE_SIZE", "Invalid page size.", json!({}))),
+    }
+}
+
+/// The query a rollup page token belongs to: the body without its `pageToken`.
+fn body_query(t: &Type, v: &Value) -> String {
+    let mut v = v.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("pageToken");
+    }
+    format!("{}|{v}", t.url)
+}
+
+/// Per-minute values of a day in UTC minutes, for physical windows.
+struct Minute {
+    at: DateTime<Utc>,
+    steps: u64,
+    floors: u64,
+    kcal: f64,
+    level: usize,
+}
+
+fn minutes_of(p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Minute> {
+    let day = p.day(date, ctx.last_sync);
+    let floors = floor_minutes(&day);
+    let levels_of = |s: u32| match s {
+        0 => 0,
+        1..=59 => 1,
+        60..=99 => 2,
+        _ => 3,
+    };
+    (0..day.synced_minutes)
+        .filter_map(|m| {
+            Some(Minute {
+                at: instant(&p.tz, minute_local(date, m))?,
+                steps: day.steps[m] as u64,
+                floors: floors[m],
+                kcal: p.minute_calories(day.steps[m]),
+                level: levels_of(day.steps[m]),
+            })
+        })
+        .collect()
+}
+
+/// The rollup value of a set of minutes (and heart samples) for a type.
+fn rollup_value(t: &Type, mins: &[&Minute], bpm: &[i64]) -> Value {
+    let mut m = Map::new();
+    match t.url {
+        "steps" => put_count(&mut m, "countSum", mins.iter().map(|x| x.steps).sum()),
+        "floors" => put_count(&mut m, "countSum", mins.iter().map(|x| x.floors).sum()),
+        "distance" => put_count(
+            &mut m,
+            "millimetersSum",
+            mins.iter().map(|x| x.steps * 750).sum(),
+        ),
+        "total-calories" => {
+            let k: f64 = mins.iter().map(|x| x.kcal).sum();
+            if k != 0.0 {
+                m.insert("kcalSum".into(), json!(k));
+            }
+        }
+        "active-energy-burned" => {
+            let k: f64 = mins.iter().map(|x| x.steps as f64 * 0.045).sum();
+            if k != 0.0 {
+                m.insert("kcalSum".into(), json!(k));
+            }
+        }
+        "active-minutes" => {
+            let mut by = Vec::new();
+            for (i, name) in [(1, "LIGHT"), (2, "MODERATE"), (3, "VIGOROUS")] {
+                let mut e = Map::new();
+                e.insert("activityLevel".into(), json!(name));
+                put_count(
+                    &mut e,
+                    "activeMinutesSum",
+                    mins.iter().filter(|x| x.level == i).count() as u64,
+                );
+                by.push(Value::Object(e));
+            }
+            m.insert(
+                "activeMinutesRollupByActivityLevel".into(),
+                Value::Array(by),
+            );
+        }
+        "heart-rate" if !bpm.is_empty() => {
+            m.insert(
+                "beatsPerMinuteAvg".into(),
+                json!(bpm.iter().sum::<i64>() as f64 / bpm.len() as f64),
+            );
+            m.insert(
+                "beatsPerMinuteMin".into(),
+                json!(*bpm.iter().min().unwrap_or(&0) as f64),
+            );
+            m.insert(
+                "beatsPerMinuteMax".into(),
+                json!(*bpm.iter().max().unwrap_or(&0) as f64),
+            );
+        }
+        _ => {}
+    }
+    Value::Object(m)
+}
+
+fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
+    let v = body_json(body)?;
+    let time = |k: &str| {
+        v["range"][k]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or_else(|| {
+                invalid(
+                    "INVALID_RANGE",
+                    &format!("range.{k} is required."),
+                    json!({}),
+                )
+            })
+    };
+    let (start, end) = (time("startTime")?, time("endTime")?);
+    let window = v["windowSize"]
+        .as_str()
+        .and_then(duration_secs)
+        .filter(|w| *w >= 1)
+        .ok_or_else(|| {
+            invalid(
+                "INVALID_WINDOW_SIZE",
+                "windowSize must be at least 1s.",
+                json!({}),
+            )
+        })?;
+    if end <= start {
+        return Err(invalid(
+            "INVALID_TIME_RANGE",
+            "Query end time must be strictly larger than start time.",
+            json!({}),
+        ));
+    }
+    let (size, _) = body_page(&v, DEFAULT_PAGE)?;
+    let cap = Duration::days(t.cap);
+    if end - start > cap || Duration::seconds(window) * size as i32 > cap {
+        return Err(rollup_too_long(t.cap));
+    }
+    let query = body_query(t, &v);
+    let skip = match v["pageToken"].as_str().filter(|s| !s.is_empty()) {
+        Some(tok) => read_token(tok, &query)? as usize,
+        None => 0,
+    };
+    let p = &ctx.person;
+    let (d0, d1) = (
+        start.with_timezone(&p.tz).date_naive(),
+        end.with_timezone(&p.tz).date_naive().min(ctx.today),
+    );
+    let mut mins = Vec::new();
+    let mut beats: Vec<(DateTime<Utc>, i64)> = Vec::new();
+    let mut d = d0.max(p.member_since);
+    while d <= d1 {
+        mins.extend(minutes_of(p, d, ctx));
+        if t.url == "heart-rate" {
+            let day = p.day(d, ctx.last_sync);
+            for (sec, bpm) in p.heart_samples(&day) {
+                let local = minute_local(d, 0) + Duration::seconds(sec as i64);
+                if let Some(at) = instant(&p.tz, local) {
+                    beats.push((at, bpm));
+                }
+            }
+        }
+        d += Duration::days(1);
+    }
+    // Buckets from the start, the last one cut at the end; answered newest first.
+    let mut buckets = Vec::new();
+    let mut a = start;
+    while a < end {
+        let b = (a + Duration::seconds(window)).min(end);
+        buckets.push((a, b));
+        a = b;
+    }
+    buckets.reverse();
+    let page: Vec<Value> = buckets
+        .iter()
+        .skip(skip)
+        .take(size)
+        .map(|(a, b)| {
+            let inside: Vec<&Minute> = mins.iter().filter(|m| m.at >= *a && m.at < *b).collect();
+            let bpm: Vec<i64> = beats.iter().filter(|x| x.0 >= *a && x.0 < *b).map(|x| x.1).collect();
+            json!({"startTime": rfc3339(*a), "endTime": rfc3339(*b), t.key: rollup_value(t, &inside, &bpm)})
+        })
+        .collect();
+    let mut out = json!({ "rollupDataPoints": page });
+    if skip + size < buckets.len() {
+        out["nextPageToken"] = json!(token((skip + size) as i64, &query));
+    }
+    Ok(out)
+}
+
+fn civil_of(v: &Value) -> Option<NaiveDateTime> {
+    let d = &v["date"];
+    let date = NaiveDate::from_ymd_opt(
+        d["year"].as_i64()? as i32,
+        d["month"].as_u64()? as u32,
+        d["day"].as_u64()? as u32,
+    )?;
+    let t = &v["time"];
+    let n = |k: &str| t[k].as_u64().unwrap_or(0) as u32;
+    date.and_hms_opt(n("hours"), n("minutes"), n("seconds"))
+}
+
+fn daily_roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
+    let v = body_json(body)?;
+    let (Some(start), Some(end)) = (civil_of(&v["range"]["start"]), civil_of(&v["range"]["end"]))
+    else {
+        return Err(invalid(
+            "INVALID_RANGE",
+            "range.start and range.end are required.",
+            json!({}),
+        ));
+    };
+    if end <= start {
+        return Err(invalid(
+            "INVALID_TIME_RANGE",
+            "Query end time must be strictly larger than start time.",
+            json!({}),
+        ));
+    }
+    let window = v["windowSizeDays"].as_i64().unwrap_or(1).max(1);
+    let (size, explicit) = body_page(&v, DEFAULT_PAGE)?;
+    // The cap on the range, and on windowSizeDays × pageSize when a page size is sent
+    // (the live probe without one was answered; see the module docs of the client).
+    if end - start > Duration::days(t.cap) || (explicit && window * size as i64 > t.cap) {
+        return Err(rollup_too_long(t.cap));
+    }
+    let query = body_query(t, &v);
+    let skip = match v["pageToken"].as_str().filter(|s| !s.is_empty()) {
+        Some(tok) => read_token(tok, &query)? as usize,
+        None => 0,
+    };
+    let p = &ctx.person;
+    let mut buckets = Vec::new();
+    let mut a = start;
+    while a < end {
+        let b = (a + Duration::days(window)).min(end);
+        // Days before the account or after today are absent.
+        if b.date() > p.member_since && a.date() <= ctx.today {
+            buckets.push((a, b));
+        }
+        a = b;
+    }
+    buckets.reverse();
+    let page: Vec<Value> = buckets
+        .iter()
+        .skip(skip)
+        .take(size)
+        .map(|(a, b)| {
+            let mut mins = Vec::new();
+            let mut bpm = Vec::new();
+            let mut d = a.date();
+            while minute_local(d, 0) < *b {
+                if d >= p.member_since {
+                    let day = p.day(d, ctx.last_sync);
+                    let floors = floor_minutes(&day);
+                    for m in 0..day.synced_minutes {
+                        let at = minute_local(d, m);
+                        if at >= *a && at < *b {
+                            mins.push(Minute {
+                                at: DateTime::<Utc>::MIN_UTC,
+                                steps: day.steps[m] as u64,
+                                floors: floors[m],
+                                kcal: p.minute_calories(day.steps[m]),
+                                level: match day.steps[m] {
+                                    0 => 0,
+                                    1..=59 => 1,
+                                    60..=99 => 2,
+                                    _ => 3,
+                                },
+                            });
+                        }
+                    }
+                    if t.url == "heart-rate" {
+                        bpm.extend(p.heart_samples(&day).into_iter().map(|x| x.1));
+                    }
+                }
+                d += Duration::days(1);
+            }
+            let refs: Vec<&Minute> = mins.iter().collect();
+            json!({"civilStartTime": civil(*a), "civilEndTime": civil(*b), t.key: rollup_value(t, &refs, &bpm)})
+        })
+        .collect();
+    let mut out = json!({ "rollupDataPoints": page });
+    if skip + size < buckets.len() {
+        out["nextPageToken"] = json!(token((skip + size) as i64, &query));
+    }
+    Ok(out)
+}

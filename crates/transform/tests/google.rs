@@ -1,0 +1,339 @@
+//! Google Health API v4: conformance with every sample in
+//! ../shared/reference/samples/google-health that represents a data type in the tables
+//! (read at test time, skipped with a notice where that folder is absent), plus the
+//! encoding rules on bodies written here.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use fitpipe_transform::google::{self, Context};
+use fitpipe_transform::RowSet;
+
+fn dir() -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/samples/google-health");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!(
+            "notice: {} is absent; Google Health sample tests skipped",
+            d.display()
+        );
+        None
+    }
+}
+
+fn rows_of(bytes: &[u8]) -> RowSet {
+    let doc = google::parse(bytes).unwrap();
+    let mut ctx = Context::new("1234567890123456789");
+    ctx.tz = Some("America/New_York".parse().unwrap());
+    google::normalise(&doc, &ctx).unwrap()
+}
+
+fn sample(rel: &str) -> Option<RowSet> {
+    dir().map(|d| rows_of(&fs::read(d.join(rel)).unwrap()))
+}
+
+fn s<T: ToString>(x: T) -> String {
+    x.to_string()
+}
+
+#[test]
+fn every_data_sample_maps_without_error() {
+    let Some(d) = dir() else { return };
+    let mut n = 0;
+    for sub in [
+        "synthetic/data",
+        "live/ryanckelly-probe-2026-05-19",
+        "official",
+    ] {
+        for e in fs::read_dir(d.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            // Request bodies, error bodies and token responses are not data.
+            if !name.ends_with(".json")
+                || name.contains(".request.")
+                || name.contains("error")
+                || name.contains("token")
+                || name.contains("account-not-linked")
+            {
+                continue;
+            }
+            let doc = google::parse(&fs::read(&p).unwrap()).unwrap();
+            google::normalise(&doc, &Context::new("U"))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 20, "only {n} samples found");
+}
+
+#[test]
+fn steps_list_pages_with_a_true_zero() {
+    let (Some(a), Some(b)) = (
+        sample("synthetic/data/steps.list.page1.json"),
+        sample("synthetic/data/steps.list.page2.json"),
+    ) else {
+        return;
+    };
+    let got: Vec<_> = a
+        .activity_intraday
+        .iter()
+        .chain(&b.activity_intraday)
+        .map(|r| {
+            (
+                s(r.time_utc),
+                s(r.time_local.unwrap()),
+                r.steps.unwrap(),
+                r.interval_seconds.unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 5);
+    assert_eq!(
+        got[0],
+        (
+            s("2026-09-30 13:03:00 UTC"),
+            s("2026-09-30 09:03:00"),
+            112,
+            60
+        )
+    );
+    // The point without `count` is a true zero, not a gap.
+    assert_eq!(got[3].2, 0);
+    assert_eq!(got[4].2, 41);
+    assert_eq!(a.activity_intraday[0].source.as_ref(), "google-health");
+}
+
+#[test]
+fn distance_floors_and_heart_rate_samples() {
+    let Some(d) = sample("synthetic/data/distance.list.json") else {
+        return;
+    };
+    assert_eq!(d.activity_intraday[0].distance_km, Some(0.08421));
+    let f = sample("synthetic/data/floors.reconcile.json").unwrap();
+    assert_eq!(f.activity_intraday[0].floors, Some(2));
+    let h = sample("synthetic/data/heart-rate.list.json").unwrap();
+    let got: Vec<_> = h
+        .heart_rate_intraday
+        .iter()
+        .map(|r| (s(r.time_local.unwrap()), r.bpm.unwrap()))
+        .collect();
+    assert_eq!(got[0], (s("2026-09-30 08:01:25"), 73.0));
+    assert_eq!(got.len(), 3);
+    assert!(h.heart_rate_intraday.iter().all(|r| r.confidence.is_none()));
+}
+
+#[test]
+fn sleep_sample_gives_session_and_tiling_stages() {
+    let Some(r) = sample("synthetic/data/sleep.list.json") else {
+        return;
+    };
+    let sess = &r.sleep_sessions[0];
+    assert_eq!(sess.log_id.as_ref(), "7821966286120953001");
+    assert_eq!(s(sess.date_of_sleep), "2026-09-30");
+    assert_eq!(s(sess.start_local.unwrap()), "2026-09-29 22:40:00");
+    assert_eq!(s(sess.end_utc.unwrap()), "2026-09-30 10:52:00 UTC");
+    assert_eq!(sess.kind.as_ref(), "stages");
+    assert_eq!(sess.is_main_sleep, Some(true));
+    assert_eq!(
+        (
+            sess.minutes_in_bed,
+            sess.minutes_asleep,
+            sess.minutes_awake,
+            sess.minutes_deep,
+            sess.minutes_light,
+            sess.minutes_rem,
+            sess.minutes_wake
+        ),
+        (
+            Some(492),
+            Some(465),
+            Some(27),
+            Some(70),
+            Some(305),
+            Some(90),
+            Some(27)
+        )
+    );
+    let stages: Vec<_> = r
+        .sleep_stages
+        .iter()
+        .map(|x| (x.stage.to_string(), x.seconds.unwrap()))
+        .collect();
+    assert_eq!(stages[0], (s("wake"), 900));
+    assert_eq!(stages[2], (s("deep"), 4200));
+    let total: i64 = stages.iter().map(|x| x.1).sum();
+    assert_eq!(total, 492 * 60, "stages tile the session");
+}
+
+#[test]
+fn daily_rollups_and_live_daily_types() {
+    let Some(r) = sample("synthetic/data/steps.dailyRollUp.response.json") else {
+        return;
+    };
+    let got: Vec<_> = r
+        .daily_activity
+        .iter()
+        .map(|d| (s(d.date), d.steps.unwrap()))
+        .collect();
+    assert_eq!(got, [(s("2026-09-30"), 8530), (s("2026-09-29"), 10412)]);
+    let c = sample("synthetic/data/total-calories.dailyRollUp.response.json").unwrap();
+    assert_eq!(c.daily_activity[0].calories_kcal, Some(2198.25));
+
+    let dist =
+        sample("live/ryanckelly-probe-2026-05-19/rollup_distance.sample_points.json").unwrap();
+    assert!(dist
+        .daily_activity
+        .iter()
+        .all(|d| d.distance_km.unwrap() > 0.0));
+    let fl = sample("live/ryanckelly-probe-2026-05-19/rollup_floors.sample_points.json").unwrap();
+    // The newest bucket ends at 23:59:59 (the probe's end): still that day.
+    assert_eq!(
+        fl.daily_activity
+            .iter()
+            .map(|d| (s(d.date), d.floors.unwrap()))
+            .collect::<Vec<_>>(),
+        [(s("2026-05-18"), 14), (s("2026-05-17"), 10)]
+    );
+    let am = sample("live/ryanckelly-probe-2026-05-19/rollup_active_minutes.sample_points.json")
+        .unwrap();
+    let d = &am.daily_activity[0];
+    assert_eq!(
+        (
+            d.minutes_lightly_active,
+            d.minutes_fairly_active,
+            d.minutes_very_active
+        ),
+        (Some(92), Some(5), Some(17))
+    );
+
+    let hrv = sample("live/ryanckelly-probe-2026-05-19/hrv_daily.sample_points.json").unwrap();
+    let h = &hrv.hrv_daily[0];
+    assert_eq!(s(h.date), "2026-05-18");
+    assert_eq!(
+        (h.rmssd_ms, h.deep_rmssd_ms, h.nrem_heart_rate_bpm),
+        (Some(64.7), Some(56.25), Some(54.0))
+    );
+    let spo2 = sample("live/ryanckelly-probe-2026-05-19/spo2_daily.sample_points.json").unwrap();
+    let o = &spo2.spo2_daily[0];
+    assert_eq!(
+        (o.avg_percent, o.min_percent, o.max_percent),
+        (Some(95.9), Some(94.6), Some(98.7))
+    );
+
+    let w = sample("live/ryanckelly-probe-2026-05-19/known_weight.sample_points.json").unwrap();
+    let w0 = &w.weight_log[0];
+    assert_eq!(w0.log_id.as_ref(), "1778829993000");
+    assert_eq!(w0.weight_kg, Some(82.8));
+    assert_eq!(s(w0.time_local.unwrap()), "2026-05-15 07:26:33");
+    assert_eq!(s(w0.date), "2026-05-15");
+    assert_eq!(w0.log_source.as_deref(), Some("FITBIT_WEB_API"));
+}
+
+#[test]
+fn physical_rollups_and_identity() {
+    let Some(r) = sample("synthetic/data/steps.rollUp.response.json") else {
+        return;
+    };
+    // An empty value `{}` is a zero.
+    let got: Vec<_> = r
+        .activity_intraday
+        .iter()
+        .map(|x| (s(x.time_utc), x.steps.unwrap(), x.interval_seconds.unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (s("2026-09-30 13:15:00 UTC"), 0, 900),
+            (s("2026-09-30 13:00:00 UTC"), 1215, 900)
+        ]
+    );
+    assert_eq!(
+        s(r.activity_intraday[1].time_local.unwrap()),
+        "2026-09-30 09:00:00"
+    );
+    let h = sample("synthetic/data/heart-rate.rollUp.response.json").unwrap();
+    assert_eq!(h.heart_rate_intraday[0].bpm, Some(61.4));
+    let id = sample("synthetic/data/identity.get.json").unwrap();
+    assert_eq!(id.profile[0].user_id.as_ref(), "1234567890123456789");
+    assert_eq!(id.profile[0].legacy_user_id.as_deref(), Some("ABC123"));
+}
+
+#[test]
+fn numbers_as_strings_or_numbers_nan_and_bad_values() {
+    let body = br#"{"dataPoints":[
+      {"dailyRestingHeartRate":{"date":{"year":2026,"month":1,"day":2},"beatsPerMinute":"58"}},
+      {"dailyRestingHeartRate":{"date":{"year":2026,"month":1,"day":3},"beatsPerMinute":57}},
+      {"dailyOxygenSaturation":{"date":{"year":2026,"month":1,"day":3},"averagePercentage":"NaN"}}]}"#;
+    let r = rows_of(body);
+    let rhr: Vec<_> = r
+        .daily_activity
+        .iter()
+        .map(|d| d.resting_heart_rate_bpm)
+        .collect();
+    assert_eq!(rhr, [Some(58.0), Some(57.0)]);
+    assert_eq!(r.spo2_daily[0].avg_percent, None);
+
+    let bad = br#"{"dataPoints":[{"steps":{"interval":{"startTime":"yesterday","endTime":"2026-01-01T00:01:00Z"},"count":"3"}}]}"#;
+    let e = google::normalise(&google::parse(bad).unwrap(), &Context::new("U")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("dataPoints[0].steps.interval.startTime"),
+        "{e}"
+    );
+    let bad = br#"{"dataPoints":[{"steps":{"interval":{"startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","startUtcOffset":"3600s"},"count":"many"}}]}"#;
+    let e = google::normalise(&google::parse(bad).unwrap(), &Context::new("U")).unwrap_err();
+    assert!(e.to_string().contains("count"), "{e}");
+    // Offsets without a `+`, positive and negative.
+    let ok = br#"{"dataPoints":[{"steps":{"interval":{"startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","startUtcOffset":"3600s"},"count":"3"}}]}"#;
+    assert_eq!(
+        s(rows_of(ok).activity_intraday[0].time_local.unwrap()),
+        "2026-01-01 01:00:00"
+    );
+}
+
+#[test]
+fn short_awakenings_are_short_wakes_and_classic_stages_keep_their_names() {
+    let body = br#"{"dataPoints":[{"name":"users/1/dataTypes/sleep/dataPoints/42",
+      "sleep":{"interval":{"startTime":"2026-03-08T04:00:00Z","startUtcOffset":"-18000s","endTime":"2026-03-08T11:00:00Z","endUtcOffset":"-14400s"},
+      "type":"STAGES",
+      "stages":[{"startTime":"2026-03-08T04:00:00Z","startUtcOffset":"-18000s","endTime":"2026-03-08T11:00:00Z","endUtcOffset":"-14400s","type":"LIGHT"}],
+      "shortAwakenings":[{"startTime":"2026-03-08T05:00:00Z","startUtcOffset":"-18000s","endTime":"2026-03-08T05:02:00Z","endUtcOffset":"-18000s","type":"AWAKE"}],
+      "metadata":{"nap":false},
+      "summary":{"minutesInSleepPeriod":"420","minutesAsleep":"418","minutesAwake":"2"}}},
+     {"name":"users/1/dataTypes/sleep/dataPoints/43",
+      "sleep":{"interval":{"startTime":"2026-03-08T18:00:00Z","startUtcOffset":"-14400s","endTime":"2026-03-08T18:30:00Z","endUtcOffset":"-14400s"},
+      "type":"CLASSIC",
+      "stages":[{"startTime":"2026-03-08T18:00:00Z","startUtcOffset":"-14400s","endTime":"2026-03-08T18:20:00Z","endUtcOffset":"-14400s","type":"ASLEEP"},
+                {"startTime":"2026-03-08T18:20:00Z","startUtcOffset":"-14400s","endTime":"2026-03-08T18:30:00Z","endUtcOffset":"-14400s","type":"AWAKE"}],
+      "metadata":{"mainSleep":false},
+      "summary":{"minutesInSleepPeriod":"30","minutesAsleep":"20","minutesAwake":"10","stagesSummary":[{"type":"AWAKE","minutes":"10","count":"1"},{"type":"ASLEEP","minutes":"20","count":"1"}]}}}]}"#;
+    let r = rows_of(body);
+    // Across the spring-forward change: the session's local end uses the end offset.
+    assert_eq!(
+        s(r.sleep_sessions[0].end_local.unwrap()),
+        "2026-03-08 07:00:00"
+    );
+    assert_eq!(r.sleep_sessions[0].is_main_sleep, Some(true));
+    assert_eq!(r.sleep_sessions[0].minutes_wake, Some(0));
+    let st: Vec<_> = r
+        .sleep_stages
+        .iter()
+        .map(|x| (x.log_id.to_string(), x.stage.to_string(), x.is_short))
+        .collect();
+    assert_eq!(
+        st,
+        [
+            (s("42"), s("light"), false),
+            (s("42"), s("wake"), true),
+            (s("43"), s("asleep"), false),
+            (s("43"), s("awake"), false)
+        ]
+    );
+    assert_eq!(r.sleep_sessions[1].kind.as_ref(), "classic");
+    assert_eq!(r.sleep_sessions[1].minutes_wake, Some(10));
+    assert_eq!(r.sleep_sessions[1].minutes_restless, Some(0));
+}
