@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fitpipe_export::Format;
+use fitpipe_ingest::provider::Provider;
 
 use crate::env;
 
@@ -113,9 +114,38 @@ pub enum AuthAction {
 
 #[derive(Debug, Args, Clone)]
 pub struct ApiBase {
-    /// Base URL of the API and its OAuth endpoints, e.g. a `fitpipe sim` [default: https://api.fitbit.com].
+    /// The API: `fitbit-web-api` (the tutorial's; turned off on 2026-11-02, still served by
+    /// `fitpipe sim` and `--demo`) or `google-health` (the Google Health API v4, its successor).
+    #[arg(long, env = env::PROVIDER, value_enum, default_value_t = ProviderArg::FitbitWebApi)]
+    pub provider: ProviderArg,
+    /// Base URL of the API and its OAuth endpoints, e.g. a `fitpipe sim`
+    /// [default: https://api.fitbit.com or https://health.googleapis.com].
     #[arg(long, env = env::API_BASE)]
     pub api_base: Option<String>,
+}
+
+impl ApiBase {
+    pub fn provider(&self) -> Provider {
+        self.provider.into()
+    }
+}
+
+/// `--provider` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    /// The Fitbit Web API.
+    FitbitWebApi,
+    /// The Google Health API v4.
+    GoogleHealth,
+}
+
+impl From<ProviderArg> for Provider {
+    fn from(p: ProviderArg) -> Provider {
+        match p {
+            ProviderArg::FitbitWebApi => Provider::Fitbit,
+            ProviderArg::GoogleHealth => Provider::Google,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -126,12 +156,16 @@ pub struct IngestArgs {
     /// Last day to fetch [default: today in the user's time zone].
     #[arg(long)]
     pub to: Option<chrono::NaiveDate>,
-    /// Daily resources, comma-separated: profile, steps, calories, distance, floors,
+    /// Daily resources, comma-separated. Fitbit: profile, steps, calories, distance, floors,
     /// elevation, sedentary, lightly-active, fairly-active, very-active, heart, sleep.
-    #[arg(long, value_delimiter = ',', default_values_t = fitpipe_ingest::fitbit::DEFAULT_RESOURCES.iter().map(|s| s.to_string()))]
+    /// Google Health: profile, steps, distance, floors, calories, active-minutes, heart
+    /// (resting rate), sleep, hrv, spo2, weight. [default: all but elevation, hrv, spo2
+    /// and weight]
+    #[arg(long, value_delimiter = ',')]
     pub resources: Vec<String>,
-    /// Intraday series too (one request per day each): heart, steps, calories, distance,
-    /// floors, elevation; `heart:1sec`, `steps:15min` pick the detail [default: 1min].
+    /// Intraday series too. Fitbit (one request per day each): heart, steps, calories,
+    /// distance, floors, elevation; `heart:1sec`, `steps:15min` pick the detail
+    /// [default: 1min]. Google Health: heart (every sample), steps, distance, calories.
     #[arg(long, value_delimiter = ',')]
     pub intraday: Vec<String>,
     /// The authorised user to fetch [default: the only one].

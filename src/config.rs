@@ -27,7 +27,6 @@ pub struct Config {
 }
 
 pub const DEFAULT_REDIRECT: &str = "http://127.0.0.1:8080/";
-pub const FITBIT_API: &str = "https://api.fitbit.com";
 
 /// The config folder.
 pub fn dir() -> anyhow::Result<PathBuf> {

@@ -14,6 +14,8 @@ pub const CLIENT_SECRET: &str = "FITPIPE_CLIENT_SECRET";
 pub const CLIENT_ID: &str = "FITPIPE_CLIENT_ID";
 /// Base URL of the API and its OAuth endpoints (`--api-base`), e.g. a `fitpipe sim`.
 pub const API_BASE: &str = "FITPIPE_API_BASE";
+/// Which API to use (`--provider`): `fitbit-web-api` or `google-health`.
+pub const PROVIDER: &str = "FITPIPE_PROVIDER";
 /// Which authorised user to use (`--user`).
 pub const USER: &str = "FITPIPE_USER";
 /// Testing: a simulator whose clock fitpipe advances instead of sleeping.

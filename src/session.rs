@@ -6,12 +6,12 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use fitpipe_ingest::client::{ApiClient, Options, Reporter};
 use fitpipe_ingest::clock::{Clock, ExternalClock, SystemClock};
-use fitpipe_ingest::fitbit::{self, PROVIDER};
 use fitpipe_ingest::oauth::OAuthApp;
+use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::store::{TokenStore, Tokens};
 use oauth2::ClientSecret;
 
-use crate::config::{self, Config, DEFAULT_REDIRECT, FITBIT_API};
+use crate::config::{self, Config, DEFAULT_REDIRECT};
 use crate::env;
 use crate::output::hint;
 
@@ -23,19 +23,23 @@ pub struct AppSettings {
 
 /// Builds the OAuth app from flags, environment and config file.
 pub fn app(
+    provider: Provider,
     client_id: Option<String>,
     redirect: Option<String>,
     api_base: Option<String>,
     need_secret: bool,
 ) -> anyhow::Result<AppSettings> {
-    let cfg = Config::load()?.provider(PROVIDER);
+    let cfg = Config::load()?.provider(provider.name());
     let api_base = api_base
         .or(cfg.api_base.clone())
-        .unwrap_or_else(|| FITBIT_API.to_string());
+        .unwrap_or_else(|| provider.api_base().to_string());
     let client_id = client_id.or(cfg.client_id.clone()).ok_or_else(|| {
         hint(
-            "no OAuth client id",
-            "pass `--client-id` (from your app's page) to `fitpipe auth`, or try `fitpipe ingest --demo`",
+            format!("no OAuth client id for `{}`", provider.name()),
+            match provider {
+                Provider::Fitbit => "pass `--client-id` (from your app's page) to `fitpipe auth`, or try `fitpipe ingest --demo`",
+                Provider::Google => "pass `--client-id` (the Desktop client of your Google Cloud project; see the README, \"Google Health setup\") to `fitpipe auth --provider google-health`, or try `fitpipe ingest --demo --provider google-health`",
+            },
         )
     })?;
     let secret = env::get(env::CLIENT_SECRET).or(cfg.client_secret.clone());
@@ -49,7 +53,7 @@ pub fn app(
             ),
         ));
     }
-    let (auth_url, token_url, revoke_url) = fitbit::endpoints(&api_base);
+    let (auth_url, token_url, revoke_url) = provider.endpoints(&api_base);
     Ok(AppSettings {
         app: OAuthApp {
             auth_url,
@@ -60,7 +64,8 @@ pub fn app(
             redirect_uri: redirect
                 .or(cfg.redirect_uri)
                 .unwrap_or_else(|| DEFAULT_REDIRECT.to_string()),
-            scopes: fitbit::SCOPES.iter().map(|s| s.to_string()).collect(),
+            scopes: provider.scopes(),
+            auth_params: provider.auth_params(),
         },
         api_base,
     })
@@ -71,16 +76,29 @@ pub fn store() -> anyhow::Result<TokenStore> {
 }
 
 /// The tokens of `user`, or of the only authorised user.
-pub fn tokens(store: &TokenStore, user: Option<&str>) -> anyhow::Result<Tokens> {
-    let again = "run `fitpipe auth` to authorise (or `fitpipe ingest --demo` to try the simulator)";
+pub fn tokens(
+    store: &TokenStore,
+    provider: Provider,
+    user: Option<&str>,
+) -> anyhow::Result<Tokens> {
+    let again = format!(
+        "run `fitpipe auth --provider {0}` to authorise (or `fitpipe ingest --demo --provider {0}` to try the simulator)",
+        provider.name()
+    );
     match user {
-        Some(u) => store
-            .load(PROVIDER, u)?
-            .ok_or_else(|| hint(format!("user `{u}` is not authorised"), again)),
+        Some(u) => store.load(provider.name(), u)?.ok_or_else(|| {
+            hint(
+                format!("user `{u}` is not authorised with `{}`", provider.name()),
+                again,
+            )
+        }),
         None => {
-            let mut all = store.users(Some(PROVIDER))?;
+            let mut all = store.users(Some(provider.name()))?;
             match all.len() {
-                0 => Err(hint("no authorised user", again)),
+                0 => Err(hint(
+                    format!("no authorised user for `{}`", provider.name()),
+                    again,
+                )),
                 1 => Ok(all.remove(0)),
                 _ => Err(hint(
                     format!("{} users are authorised", all.len()),
@@ -132,9 +150,11 @@ pub async fn clock() -> Arc<dyn Clock> {
     }
 }
 
-pub fn options(no_wait: bool) -> Options {
+pub fn options(provider: Provider, no_wait: bool) -> Options {
     let mut o = Options {
         no_wait,
+        // Google: 300 requests per user per minute; pace at 240 (google-health-api.md §5).
+        per_minute: (provider == Provider::Google).then_some(240),
         ..Options::default()
     };
     if let Some(ms) = env::get(env::RETRY_BASE_MS).and_then(|v| v.parse().ok()) {
@@ -148,14 +168,15 @@ pub fn options(no_wait: bool) -> Options {
 
 /// A client for a stored user.
 pub async fn client(
+    provider: Provider,
     user: Option<&str>,
     api_base: Option<String>,
     reporter: Arc<dyn Reporter>,
     no_wait: bool,
 ) -> anyhow::Result<ApiClient> {
-    let s = app(None, None, api_base, true)?;
+    let s = app(provider, None, None, api_base, true)?;
     let store = store()?;
-    let t = tokens(&store, user)?;
+    let t = tokens(&store, provider, user)?;
     Ok(ApiClient::new(
         &s.api_base,
         s.app,
@@ -163,7 +184,7 @@ pub async fn client(
         t,
         clock().await,
         reporter,
-        options(no_wait),
+        options(provider, no_wait),
     ))
 }
 
@@ -171,7 +192,11 @@ pub async fn client(
 pub fn explain(e: fitpipe_ingest::IngestError) -> anyhow::Error {
     use fitpipe_ingest::IngestError as E;
     let h = match &e {
-        E::InvalidGrant | E::Unauthorized(_) => Some("the authorisation was revoked or has ended: run `fitpipe auth` again (nothing fetched so far is lost)".to_string()),
+        E::InvalidGrant | E::Unauthorized(_) => Some("the authorisation was revoked or has ended: run `fitpipe auth` again (with the same `--provider`; nothing fetched so far is lost)".to_string()),
+        E::TestingExpired(_) => Some("run `fitpipe auth --provider google-health` again now; to stop this every week, publish the app (Google Auth Platform > Audience > Publish app, \"In production\"): its refresh tokens then last until revoked or unused for 6 months. See the README, \"Google Health setup\"".to_string()),
+        E::Api { status: 403, message, .. } if message.contains("MISSING_OAUTH_SCOPE") || message.contains("SCOPE_INSUFFICIENT") => Some("the authorisation lacks a scope this data needs (a box was unticked at the consent screen): run `fitpipe auth --provider google-health` again and leave every box ticked, or drop that resource from `--resources`".to_string()),
+        E::Api { message, .. } if message.contains("ACCOUNT_NOT_LINKED") => Some("this Google account has no Google Health (Fitbit) data profile: sign in once to the Google Health (Fitbit) app with it, or authorise the account that has your data".to_string()),
+        E::Api { message, .. } if message.contains("SERVICE_DISABLED") => Some("enable the Google Health API in your Google Cloud project (APIs & Services > Library)".to_string()),
         E::Gone => Some("use `--provider google-health` (the Google Health API) or `fitpipe import takeout` for your archive".to_string()),
         E::Http { .. } => Some("the server kept failing; run the same command again later: it resumes where it stopped".to_string()),
         E::StateMismatch => Some("start again with `fitpipe auth` and use the newest link".to_string()),
@@ -184,7 +209,52 @@ pub fn explain(e: fitpipe_ingest::IngestError) -> anyhow::Error {
     }
 }
 
-/// Fetches the profile with a fresh access token (user id and time zone).
+/// The user id and time zone of a fresh access token: Fitbit's profile, or Google's
+/// identity (`healthUserId`) and settings (the settings scope may have been unticked).
+pub async fn identify(
+    provider: Provider,
+    api_base: &str,
+    token: &str,
+) -> anyhow::Result<(String, Option<String>)> {
+    if provider == Provider::Fitbit {
+        return profile(api_base, token).await;
+    }
+    let get = |path: &'static str| async move {
+        let url = format!("{}{path}", api_base.trim_end_matches('/'));
+        let r = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = r.status();
+        let body = r.bytes().await?;
+        if !status.is_success() {
+            return Err(session_error(&url, status.as_u16(), &body));
+        }
+        Ok::<_, anyhow::Error>(serde_json::from_slice::<serde_json::Value>(&body)?)
+    };
+    let id = get("/v4/users/me/identity").await?;
+    let user = id["healthUserId"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("the identity answer has no `healthUserId`"))?
+        .to_string();
+    let tz = get("/v4/users/me/settings")
+        .await
+        .ok()
+        .and_then(|v| v["timeZone"].as_str().map(str::to_string));
+    Ok((user, tz))
+}
+
+fn session_error(url: &str, status: u16, body: &[u8]) -> anyhow::Error {
+    explain(fitpipe_ingest::IngestError::Api {
+        status,
+        url: url.to_string(),
+        message: fitpipe_ingest::client::api_message(body),
+    })
+}
+
+/// Fetches the Fitbit profile with a fresh access token (user id and time zone).
 pub async fn profile(api_base: &str, token: &str) -> anyhow::Result<(String, Option<String>)> {
     let url = format!("{}/1/user/-/profile.json", api_base.trim_end_matches('/'));
     let r = reqwest::Client::new()
@@ -209,6 +279,16 @@ pub async fn profile(api_base: &str, token: &str) -> anyhow::Result<(String, Opt
         .encoded_id
         .ok_or_else(|| anyhow::anyhow!("GET {url}: no `encodedId` in the profile"))?;
     Ok((id, p.timezone))
+}
+
+/// When a grant's refresh token dies, where the provider says.
+pub fn refresh_expiry(
+    now: DateTime<Utc>,
+    g: &fitpipe_ingest::oauth::Grant,
+) -> Option<DateTime<Utc>> {
+    g.refresh_expires_in
+        .and_then(|d| Duration::from_std(d).ok())
+        .map(|d| now + d)
 }
 
 /// Expiry of a grant from now.

@@ -20,6 +20,7 @@ pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
         let mut client = session::client(
+            args.api.provider(),
             args.user.as_deref(),
             args.api.api_base.clone(),
             Arc::new(Silent),

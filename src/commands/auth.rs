@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use fitpipe_ingest::fitbit::PROVIDER;
 use fitpipe_ingest::oauth::{self, Callback};
+use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::store::Tokens;
 use oauth2::{AccessToken, ClientSecret, RefreshToken};
 
@@ -21,7 +22,9 @@ use crate::session;
 pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
     match args.action {
         Some(AuthAction::Status) => status(),
-        Some(AuthAction::Revoke { user, api }) => revoke(user.as_deref(), api.api_base),
+        Some(AuthAction::Revoke { user, api }) => {
+            revoke(api.provider(), user.as_deref(), api.api_base)
+        }
         None => match &args.import_tutorial {
             Some(dir) => import_tutorial(dir, args.api.api_base.clone()),
             None => authorize(args),
@@ -31,7 +34,9 @@ pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
 
 fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
     let mut prompted = None;
+    let provider = args.api.provider();
     let mut s = session::app(
+        provider,
         args.client_id.clone(),
         args.redirect_uri.clone(),
         args.api.api_base.clone(),
@@ -104,12 +109,14 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
         };
         eprintln!("Got the authorization code; exchanging it for tokens.");
         let grant = s.app.exchange(&code, a.verifier).await.map_err(session::explain)?;
-        let (user, tz) = session::profile(&s.api_base, grant.access_token.secret()).await?;
+        let (user, tz) = session::identify(provider, &s.api_base, grant.access_token.secret()).await?;
         let store = session::store()?;
+        let now = Utc::now();
         let tokens = Tokens {
-            provider: PROVIDER.into(),
+            provider: provider.name().into(),
             user_id: user.clone(),
-            expires_at: session::expiry(Utc::now(), &grant),
+            expires_at: session::expiry(now, &grant),
+            refresh_expires_at: session::refresh_expiry(now, &grant),
             access_token: grant.access_token,
             refresh_token: grant.refresh_token,
             scope: grant.scope.clone().unwrap_or_default(),
@@ -117,10 +124,10 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
         };
         store.save(&tokens)?;
         let mut cfg = Config::load()?;
-        let p = cfg.providers.entry(PROVIDER.into()).or_default();
+        let p = cfg.providers.entry(provider.name().into()).or_default();
         p.client_id = Some(s.app.client_id.clone());
         p.redirect_uri = Some(s.app.redirect_uri.clone());
-        if s.api_base != config::FITBIT_API {
+        if s.api_base != provider.api_base() {
             p.api_base = Some(s.api_base.clone());
         }
         if let Some(secret) = prompted {
@@ -128,7 +135,19 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
         }
         cfg.save()?;
         stdout(&format!("authorised {user} ({}) for: {}\n", tz.as_deref().unwrap_or("no time zone"), tokens.scope))?;
-        eprintln!("Tokens saved in `{}` (readable by you only). Next: fitpipe ingest --from 2020-04-01", config::dir()?.join("tokens").display());
+        if tokens.refresh_token.is_none() {
+            eprintln!("warning: no refresh token was issued: fitpipe can use this authorisation for an hour only. Run `fitpipe auth` again (it asks for offline access and consent).");
+        }
+        if provider == Provider::Google {
+            let missing = fitpipe_ingest::google::missing_scopes(&tokens.scope);
+            if !missing.is_empty() {
+                eprintln!("warning: these scopes were not granted (unticked at the consent screen): {}. Resources that need them will fail with a clear error; run `fitpipe auth --provider google-health` again to grant them.", missing.join(", "));
+            }
+        }
+        if let Some(at) = tokens.refresh_expires_at {
+            eprintln!("warning: this app is in Testing status, so Google ends the authorisation on {} (7 days after consent): cron runs will stop then. Publish the app to keep it (README, \"Google Health setup\").", at.format("%Y-%m-%d %H:%M UTC"));
+        }
+        eprintln!("Tokens saved in `{}` (readable by you only). Next: fitpipe ingest --provider {} --from 2020-04-01", config::dir()?.join("tokens").display(), provider.name());
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -178,7 +197,7 @@ fn status() -> anyhow::Result<ExitCode> {
     }
     let now = Utc::now();
     let mut s = format!(
-        "{:<16} {:<10} {:<22} {:<20} {}\n",
+        "{:<16} {:<20} {:<22} {:<20} {}\n",
         "provider", "user", "access token", "time zone", "scopes"
     );
     for t in users {
@@ -189,8 +208,15 @@ fn status() -> anyhow::Result<ExitCode> {
         } else {
             "expired: re-auth".to_string()
         };
+        let state = match t.refresh_expires_at {
+            Some(at) if at <= now => {
+                format!("{state}; refresh token expired {}", at.format("%Y-%m-%d"))
+            }
+            Some(at) => format!("{state}; refresh token ends {}", at.format("%Y-%m-%d")),
+            None => state,
+        };
         s.push_str(&format!(
-            "{:<16} {:<10} {:<22} {:<20} {}\n",
+            "{:<16} {:<20} {:<22} {:<20} {}\n",
             t.provider,
             t.user_id,
             state,
@@ -202,10 +228,14 @@ fn status() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn revoke(user: Option<&str>, api_base: Option<String>) -> anyhow::Result<ExitCode> {
-    let s = session::app(None, None, api_base, true)?;
+fn revoke(
+    provider: Provider,
+    user: Option<&str>,
+    api_base: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let s = session::app(provider, None, None, api_base, true)?;
     let store = session::store()?;
-    let t = session::tokens(&store, user)?;
+    let t = session::tokens(&store, provider, user)?;
     let token = t
         .refresh_token
         .as_ref()
@@ -218,7 +248,7 @@ fn revoke(user: Option<&str>, api_base: Option<String>) -> anyhow::Result<ExitCo
             "the tokens were kept; try again, or remove the app in your account settings",
         )
     })?;
-    store.remove(PROVIDER, &t.user_id)?;
+    store.remove(provider.name(), &t.user_id)?;
     stdout(&format!("revoked {} and deleted its tokens\n", t.user_id))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -270,6 +300,7 @@ fn import_tutorial(dir: &Path, api_base: Option<String>) -> anyhow::Result<ExitC
         expires_at,
         scope: u.scope.join(" "),
         timezone: None,
+        refresh_expires_at: None,
     })?;
     let mut cfg = Config::load()?;
     let p = cfg.providers.entry(PROVIDER.into()).or_default();

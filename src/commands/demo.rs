@@ -13,8 +13,8 @@ use chrono::{Duration, Utc};
 use fitpipe_export::Dataset;
 use fitpipe_ingest::client::ApiClient;
 use fitpipe_ingest::clock::ExternalClock;
-use fitpipe_ingest::fitbit::{self, PROVIDER};
 use fitpipe_ingest::oauth::{self, Callback, OAuthApp};
+use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::store::{TokenStore, Tokens};
 use fitpipe_sim::{Config, Sim};
 use oauth2::ClientSecret;
@@ -35,9 +35,14 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         .await
         .context("starting the simulator")?,
     );
+    let provider = job.provider;
     if !job.quiet {
         eprintln!(
-            "demo: simulator of the Fitbit Web API at {}",
+            "demo: simulator of the {} at {}",
+            match provider {
+                Provider::Fitbit => "Fitbit Web API",
+                Provider::Google => "Google Health API v4",
+            },
             sim.base_url()
         );
     }
@@ -46,15 +51,20 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         .context("opening the OAuth callback port")?;
     let redirect = format!("http://{}/", listener.local_addr()?);
     sim.add_redirect_uri(&redirect);
-    let (auth_url, token_url, revoke_url) = fitbit::endpoints(&sim.base_url());
+    let (auth_url, token_url, revoke_url) = provider.endpoints(&sim.base_url());
+    let (client_id, secret) = match provider {
+        Provider::Fitbit => (sim.client_id(), sim.client_secret()),
+        Provider::Google => (sim.google_client_id(), sim.google_client_secret()),
+    };
     let app = OAuthApp {
         auth_url,
         token_url,
         revoke_url,
-        client_id: sim.client_id(),
-        client_secret: Some(ClientSecret::new(sim.client_secret())),
+        client_id,
+        client_secret: Some(ClientSecret::new(secret)),
         redirect_uri: redirect,
-        scopes: fitbit::SCOPES.iter().map(|s| s.to_string()).collect(),
+        scopes: provider.scopes(),
+        auth_params: provider.auth_params(),
     };
     // The real code flow: this "browser" follows the consent redirect to our listener.
     let a = app.start()?;
@@ -79,12 +89,14 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         .exchange(&code, a.verifier)
         .await
         .map_err(session::explain)?;
-    let (user, tz) = session::profile(&sim.base_url(), grant.access_token.secret()).await?;
+    let (user, tz) =
+        session::identify(provider, &sim.base_url(), grant.access_token.secret()).await?;
     let store = TokenStore::new(&job.out.join(".demo-config"));
     let tokens = Tokens {
-        provider: PROVIDER.into(),
+        provider: provider.name().into(),
         user_id: user.clone(),
         expires_at: session::expiry(sim.now(), &grant),
+        refresh_expires_at: session::refresh_expiry(sim.now(), &grant),
         access_token: grant.access_token,
         refresh_token: grant.refresh_token,
         scope: grant.scope.unwrap_or_default(),
@@ -113,7 +125,7 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         tokens,
         clock,
         progress.clone(),
-        session::options(false),
+        session::options(provider, false),
     );
     let ds = Dataset::new(&job.out, &job.formats);
     let Some(_lock) = ds.lock(false)? else {

@@ -9,11 +9,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use fitpipe_export::{Dataset, Format, Written};
 use fitpipe_ingest::client::ApiClient;
-use fitpipe_ingest::fitbit::{self, Resource, PROVIDER};
+use fitpipe_ingest::provider::{Provider, Resource, Window};
 use fitpipe_ingest::state::{LastRun, SyncState};
 use fitpipe_ingest::{raw, IngestError};
 use fitpipe_transform::fitbit::{self as tf, Context, Units};
-use fitpipe_transform::RowSet;
+use fitpipe_transform::{google as tg, RowSet};
 
 use crate::cli::IngestArgs;
 use crate::output::{hint, stdout};
@@ -26,6 +26,7 @@ const FLUSH_EVERY: usize = 25;
 
 /// A resolved ingest: what to fetch and where to write it.
 pub struct Job {
+    pub provider: Provider,
     pub out: PathBuf,
     pub formats: Vec<Format>,
     pub from: Option<NaiveDate>,
@@ -46,13 +47,24 @@ pub enum Outcome {
     BudgetSpent(DateTime<Utc>),
 }
 
-pub fn parse_resources(names: &[String], intraday: &[String]) -> anyhow::Result<Vec<Resource>> {
+/// The resources to fetch: `names` (the provider's defaults when empty) and `intraday`.
+pub fn parse_resources(
+    provider: Provider,
+    names: &[String],
+    intraday: &[String],
+) -> anyhow::Result<Vec<Resource>> {
+    let defaults: Vec<String> = provider
+        .default_resources()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let names = if names.is_empty() { &defaults } else { names };
     let mut out = Vec::new();
     for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        let r = Resource::parse(n).ok_or_else(|| {
+        let r = provider.resource(n).ok_or_else(|| {
             hint(
-                format!("unknown resource `{n}`"),
-                format!("choose from: {}", fitbit::RESOURCE_NAMES.join(", ")),
+                format!("unknown resource `{n}` for `{}`", provider.name()),
+                format!("choose from: {}", provider.resource_names().join(", ")),
             )
         })?;
         if !out.contains(&r) {
@@ -60,12 +72,16 @@ pub fn parse_resources(names: &[String], intraday: &[String]) -> anyhow::Result<
         }
     }
     for n in intraday.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        let r = Resource::parse_intraday(n).ok_or_else(|| {
+        let r = provider.intraday(n).ok_or_else(|| {
+            let detail = match provider {
+                Provider::Fitbit => " (detail `:1min` or `:15min`; heart also `:1sec`)",
+                Provider::Google => "",
+            };
             hint(
-                format!("unknown intraday series `{n}`"),
+                format!("unknown intraday series `{n}` for `{}`", provider.name()),
                 format!(
-                    "choose from: {} (detail `:1min` or `:15min`; heart also `:1sec`)",
-                    fitbit::INTRADAY_NAMES.join(", ")
+                    "choose from: {}{detail}",
+                    provider.intraday_names().join(", ")
                 ),
             )
         })?;
@@ -74,8 +90,39 @@ pub fn parse_resources(names: &[String], intraday: &[String]) -> anyhow::Result<
         }
     }
     // The profile first: it gives the time zone the rest needs.
-    out.sort_by_key(|r| *r != Resource::Profile);
+    out.sort_by_key(|r| !r.is_profile());
     Ok(out)
+}
+
+/// One response body as table rows, by the provider's rules.
+pub fn normalise(
+    provider: Provider,
+    body: &[u8],
+    user: &str,
+    tz: Option<Tz>,
+    fetched: Option<DateTime<Utc>>,
+) -> Result<RowSet, fitpipe_transform::TransformError> {
+    match provider {
+        Provider::Fitbit => {
+            let doc = tf::parse(body)?;
+            let ctx = Context {
+                user_id: user.into(),
+                tz,
+                fetched_utc: fetched,
+                units: Units::Metric,
+            };
+            tf::normalise(&doc, &ctx)
+        }
+        Provider::Google => {
+            let doc = tg::parse(body)?;
+            let ctx = tg::Context {
+                user_id: user.into(),
+                tz,
+                fetched_utc: fetched,
+            };
+            tg::normalise(&doc, &ctx)
+        }
+    }
 }
 
 pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
@@ -91,8 +138,10 @@ pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
 }
 
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let resources = parse_resources(&args.resources, &args.intraday)?;
+    let provider = args.api.provider();
+    let resources = parse_resources(provider, &args.resources, &args.intraday)?;
     let job = Job {
+        provider,
         out: args
             .out
             .clone()
@@ -123,6 +172,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(async {
         let progress = Arc::new(Progress::new(0, job.quiet, job.verbose));
         let mut client = session::client(
+            provider,
             args.user.as_deref(),
             args.api.api_base.clone(),
             progress.clone(),
@@ -156,11 +206,18 @@ pub fn finish(outcome: Outcome, job: &Job) -> anyhow::Result<ExitCode> {
 struct Plan {
     resource: Resource,
     from: NaiveDate,
-    windows: Vec<fitbit::Window>,
+    windows: Vec<Window>,
 }
 
 /// The days to fetch per resource, from flags and recorded progress.
-fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::Result<Vec<Plan>> {
+fn plan(
+    job: &Job,
+    state: &SyncState,
+    user: &str,
+    today: NaiveDate,
+    tz: Tz,
+) -> anyhow::Result<Vec<Plan>> {
+    let provider = job.provider.name();
     let to = job.to.unwrap_or(today);
     let mut plans = Vec::new();
     for r in &job.resources {
@@ -168,7 +225,7 @@ fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::R
         let done = if job.refetch {
             None
         } else {
-            state.get(PROVIDER, user, &key)
+            state.get(provider, user, &key)
         };
         // The day after the last one written, less the overlap (days fetched again because
         // devices sync late): `--overlap 0` fetches only new days.
@@ -181,7 +238,7 @@ fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::R
                 (Some(f), Some(p)) if p.start <= f && p.through >= f => f.max(next(p)),
                 (Some(f), _) => f,
                 (None, Some(p)) => next(p),
-                (None, None) if *r == Resource::Profile => to,
+                (None, None) if r.is_profile() => to,
                 (None, None) => return Err(hint(
                     format!("no earlier run for `{key}` in `{}`", job.out.display()),
                     "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",
@@ -190,7 +247,7 @@ fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::R
         let windows = if from > to {
             Vec::new()
         } else {
-            fitbit::plan(r, from, to)
+            r.plan(from, to, tz)
         };
         plans.push(Plan {
             resource: r.clone(),
@@ -203,7 +260,7 @@ fn plan(job: &Job, state: &SyncState, user: &str, today: NaiveDate) -> anyhow::R
     // budget always advances the backfill instead of spending it on overlaps.
     let current =
         |p: &Plan| p.windows.len() <= 1 && p.from >= to - Duration::days(job.overlap.max(1));
-    plans.sort_by_key(|p| (p.resource != Resource::Profile, current(p)));
+    plans.sort_by_key(|p| (!p.resource.is_profile(), current(p)));
     Ok(plans)
 }
 
@@ -226,8 +283,9 @@ pub async fn ingest(
         .now()
         .with_timezone(&tz.unwrap_or(Tz::UTC))
         .date_naive();
+    let provider = job.provider.name();
     let mut state = SyncState::load(&job.out)?;
-    let plans = plan(job, &state, &user, today)?;
+    let plans = plan(job, &state, &user, today, tz.unwrap_or(Tz::UTC))?;
     let total: usize = plans.iter().map(|p| p.windows.len()).sum();
     if job.dry_run {
         let mut s = format!(
@@ -251,6 +309,9 @@ pub async fn ingest(
             "{:<24} {:>10} {:>10} {:>9}\n",
             "total", "", "", total
         ));
+        if job.provider == Provider::Google {
+            s.push_str("(one request per window; a page beyond the first, when an answer has more than a page holds, is one more)\n");
+        }
         stdout(&s)?;
         return Ok(Outcome::Done);
     }
@@ -263,6 +324,7 @@ pub async fn ingest(
         let key = p.resource.key();
         let rbar = progress.resource(&key, p.windows.len() as u64);
         let mut pending = Pending {
+            provider,
             user: &user,
             key: key.clone(),
             from: p.from,
@@ -271,50 +333,48 @@ pub async fn ingest(
         };
         for (i, w) in p.windows.iter().enumerate() {
             rbar.set_message(format!("{} .. {}", w.start, w.end));
-            let fetched = match client.get(&w.path).await {
-                Ok(f) => f,
-                Err(e) => {
-                    // Keep what this resource fetched so far, then stop the run.
-                    pending.flush(&ds, &mut state, &mut written)?;
-                    match e {
-                        IngestError::BudgetSpent { reset_at } => {
-                            outcome = Outcome::BudgetSpent(reset_at)
+            let mut request = Some(w.request.clone());
+            let mut page = 0;
+            while let Some(req) = request.take() {
+                page += 1;
+                let fetched = match client.send(&req).await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // Keep what this resource fetched so far, then stop the run.
+                        pending.flush(&ds, &mut state, &mut written)?;
+                        match e {
+                            IngestError::BudgetSpent { reset_at } => {
+                                outcome = Outcome::BudgetSpent(reset_at)
+                            }
+                            e => failure = Some(session::explain(e)),
                         }
-                        e => failure = Some(session::explain(e)),
+                        break 'resources;
                     }
-                    break 'resources;
-                }
-            };
-            raw::save(
-                &job.out,
-                PROVIDER,
-                &user,
-                &key,
-                w.start,
-                w.end,
-                fetched.at,
-                &fetched.body,
-            )?;
-            let doc = tf::parse(&fetched.body)
-                .with_context(|| format!("reading the answer to `{}`", w.path))?;
-            if let Some(z) = doc.profile.as_ref().and_then(|p| p.timezone.as_deref()) {
+                };
+                raw::save(
+                    &job.out,
+                    provider,
+                    &user,
+                    &key,
+                    (w.start, w.end, page),
+                    fetched.at,
+                    &fetched.body,
+                )?;
+                let r = normalise(job.provider, &fetched.body, &user, tz, Some(fetched.at))
+                    .map_err(|e| {
+                        hint(
+                            format!("`{}`: {e}", req.path),
+                            "pass `--timezone`, or include `profile` in `--resources`",
+                        )
+                    })?;
                 if job.timezone.is_none() {
-                    tz = z.parse().ok().or(tz);
+                    if let Some(z) = r.profile.iter().find_map(|p| p.timezone.as_deref()) {
+                        tz = z.parse().ok().or(tz);
+                    }
                 }
+                pending.rows.extend(r);
+                request = p.resource.next_page(&req, &fetched.body);
             }
-            let ctx = Context {
-                user_id: user.as_str().into(),
-                tz,
-                fetched_utc: Some(fetched.at),
-                units: Units::Metric,
-            };
-            let r = tf::normalise(&doc, &ctx).map_err(|e| {
-                hint(
-                    format!("`{}`: {e}", w.path),
-                    "pass `--timezone`, or include `profile` in `--resources`",
-                )
-            })?;
-            pending.rows.extend(r);
             pending.through = Some(w.end);
             rbar.inc(1);
             progress.tick();
@@ -328,7 +388,7 @@ pub async fn ingest(
     progress.finish();
     let budget = client.budget();
     state.record_run(
-        PROVIDER,
+        provider,
         &user,
         LastRun {
             finished: Some(Utc::now()),
@@ -360,6 +420,7 @@ pub async fn ingest(
 
 /// Rows fetched for one resource and not yet written, with the days they cover.
 struct Pending<'a> {
+    provider: &'a str,
     user: &'a str,
     key: String,
     from: NaiveDate,
@@ -381,7 +442,7 @@ impl Pending<'_> {
         };
         written.extend(write_rows(ds, &std::mem::take(&mut self.rows))?);
         state.record(
-            PROVIDER,
+            self.provider,
             self.user,
             &self.key,
             self.from,

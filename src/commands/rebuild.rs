@@ -7,12 +7,12 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fitpipe_export::Dataset;
+use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::raw;
-use fitpipe_transform::fitbit::{self, Context, Units};
 use fitpipe_transform::RowSet;
 
 use crate::cli::RebuildArgs;
-use crate::commands::ingest::parse_tz;
+use crate::commands::ingest::{normalise, parse_tz};
 use crate::output::{hint, stdout};
 use crate::tables::{report, write_rows_in};
 
@@ -26,14 +26,14 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let flag_tz = parse_tz(args.timezone.as_deref())?;
-    // Each user's zone: the flag, else the newest saved profile response.
+    // Each user's zone: the flag, else the newest saved profile (or settings) response.
     let mut zones: HashMap<String, Tz> = HashMap::new();
     for f in files.iter().filter(|f| f.resource == "profile") {
-        let doc = read(&f.path)?;
-        if let Some(z) = doc
+        let rows = rows_of(f, None)?;
+        if let Some(z) = rows
             .profile
-            .as_ref()
-            .and_then(|p| p.timezone.as_deref())
+            .iter()
+            .find_map(|p| p.timezone.as_deref())
             .and_then(|z| z.parse().ok())
         {
             zones.insert(f.user.clone(), z);
@@ -47,17 +47,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let mut size = 0u64;
     // Oldest fetch first, written in chunks: newer responses win, memory stays flat.
     for (i, f) in files.iter().enumerate() {
-        let doc = read(&f.path)?;
-        let ctx = Context {
-            user_id: f.user.as_str().into(),
-            tz: flag_tz.or_else(|| zones.get(&f.user).copied()),
-            fetched_utc: DateTime::<Utc>::from_timestamp_millis(f.fetched_ms),
-            units: Units::Metric,
-        };
-        rows.extend(
-            fitbit::normalise(&doc, &ctx)
-                .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))?,
-        );
+        rows.extend(rows_of(f, flag_tz.or_else(|| zones.get(&f.user).copied()))?);
         size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
         if size >= 8 << 20 || i + 1 == files.len() {
             written.extend(write_rows_in(&mut txn, &std::mem::take(&mut rows))?);
@@ -73,7 +63,26 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read(path: &std::path::Path) -> anyhow::Result<fitbit::FitbitDocument> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-    fitbit::parse(&bytes).with_context(|| format!("`{}`", path.display()))
+/// The rows of one saved response, by its provider's rules.
+fn rows_of(f: &raw::RawFile, tz: Option<Tz>) -> anyhow::Result<RowSet> {
+    let Some(provider) = Provider::parse(&f.provider) else {
+        return Err(hint(
+            format!(
+                "`{}`: unknown provider folder `{}`",
+                f.path.display(),
+                f.provider
+            ),
+            "raw responses live under `raw/fitbit-web-api/` or `raw/google-health/`",
+        ));
+    };
+    let bytes =
+        std::fs::read(&f.path).with_context(|| format!("reading `{}`", f.path.display()))?;
+    normalise(
+        provider,
+        &bytes,
+        &f.user,
+        tz,
+        DateTime::<Utc>::from_timestamp_millis(f.fetched_ms),
+    )
+    .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))
 }

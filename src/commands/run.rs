@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use fitpipe_export::{Dataset, Format};
+use fitpipe_ingest::provider::Provider;
 use serde::Deserialize;
 
 use super::ingest::{finish, ingest, parse_resources, parse_tz, Job};
@@ -21,8 +22,7 @@ struct Pipeline {
     #[serde(default = "provider")]
     provider: String,
     user: Option<String>,
-    #[serde(default = "default_resources")]
-    resources: Vec<String>,
+    resources: Option<Vec<String>>,
     #[serde(default)]
     intraday: Vec<String>,
     #[serde(default = "formats")]
@@ -41,12 +41,6 @@ struct Pipeline {
 
 fn provider() -> String {
     "fitbit-web-api".into()
-}
-fn default_resources() -> Vec<String> {
-    fitpipe_ingest::fitbit::DEFAULT_RESOURCES
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
 }
 fn formats() -> Vec<String> {
     vec!["parquet".into(), "csv".into()]
@@ -71,12 +65,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "see pipelines/daily.toml for the fields",
         )
     })?;
-    if p.provider != "fitbit-web-api" {
+    let Some(provider) = Provider::parse(&p.provider) else {
         return Err(hint(
-            format!("provider `{}` is not available yet", p.provider),
-            "use `provider = \"fitbit-web-api\"`",
+            format!("unknown provider `{}`", p.provider),
+            "use `provider = \"fitbit-web-api\"` or `provider = \"google-health\"`",
         ));
-    }
+    };
     let formats = p
         .formats
         .iter()
@@ -96,13 +90,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let state = fitpipe_ingest::state::SyncState::load(&p.out)?;
-    let has_progress = !state.resources().is_empty();
+    let prefix = format!("{}/", provider.name());
+    let has_progress = state.resources().keys().any(|k| k.starts_with(&prefix));
     let job = Job {
         out: p.out.clone(),
         formats,
         from: if has_progress { None } else { p.first_from },
         to: None,
-        resources: parse_resources(&p.resources, &p.intraday)?,
+        resources: parse_resources(
+            provider,
+            p.resources.as_deref().unwrap_or_default(),
+            &p.intraday,
+        )?,
+        provider,
         overlap: p.overlap.max(0),
         refetch: false,
         dry_run: false,
@@ -114,6 +114,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(async {
         let progress = Arc::new(Progress::new(0, job.quiet, false));
         let mut client = session::client(
+            provider,
             p.user.as_deref(),
             p.api_base.clone(),
             progress.clone(),

@@ -43,6 +43,10 @@ pub struct Options {
     pub no_wait: bool,
     /// Refresh when the access token has less than this left.
     pub refresh_margin: Duration,
+    /// Pace to at most this many requests in any 60 seconds (Google: 300 per user per
+    /// minute, paced at 240 as the reference recommends); `None` paces by the
+    /// rate-limit headers (Fitbit).
+    pub per_minute: Option<u32>,
 }
 
 impl Default for Options {
@@ -55,6 +59,7 @@ impl Default for Options {
             reset_buffer: Duration::seconds(60),
             no_wait: false,
             refresh_margin: Duration::minutes(5),
+            per_minute: None,
         }
     }
 }
@@ -90,6 +95,7 @@ pub struct ApiClient {
     reporter: Arc<dyn Reporter>,
     opts: Options,
     budget: Option<Budget>,
+    sent: std::collections::VecDeque<DateTime<Utc>>,
     jitter: u64,
     /// Requests sent (including retries).
     pub requests: u64,
@@ -122,6 +128,7 @@ impl ApiClient {
             reporter,
             opts,
             budget: None,
+            sent: std::collections::VecDeque::new(),
             requests: 0,
         }
     }
@@ -164,7 +171,17 @@ impl ApiClient {
         let Some(rt) = self.tokens.refresh_token.clone() else {
             return Err(IngestError::InvalidGrant);
         };
-        let g = self.app.refresh(&rt).await?;
+        let g = match self.app.refresh(&rt).await {
+            Err(IngestError::InvalidGrant) => {
+                return Err(match self.tokens.refresh_expires_at {
+                    Some(at) if at <= self.clock.now() + Duration::minutes(5) => {
+                        IngestError::TestingExpired(at)
+                    }
+                    _ => IngestError::InvalidGrant,
+                })
+            }
+            other => other?,
+        };
         let mut t = self.tokens.clone();
         t.access_token = g.access_token;
         if let Some(r) = g.refresh_token {
@@ -198,7 +215,23 @@ impl ApiClient {
         self.clock.sleep(d).await;
     }
 
-    async fn pace(&self) -> Result<(), IngestError> {
+    async fn pace(&mut self) -> Result<(), IngestError> {
+        if let Some(n) = self.opts.per_minute {
+            let now = self.clock.now();
+            while self
+                .sent
+                .front()
+                .is_some_and(|t| now - *t >= Duration::minutes(1))
+            {
+                self.sent.pop_front();
+            }
+            if self.sent.len() >= n as usize {
+                let until = self.sent[self.sent.len() - n as usize] + Duration::minutes(1) - now;
+                self.wait(until, "pacing under the per-minute quota").await;
+            }
+            self.sent.push_back(self.clock.now());
+            return Ok(());
+        }
         let Some(b) = self.budget else { return Ok(()) };
         if b.remaining > self.opts.reserve {
             return Ok(());
@@ -240,7 +273,12 @@ impl ApiClient {
 
     /// GETs `path` (relative to the API base) and returns the body once it is valid JSON.
     pub async fn get(&mut self, path: &str) -> Result<Fetched, IngestError> {
-        let url = format!("{}{}", self.base, path);
+        self.send(&crate::Request::get(path)).await
+    }
+
+    /// Sends a request (relative to the API base) and returns the body once it is valid JSON.
+    pub async fn send(&mut self, req: &crate::Request) -> Result<Fetched, IngestError> {
+        let url = format!("{}{}", self.base, req.path);
         let mut attempt = 0u32;
         let mut refreshed = false;
         loop {
@@ -249,12 +287,14 @@ impl ApiClient {
             }
             self.pace().await?;
             self.requests += 1;
-            let sent = self
+            let mut builder = self
                 .http
-                .get(&url)
-                .bearer_auth(self.tokens.access_token.secret())
-                .send()
-                .await;
+                .request(req.method.clone(), &url)
+                .bearer_auth(self.tokens.access_token.secret());
+            if let Some(b) = &req.body {
+                builder = builder.json(b);
+            }
+            let sent = builder.send().await;
             let transient = match sent {
                 Err(e) => {
                     if e.is_timeout() {
@@ -285,7 +325,12 @@ impl ApiClient {
                             }
                             401 => {
                                 let text = String::from_utf8_lossy(&body);
-                                if text.contains("expired_token") && !refreshed {
+                                // Fitbit names an expired token; Google answers any bad
+                                // token with UNAUTHENTICATED: refresh once, then give up.
+                                if (text.contains("expired_token")
+                                    || text.contains("UNAUTHENTICATED"))
+                                    && !refreshed
+                                {
                                     refreshed = true;
                                     self.refresh().await?;
                                     continue;
@@ -302,17 +347,17 @@ impl ApiClient {
                                         });
                                     return Err(IngestError::BudgetSpent { reset_at });
                                 }
-                                // `Retry-After` is unreliable at Fitbit; the reset header is not.
-                                let reset = self
-                                    .budget
-                                    .map(|b| b.reset_at - self.clock.now())
-                                    .or(retry_after.map(Duration::seconds))
-                                    .unwrap_or(Duration::minutes(5));
-                                self.wait(
-                                    reset.max(Duration::zero()) + self.opts.reset_buffer,
-                                    "429 Too Many Requests; waiting for the reset",
-                                )
-                                .await;
+                                // `Retry-After` is unreliable at Fitbit; the reset header is
+                                // not. Google sends neither for sure: back off from 1 s.
+                                let wait = match (self.budget, retry_after) {
+                                    (Some(b), _) => {
+                                        (b.reset_at - self.clock.now()).max(Duration::zero())
+                                            + self.opts.reset_buffer
+                                    }
+                                    (None, Some(s)) => Duration::seconds(s),
+                                    (None, None) => self.backoff(attempt),
+                                };
+                                self.wait(wait, "429 Too Many Requests; waiting").await;
                                 attempt += 1;
                                 if attempt >= self.opts.max_attempts * 2 {
                                     return Err(IngestError::Api {
@@ -361,7 +406,36 @@ pub fn api_message(body: &[u8]) -> String {
             return format!("{kind}: {}", strip_tokens(m));
         }
         if let Some(m) = v["error"]["message"].as_str() {
-            return m.to_string();
+            // google.rpc.Status: classify by status and ErrorInfo reason, not the text.
+            let e = &v["error"];
+            let status = e["status"].as_str().unwrap_or("");
+            let info = e["details"]
+                .as_array()
+                .and_then(|d| d.iter().find(|x| x["reason"].is_string()));
+            let reason = info.and_then(|i| i["reason"].as_str()).unwrap_or("");
+            let meta = info
+                .and_then(|i| i["metadata"].as_object())
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "service" | "method" | "consumer"))
+                        .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|m| !m.is_empty())
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default();
+            let head = [status, reason]
+                .iter()
+                .filter(|x| !x.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            return if head.is_empty() {
+                m.to_string()
+            } else {
+                format!("{head}: {m}{meta}")
+            };
         }
     }
     String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()

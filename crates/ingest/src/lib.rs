@@ -13,7 +13,9 @@
 pub mod client;
 pub mod clock;
 pub mod fitbit;
+pub mod google;
 pub mod oauth;
+pub mod provider;
 pub mod raw;
 pub mod state;
 pub mod store;
@@ -21,6 +23,28 @@ pub mod store;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+
+/// One HTTP request to an API, relative to its base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// GET, or POST for Google's rollups.
+    pub method: reqwest::Method,
+    /// Path and query.
+    pub path: String,
+    /// A JSON body (POST).
+    pub body: Option<serde_json::Value>,
+}
+
+impl Request {
+    /// A GET of `path`.
+    pub fn get(path: &str) -> Request {
+        Request {
+            method: reqwest::Method::GET,
+            path: path.to_string(),
+            body: None,
+        }
+    }
+}
 
 /// What can go wrong while authorising or fetching.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +74,9 @@ pub enum IngestError {
     /// The refresh token was refused: the user must authorise again.
     #[error("the refresh token was refused (`invalid_grant`): the authorisation has ended")]
     InvalidGrant,
+    /// A Google refresh token of an app in Testing status reached its 7-day end.
+    #[error("the Google refresh token expired on {0} (`invalid_grant`): the app is in Testing status, where Google ends every authorisation 7 days after consent")]
+    TestingExpired(DateTime<Utc>),
     /// The token endpoint refused for another reason.
     #[error("the token endpoint refused: {0}")]
     Token(String),

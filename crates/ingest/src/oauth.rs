@@ -13,10 +13,21 @@ use tokio::net::TcpListener;
 
 use crate::IngestError;
 
+/// Token-response fields beyond RFC 6749 that fitpipe reads.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ExtraFields {
+    /// Google, for an app in Testing status: seconds until the refresh token dies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<u64>,
+}
+impl oauth2::ExtraTokenFields for ExtraFields {}
+
+type TokenResponse_ = oauth2::StandardTokenResponse<ExtraFields, oauth2::basic::BasicTokenType>;
+
 /// The `oauth2` client with a token endpoint set.
 type TokenClient = oauth2::Client<
     oauth2::basic::BasicErrorResponse,
-    oauth2::basic::BasicTokenResponse,
+    TokenResponse_,
     oauth2::basic::BasicTokenIntrospectionResponse,
     oauth2::StandardRevocableToken,
     oauth2::basic::BasicRevocationErrorResponse,
@@ -25,6 +36,14 @@ type TokenClient = oauth2::Client<
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
     oauth2::EndpointSet,
+>;
+
+type TokenClientBase = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    TokenResponse_,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
 >;
 
 /// A registered OAuth client of a provider.
@@ -44,6 +63,8 @@ pub struct OAuthApp {
     pub redirect_uri: String,
     /// Scopes to ask for.
     pub scopes: Vec<String>,
+    /// Extra parameters of the authorization URL (Google: `access_type=offline`).
+    pub auth_params: Vec<(String, String)>,
 }
 
 /// A started authorization: the URL to open, and what checks the answer.
@@ -68,6 +89,8 @@ pub struct Grant {
     pub expires_in: Option<StdDuration>,
     /// Granted scopes, space-separated.
     pub scope: Option<String>,
+    /// How long the refresh token lives, where the provider says (Google Testing status).
+    pub refresh_expires_in: Option<StdDuration>,
 }
 
 fn http() -> reqwest::Client {
@@ -95,11 +118,14 @@ impl OAuthApp {
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_auth_uri(self.url("authorization URL", &self.auth_url, AuthUrl::new)?)
             .set_redirect_uri(self.url("redirect URI", &self.redirect_uri, RedirectUrl::new)?);
-        let (url, state) = client
+        let mut req = client
             .authorize_url(CsrfToken::new_random)
             .add_scopes(self.scopes.iter().map(|s| Scope::new(s.clone())))
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        for (k, v) in &self.auth_params {
+            req = req.add_extra_param(k.clone(), v.clone());
+        }
+        let (url, state) = req.url();
         Ok(Authorization {
             url: url.to_string(),
             state,
@@ -108,7 +134,7 @@ impl OAuthApp {
     }
 
     fn token_client(&self) -> Result<TokenClient, IngestError> {
-        let mut c = BasicClient::new(ClientId::new(self.client_id.clone()))
+        let mut c = TokenClientBase::new(ClientId::new(self.client_id.clone()))
             .set_token_uri(self.url("token URL", &self.token_url, TokenUrl::new)?)
             .set_redirect_uri(self.url("redirect URI", &self.redirect_uri, RedirectUrl::new)?);
         if let Some(s) = &self.client_secret {
@@ -165,8 +191,12 @@ impl OAuthApp {
     }
 }
 
-fn grant(r: oauth2::basic::BasicTokenResponse) -> Grant {
+fn grant(r: TokenResponse_) -> Grant {
     Grant {
+        refresh_expires_in: r
+            .extra_fields()
+            .refresh_token_expires_in
+            .map(StdDuration::from_secs),
         access_token: r.access_token().clone(),
         refresh_token: r.refresh_token().cloned(),
         expires_in: r.expires_in(),

@@ -1,7 +1,7 @@
 //! The raw landing zone: every response body exactly as received, saved before it is
 //! transformed, so tables can be rebuilt without spending rate limit again.
 //!
-//! Layout: `<out>/raw/<provider>/<user>/<resource>/<start>_<end>.<fetched unix ms>.json`.
+//! Layout: `<out>/raw/<provider>/<user>/<resource>/<start>_<end>[_p<page>].<fetched unix ms>.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -25,24 +25,33 @@ pub struct RawFile {
     pub fetched_ms: i64,
 }
 
-/// Saves a response body atomically and returns its path.
-#[allow(clippy::too_many_arguments)]
+/// Saves a response body atomically and returns its path. `window` is the first and
+/// last day the request covered and the page number (pages after the first get a `_pN`
+/// suffix).
 pub fn save(
     out: &Path,
     provider: &str,
     user: &str,
     resource: &str,
-    start: NaiveDate,
-    end: NaiveDate,
+    window: (NaiveDate, NaiveDate, usize),
     at: DateTime<Utc>,
     body: &[u8],
 ) -> Result<PathBuf, IngestError> {
+    let (start, end, page) = window;
+    let page = if page > 1 {
+        format!("_p{page}")
+    } else {
+        String::new()
+    };
     let path = out
         .join("raw")
         .join(provider)
         .join(user)
         .join(resource)
-        .join(format!("{start}_{end}.{}.json", at.timestamp_millis()));
+        .join(format!(
+            "{start}_{end}{page}.{}.json",
+            at.timestamp_millis()
+        ));
     write_private(&path, body)?;
     Ok(path)
 }

@@ -29,6 +29,9 @@ pub struct Tokens {
     pub scope: String,
     /// The user's IANA zone, from the profile, when known.
     pub timezone: Option<String>,
+    /// When the refresh token stops working, where the provider says so (Google's
+    /// Testing status: 7 days after consent).
+    pub refresh_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -41,6 +44,8 @@ struct OnDisk {
     scope: String,
     #[serde(default)]
     timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_expires_at: Option<DateTime<Utc>>,
 }
 
 /// The folder holding token files.
@@ -87,6 +92,7 @@ impl TokenStore {
             expires_at: d.expires_at,
             scope: d.scope,
             timezone: d.timezone,
+            refresh_expires_at: d.refresh_expires_at,
         }))
     }
 
@@ -131,6 +137,7 @@ impl TokenStore {
             expires_at: t.expires_at,
             scope: t.scope.clone(),
             timezone: t.timezone.clone(),
+            refresh_expires_at: t.refresh_expires_at,
         })
         .expect("token file serialises");
         write_private(&path, &body)

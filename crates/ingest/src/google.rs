@@ -1,0 +1,416 @@
+//! The Google Health API v4 provider (google-health-api.md): OAuth endpoints and scopes,
+//! resources, and how a date range becomes the fewest requests the documented caps allow.
+//!
+//! - Daily totals come from `:dailyRollUp` (one bucket per civil day, the end the next
+//!   midnight, exclusive): 90-day windows, 14 for total-calories and active-minutes, with
+//!   `pageSize` equal to the days of the window so `windowSizeDays × pageSize` stays
+//!   within the cap.
+//! - Daily types without rollups (resting heart rate, HRV, SpO2) and weight come from
+//!   `list` with a civil date filter, 1000 points a page.
+//! - Sleep comes from `list` with `sleep.interval.civil_end_time` (the member the
+//!   discovery document and the live probe agree on), whose pages hold at most 25
+//!   sessions: 12-day windows, so a main sleep and a nap every day fit one page.
+//! - Intraday: heart rate one day per `list` request (about 8,000 samples of 10,000 a
+//!   page), steps and distance six days per request (1,440 a day), calories by `:rollUp`
+//!   of 60-second windows, six days per request (14-day cap).
+//!
+//! A window is one request; a page beyond the first (`nextPageToken`) is one more.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+
+use crate::provider::Window;
+use crate::Request;
+
+/// The `source` and provider name.
+pub const PROVIDER: &str = "google-health";
+
+/// The production API base.
+pub const API_BASE: &str = "https://health.googleapis.com";
+
+const SCOPE_PREFIX: &str = "https://www.googleapis.com/auth/googlehealth.";
+
+/// Scopes fitpipe asks for (read only).
+pub const SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
+    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
+    "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
+    "https://www.googleapis.com/auth/googlehealth.settings.readonly",
+];
+
+/// Extra parameters of the authorization URL: a refresh token, every time.
+pub const AUTH_PARAMS: &[(&str, &str)] = &[("access_type", "offline"), ("prompt", "consent")];
+
+/// OAuth endpoints for an API base: Google's own for the production base, the same
+/// paths on the base otherwise (the simulator serves both).
+pub fn endpoints(base: &str) -> (String, String, String) {
+    let base = base.trim_end_matches('/');
+    if base == API_BASE {
+        (
+            "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            "https://oauth2.googleapis.com/token".into(),
+            "https://oauth2.googleapis.com/revoke".into(),
+        )
+    } else {
+        (
+            format!("{base}/o/oauth2/v2/auth"),
+            format!("{base}/token"),
+            format!("{base}/revoke"),
+        )
+    }
+}
+
+/// The scope area (`sleep`, `activity_and_fitness`) of a granted scope list that is
+/// missing among those fitpipe needs.
+pub fn missing_scopes(granted: &str) -> Vec<&'static str> {
+    SCOPES
+        .iter()
+        .copied()
+        .filter(|s| !granted.split_whitespace().any(|g| g == *s))
+        .map(|s| s.trim_start_matches(SCOPE_PREFIX))
+        .collect()
+}
+
+/// Something fitpipe can fetch from Google Health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// `users/me/identity` and `users/me/settings` (ids and time zone).
+    Profile,
+    /// A daily rollup: data type and its range cap in days.
+    Daily(&'static str, i64),
+    /// A daily type read by `list` (resting heart rate, HRV, SpO2): data type, filter member.
+    DailyList(&'static str, &'static str),
+    /// Weight logs.
+    Weight,
+    /// Sleep sessions with stages.
+    Sleep,
+    /// Intraday heart rate (`list`, one day a request).
+    IntradayHeart,
+    /// Intraday steps or distance (`list`, six days a request).
+    IntradayList(&'static str),
+    /// Intraday calories (`:rollUp` with 60-second windows).
+    IntradayCalories,
+}
+
+const NAMES: &[(&str, Resource)] = &[
+    ("profile", Resource::Profile),
+    ("steps", Resource::Daily("steps", 90)),
+    ("distance", Resource::Daily("distance", 90)),
+    ("floors", Resource::Daily("floors", 90)),
+    ("calories", Resource::Daily("total-calories", 14)),
+    ("active-minutes", Resource::Daily("active-minutes", 14)),
+    (
+        "heart",
+        Resource::DailyList("daily-resting-heart-rate", "daily_resting_heart_rate"),
+    ),
+    ("sleep", Resource::Sleep),
+    (
+        "hrv",
+        Resource::DailyList(
+            "daily-heart-rate-variability",
+            "daily_heart_rate_variability",
+        ),
+    ),
+    (
+        "spo2",
+        Resource::DailyList("daily-oxygen-saturation", "daily_oxygen_saturation"),
+    ),
+    ("weight", Resource::Weight),
+];
+
+/// The default daily set.
+pub const DEFAULT_RESOURCES: &[&str] = &[
+    "profile",
+    "steps",
+    "distance",
+    "floors",
+    "calories",
+    "active-minutes",
+    "heart",
+    "sleep",
+];
+
+/// Names accepted by `--resources`.
+pub fn resource_names() -> Vec<&'static str> {
+    NAMES.iter().map(|(n, _)| *n).collect()
+}
+
+/// Names accepted by `--intraday`.
+pub const INTRADAY_NAMES: &[&str] = &["heart", "steps", "distance", "calories"];
+
+impl Resource {
+    /// Parses a `--resources` name (the Fitbit names where the data is the same).
+    pub fn parse(name: &str) -> Option<Resource> {
+        NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r.clone())
+    }
+
+    /// Parses an `--intraday` name.
+    pub fn parse_intraday(name: &str) -> Option<Resource> {
+        match name {
+            "heart" => Some(Resource::IntradayHeart),
+            "steps" => Some(Resource::IntradayList("steps")),
+            "distance" => Some(Resource::IntradayList("distance")),
+            "calories" => Some(Resource::IntradayCalories),
+            _ => None,
+        }
+    }
+
+    /// A stable name for state, raw files and progress.
+    pub fn key(&self) -> String {
+        match self {
+            Resource::IntradayHeart => "intraday-heart".into(),
+            Resource::IntradayList(t) => format!("intraday-{t}"),
+            Resource::IntradayCalories => "intraday-calories".into(),
+            r => NAMES
+                .iter()
+                .find(|(_, x)| x == r)
+                .map_or("unknown", |(n, _)| n)
+                .to_string(),
+        }
+    }
+
+    /// Most days one request may cover.
+    pub fn max_days(&self) -> i64 {
+        match self {
+            Resource::Profile => i64::MAX,
+            Resource::Daily(_, cap) => *cap,
+            Resource::DailyList(..) | Resource::Weight => 1000,
+            Resource::Sleep => 12,
+            Resource::IntradayHeart => 1,
+            Resource::IntradayList(_) | Resource::IntradayCalories => 6,
+        }
+    }
+
+    /// The request for one window of days (`start..=end`, local days of `tz`).
+    fn request(&self, start: NaiveDate, end: NaiveDate, tz: Tz) -> Vec<Request> {
+        let next = end + Duration::days(1);
+        let days = (next - start).num_days();
+        let list = |ty: &str, filter: String, page: i64| Request {
+            method: reqwest::Method::GET,
+            path: format!(
+                "/v4/users/me/dataTypes/{ty}/dataPoints?filter={}&pageSize={page}",
+                encode(&filter)
+            ),
+            body: None,
+        };
+        let civil = |d: NaiveDate| json!({"date": {"year": d.year_ce().1, "month": d.month0() + 1, "day": d.day0() + 1}, "time": {}});
+        match self {
+            Resource::Profile => vec![
+                Request::get("/v4/users/me/identity"),
+                Request::get("/v4/users/me/settings"),
+            ],
+            Resource::Daily(ty, _) => vec![Request {
+                method: reqwest::Method::POST,
+                path: format!("/v4/users/me/dataTypes/{ty}/dataPoints:dailyRollUp"),
+                body: Some(json!({
+                    "range": {"start": civil(start), "end": civil(next)},
+                    "windowSizeDays": 1,
+                    "pageSize": days,
+                })),
+            }],
+            Resource::DailyList(ty, member) => vec![list(
+                ty,
+                format!("{member}.date >= \"{start}\" AND {member}.date < \"{next}\""),
+                1000,
+            )],
+            Resource::Weight => vec![list(
+                "weight",
+                format!(
+                    "weight.sample_time.civil_time >= \"{start}T00:00:00\" AND weight.sample_time.civil_time < \"{next}T00:00:00\""
+                ),
+                1000,
+            )],
+            Resource::Sleep => vec![list(
+                "sleep",
+                format!(
+                    "sleep.interval.civil_end_time >= \"{start}\" AND sleep.interval.civil_end_time < \"{next}\""
+                ),
+                25,
+            )],
+            Resource::IntradayHeart => vec![list(
+                "heart-rate",
+                format!(
+                    "heart_rate.sample_time.civil_time >= \"{start}T00:00:00\" AND heart_rate.sample_time.civil_time < \"{next}T00:00:00\""
+                ),
+                10_000,
+            )],
+            Resource::IntradayList(ty) => vec![list(
+                ty,
+                format!(
+                    "{ty}.interval.civil_start_time >= \"{start}T00:00:00\" AND {ty}.interval.civil_start_time < \"{next}T00:00:00\""
+                ),
+                10_000,
+            )],
+            Resource::IntradayCalories => {
+                let at = |d: NaiveDate| {
+                    tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
+                        .earliest()
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
+                };
+                let (a, b) = (at(start), at(next));
+                let minutes = (b - a).num_minutes();
+                vec![Request {
+                    method: reqwest::Method::POST,
+                    path: "/v4/users/me/dataTypes/total-calories/dataPoints:rollUp".into(),
+                    body: Some(json!({
+                        "range": {"startTime": a.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "endTime": b.format("%Y-%m-%dT%H:%M:%SZ").to_string()},
+                        "windowSize": "60s",
+                        "pageSize": minutes,
+                    })),
+                }]
+            }
+        }
+    }
+}
+
+/// The fewest requests that cover `from..=to` for a resource (local days of `tz`).
+pub fn plan(r: &Resource, from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<Window> {
+    if *r == Resource::Profile {
+        return r
+            .request(to, to, tz)
+            .into_iter()
+            .map(|request| Window {
+                start: to,
+                end: to,
+                request,
+            })
+            .collect();
+    }
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = (start + Duration::days(r.max_days() - 1)).min(to);
+        for request in r.request(start, end, tz) {
+            out.push(Window {
+                start,
+                end,
+                request,
+            });
+        }
+        start = end + Duration::days(1);
+    }
+    out
+}
+
+/// The request for the page after `body`, if the answer has a `nextPageToken`: the same
+/// query with the token (AIP-158: every other parameter unchanged).
+pub fn next_page(req: &Request, body: &[u8]) -> Option<Request> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let token = v["nextPageToken"].as_str().filter(|t| !t.is_empty())?;
+    let mut next = req.clone();
+    match &mut next.body {
+        Some(b) => b["pageToken"] = json!(token),
+        None => {
+            let base = next
+                .path
+                .split("&pageToken=")
+                .next()
+                .unwrap_or(&next.path)
+                .to_string();
+            next.path = format!("{base}&pageToken={}", encode(token));
+        }
+    }
+    Some(next)
+}
+
+/// Percent-encodes a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn windows_respect_the_caps_and_cover_every_day_once() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        for (name, days, want) in [
+            ("steps", 90, 1),
+            ("steps", 91, 2),
+            ("calories", 14, 1),
+            ("calories", 15, 2),
+            ("sleep", 12, 1),
+            ("sleep", 25, 3),
+            ("heart", 1000, 1),
+            ("profile", 500, 2),
+        ] {
+            let r = Resource::parse(name).unwrap();
+            let from = d("2021-01-01");
+            let w = plan(&r, from, from + Duration::days(days - 1), tz);
+            assert_eq!(w.len(), want, "{name} {days}");
+        }
+        let w = plan(
+            &Resource::parse("calories").unwrap(),
+            d("2021-01-01"),
+            d("2021-01-20"),
+            tz,
+        );
+        let body = w[0].request.body.as_ref().unwrap();
+        assert_eq!(body["pageSize"], 14);
+        assert_eq!(body["range"]["end"]["date"]["day"], 15);
+        assert_eq!(body["range"]["end"]["time"], json!({}));
+        assert_eq!(w[1].start, d("2021-01-15"));
+        // Intraday calories: physical bounds of the local days, across the DST change.
+        let w = plan(
+            &Resource::IntradayCalories,
+            d("2021-03-13"),
+            d("2021-03-14"),
+            tz,
+        );
+        let b = w[0].request.body.as_ref().unwrap();
+        assert_eq!(b["range"]["startTime"], "2021-03-13T05:00:00Z");
+        assert_eq!(b["range"]["endTime"], "2021-03-15T04:00:00Z");
+        assert_eq!(b["pageSize"], 47 * 60);
+    }
+
+    #[test]
+    fn next_page_repeats_the_query_with_the_token() {
+        let tz: Tz = "UTC".parse().unwrap();
+        let w = plan(&Resource::Sleep, d("2021-01-01"), d("2021-01-05"), tz);
+        let req = &w[0].request;
+        assert!(
+            req.path
+                .contains("sleep.interval.civil_end_time%20%3E%3D%20%222021-01-01%22"),
+            "{}",
+            req.path
+        );
+        let n = next_page(req, br#"{"dataPoints":[],"nextPageToken":"a/b"}"#).unwrap();
+        assert!(
+            n.path.ends_with("&pageSize=25&pageToken=a%2Fb"),
+            "{}",
+            n.path
+        );
+        let n2 = next_page(&n, br#"{"nextPageToken":"c"}"#).unwrap();
+        assert!(n2.path.ends_with("&pageSize=25&pageToken=c"), "{}", n2.path);
+        assert_eq!(
+            next_page(req, br#"{"dataPoints":[],"nextPageToken":""}"#),
+            None
+        );
+        assert_eq!(next_page(req, br#"{}"#), None);
+        let w = plan(
+            &Resource::parse("steps").unwrap(),
+            d("2021-01-01"),
+            d("2021-01-05"),
+            tz,
+        );
+        let n = next_page(&w[0].request, br#"{"nextPageToken":"t1"}"#).unwrap();
+        assert_eq!(n.body.unwrap()["pageToken"], "t1");
+    }
+}

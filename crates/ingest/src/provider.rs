@@ -1,0 +1,171 @@
+//! The two API providers behind one set of commands: names, resources and plans.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::{fitbit, google, Request};
+
+/// An API fitpipe can fetch from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// The Fitbit Web API (turned off on 2026-11-02; archives and the simulator remain).
+    Fitbit,
+    /// The Google Health API v4.
+    Google,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 2] = [Provider::Fitbit, Provider::Google];
+
+    /// The provider's name, as in `--provider`, `source` and the raw and token folders.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Fitbit => fitbit::PROVIDER,
+            Provider::Google => google::PROVIDER,
+        }
+    }
+
+    /// The provider of a name.
+    pub fn parse(name: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The production API base.
+    pub fn api_base(self) -> &'static str {
+        match self {
+            Provider::Fitbit => "https://api.fitbit.com",
+            Provider::Google => google::API_BASE,
+        }
+    }
+
+    /// OAuth endpoints (authorize, token, revoke) for an API base.
+    pub fn endpoints(self, base: &str) -> (String, String, String) {
+        match self {
+            Provider::Fitbit => fitbit::endpoints(base),
+            Provider::Google => google::endpoints(base),
+        }
+    }
+
+    /// Scopes fitpipe asks for.
+    pub fn scopes(self) -> Vec<String> {
+        let s: &[&str] = match self {
+            Provider::Fitbit => fitbit::SCOPES,
+            Provider::Google => google::SCOPES,
+        };
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    /// Extra parameters of the authorization URL.
+    pub fn auth_params(self) -> Vec<(String, String)> {
+        let p: &[(&str, &str)] = match self {
+            Provider::Fitbit => &[],
+            Provider::Google => google::AUTH_PARAMS,
+        };
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The default `--resources`.
+    pub fn default_resources(self) -> &'static [&'static str] {
+        match self {
+            Provider::Fitbit => fitbit::DEFAULT_RESOURCES,
+            Provider::Google => google::DEFAULT_RESOURCES,
+        }
+    }
+
+    /// Names accepted by `--resources`.
+    pub fn resource_names(self) -> Vec<&'static str> {
+        match self {
+            Provider::Fitbit => fitbit::RESOURCE_NAMES.to_vec(),
+            Provider::Google => google::resource_names(),
+        }
+    }
+
+    /// Names accepted by `--intraday`.
+    pub fn intraday_names(self) -> &'static [&'static str] {
+        match self {
+            Provider::Fitbit => fitbit::INTRADAY_NAMES,
+            Provider::Google => google::INTRADAY_NAMES,
+        }
+    }
+
+    /// Parses a `--resources` name.
+    pub fn resource(self, name: &str) -> Option<Resource> {
+        match self {
+            Provider::Fitbit => fitbit::Resource::parse(name).map(Resource::Fitbit),
+            Provider::Google => google::Resource::parse(name).map(Resource::Google),
+        }
+    }
+
+    /// Parses an `--intraday` name.
+    pub fn intraday(self, name: &str) -> Option<Resource> {
+        match self {
+            Provider::Fitbit => fitbit::Resource::parse_intraday(name).map(Resource::Fitbit),
+            Provider::Google => google::Resource::parse_intraday(name).map(Resource::Google),
+        }
+    }
+}
+
+/// A resource of either provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// Fitbit Web API.
+    Fitbit(fitbit::Resource),
+    /// Google Health API.
+    Google(google::Resource),
+}
+
+/// One planned request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// First day covered.
+    pub start: NaiveDate,
+    /// Last day covered.
+    pub end: NaiveDate,
+    /// What to send.
+    pub request: Request,
+}
+
+impl Resource {
+    /// A stable name for state, raw files and progress.
+    pub fn key(&self) -> String {
+        match self {
+            Resource::Fitbit(r) => r.key(),
+            Resource::Google(r) => r.key(),
+        }
+    }
+
+    /// Whether this is the profile (fetched first: it gives the time zone).
+    pub fn is_profile(&self) -> bool {
+        matches!(
+            self,
+            Resource::Fitbit(fitbit::Resource::Profile)
+                | Resource::Google(google::Resource::Profile)
+        )
+    }
+
+    /// The fewest requests covering `from..=to` (local days of `tz`).
+    pub fn plan(&self, from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<Window> {
+        match self {
+            Resource::Fitbit(r) => fitbit::plan(r, from, to)
+                .into_iter()
+                .map(|w| Window {
+                    start: w.start,
+                    end: w.end,
+                    request: Request::get(&w.path),
+                })
+                .collect(),
+            Resource::Google(r) => google::plan(r, from, to, tz),
+        }
+    }
+
+    /// The request for the next page of an answer, if it has one.
+    pub fn next_page(&self, req: &Request, body: &[u8]) -> Option<Request> {
+        match self {
+            Resource::Fitbit(_) => None,
+            Resource::Google(_) => google::next_page(req, body),
+        }
+    }
+}
