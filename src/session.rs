@@ -130,12 +130,14 @@ pub async fn clock() -> Arc<dyn Clock> {
                         .ok()?;
                 v["now"].as_str()?.parse::<DateTime<Utc>>().ok()
             };
-            let start = sim_now.await.map_or(Duration::zero(), |t| t - Utc::now());
-            let offset = Arc::new(Mutex::new(start));
+            // The simulator's clock is frozen but for what fitpipe advances: so is this
+            // one, or client and server would drift apart by the real time a run takes.
+            let start = sim_now.await.unwrap_or_else(Utc::now);
+            let offset = Arc::new(Mutex::new(Duration::zero()));
             let o2 = offset.clone();
             let http = reqwest::Client::new();
             ExternalClock::new(
-                move || Utc::now() + *offset.lock().unwrap_or_else(|e| e.into_inner()),
+                move || start + *offset.lock().unwrap_or_else(|e| e.into_inner()),
                 move |d: Duration| {
                     *o2.lock().unwrap_or_else(|e| e.into_inner()) += d;
                     let req = http

@@ -195,7 +195,11 @@ fn status() -> anyhow::Result<ExitCode> {
         eprintln!("hint: run `fitpipe auth`");
         return Ok(ExitCode::from(1));
     }
-    let now = Utc::now();
+    // The clock of a simulator under test, else the system's.
+    let now = tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(session::clock())
+        .now();
     let mut s = format!(
         "{:<16} {:<20} {:<22} {:<20} {}\n",
         "provider", "user", "access token", "time zone", "scopes"

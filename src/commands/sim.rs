@@ -44,7 +44,12 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
              export FITPIPE_API_BASE={base}\n\
              export FITPIPE_CLIENT_ID={}\n\
              export FITPIPE_CLIENT_SECRET={}   # the simulator's own, not a real secret\n\
-             then: fitpipe auth  (registered redirect: http://127.0.0.1:8080/)\n",
+             then: fitpipe auth  (registered redirect: http://127.0.0.1:8080/)\n\n\
+             Google Health API v4 simulator at the same address (Google OAuth, Desktop client):\n\
+             export FITPIPE_PROVIDER=google-health\n\
+             export FITPIPE_CLIENT_ID={}\n\
+             export FITPIPE_CLIENT_SECRET={}   # the simulator's own, not a real secret\n\
+             then: fitpipe auth  (any loopback redirect)\n",
             sim.people()
                 .iter()
                 .map(|p| format!("{} ({})", p.id, p.tz.name()))
@@ -52,6 +57,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
                 .join(", "),
             sim.client_id(),
             sim.client_secret(),
+            sim.google_client_id(),
+            sim.google_client_secret(),
         ))?;
         tokio::signal::ctrl_c()
             .await

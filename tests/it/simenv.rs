@@ -16,6 +16,8 @@ pub struct SimEnv {
     pub sim: Sim,
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// Commands use `--provider google-health` and the Google client.
+    pub google: bool,
 }
 
 pub fn free_port() -> u16 {
@@ -50,6 +52,7 @@ impl SimEnv {
             sim,
             dir: tempfile::tempdir().unwrap(),
             port,
+            google: false,
         }
     }
 
@@ -85,6 +88,11 @@ impl SimEnv {
             .env("FITPIPE_HTTP_TIMEOUT_MS", "3000")
             .env("FITPIPE_OUT", self.out())
             .stdin(Stdio::null());
+        if self.google {
+            c.env("FITPIPE_PROVIDER", "google-health")
+                .env("FITPIPE_CLIENT_ID", self.sim.google_client_id())
+                .env("FITPIPE_CLIENT_SECRET", self.sim.google_client_secret());
+        }
         c
     }
 
@@ -122,18 +130,22 @@ impl SimEnv {
         (child, url, err)
     }
 
-    /// The whole OAuth flow: fitpipe auth, and a "browser" that follows the consent.
-    pub fn authorise(&self) {
-        let (child, url, _err) = self.start_auth(&[]);
+    /// The whole OAuth flow: fitpipe auth, and a "browser" that follows the consent;
+    /// returns what auth wrote to stderr after the URL.
+    pub fn authorise(&self) -> String {
+        let (child, url, mut err) = self.start_auth(&[]);
         self.rt.block_on(async {
             let _ = reqwest::get(&url).await.unwrap();
         });
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
-            "auth failed: {}",
+            "auth failed: {}{rest}",
             String::from_utf8_lossy(&out.stdout)
         );
+        rest
     }
 
     pub fn requests(&self) -> u64 {

@@ -29,6 +29,7 @@ async fn setup() -> (Arc<Sim>, OAuthApp, TokenStore, Tokens, tempfile::TempDir) 
         client_secret: Some(ClientSecret::new(sim.client_secret())),
         redirect_uri: "http://127.0.0.1:8080/".into(),
         scopes: vec!["activity".into(), "profile".into()],
+        auth_params: Vec::new(),
     };
     let a = app.start().unwrap();
     let r = reqwest::Client::builder()
@@ -54,6 +55,7 @@ async fn setup() -> (Arc<Sim>, OAuthApp, TokenStore, Tokens, tempfile::TempDir) 
         expires_at: sim.now() + Duration::hours(8),
         scope: g.scope.unwrap_or_default(),
         timezone: None,
+        refresh_expires_at: None,
     };
     store.save(&t).unwrap();
     (sim, app, store, t, dir)
@@ -128,6 +130,7 @@ fn token_files_are_private_and_debug_output_hides_secrets() {
         expires_at: chrono::Utc::now(),
         scope: "activity".into(),
         timezone: None,
+        refresh_expires_at: None,
     };
     store.save(&t).unwrap();
     #[cfg(unix)]

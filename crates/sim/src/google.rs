@@ -691,13 +691,11 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
             if !day.worn {
                 return out;
             }
-            let floors = floor_minutes(&day);
-            for m in 0..day.synced_minutes {
-                let local = minute_local(date, m);
-                let Some(start) = instant(tz, local) else {
+            for min in minutes_of(p, &day) {
+                let (local, steps) = (min.local, min.steps);
+                let Some(start) = min.at else {
                     continue;
                 };
-                let steps = day.steps[m] as u64;
                 let mut v = Map::new();
                 v.insert(
                     "interval".into(),
@@ -707,10 +705,10 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
                     "steps" => put_count(&mut v, "count", steps),
                     "distance" => put_count(&mut v, "millimeters", steps * 750),
                     "floors" => {
-                        if floors[m] == 0 {
+                        if min.floors == 0 {
                             continue;
                         }
-                        put_count(&mut v, "count", floors[m])
+                        put_count(&mut v, "count", min.floors)
                     }
                     _ => {
                         if steps == 0 {
@@ -1161,33 +1159,36 @@ fn body_query(t: &Type, v: &Value) -> String {
     format!("{}|{v}", t.url)
 }
 
-/// Per-minute values of a day in UTC minutes, for physical windows.
+/// One synced minute of a day: its wall clock, its instant (`None` inside a DST gap)
+/// and what the device counted in it.
 struct Minute {
-    at: DateTime<Utc>,
+    local: NaiveDateTime,
+    at: Option<DateTime<Utc>>,
     steps: u64,
     floors: u64,
     kcal: f64,
     level: usize,
 }
 
-fn minutes_of(p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Minute> {
-    let day = p.day(date, ctx.last_sync);
-    let floors = floor_minutes(&day);
-    let levels_of = |s: u32| match s {
-        0 => 0,
-        1..=59 => 1,
-        60..=99 => 2,
-        _ => 3,
-    };
+fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
+    let floors = floor_minutes(day);
     (0..day.synced_minutes)
-        .filter_map(|m| {
-            Some(Minute {
-                at: instant(&p.tz, minute_local(date, m))?,
-                steps: day.steps[m] as u64,
+        .map(|m| {
+            let local = minute_local(day.date, m);
+            let s = day.steps[m];
+            Minute {
+                local,
+                at: instant(&p.tz, local),
+                steps: s as u64,
                 floors: floors[m],
-                kcal: p.minute_calories(day.steps[m]),
-                level: levels_of(day.steps[m]),
-            })
+                kcal: p.minute_calories(s),
+                level: match s {
+                    0 => 0,
+                    1..=59 => 1,
+                    60..=99 => 2,
+                    _ => 3,
+                },
+            }
         })
         .collect()
 }
@@ -1304,7 +1305,7 @@ fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
     let mut beats: Vec<(DateTime<Utc>, i64)> = Vec::new();
     let mut d = d0.max(p.member_since);
     while d <= d1 {
-        mins.extend(minutes_of(p, d, ctx));
+        mins.extend(minutes_of(p, &p.day(d, ctx.last_sync)));
         if t.url == "heart-rate" {
             let day = p.day(d, ctx.last_sync);
             for (sec, bpm) in p.heart_samples(&day) {
@@ -1330,7 +1331,10 @@ fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
         .skip(skip)
         .take(size)
         .map(|(a, b)| {
-            let inside: Vec<&Minute> = mins.iter().filter(|m| m.at >= *a && m.at < *b).collect();
+            let inside: Vec<&Minute> = mins
+                .iter()
+                .filter(|m| m.at.is_some_and(|t| t >= *a && t < *b))
+                .collect();
             let bpm: Vec<i64> = beats.iter().filter(|x| x.0 >= *a && x.0 < *b).map(|x| x.1).collect();
             json!({"startTime": rfc3339(*a), "endTime": rfc3339(*b), t.key: rollup_value(t, &inside, &bpm)})
         })
@@ -1406,24 +1410,11 @@ fn daily_roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
             while minute_local(d, 0) < *b {
                 if d >= p.member_since {
                     let day = p.day(d, ctx.last_sync);
-                    let floors = floor_minutes(&day);
-                    for m in 0..day.synced_minutes {
-                        let at = minute_local(d, m);
-                        if at >= *a && at < *b {
-                            mins.push(Minute {
-                                at: DateTime::<Utc>::MIN_UTC,
-                                steps: day.steps[m] as u64,
-                                floors: floors[m],
-                                kcal: p.minute_calories(day.steps[m]),
-                                level: match day.steps[m] {
-                                    0 => 0,
-                                    1..=59 => 1,
-                                    60..=99 => 2,
-                                    _ => 3,
-                                },
-                            });
-                        }
-                    }
+                    mins.extend(
+                        minutes_of(p, &day)
+                            .into_iter()
+                            .filter(|m| m.local >= *a && m.local < *b),
+                    );
                     if t.url == "heart-rate" {
                         bpm.extend(p.heart_samples(&day).into_iter().map(|x| x.1));
                     }

@@ -1,0 +1,377 @@
+//! The Google Health provider end to end against the simulator: the OAuth flow, a
+//! multi-year backfill under the per-minute quota, incremental runs, errors users hit
+//! (Testing-mode token expiry, unticked scopes, unlinked accounts, 429 and 5xx), and the
+//! two providers agreeing on the same person and days.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Date32Type, Float64Type, Int64Type};
+use chrono::Duration;
+use fitpipe_sim::{Config, Fault, FaultKind};
+
+use super::simenv::{table_keys, SimEnv};
+
+fn google(cfg: Config) -> SimEnv {
+    let mut env = SimEnv::new(Config {
+        auto_consent: true,
+        ..cfg
+    });
+    env.google = true;
+    env
+}
+
+/// The total of `ingest --dry-run`.
+fn predicted(env: &SimEnv, args: &[&str]) -> u64 {
+    let mut a = vec!["ingest", "--dry-run"];
+    a.extend_from_slice(args);
+    let r = env.run(&a);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no total in {}", r.stdout))
+}
+
+#[test]
+fn backfill_of_years_meets_no_429_and_uses_the_predicted_requests() {
+    let env = google(Config::default());
+    let said = env.authorise();
+    assert!(said.contains("Testing status"), "{said}");
+    let before = env.requests();
+    let from = (env.sim.now().date_naive() - Duration::days(5 * 365)).to_string();
+    let want = predicted(&env, &["--from", &from]);
+    assert!(
+        want > 300,
+        "the backfill must outrun one minute's quota: {want}"
+    );
+    let r = env.run(&["ingest", "--from", &from, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.requests() - before, want, "requests sent vs planned");
+    assert_eq!(
+        env.rate_limited(),
+        0,
+        "the client paced itself under 300/min"
+    );
+    for (t, k) in [
+        ("daily_activity", &["user_id", "date"][..]),
+        ("sleep_sessions", &["user_id", "log_id"]),
+        (
+            "sleep_stages",
+            &["user_id", "log_id", "start_utc", "is_short"],
+        ),
+    ] {
+        let (rows, dups) = table_keys(&env.out(), t, k);
+        assert!(rows > 1000, "{t}: {rows}");
+        assert_eq!(dups, 0, "{t}");
+    }
+
+    // A day later, cron fetches only what is new (the last days again, for late syncs).
+    env.sim.advance(Duration::days(1));
+    let before = env.requests();
+    let want = predicted(&env, &[]);
+    let r = env.run(&["ingest", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.requests() - before, want);
+    assert!(
+        want <= 10,
+        "an incremental run is a handful of requests: {want}"
+    );
+    let (rows, dups) = table_keys(&env.out(), "daily_activity", &["user_id", "date"]);
+    assert_eq!(dups, 0);
+    assert_eq!(rows as i64, 5 * 365 + 2, "every day once, today included");
+}
+
+/// `(user, date) -> (steps, calories, distance, floors, light, fair, very, resting)` of daily_activity.
+type Daily = BTreeMap<(String, i32), [Option<f64>; 8]>;
+
+fn read(out: &Path, table: &str) -> Vec<arrow::record_batch::RecordBatch> {
+    let mut v = Vec::new();
+    let mut dirs = vec![out.join(table)];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                    std::fs::File::open(&p).unwrap(),
+                )
+                .unwrap()
+                .build()
+                .unwrap();
+                v.extend(r.map(|b| b.unwrap()));
+            }
+        }
+    }
+    v
+}
+
+fn text(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> String {
+    let col = b.column_by_name(c).unwrap();
+    col.as_string::<i32>().value(i).to_string()
+}
+
+fn num(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> Option<f64> {
+    let col = b.column_by_name(c).unwrap();
+    if col.is_null(i) {
+        return None;
+    }
+    Some(match col.data_type() {
+        arrow::datatypes::DataType::Int64 => col.as_primitive::<Int64Type>().value(i) as f64,
+        _ => col.as_primitive::<Float64Type>().value(i),
+    })
+}
+
+fn daily(out: &Path) -> Daily {
+    let mut m = Daily::new();
+    for b in read(out, "daily_activity") {
+        for i in 0..b.num_rows() {
+            let d = b
+                .column_by_name("date")
+                .unwrap()
+                .as_primitive::<Date32Type>()
+                .value(i);
+            let cols = [
+                "steps",
+                "calories_kcal",
+                "distance_km",
+                "floors",
+                "minutes_lightly_active",
+                "minutes_fairly_active",
+                "minutes_very_active",
+                "resting_heart_rate_bpm",
+            ];
+            m.insert((text(&b, "user_id", i), d), cols.map(|c| num(&b, c, i)));
+        }
+    }
+    m
+}
+
+#[test]
+fn fitbit_and_google_providers_agree_on_the_same_person_and_days() {
+    let mut env = SimEnv::auto();
+    env.authorise();
+    let from = (env.sim.now().date_naive() - Duration::days(60)).to_string();
+    let r = env.run(&["ingest", "--from", &from, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.google = true;
+    env.authorise();
+    let r = env.run(&["ingest", "--from", &from, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // One dataset, two providers: the profile joins the Google id to the Fitbit id.
+    let mut legacy = BTreeMap::new();
+    for b in read(&env.out(), "profile") {
+        for i in 0..b.num_rows() {
+            legacy.insert(
+                text(&b, "source", i),
+                (text(&b, "user_id", i), text(&b, "legacy_user_id", i)),
+            );
+        }
+    }
+    let (fitbit_id, fitbit_legacy) = legacy["fitbit-web-api"].clone();
+    let (google_id, google_legacy) = legacy["google-health"].clone();
+    assert_eq!(fitbit_legacy, fitbit_id);
+    assert_eq!(
+        google_legacy, fitbit_id,
+        "Google's legacyUserId is the Fitbit id"
+    );
+    assert_ne!(google_id, fitbit_id);
+
+    let d = daily(&env.out());
+    let today = env.sim.now().date_naive();
+    let mut days = 0;
+    for ((user, date), f) in d.iter().filter(|((u, _), _)| *u == fitbit_id) {
+        let day = chrono::NaiveDate::from_num_days_from_ce_opt(*date + 719_163).unwrap();
+        if day >= today {
+            continue;
+        }
+        let g = d
+            .get(&(google_id.clone(), *date))
+            .unwrap_or_else(|| panic!("{user}: Google has no {day}"));
+        assert_eq!(f[0], g[0], "steps on {day}");
+        // Fitbit rounds calories to whole kcal; Google sends the sum.
+        assert!(
+            (f[1].unwrap() - g[1].unwrap()).abs() <= 0.5,
+            "calories on {day}: {f:?} {g:?}"
+        );
+        assert!(
+            (f[2].unwrap() - g[2].unwrap()).abs() < 1e-6,
+            "distance on {day}"
+        );
+        assert_eq!(
+            &f[3..8],
+            &g[3..8],
+            "floors, active minutes, resting rate on {day}"
+        );
+        days += 1;
+    }
+    assert!(days >= 59, "{days} days compared");
+
+    // Sleep: the same sessions (by log id), minutes and stages.
+    let mut sessions: BTreeMap<(String, String), Vec<Option<f64>>> = BTreeMap::new();
+    for b in read(&env.out(), "sleep_sessions") {
+        for i in 0..b.num_rows() {
+            let cols = [
+                "minutes_in_bed",
+                "minutes_asleep",
+                "minutes_awake",
+                "minutes_deep",
+                "minutes_light",
+                "minutes_rem",
+                "minutes_wake",
+                "minutes_restless",
+            ];
+            sessions.insert(
+                (text(&b, "source", i), text(&b, "log_id", i)),
+                cols.iter().map(|c| num(&b, c, i)).collect(),
+            );
+        }
+    }
+    let mut n = 0;
+    for ((src, id), f) in &sessions {
+        if src != "fitbit-web-api" {
+            continue;
+        }
+        let g = &sessions[&("google-health".to_string(), id.clone())];
+        assert_eq!(f, g, "sleep {id}");
+        n += 1;
+    }
+    assert!(n >= 60, "{n} sessions compared");
+    let mut stages: BTreeMap<(String, String, i64, bool), (String, i64)> = BTreeMap::new();
+    for b in read(&env.out(), "sleep_stages") {
+        let t = b
+            .column_by_name("start_utc")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+            .clone();
+        let short = b.column_by_name("is_short").unwrap().as_boolean().clone();
+        for i in 0..b.num_rows() {
+            stages.insert(
+                (
+                    text(&b, "source", i),
+                    text(&b, "log_id", i),
+                    t.value(i),
+                    short.value(i),
+                ),
+                (text(&b, "stage", i), num(&b, "seconds", i).unwrap() as i64),
+            );
+        }
+    }
+    let fitbit: Vec<_> = stages
+        .iter()
+        .filter(|(k, _)| k.0 == "fitbit-web-api")
+        .map(|(k, v)| ((&k.1, k.2, k.3), v))
+        .collect();
+    let google: Vec<_> = stages
+        .iter()
+        .filter(|(k, _)| k.0 == "google-health")
+        .map(|(k, v)| ((&k.1, k.2, k.3), v))
+        .collect();
+    assert_eq!(fitbit.len(), google.len());
+    assert_eq!(fitbit, google, "stages (incl. short wakes) agree");
+}
+
+#[test]
+fn a_testing_mode_refresh_token_dies_after_7_days_with_an_explanation() {
+    let env = google(Config::default());
+    env.authorise();
+    let from = (env.sim.now().date_naive() - Duration::days(3)).to_string();
+    assert_eq!(env.run(&["ingest", "--from", &from, "-q"]).code, 0);
+    // Within the 7 days an expired access token is refreshed quietly.
+    env.sim.advance(Duration::hours(30));
+    let r = env.run(&["ingest", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.sim.advance(Duration::days(7));
+    let r = env.run(&["ingest", "-q"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("Testing status"), "{}", r.stderr);
+    assert!(r.stderr.contains("publish the app"), "{}", r.stderr);
+    // What was written before stays.
+    let (rows, _) = table_keys(&env.out(), "daily_activity", &["user_id", "date"]);
+    assert!(rows >= 4);
+    let st = env.run(&["auth", "status"]);
+    assert!(st.stdout.contains("refresh token expired"), "{}", st.stdout);
+}
+
+#[test]
+fn an_unticked_scope_and_an_unlinked_account_get_clear_errors() {
+    let env = google(Config {
+        google_unticked_scopes: vec!["sleep.readonly".into()],
+        ..Config::default()
+    });
+    let said = env.authorise();
+    assert!(
+        said.contains("not granted") && said.contains("sleep.readonly"),
+        "{said}"
+    );
+    let from = (env.sim.now().date_naive() - Duration::days(3)).to_string();
+    let r = env.run(&[
+        "ingest",
+        "--from",
+        &from,
+        "--resources",
+        "steps,sleep",
+        "-q",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("MISSING_OAUTH_SCOPE"), "{}", r.stderr);
+    assert!(r.stderr.contains("leave every box ticked"), "{}", r.stderr);
+    // Steps came before sleep and are kept.
+    assert!(table_keys(&env.out(), "daily_activity", &["user_id", "date"]).0 >= 4);
+
+    let env = google(Config {
+        google_unlinked: vec![0],
+        ..Config::default()
+    });
+    let (child, url, mut err_reader) = env.start_auth(&[]);
+    env.rt.block_on(async { reqwest::get(&url).await.unwrap() });
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut err_reader, &mut err).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("ACCOUNT_NOT_LINKED") && err.contains("no Google Health"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_and_nothing_is_lost() {
+    let env = google(Config::default());
+    env.authorise();
+    env.sim.inject([
+        Fault {
+            kind: FaultKind::RateLimited,
+            count: 2,
+            path_contains: Some("steps".into()),
+        },
+        Fault {
+            kind: FaultKind::Status(503),
+            count: 1,
+            path_contains: Some("sleep".into()),
+        },
+        Fault {
+            kind: FaultKind::Truncate,
+            count: 1,
+            path_contains: Some("total-calories".into()),
+        },
+    ]);
+    let from = (env.sim.now().date_naive() - Duration::days(20)).to_string();
+    let want = predicted(&env, &["--from", &from]);
+    let before = env.requests();
+    let r = env.run(&["ingest", "--from", &from, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Each fault cost one request more, and nothing else.
+    assert_eq!(env.requests() - before, want + 4);
+    let d = daily(&env.out());
+    assert_eq!(d.len(), 21);
+    assert!(
+        d.values().all(|v| v[0].is_some() && v[1].is_some()),
+        "steps and calories for every day"
+    );
+}
