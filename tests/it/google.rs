@@ -375,3 +375,49 @@ fn rate_limits_and_server_errors_are_retried_and_nothing_is_lost() {
         "steps and calories for every day"
     );
 }
+
+#[test]
+fn the_shipped_google_pipeline_runs_and_revoke_ends_the_grant() {
+    let env = google(Config::default());
+    env.authorise();
+    let text = std::fs::read_to_string(super::repo().join("pipelines/google.toml")).unwrap();
+    let text = text
+        .replace(
+            "out = \"./data\"",
+            &format!("out = \"{}\"", env.out().display()),
+        )
+        .replace("2020-01-01", "2026-06-01");
+    let p = env.dir.path().join("google.toml");
+    std::fs::write(&p, text).unwrap();
+    let r = env.run(&["run", super::s(&p), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(table_keys(&env.out(), "sleep_sessions", &["user_id", "log_id"]).0 > 100);
+
+    let r = env.run(&["api", "GET", "/v4/users/me/identity"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("healthUserId"), "{}", r.stdout);
+    let tokens = env.config().join("tokens");
+    let saved: Vec<_> = std::fs::read_dir(&tokens)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (p.clone(), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    let r = env.run(&["auth", "revoke"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["api", "GET", "/v4/users/me/identity"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("fitpipe auth --provider google-health"),
+        "{}",
+        r.stderr
+    );
+    // The grant is dead at the provider: a copy of the old tokens no longer works.
+    for (p, b) in saved {
+        std::fs::write(p, b).unwrap();
+    }
+    let r = env.run(&["api", "GET", "/v4/users/me/identity"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("invalid_grant"), "{}", r.stderr);
+}

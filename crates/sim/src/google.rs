@@ -839,6 +839,9 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
                 put_count(&mut sum, "minutesInSleepPeriod", in_bed as u64);
                 put_count(&mut sum, "minutesAsleep", (in_bed - awake) as u64);
                 put_count(&mut sum, "minutesAwake", awake as u64);
+                // Always 0 in live bodies (NAS), and sent as "0" there.
+                sum.insert("minutesToFallAsleep".into(), json!("0"));
+                sum.insert("minutesAfterWakeUp".into(), json!("0"));
                 sum.insert("stagesSummary".into(), Value::Array(summary));
                 let mut sleep = json!({
                     "interval": interval(tz, start, end, false),
@@ -980,16 +983,20 @@ impl Filter {
         self.lower.as_ref().is_none_or(ge) && self.upper.as_ref().is_none_or(|b| !ge(b))
     }
 
-    /// The person's local days that can hold matching points.
+    /// The person's local days that can hold matching points (a physical bound may fall
+    /// on the neighbouring local day; a civil one is that day).
     fn days(&self, tz: &Tz) -> (Option<NaiveDate>, Option<NaiveDate>) {
-        let day = |b: &Bound| match b {
-            Bound::Physical(t) => t.with_timezone(tz).date_naive(),
+        let lower = self.lower.as_ref().map(|b| match b {
+            Bound::Physical(t) => t.with_timezone(tz).date_naive() - Duration::days(1),
             Bound::Civil(t) => t.date(),
-        };
-        (
-            self.lower.as_ref().map(|b| day(b) - Duration::days(1)),
-            self.upper.as_ref().map(|b| day(b) + Duration::days(1)),
-        )
+        });
+        // Upper bounds are exclusive: the last day that can match is the one before the
+        // bound's instant.
+        let upper = self.upper.as_ref().map(|b| match b {
+            Bound::Physical(t) => t.with_timezone(tz).date_naive() + Duration::days(1),
+            Bound::Civil(t) => (*t - Duration::nanoseconds(1)).date(),
+        });
+        (lower, upper)
     }
 }
 
@@ -1339,11 +1346,13 @@ fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
             json!({"startTime": rfc3339(*a), "endTime": rfc3339(*b), t.key: rollup_value(t, &inside, &bpm)})
         })
         .collect();
-    let mut out = json!({ "rollupDataPoints": page });
-    if skip + size < buckets.len() {
-        out["nextPageToken"] = json!(token((skip + size) as i64, &query));
-    }
-    Ok(out)
+    // rollUp ends its pages with `"nextPageToken": ""`, as lists do.
+    let next = if skip + size < buckets.len() {
+        token((skip + size) as i64, &query)
+    } else {
+        String::new()
+    };
+    Ok(json!({ "rollupDataPoints": page, "nextPageToken": next }))
 }
 
 fn civil_of(v: &Value) -> Option<NaiveDateTime> {
