@@ -34,15 +34,17 @@ pub enum Command {
     /// Fetch a date range from the API into the tables (incremental from cron).
     ///
     /// Plans each resource as the fewest requests its maximum range allows, paces itself
-    /// by the rate-limit headers, saves every response under `<out>/raw` before
-    /// transforming it, and records progress so an interrupted run resumes and a run
-    /// without `--from` fetches only new days plus an overlap.
+    /// (Fitbit: by the rate-limit headers, 150 an hour; Google Health: 240 in any minute,
+    /// under its 300), saves every response under `<out>/raw` before transforming it,
+    /// and records progress so an interrupted run resumes and a run without `--from`
+    /// fetches only new days plus an overlap.
     ///
     /// Examples:
     ///   fitpipe ingest --demo --from 2020-04-01         # against the built-in simulator
     ///   fitpipe ingest --from 2020-04-01                # first backfill
     ///   fitpipe ingest                                  # later: only what is new
     ///   fitpipe ingest --from 2024-01-01 --intraday heart,steps
+    ///   fitpipe ingest --provider google-health --from 2020-04-01   # the Google Health API
     #[command(verbatim_doc_comment)]
     Ingest(IngestArgs),
     /// Run a declared pipeline (TOML), e.g. `fitpipe run pipelines/daily.toml` from cron.
@@ -180,7 +182,8 @@ pub struct IngestArgs {
     /// Print the planned requests and exit.
     #[arg(long)]
     pub dry_run: bool,
-    /// When the hour's rate budget is spent, stop (everything fetched is kept) instead of waiting.
+    /// When the hour's rate budget is spent, stop (everything fetched is kept) instead of
+    /// waiting (Fitbit; Google's per-minute pacing waits at most a minute and always waits).
     #[arg(long)]
     pub no_wait: bool,
     /// Run against the built-in simulator: starts it on a loopback port, authorises with the

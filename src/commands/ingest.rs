@@ -214,9 +214,10 @@ fn plan(
     job: &Job,
     state: &SyncState,
     user: &str,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     tz: Tz,
 ) -> anyhow::Result<Vec<Plan>> {
+    let today = now.with_timezone(&tz).date_naive();
     let provider = job.provider.name();
     let to = job.to.unwrap_or(today);
     let mut plans = Vec::new();
@@ -247,7 +248,7 @@ fn plan(
         let windows = if from > to {
             Vec::new()
         } else {
-            r.plan(from, to, tz)
+            r.plan(from, to, tz, now)
         };
         plans.push(Plan {
             resource: r.clone(),
@@ -279,13 +280,9 @@ pub async fn ingest(
             .as_deref()
             .and_then(|z| z.parse().ok())
     });
-    let today = client
-        .now()
-        .with_timezone(&tz.unwrap_or(Tz::UTC))
-        .date_naive();
     let provider = job.provider.name();
     let mut state = SyncState::load(&job.out)?;
-    let plans = plan(job, &state, &user, today, tz.unwrap_or(Tz::UTC))?;
+    let plans = plan(job, &state, &user, client.now(), tz.unwrap_or(Tz::UTC))?;
     let total: usize = plans.iter().map(|p| p.windows.len()).sum();
     if job.dry_run {
         let mut s = format!(

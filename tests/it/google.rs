@@ -421,3 +421,34 @@ fn the_shipped_google_pipeline_runs_and_revoke_ends_the_grant() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("invalid_grant"), "{}", r.stderr);
 }
+
+#[test]
+fn a_run_stopped_by_a_failing_server_resumes_where_it_stopped() {
+    let env = google(Config::default());
+    env.authorise();
+    let from = (env.sim.now().date_naive() - Duration::days(400)).to_string();
+    let full = predicted(&env, &["--from", &from]);
+    env.sim.inject([Fault {
+        kind: FaultKind::Status(500),
+        // Exactly the attempts the client makes: the run gives up, the server recovers.
+        count: 6,
+        path_contains: Some("/sleep/".into()),
+    }]);
+    let r = env.run(&["ingest", "--from", &from, "-q"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("resumes"), "{}", r.stderr);
+    assert!(r.stderr.contains("INTERNAL"), "{}", r.stderr);
+    let (days, _) = table_keys(&env.out(), "daily_activity", &["user_id", "date"]);
+    assert_eq!(days, 401, "what came before sleep is kept");
+    let again = predicted(&env, &["--from", &from]);
+    assert!(
+        again < full,
+        "{again} of {full}: finished resources are not fetched again"
+    );
+    let before = env.requests();
+    let r = env.run(&["ingest", "--from", &from, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.requests() - before, again);
+    let (rows, dups) = table_keys(&env.out(), "sleep_sessions", &["user_id", "log_id"]);
+    assert!(rows > 400 && dups == 0, "{rows} {dups}");
+}

@@ -16,7 +16,7 @@
 //!
 //! A window is one request; a page beyond the first (`nextPageToken`) is one more.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
@@ -185,8 +185,16 @@ impl Resource {
         }
     }
 
-    /// The request for one window of days (`start..=end`, local days of `tz`).
-    fn request(&self, start: NaiveDate, end: NaiveDate, tz: Tz) -> Vec<Request> {
+    /// The request for one window of days (`start..=end`, local days of `tz`); physical
+    /// ranges end at `now` at the latest (a rollup of minutes still to come would be
+    /// empty buckets, and an empty bucket reads as a true zero).
+    fn request(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Vec<Request> {
         let next = end + Duration::days(1);
         let days = (next - start).num_days();
         let list = |ty: &str, filter: String, page: i64| Request {
@@ -249,10 +257,11 @@ impl Resource {
                 let at = |d: NaiveDate| {
                     tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
                         .earliest()
-                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map(|t| t.with_timezone(&Utc))
                         .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
                 };
-                let (a, b) = (at(start), at(next));
+                let now = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
+                let (a, b) = (at(start), at(next).min(now).max(at(start) + Duration::minutes(1)));
                 let minutes = (b - a).num_minutes();
                 vec![Request {
                     method: reqwest::Method::POST,
@@ -268,11 +277,18 @@ impl Resource {
     }
 }
 
-/// The fewest requests that cover `from..=to` for a resource (local days of `tz`).
-pub fn plan(r: &Resource, from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<Window> {
+/// The fewest requests that cover `from..=to` for a resource (local days of `tz`, as
+/// of `now`).
+pub fn plan(
+    r: &Resource,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Vec<Window> {
     if *r == Resource::Profile {
         return r
-            .request(to, to, tz)
+            .request(to, to, tz, now)
             .into_iter()
             .map(|request| Window {
                 start: to,
@@ -285,7 +301,7 @@ pub fn plan(r: &Resource, from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<Window>
     let mut start = from;
     while start <= to {
         let end = (start + Duration::days(r.max_days() - 1)).min(to);
-        for request in r.request(start, end, tz) {
+        for request in r.request(start, end, tz, now) {
             out.push(Window {
                 start,
                 end,
@@ -353,7 +369,7 @@ mod tests {
         ] {
             let r = Resource::parse(name).unwrap();
             let from = d("2021-01-01");
-            let w = plan(&r, from, from + Duration::days(days - 1), tz);
+            let w = plan(&r, from, from + Duration::days(days - 1), tz, far());
             assert_eq!(w.len(), want, "{name} {days}");
         }
         let w = plan(
@@ -361,6 +377,7 @@ mod tests {
             d("2021-01-01"),
             d("2021-01-20"),
             tz,
+            far(),
         );
         let body = w[0].request.body.as_ref().unwrap();
         assert_eq!(body["pageSize"], 14);
@@ -373,17 +390,40 @@ mod tests {
             d("2021-03-13"),
             d("2021-03-14"),
             tz,
+            far(),
         );
         let b = w[0].request.body.as_ref().unwrap();
         assert_eq!(b["range"]["startTime"], "2021-03-13T05:00:00Z");
         assert_eq!(b["range"]["endTime"], "2021-03-15T04:00:00Z");
         assert_eq!(b["pageSize"], 47 * 60);
+        // Today's window ends at the current minute, not at midnight.
+        let now = "2021-03-14T17:30:45Z".parse().unwrap();
+        let w = plan(
+            &Resource::IntradayCalories,
+            d("2021-03-14"),
+            d("2021-03-14"),
+            tz,
+            now,
+        );
+        let b = w[0].request.body.as_ref().unwrap();
+        assert_eq!(b["range"]["endTime"], "2021-03-14T17:30:00Z");
+        assert_eq!(b["pageSize"], 17 * 60 + 30 - 5 * 60);
+    }
+
+    fn far() -> DateTime<Utc> {
+        "2100-01-01T00:00:00Z".parse().unwrap()
     }
 
     #[test]
     fn next_page_repeats_the_query_with_the_token() {
         let tz: Tz = "UTC".parse().unwrap();
-        let w = plan(&Resource::Sleep, d("2021-01-01"), d("2021-01-05"), tz);
+        let w = plan(
+            &Resource::Sleep,
+            d("2021-01-01"),
+            d("2021-01-05"),
+            tz,
+            far(),
+        );
         let req = &w[0].request;
         assert!(
             req.path
@@ -409,6 +449,7 @@ mod tests {
             d("2021-01-01"),
             d("2021-01-05"),
             tz,
+            far(),
         );
         let n = next_page(&w[0].request, br#"{"nextPageToken":"t1"}"#).unwrap();
         assert_eq!(n.body.unwrap()["pageToken"], "t1");

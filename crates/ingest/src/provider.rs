@@ -1,6 +1,6 @@
 //! The two API providers behind one set of commands: names, resources and plans.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::{fitbit, google, Request};
@@ -146,8 +146,8 @@ impl Resource {
         )
     }
 
-    /// The fewest requests covering `from..=to` (local days of `tz`).
-    pub fn plan(&self, from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<Window> {
+    /// The fewest requests covering `from..=to` (local days of `tz`, as of `now`).
+    pub fn plan(&self, from: NaiveDate, to: NaiveDate, tz: Tz, now: DateTime<Utc>) -> Vec<Window> {
         match self {
             Resource::Fitbit(r) => fitbit::plan(r, from, to)
                 .into_iter()
@@ -157,7 +157,7 @@ impl Resource {
                     request: Request::get(&w.path),
                 })
                 .collect(),
-            Resource::Google(r) => google::plan(r, from, to, tz),
+            Resource::Google(r) => google::plan(r, from, to, tz, now),
         }
     }
 
