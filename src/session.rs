@@ -221,21 +221,7 @@ pub async fn identify(
     if provider == Provider::Fitbit {
         return profile(api_base, token).await;
     }
-    let get = |path: &'static str| async move {
-        let url = format!("{}{path}", api_base.trim_end_matches('/'));
-        let r = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?;
-        let status = r.status();
-        let body = r.bytes().await?;
-        if !status.is_success() {
-            return Err(session_error(&url, status.as_u16(), &body));
-        }
-        Ok::<_, anyhow::Error>(serde_json::from_slice::<serde_json::Value>(&body)?)
-    };
+    let get = |path: &'static str| get_json(api_base, path, token);
     let id = get("/v4/users/me/identity").await?;
     let user = id["healthUserId"]
         .as_str()
@@ -248,17 +234,15 @@ pub async fn identify(
     Ok((user, tz))
 }
 
-fn session_error(url: &str, status: u16, body: &[u8]) -> anyhow::Error {
-    explain(fitpipe_ingest::IngestError::Api {
-        status,
-        url: url.to_string(),
-        message: fitpipe_ingest::client::api_message(body),
-    })
+/// GETs a JSON document with a bearer token; an error answer is explained.
+async fn get_json(api_base: &str, path: &str, token: &str) -> anyhow::Result<serde_json::Value> {
+    let body = get_body(api_base, path, token).await?;
+    serde_json::from_slice(&body).with_context(|| format!("GET {path}: the answer is not JSON"))
 }
 
-/// Fetches the Fitbit profile with a fresh access token (user id and time zone).
-pub async fn profile(api_base: &str, token: &str) -> anyhow::Result<(String, Option<String>)> {
-    let url = format!("{}/1/user/-/profile.json", api_base.trim_end_matches('/'));
+/// GETs a body with a bearer token; an error answer is explained.
+async fn get_body(api_base: &str, path: &str, token: &str) -> anyhow::Result<Vec<u8>> {
+    let url = format!("{}{path}", api_base.trim_end_matches('/'));
     let r = reqwest::Client::new()
         .get(&url)
         .bearer_auth(token)
@@ -268,11 +252,19 @@ pub async fn profile(api_base: &str, token: &str) -> anyhow::Result<(String, Opt
     let status = r.status();
     let body = r.bytes().await?;
     if !status.is_success() {
-        anyhow::bail!(
-            "GET {url}: HTTP {status}: {}",
-            fitpipe_ingest::client::api_message(&body)
-        );
+        return Err(explain(fitpipe_ingest::IngestError::Api {
+            status: status.as_u16(),
+            url,
+            message: fitpipe_ingest::client::api_message(&body),
+        }));
     }
+    Ok(body.to_vec())
+}
+
+/// Fetches the Fitbit profile with a fresh access token (user id and time zone).
+pub async fn profile(api_base: &str, token: &str) -> anyhow::Result<(String, Option<String>)> {
+    let url = format!("{}/1/user/-/profile.json", api_base.trim_end_matches('/'));
+    let body = get_body(api_base, "/1/user/-/profile.json", token).await?;
     let doc = fitpipe_transform::fitbit::parse(&body)?;
     let p = doc
         .profile

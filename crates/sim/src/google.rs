@@ -1299,10 +1299,7 @@ fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
         return Err(rollup_too_long(t.cap));
     }
     let query = body_query(t, &v);
-    let skip = match v["pageToken"].as_str().filter(|s| !s.is_empty()) {
-        Some(tok) => read_token(tok, &query)? as usize,
-        None => 0,
-    };
+    let skip = rollup_skip(&v, &query)?;
     let p = &ctx.person;
     let (d0, d1) = (
         start.with_timezone(&p.tz).date_naive(),
@@ -1355,6 +1352,14 @@ fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
     Ok(json!({ "rollupDataPoints": page, "nextPageToken": next }))
 }
 
+/// Buckets to skip: where the body's `pageToken` (tied to the rest of the body) points.
+fn rollup_skip(v: &Value, query: &str) -> Result<usize, Fail> {
+    match v["pageToken"].as_str().filter(|s| !s.is_empty()) {
+        Some(tok) => Ok(read_token(tok, query)? as usize),
+        None => Ok(0),
+    }
+}
+
 fn civil_of(v: &Value) -> Option<NaiveDateTime> {
     let d = &v["date"];
     let date = NaiveDate::from_ymd_opt(
@@ -1392,10 +1397,7 @@ fn daily_roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
         return Err(rollup_too_long(t.cap));
     }
     let query = body_query(t, &v);
-    let skip = match v["pageToken"].as_str().filter(|s| !s.is_empty()) {
-        Some(tok) => read_token(tok, &query)? as usize,
-        None => 0,
-    };
+    let skip = rollup_skip(&v, &query)?;
     let p = &ctx.person;
     let mut buckets = Vec::new();
     let mut a = start;

@@ -14,7 +14,6 @@ use axum::Form;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::{lock, Shared};
 
@@ -490,15 +489,7 @@ pub(crate) async fn token(
             }
             if let Some((challenge, method)) = &code.challenge {
                 let v = f.get("code_verifier").map(String::as_str).unwrap_or("");
-                let ok = match method.as_str() {
-                    "S256" => {
-                        base64::engine::general_purpose::URL_SAFE_NO_PAD
-                            .encode(Sha256::digest(v.as_bytes()))
-                            == *challenge
-                    }
-                    _ => v == challenge,
-                };
-                if !ok {
+                if !crate::oauth::pkce_ok(challenge, method, v) {
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
                         "invalid_grant",

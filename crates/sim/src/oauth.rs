@@ -371,6 +371,18 @@ pub(crate) async fn decide(
     grant(&mut g, p, &user, get("decision") == "allow")
 }
 
+/// Whether a PKCE verifier answers the challenge sent with the authorization (RFC 7636).
+pub(crate) fn pkce_ok(challenge: &str, method: &str, verifier: &str) -> bool {
+    match method {
+        "S256" => {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(Sha256::digest(verifier.as_bytes()))
+                == challenge
+        }
+        _ => verifier == challenge,
+    }
+}
+
 fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
     let v = headers
         .get(header::AUTHORIZATION)?
@@ -446,15 +458,7 @@ pub(crate) async fn token(
             }
             if let Some((challenge, method)) = &code.challenge {
                 let verifier = f.get("code_verifier").map(String::as_str).unwrap_or("");
-                let ok = match method.as_str() {
-                    "S256" => {
-                        base64::engine::general_purpose::URL_SAFE_NO_PAD
-                            .encode(Sha256::digest(verifier.as_bytes()))
-                            == *challenge
-                    }
-                    _ => verifier == challenge,
-                };
-                if !ok {
+                if !pkce_ok(challenge, method, verifier) {
                     return fitbit_error(
                         StatusCode::BAD_REQUEST,
                         "invalid_grant",

@@ -163,6 +163,13 @@ fn union_key(p: &serde_json::Map<String, Value>) -> Option<&str> {
         .find(|k| !matches!(*k, "name" | "dataSource" | "dataPointName"))
 }
 
+/// The id of an identifiable point: the last segment of its `name` (`dataPointName` in
+/// reconcile answers).
+fn point_id(o: &serde_json::Map<String, Value>) -> Option<&str> {
+    let name = o.get("name").or(o.get("dataPointName"))?.as_str()?;
+    name.rsplit('/').next()
+}
+
 fn is_rollup(p: &serde_json::Map<String, Value>) -> bool {
     p.contains_key("civilStartTime") || p.contains_key("startTime")
 }
@@ -372,15 +379,11 @@ fn point(
                     "neither `utcOffset` nor `civilTime`: the local day is unknown",
                 ));
             };
-            let name = o
-                .get("name")
-                .or(o.get("dataPointName"))
-                .and_then(Value::as_str);
             out.weight_log.push(WeightLog {
                 user_id: uid.clone(),
                 source: source(),
-                log_id: name
-                    .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
+                log_id: point_id(o)
+                    .map(str::to_string)
                     .unwrap_or_else(|| t.timestamp_millis().to_string())
                     .into(),
                 date: d,
@@ -430,12 +433,9 @@ fn sleep(
             "missing: the local date of the sleep is unknown",
         ));
     };
-    let name = o
-        .get("name")
-        .or(o.get("dataPointName"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad(path, "a sleep point without `name`"))?;
-    let log_id: Arc<str> = name.rsplit('/').next().unwrap_or(name).into();
+    let log_id: Arc<str> = point_id(o)
+        .ok_or_else(|| bad(path, "a sleep point without `name`"))?
+        .into();
     // A sleep still being processed may lack its type, stages and summary.
     let classic = v["type"].as_str() == Some("CLASSIC");
     let kind = match v["type"].as_str() {
@@ -544,6 +544,31 @@ fn sleep(
     Ok(())
 }
 
+/// The activity sums of a rollup value (an empty value `{}` is zero).
+#[derive(Default)]
+struct Sums {
+    steps: Option<i64>,
+    floors: Option<i64>,
+    distance_km: Option<f64>,
+    calories_kcal: Option<f64>,
+}
+
+impl Sums {
+    fn of(key: &str, v: &Value, at: &dyn Fn(&str) -> String) -> Result<Sums, TransformError> {
+        let mut x = Sums::default();
+        match key {
+            "steps" => x.steps = Some(count(&v["countSum"], &at("countSum"))?),
+            "floors" => x.floors = Some(count(&v["countSum"], &at("countSum"))?),
+            "distance" => {
+                x.distance_km =
+                    Some(count(&v["millimetersSum"], &at("millimetersSum"))? as f64 / 1e6)
+            }
+            _ => x.calories_kcal = Some(num(&v["kcalSum"], &at("kcalSum"))?.unwrap_or(0.0)),
+        }
+        Ok(x)
+    }
+}
+
 fn rollup(
     o: &serde_json::Map<String, Value>,
     path: &str,
@@ -570,14 +595,10 @@ fn rollup(
         }
         let mut row = daily(uid, &source(), a.date());
         match key {
-            "steps" => row.steps = Some(count(&v["countSum"], &at("countSum"))?),
-            "floors" => row.floors = Some(count(&v["countSum"], &at("countSum"))?),
-            "distance" => {
-                row.distance_km =
-                    Some(count(&v["millimetersSum"], &at("millimetersSum"))? as f64 / 1e6)
-            }
-            "totalCalories" => {
-                row.calories_kcal = Some(num(&v["kcalSum"], &at("kcalSum"))?.unwrap_or(0.0))
+            "steps" | "floors" | "distance" | "totalCalories" => {
+                let x = Sums::of(key, v, &at)?;
+                (row.steps, row.floors) = (x.steps, x.floors);
+                (row.distance_km, row.calories_kcal) = (x.distance_km, x.calories_kcal);
             }
             "activeMinutes" => {
                 row.minutes_lightly_active = Some(0);
@@ -630,13 +651,10 @@ fn rollup(
     }
     let mut row = activity_point(uid, &source(), a, local, secs);
     match key {
-        "steps" => row.steps = Some(count(&v["countSum"], &at("countSum"))?),
-        "floors" => row.floors = Some(count(&v["countSum"], &at("countSum"))?),
-        "distance" => {
-            row.distance_km = Some(count(&v["millimetersSum"], &at("millimetersSum"))? as f64 / 1e6)
-        }
-        "totalCalories" => {
-            row.calories_kcal = Some(num(&v["kcalSum"], &at("kcalSum"))?.unwrap_or(0.0))
+        "steps" | "floors" | "distance" | "totalCalories" => {
+            let x = Sums::of(key, v, &at)?;
+            (row.steps, row.floors) = (x.steps, x.floors);
+            (row.distance_km, row.calories_kcal) = (x.distance_km, x.calories_kcal);
         }
         _ => return Ok(()),
     }
