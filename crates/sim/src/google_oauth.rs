@@ -9,12 +9,13 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use crate::oauth::redirect_with;
 use crate::{lock, Shared};
 
 /// Access tokens live an hour, less a second, as Google reports it.
@@ -197,26 +198,6 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         axum::Json(json!({"error": error, "error_description": description})),
     )
         .into_response()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
-    let q: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect();
-    let sep = if uri.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{uri}{sep}{}", q.join("&"))).into_response()
 }
 
 /// A Desktop client accepts a loopback redirect on any port (native-app guide).

@@ -163,7 +163,7 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
+pub(crate) fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
     let mut u = uri.to_string();
     let q: Vec<String> = params
         .iter()
