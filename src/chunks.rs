@@ -1,17 +1,24 @@
-//! Streaming imports: items in chunks of a few MB, each chunk normalised on both cores,
-//! then written inside the caller's transaction.
+//! Streaming imports: items in chunks of a few MB, each chunk normalised on both cores
+//! while the chunk before is written inside the caller's transaction.
 
 use std::path::PathBuf;
 
 use fitpipe_transform::RowSet;
 
+use crate::tables::Batches;
+
 use crate::env;
 
-/// Bytes of input per chunk (8 MB; `FITPIPE_IMPORT_CHUNK_BYTES` overrides, for tests).
+/// Bytes of input per chunk (4 MB; `FITPIPE_IMPORT_CHUNK_BYTES` overrides, for tests).
 fn chunk_bytes() -> u64 {
     env::get(env::IMPORT_CHUNK_BYTES)
         .and_then(|v| v.parse().ok())
-        .unwrap_or(8 << 20)
+        .unwrap_or(4 << 20)
+}
+
+/// Bytes of parsed rows an import keeps waiting before it writes (4 chunks' worth).
+pub fn buffer_bytes() -> usize {
+    chunk_bytes() as usize * 4
 }
 
 /// The size of a file on disk (0 if unknown).
@@ -19,58 +26,86 @@ pub fn file_size(p: &PathBuf) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
-/// Splits `items` into chunks of about [`chunk_bytes`] and calls `each` in order.
-pub fn for_each_chunk<T>(
-    items: &[T],
-    size_of: impl Fn(&T) -> u64,
-    mut each: impl FnMut(&[T]) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+/// Splits `items` into consecutive chunks of about [`chunk_bytes`].
+fn chunk_ranges<T>(items: &[T], size_of: impl Fn(&T) -> u64) -> Vec<std::ops::Range<usize>> {
     let limit = chunk_bytes();
+    let mut out = Vec::new();
     let mut start = 0;
     let mut size = 0u64;
     for (i, item) in items.iter().enumerate() {
         size += size_of(item);
         if size >= limit || i + 1 == items.len() {
-            each(&items[start..=i])?;
+            out.push(start..i + 1);
             start = i + 1;
             size = 0;
         }
     }
-    Ok(())
+    out
+}
+
+/// Splits `items` into chunks of about [`chunk_bytes`]; `parse` runs on each in a second
+/// thread, one chunk ahead of `write`, which gets them in order: reading and normalising the next chunk overlaps writing this one. At most one
+/// parsed chunk waits for the writer, so memory stays bounded. An error from either
+/// stops both.
+pub fn pipelined<T: Sync, P: Send>(
+    items: &[T],
+    size_of: impl Fn(&T) -> u64,
+    mut parse: impl FnMut(&[T]) -> anyhow::Result<P> + Send,
+    mut write: impl FnMut(P) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let chunks = chunk_ranges(items, size_of);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<P>>(1);
+        s.spawn(move || {
+            for r in chunks {
+                let p = parse(&items[r]);
+                let stop = p.is_err();
+                if tx.send(p).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        // Returning early drops the receiver: the parser stops at its next chunk.
+        for p in rx {
+            write(p?)?;
+        }
+        Ok(())
+    })
 }
 
 /// Runs `work` on every item of a chunk, half the items on each core; returns the rows
-/// and one error per item that failed.
+/// (as Arrow batches, built on the same cores) and one error per item that failed.
 pub fn process<T: Sync>(
     items: &[T],
     work: impl Fn(&T) -> anyhow::Result<RowSet> + Sync,
-) -> (RowSet, Vec<anyhow::Error>) {
+) -> (Batches, Vec<anyhow::Error>) {
+    // Each item's rows become batches at once: no copying rows from set to set.
     let run = |part: &[T]| {
-        let mut rows = RowSet::default();
+        let mut batches = Batches::new();
         let mut bad = Vec::new();
         for item in part {
             match work(item) {
-                Ok(r) => rows.extend(r),
+                Ok(r) => batches.extend(r.batches()),
                 Err(e) => bad.push(e),
             }
         }
-        (rows, bad)
+        (batches, bad)
     };
     let (a, b) = items.split_at(items.len() / 2);
-    let ((mut rows, mut bad), (rows_b, bad_b)) = std::thread::scope(|s| {
+    let ((mut batches, mut bad), (batches_b, bad_b)) = std::thread::scope(|s| {
         let h = s.spawn(|| run(b));
         let first = run(a);
         (
             first,
             h.join().unwrap_or_else(|_| {
                 (
-                    RowSet::default(),
+                    Vec::new(),
                     vec![anyhow::anyhow!("a worker thread panicked")],
                 )
             }),
         )
     });
-    rows.extend(rows_b);
+    batches.extend(batches_b);
     bad.extend(bad_b);
-    (rows, bad)
+    (batches, bad)
 }

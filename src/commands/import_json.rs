@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fitpipe_export::Dataset;
 use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
-use fitpipe_transform::{RowSet, TransformError};
+use fitpipe_transform::TransformError;
 
 use crate::cli::{ImportJson, UnitsArg};
 use crate::output::{hint, stdout};
-use crate::tables::{report, write_rows_in};
+use crate::tables::report;
 
 pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;
@@ -68,12 +68,14 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     let _lock = ds.lock(true)?;
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
-    let mut written = Vec::new();
-    crate::chunks::for_each_chunk(&files, crate::chunks::file_size, |chunk| {
-        let rows = normalise_chunk(chunk, &user_id, tz, units)?;
-        written.extend(write_rows_in(&mut txn, &rows)?);
-        Ok(())
-    })?;
+    let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
+    crate::chunks::pipelined(
+        &files,
+        crate::chunks::file_size,
+        |chunk| normalise_chunk(chunk, &user_id, tz, units),
+        |batches| out.push(batches),
+    )?;
+    let written = out.finish()?;
     txn.commit()?;
     if written.is_empty() {
         eprintln!("note: the inputs hold no rows for any table");
@@ -97,7 +99,7 @@ fn normalise_chunk(
     user_id: &str,
     tz: Option<Tz>,
     units: Units,
-) -> anyhow::Result<RowSet> {
+) -> anyhow::Result<crate::tables::Batches> {
     let (rows, mut bad) = crate::chunks::process(files, |path: &PathBuf| {
         let modified = fs::metadata(path)
             .and_then(|m| m.modified())

@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::{ImportTakeout, WeightUnit};
 use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
-use crate::tables::{report, write_rows_in};
+use crate::tables::report;
 
 /// One file of the archive.
 struct Entry {
@@ -194,13 +194,14 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     let ds = Dataset::new(&args.output.out, &args.output.format);
     let _lock = ds.lock(true)?;
     let mut txn = ds.begin()?;
-    let mut written = Vec::new();
+    let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
     let mut damaged = 0usize;
-    crate::chunks::for_each_chunk(
+    crate::chunks::pipelined(
         &files,
         |e| e.size,
         |chunk| {
-            // Reading is sequential (one zip handle); parsing and normalising use both cores.
+            // Reading is sequential (one zip handle); parsing and normalising use both
+            // cores, one chunk ahead of the writer.
             let loaded: Vec<(&Entry, anyhow::Result<Vec<u8>>)> =
                 chunk.iter().map(|e| (*e, archive.read(e))).collect();
             let (rows, bad) = crate::chunks::process(&loaded, |(e, bytes)| {
@@ -216,15 +217,19 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
                 takeout::normalise(e.family.expect("only known families"), bytes, &ctx)
                     .map_err(|err| anyhow::anyhow!("`{}`: {err}", e.name))
             });
+            Ok((rows, bad, chunk.iter().map(|e| e.size).sum::<u64>()))
+        },
+        |(rows, bad, size)| {
             for err in &bad {
                 bar.suspend(|| eprintln!("skipped {err:#}"));
             }
             damaged += bad.len();
-            written.extend(write_rows_in(&mut txn, &rows)?);
-            bar.inc(chunk.iter().map(|e| e.size).sum());
+            out.push(rows)?;
+            bar.inc(size);
             Ok(())
         },
     )?;
+    let written = out.finish()?;
     txn.commit()?;
     bar.finish_and_clear();
     stdout(&report(&ds, written)?)?;

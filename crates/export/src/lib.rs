@@ -227,6 +227,9 @@ impl Dataset {
             .iter()
             .map(|k| layout.schema.index_of(k))
             .collect::<Result<_, _>>()?;
+        // Every file to be replaced is handed to `before_write` first (a transaction keeps
+        // the old one); then the partitions are merged and written on all cores.
+        let mut jobs = Vec::new();
         for (label, part) in split(layout, batch)? {
             let mut formats = self.formats.clone();
             let mut existing = None;
@@ -236,23 +239,74 @@ impl Dataset {
                     if !formats.contains(&f) {
                         formats.push(f);
                     }
-                    if existing.is_none() {
-                        existing = Some(sink::read(f, &path, layout)?);
-                    }
+                    existing.get_or_insert((f, path));
                 }
             }
-            let merged = match existing {
-                Some(old) => merge(&[old, part], &key)?,
-                None => merge(&[part], &key)?,
-            };
-            written.rows_total += merged.num_rows();
-            for f in formats {
-                let path = self.file(&layout.name, &label, f);
-                before_write(&path)?;
-                sink::write_atomic(f, &path, &merged)?;
-                written.files.push(path);
+            let paths: Vec<(Format, PathBuf)> = formats
+                .into_iter()
+                .map(|f| (f, self.file(&layout.name, &label, f)))
+                .collect();
+            for (_, p) in &paths {
+                before_write(p)?;
             }
+            jobs.push(PartJob {
+                part,
+                existing,
+                paths,
+            });
         }
+        let one = |PartJob {
+                       part,
+                       existing,
+                       paths,
+                   }: &PartJob|
+         -> Result<usize, ExportError> {
+            let merged = match existing {
+                Some((f, path)) => merge(&[sink::read(*f, path, layout)?, part.clone()], &key)?,
+                None => merge(std::slice::from_ref(part), &key)?,
+            };
+            for (f, path) in paths {
+                sink::write_atomic(*f, path, &merged)?;
+            }
+            Ok(merged.num_rows())
+        };
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || -> Result<usize, ExportError> {
+            let mut rows = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else {
+                    return Ok(rows);
+                };
+                rows += one(job)?;
+            }
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(jobs.len());
+        let totals: Vec<Result<usize, ExportError>> = if threads <= 1 {
+            vec![work()]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+                let mut out = vec![work()];
+                out.extend(handles.into_iter().map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ExportError::Arrow(arrow::error::ArrowError::ComputeError(
+                            "a writer thread panicked".into(),
+                        )))
+                    })
+                }));
+                out
+            })
+        };
+        for t in totals {
+            written.rows_total += t?;
+        }
+        written.files = jobs
+            .into_iter()
+            .flat_map(|j| j.paths.into_iter().map(|(_, p)| p))
+            .collect();
         Ok(written)
     }
 
@@ -282,7 +336,15 @@ impl Dataset {
     }
 }
 
-/// Splits a batch into its partitions, labelled by file name stem.
+/// One partition of an upsert: the new rows, the file to merge them with, the files to write.
+struct PartJob {
+    part: RecordBatch,
+    existing: Option<(Format, PathBuf)>,
+    paths: Vec<(Format, PathBuf)>,
+}
+
+/// Splits a batch into its partitions, labelled by file name stem. Rows of a partition
+/// that lie together (time-ordered input) are a zero-copy slice; others are gathered.
 fn split(
     layout: &Layout,
     batch: &RecordBatch,
@@ -293,11 +355,18 @@ fn split(
         Partition::Month(c) => (c, true),
     };
     let arr = batch.column(layout.schema.index_of(col)?);
-    let dates: Vec<Option<NaiveDate>> = match arr.data_type() {
+    let bucket = |d: NaiveDate| (d.year(), if monthly { d.month() } else { 0 });
+    // The partition of every row, as (year, month or 0); `None` for a null date.
+    let keys: Vec<Option<(i32, u32)>> = match arr.data_type() {
         DataType::Date32 => {
             let a = arr.as_any().downcast_ref::<Date32Array>().expect("date32");
             (0..a.len())
-                .map(|i| a.is_valid(i).then(|| a.value_as_date(i)).flatten())
+                .map(|i| {
+                    a.is_valid(i)
+                        .then(|| a.value_as_date(i))
+                        .flatten()
+                        .map(bucket)
+                })
                 .collect()
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
@@ -305,13 +374,35 @@ fn split(
                 .as_any()
                 .downcast_ref::<TimestampMicrosecondArray>()
                 .expect("ts");
+            // Consecutive rows mostly share a partition: remember the span of the last.
+            let mut span: Option<(i64, i64, (i32, u32))> = None;
             (0..a.len())
                 .map(|i| {
-                    a.is_valid(i)
-                        .then(|| {
-                            DateTime::from_timestamp_micros(a.value(i)).map(|t| t.date_naive())
-                        })
-                        .flatten()
+                    if !a.is_valid(i) {
+                        return None;
+                    }
+                    let t = a.value(i);
+                    if let Some((lo, hi, k)) = span {
+                        if lo <= t && t < hi {
+                            return Some(k);
+                        }
+                    }
+                    let d = DateTime::from_timestamp_micros(t)?.date_naive();
+                    let k = bucket(d);
+                    let first = NaiveDate::from_ymd_opt(k.0, k.1.max(1), 1)?;
+                    let next = if monthly {
+                        first.checked_add_months(chrono::Months::new(1))?
+                    } else {
+                        NaiveDate::from_ymd_opt(k.0 + 1, 1, 1)?
+                    };
+                    let us = |d: NaiveDate| {
+                        d.and_hms_opt(0, 0, 0)
+                            .map(|x| x.and_utc().timestamp_micros())
+                    };
+                    if let (Some(lo), Some(hi)) = (us(first), us(next)) {
+                        span = Some((lo, hi, k));
+                    }
+                    Some(k)
                 })
                 .collect()
         }
@@ -322,24 +413,30 @@ fn split(
             })
         }
     };
-    let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for (i, d) in dates.iter().enumerate() {
-        let label = match d {
-            None => "undated".to_string(),
-            Some(d) if monthly => format!("{:04}-{:02}", d.year(), d.month()),
-            Some(d) => format!("{:04}", d.year()),
-        };
-        groups.entry(label).or_default().push(i as u32);
+    let mut groups: BTreeMap<Option<(i32, u32)>, Vec<u32>> = BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        groups.entry(*k).or_default().push(i as u32);
     }
     let mut out = BTreeMap::new();
-    for (label, idx) in groups {
-        let idx = UInt32Array::from(idx);
-        let cols: Vec<ArrayRef> = batch
-            .columns()
-            .iter()
-            .map(|c| take(c.as_ref(), &idx, None))
-            .collect::<Result<_, _>>()?;
-        out.insert(label, RecordBatch::try_new(batch.schema(), cols)?);
+    for (key, idx) in groups {
+        let label = match key {
+            None => "undated".to_string(),
+            Some((y, m)) if monthly => format!("{y:04}-{m:02}"),
+            Some((y, _)) => format!("{y:04}"),
+        };
+        let (first, last) = (idx[0] as usize, idx[idx.len() - 1] as usize);
+        let part = if last - first + 1 == idx.len() {
+            batch.slice(first, idx.len())
+        } else {
+            let idx = UInt32Array::from(idx);
+            let cols: Vec<ArrayRef> = batch
+                .columns()
+                .iter()
+                .map(|c| take(c.as_ref(), &idx, None))
+                .collect::<Result<_, _>>()?;
+            RecordBatch::try_new(batch.schema(), cols)?
+        };
+        out.insert(label, part);
     }
     Ok(out)
 }

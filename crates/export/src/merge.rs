@@ -17,21 +17,40 @@ pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, Expo
             arrow::error::ArrowError::InvalidArgumentError("merge of no batches".into()),
         ));
     };
-    let all = concat_batches(&first.schema(), batches)?;
-    let n = all.num_rows();
-    let key_cols: Vec<ArrayRef> = key.iter().map(|&i| all.column(i).clone()).collect();
     let converter = RowConverter::new(
-        key_cols
-            .iter()
-            .map(|c| SortField::new(c.data_type().clone()))
+        key.iter()
+            .map(|&i| SortField::new(first.column(i).data_type().clone()))
             .collect(),
     )?;
-    let rows = converter.convert_columns(&key_cols)?;
-    // Already in key order without repeats (a fresh partition of time-ordered data):
-    // nothing to merge.
-    if (1..n).all(|i| rows.row(i - 1) < rows.row(i)) {
-        return Ok(all);
+    let keys_of = |b: &RecordBatch| {
+        let cols: Vec<ArrayRef> = key.iter().map(|&i| b.column(i).clone()).collect();
+        converter.convert_columns(&cols)
+    };
+    // Fast paths: batches each in key order without repeats, one wholly before the next
+    // (a fresh partition, or newer days appended to older ones) need no merge: they are
+    // laid end to end, newest-first order being impossible for equal keys.
+    let mut runs = Vec::with_capacity(batches.len());
+    for b in batches.iter().filter(|b| b.num_rows() > 0) {
+        let rows = keys_of(b)?;
+        if !(1..rows.num_rows()).all(|i| rows.row(i - 1) < rows.row(i)) {
+            runs.clear();
+            break;
+        }
+        runs.push((b, rows));
     }
+    if !runs.is_empty()
+        && runs
+            .windows(2)
+            .all(|w| w[0].1.row(w[0].1.num_rows() - 1) < w[1].1.row(0))
+    {
+        return Ok(match runs.as_slice() {
+            [(only, _)] => (*only).clone(),
+            _ => concat_batches(&first.schema(), runs.iter().map(|r| r.0))?,
+        });
+    }
+    let all = concat_batches(&first.schema(), batches)?;
+    let n = all.num_rows();
+    let rows = keys_of(&all)?;
     let mut order: Vec<u32> = (0..n as u32).collect();
     // Stable sort: rows with equal keys stay oldest first.
     order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));

@@ -201,72 +201,136 @@ fn us_time(v: &str) -> Option<NaiveDateTime> {
     NaiveDate::from_ymd_opt(2000 + n(6)? as i32, n(0)?, n(3)?)?.and_hms_opt(n(9)?, n(12)?, n(15)?)
 }
 
+/// A cursor over an archive file's bytes for the two record layouts that make up almost
+/// all of an archive; anything unexpected makes it give up (`None`), and the caller falls
+/// back to serde, whose errors name the problem.
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scan<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && self.b[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn lit(&mut self, l: &[u8]) -> Option<()> {
+        self.ws();
+        (self.b.get(self.i..self.i + l.len())? == l).then(|| self.i += l.len())
+    }
+
+    /// A plain decimal number (digits, `.`, `-`), quoted or not.
+    fn num(&mut self) -> Option<f64> {
+        self.ws();
+        let quoted = self.b.get(self.i) == Some(&b'"');
+        if quoted {
+            self.i += 1;
+        }
+        let start = self.i;
+        while self.i < self.b.len() && matches!(self.b[self.i], b'0'..=b'9' | b'.' | b'-') {
+            self.i += 1;
+        }
+        // Only ASCII digits, dots and minus signs were taken: valid UTF-8.
+        let v = std::str::from_utf8(&self.b[start..self.i])
+            .ok()?
+            .parse()
+            .ok()?;
+        if quoted {
+            self.lit(b"\"")?;
+        }
+        Some(v)
+    }
+
+    /// `"dateTime" : "MM/DD/YY HH:MM:SS"`.
+    fn date_time(&mut self) -> Option<NaiveDateTime> {
+        self.lit(b"\"dateTime\"")?;
+        self.lit(b":")?;
+        self.lit(b"\"")?;
+        let t = us_time(std::str::from_utf8(self.b.get(self.i..self.i + 17)?).ok()?)?;
+        self.i += 17;
+        self.lit(b"\"")?;
+        Some(t)
+    }
+
+    /// `[item, item, ...]` to the end of the input.
+    fn array<T>(mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut out = Vec::with_capacity(self.b.len() / 64);
+        self.lit(b"[")?;
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+        } else {
+            loop {
+                out.push(item(&mut self)?);
+                self.ws();
+                match self.b.get(self.i)? {
+                    b',' => self.i += 1,
+                    b']' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.ws();
+        (self.i == self.b.len()).then_some(out)
+    }
+}
+
 /// Reads `[{"dateTime" : "MM/DD/YY HH:MM:SS", "value" : {"bpm" : N, "confidence" : N}}, ...]`
 /// without a general JSON parser. Returns `None` for anything else (other keys or order,
 /// escapes, a cut-off file), and the caller falls back to serde.
 fn heart_rate_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64, Option<f64>)>> {
-    let mut i = 0;
-    let ws = |i: &mut usize| {
-        while *i < b.len() && b[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
-    };
-    let lit = |i: &mut usize, l: &[u8]| -> Option<()> {
-        ws(i);
-        (b.get(*i..*i + l.len())? == l).then(|| *i += l.len())
-    };
-    let num = |i: &mut usize| -> Option<f64> {
-        ws(i);
-        let start = *i;
-        while *i < b.len() && matches!(b[*i], b'0'..=b'9' | b'.' | b'-') {
-            *i += 1;
-        }
-        std::str::from_utf8(&b[start..*i]).ok()?.parse().ok()
-    };
-    let mut out = Vec::with_capacity(b.len() / 80);
-    lit(&mut i, b"[")?;
-    ws(&mut i);
-    if b.get(i) == Some(&b']') {
-        i += 1;
-    } else {
-        loop {
-            lit(&mut i, b"{")?;
-            lit(&mut i, b"\"dateTime\"")?;
-            lit(&mut i, b":")?;
-            lit(&mut i, b"\"")?;
-            let t = us_time(std::str::from_utf8(b.get(i..i + 17)?).ok()?)?;
-            i += 17;
-            lit(&mut i, b"\"")?;
-            lit(&mut i, b",")?;
-            lit(&mut i, b"\"value\"")?;
-            lit(&mut i, b":")?;
-            lit(&mut i, b"{")?;
-            lit(&mut i, b"\"bpm\"")?;
-            lit(&mut i, b":")?;
-            let bpm = num(&mut i)?;
-            let confidence = if lit(&mut i, b",").is_some() {
-                lit(&mut i, b"\"confidence\"")?;
-                lit(&mut i, b":")?;
-                Some(num(&mut i)?)
-            } else {
-                None
-            };
-            lit(&mut i, b"}")?;
-            lit(&mut i, b"}")?;
-            out.push((t, bpm, confidence));
-            ws(&mut i);
-            match b.get(i)? {
-                b',' => i += 1,
-                b']' => {
-                    i += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
+    Scan { b, i: 0 }.array(|s| {
+        s.lit(b"{")?;
+        let t = s.date_time()?;
+        s.lit(b",")?;
+        s.lit(b"\"value\"")?;
+        s.lit(b":")?;
+        s.lit(b"{")?;
+        s.lit(b"\"bpm\"")?;
+        s.lit(b":")?;
+        let bpm = s.num()?;
+        let confidence = if s.lit(b",").is_some() {
+            s.lit(b"\"confidence\"")?;
+            s.lit(b":")?;
+            Some(s.num()?)
+        } else {
+            None
+        };
+        s.lit(b"}")?;
+        s.lit(b"}")?;
+        Some((t, bpm, confidence))
+    })
+}
+
+/// Reads `[{"dateTime" : "MM/DD/YY HH:MM:SS", "value" : "N"}, ...]` (the steps, distance,
+/// calories and altitude files; the value quoted or not) the same way.
+fn points_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64)>> {
+    Scan { b, i: 0 }.array(|s| {
+        s.lit(b"{")?;
+        let t = s.date_time()?;
+        s.lit(b",")?;
+        s.lit(b"\"value\"")?;
+        s.lit(b":")?;
+        let v = s.num()?;
+        s.lit(b"}")?;
+        Some((t, v))
+    })
+}
+
+/// The points of a steps, distance, calories or altitude file: the scanner, else serde.
+fn points(b: &[u8]) -> Result<Vec<(NaiveDateTime, f64)>, TransformError> {
+    match points_fast(b) {
+        Some(p) => Ok(p),
+        None => Ok(crate::from_json::<Vec<Point<Num>>>(b)?
+            .into_iter()
+            .map(|p| (p.date_time.0, p.value.0))
+            .collect()),
     }
-    ws(&mut i);
-    (i == b.len()).then_some(out)
 }
 
 #[derive(Deserialize)]
@@ -359,12 +423,12 @@ fn vo2_row(
     }
 }
 
-fn whole(v: Num, what: &str) -> Result<i64, TransformError> {
+fn whole(v: Num, what: impl FnOnce() -> String) -> Result<i64, TransformError> {
     if v.0.fract() == 0.0 {
         Ok(v.0 as i64)
     } else {
         Err(TransformError::Value {
-            path: what.into(),
+            path: what(),
             message: format!("expected a whole number, found {}", v.0),
         })
     }
@@ -416,32 +480,29 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             }
         }
         Family::Steps | Family::Distance | Family::Altitude => {
-            for (i, p) in crate::from_json::<Vec<Point<Num>>>(bytes)?
-                .into_iter()
-                .enumerate()
-            {
-                let t = p.date_time.0.and_utc();
+            let points = points(bytes)?;
+            out.activity_intraday.reserve(points.len());
+            for (i, (at, value)) in points.into_iter().enumerate() {
+                let t = at.and_utc();
                 let mut row = activity_point(uid, &src, t, local_of(t), 60);
                 match family {
-                    Family::Steps => row.steps = Some(whole(p.value, &format!("[{i}].value"))?),
+                    Family::Steps => {
+                        row.steps = Some(whole(Num(value), || format!("[{i}].value"))?)
+                    }
                     // Centimetres (reference/takeout.md §1.2).
-                    Family::Distance => row.distance_km = Some(p.value.0 / 100_000.0),
-                    _ => row.elevation_m = Some(p.value.0 * 0.3048),
+                    Family::Distance => row.distance_km = Some(value / 100_000.0),
+                    _ => row.elevation_m = Some(value * 0.3048),
                 }
                 out.activity_intraday.push(row);
             }
         }
         Family::Calories => {
             let mut clock = SeriesClock::new(tz.expect("needs_timezone"));
-            for p in crate::from_json::<Vec<Point<Num>>>(bytes)? {
-                let mut row = activity_point(
-                    uid,
-                    &src,
-                    clock.to_utc(p.date_time.0),
-                    Some(p.date_time.0),
-                    60,
-                );
-                row.calories_kcal = Some(p.value.0);
+            let points = points(bytes)?;
+            out.activity_intraday.reserve(points.len());
+            for (at, kcal) in points {
+                let mut row = activity_point(uid, &src, clock.to_utc(at), Some(at), 60);
+                row.calories_kcal = Some(kcal);
                 out.activity_intraday.push(row);
             }
         }
@@ -470,7 +531,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                         zone: zone.as_str().into(),
                         min_bpm: None,
                         max_bpm: None,
-                        minutes: Some(whole(minutes, &path)?),
+                        minutes: Some(whole(minutes, || path.clone())?),
                         calories_kcal: None,
                         is_custom: Some(false),
                     });
@@ -493,7 +554,7 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                 points.pop();
             }
             for (i, p) in points.into_iter().enumerate() {
-                let v = Some(whole(p.value, &format!("[{i}].value"))?);
+                let v = Some(whole(p.value, || format!("[{i}].value"))?);
                 let mut row = daily(uid, &src, p.date_time.0.date());
                 match family {
                     Family::Sedentary => row.minutes_sedentary = v,
@@ -784,6 +845,43 @@ mod tests {
         ] {
             assert!(heart_rate_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn points_scanner_agrees_with_serde_and_refuses_what_it_does_not_know() {
+        let good = br#"[{
+  "dateTime" : "07/09/17 14:00:00",
+  "value" : "112"
+},{"dateTime":"07/09/17 14:01:00","value":0.25},{"dateTime":"07/09/17 14:02:00","value":"-3.5"}]"#;
+        let fast = points_fast(good).unwrap();
+        let slow: Vec<Point<Num>> = crate::from_json(good).unwrap();
+        assert_eq!(
+            fast,
+            slow.iter()
+                .map(|p| (p.date_time.0, p.value.0))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(fast[0].1, 112.0);
+        for bad in [
+            &br#"[{"dateTime" : "07/09/17 14:00:00", "value" : "1"#[..],
+            br#"[{"dateTime" : "07/09/17 14:00:00", "value" : "1e3"}]"#,
+            br#"[{"dateTime" : "07/09/17 14:00:00", "value" : null}]"#,
+            br#"[{"dateTime" : "07/09/17 14:00:00", "value" : "12", "extra" : 1}]"#,
+            br#"{"dateTime" : "07/09/17 14:00:00", "value" : "12"}"#,
+        ] {
+            assert!(
+                points_fast(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // What the scanner refuses still gets serde's named error, or its value.
+        assert_eq!(
+            points(br#"[{"dateTime":"07/09/17 14:00:00","value":"1e3"}]"#).unwrap()[0].1,
+            1000.0
+        );
+        let e = points(br#"[{"dateTime":"07/09/17 14:00:00","value":null}]"#).unwrap_err();
+        assert!(e.to_string().contains("[0].value"), "{e}");
     }
 
     #[test]
