@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use fitpipe_transform::RowSet;
-
 use crate::tables::Batches;
 
 use crate::env;
@@ -74,18 +72,18 @@ pub fn pipelined<T: Sync, P: Send>(
 }
 
 /// Runs `work` on every item of a chunk, half the items on each core; returns the rows
-/// (as Arrow batches, built on the same cores) and one error per item that failed.
+/// (as Arrow batches, built on the same cores: no copying rows from set to set) and one
+/// error per item that failed.
 pub fn process<T: Sync>(
     items: &[T],
-    work: impl Fn(&T) -> anyhow::Result<RowSet> + Sync,
+    work: impl Fn(&T) -> anyhow::Result<Batches> + Sync,
 ) -> (Batches, Vec<anyhow::Error>) {
-    // Each item's rows become batches at once: no copying rows from set to set.
     let run = |part: &[T]| {
         let mut batches = Batches::new();
         let mut bad = Vec::new();
         for item in part {
             match work(item) {
-                Ok(r) => batches.extend(r.batches()),
+                Ok(b) => batches.extend(b),
                 Err(e) => bad.push(e),
             }
         }

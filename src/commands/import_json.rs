@@ -115,7 +115,7 @@ fn normalise_chunk(
         for what in &doc.ignored {
             eprintln!("note: `{}`: skipped {what}", path.display());
         }
-        fitbit::normalise(&doc, &ctx).map_err(|e| match e {
+        fitbit::normalise(&doc, &ctx).map(|r| r.batches()).map_err(|e| match e {
             TransformError::NeedTimezone { .. } => hint(
                 format!("`{}`: {e}", path.display()),
                 "pass `--timezone` with the IANA zone the data was recorded in (e.g. `--timezone Europe/London`), or add the profile response (`/1/user/-/profile.json`) to the inputs",

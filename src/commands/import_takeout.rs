@@ -35,13 +35,18 @@ enum Where {
 
 enum Archive {
     Folder,
-    Zip(zip::ZipArchive<fs::File>),
+    /// One handle per core, so entries are inflated in parallel.
+    Zip(Vec<std::sync::Mutex<zip::ZipArchive<fs::File>>>),
 }
 
 impl Archive {
-    fn read(&mut self, e: &Entry) -> anyhow::Result<Vec<u8>> {
-        match (&mut *self, &e.at) {
-            (Archive::Zip(z), Where::Zip(i)) => {
+    fn read(&self, e: &Entry) -> anyhow::Result<Vec<u8>> {
+        match (self, &e.at) {
+            (Archive::Zip(handles), Where::Zip(i)) => {
+                let mut z = handles
+                    .iter()
+                    .find_map(|h| h.try_lock().ok())
+                    .unwrap_or_else(|| handles[0].lock().unwrap_or_else(|p| p.into_inner()));
                 let mut f = z
                     .by_index(*i)
                     .map_err(|err| anyhow::anyhow!("corrupt zip entry: {err}"))?;
@@ -116,11 +121,19 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
         }
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok((Archive::Zip(z), entries))
+    let mut handles = vec![std::sync::Mutex::new(z)];
+    // A second handle (its own file position) for the second core.
+    if let Ok(z2) = fs::File::open(root)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| Ok(zip::ZipArchive::new(f)?))
+    {
+        handles.push(std::sync::Mutex::new(z2));
+    }
+    Ok((Archive::Zip(handles), entries))
 }
 
 pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
-    let (mut archive, entries) = list(&args.path)?;
+    let (archive, entries) = list(&args.path)?;
     let mut unknown = 0usize;
     let mut csv = 0usize;
     for e in &entries {
@@ -200,21 +213,20 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
         &files,
         |e| e.size,
         |chunk| {
-            // Reading is sequential (one zip handle); parsing and normalising use both
-            // cores, one chunk ahead of the writer.
-            let loaded: Vec<(&Entry, anyhow::Result<Vec<u8>>)> =
-                chunk.iter().map(|e| (*e, archive.read(e))).collect();
-            let (rows, bad) = crate::chunks::process(&loaded, |(e, bytes)| {
-                let bytes = bytes
-                    .as_ref()
+            // Reading (inflating), parsing and normalising use both cores, one chunk
+            // ahead of the writer.
+            let (rows, bad) = crate::chunks::process(chunk, |e| {
+                let bytes = archive
+                    .read(e)
                     .map_err(|err| anyhow::anyhow!("`{}`: {err}", e.name))?;
+                let bytes = &bytes;
                 let ctx = Context {
                     user_id: user.as_str().into(),
                     tz,
                     fetched_utc: None,
                     units,
                 };
-                takeout::normalise(e.family.expect("only known families"), bytes, &ctx)
+                takeout::normalise_batches(e.family.expect("only known families"), bytes, &ctx)
                     .map_err(|err| anyhow::anyhow!("`{}`: {err}", e.name))
             });
             Ok((rows, bad, chunk.iter().map(|e| e.size).sum::<u64>()))

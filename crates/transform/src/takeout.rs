@@ -18,7 +18,8 @@ use crate::fitbit::normalise::{activity_point, daily, sleep};
 use crate::fitbit::Context;
 use crate::fitbit::Units;
 use crate::tables::{
-    HeartRateIntraday, HeartRateZone, HrvDaily, RowSet, Spo2Daily, Vo2maxDaily, WeightLog,
+    ActivityIntraday, HeartRateIntraday, HeartRateZone, HrvDaily, RowSet, Spo2Daily, TableSpec,
+    Vo2maxDaily, WeightLog,
 };
 use crate::time::SeriesClock;
 use crate::TransformError;
@@ -184,7 +185,11 @@ impl<'de> Deserialize<'de> for UsTime {
 /// `MM/DD/YY HH:MM:SS` by hand: this runs once per record of multi-GB archives, and a
 /// fixed layout needs no format interpreter. Two-digit years are 20YY (Fitbit began 2007).
 fn us_time(v: &str) -> Option<NaiveDateTime> {
-    let b = v.as_bytes();
+    us_time_bytes(v.as_bytes())
+}
+
+/// [`us_time`] of raw bytes.
+fn us_time_bytes(b: &[u8]) -> Option<NaiveDateTime> {
     if b.len() != 17
         || b[2] != b'/'
         || b[5] != b'/'
@@ -229,14 +234,26 @@ impl Scan<'_> {
             self.i += 1;
         }
         let start = self.i;
+        let mut whole = 0u64;
+        let mut plain = true;
         while self.i < self.b.len() && matches!(self.b[self.i], b'0'..=b'9' | b'.' | b'-') {
+            let c = self.b[self.i];
+            plain &= c.is_ascii_digit() && self.i - start < 15;
+            whole = whole
+                .wrapping_mul(10)
+                .wrapping_add(c.wrapping_sub(b'0') as u64);
             self.i += 1;
         }
-        // Only ASCII digits, dots and minus signs were taken: valid UTF-8.
-        let v = std::str::from_utf8(&self.b[start..self.i])
-            .ok()?
-            .parse()
-            .ok()?;
+        // Whole numbers (heart rates, steps) need no float parser; exact below 10^15.
+        let v = if plain && self.i > start {
+            whole as f64
+        } else {
+            // Only ASCII digits, dots and minus signs were taken: valid UTF-8.
+            std::str::from_utf8(&self.b[start..self.i])
+                .ok()?
+                .parse()
+                .ok()?
+        };
         if quoted {
             self.lit(b"\"")?;
         }
@@ -248,7 +265,7 @@ impl Scan<'_> {
         self.lit(b"\"dateTime\"")?;
         self.lit(b":")?;
         self.lit(b"\"")?;
-        let t = us_time(std::str::from_utf8(self.b.get(self.i..self.i + 17)?).ok()?)?;
+        let t = us_time_bytes(self.b.get(self.i..self.i + 17)?)?;
         self.i += 17;
         self.lit(b"\"")?;
         Some(t)
@@ -432,6 +449,169 @@ fn whole(v: Num, what: impl FnOnce() -> String) -> Result<i64, TransformError> {
             message: format!("expected a whole number, found {}", v.0),
         })
     }
+}
+
+/// Like [`normalise`], as one Arrow batch per table. Heart rate, by far the largest
+/// family, goes straight from the scanner into Arrow columns, without row structs.
+pub fn normalise_batches(
+    family: Family,
+    bytes: &[u8],
+    ctx: &Context,
+) -> Result<Vec<(&'static TableSpec, arrow::record_batch::RecordBatch)>, TransformError> {
+    let fast = matches!(
+        family,
+        Family::HeartRate | Family::Steps | Family::Distance | Family::Altitude | Family::Calories
+    );
+    if fast {
+        let tz = ctx.tz.ok_or(TransformError::NeedTimezone {
+            what: "archive times of day",
+        })?;
+        if family == Family::HeartRate {
+            if let Some(points) = heart_rate_fast(bytes) {
+                return Ok(vec![(
+                    &HeartRateIntraday::SPEC,
+                    heart_batch(&points, tz, ctx),
+                )]);
+            }
+        } else if let Some(points) = points_fast(bytes) {
+            // Steps must be whole; anything else takes the rows path, which names the value.
+            if family != Family::Steps || points.iter().all(|p| p.1.fract() == 0.0) {
+                return Ok(vec![(
+                    &ActivityIntraday::SPEC,
+                    activity_batch(family, &points, tz, ctx),
+                )]);
+            }
+        }
+    }
+    Ok(normalise(family, bytes, ctx)?.batches())
+}
+
+/// Local wall-clock microseconds of UTC microseconds: offsets change only at transitions,
+/// which fall on whole quarter hours, so there is one zone lookup per quarter hour.
+fn local_micros(utc: &[i64], tz: chrono_tz::Tz) -> Vec<i64> {
+    let mut cache: Option<(i64, i64)> = None;
+    utc.iter()
+        .map(|&t| {
+            let quarter = t.div_euclid(900_000_000);
+            let off = match cache {
+                Some((q, o)) if q == quarter => o,
+                _ => {
+                    let at = DateTime::from_timestamp_micros(t).unwrap_or_default();
+                    let o = chrono::Offset::fix(&chrono::TimeZone::offset_from_utc_datetime(
+                        &tz,
+                        &at.naive_utc(),
+                    ))
+                    .local_minus_utc() as i64
+                        * 1_000_000;
+                    cache = Some((quarter, o));
+                    o
+                }
+            };
+            t + off
+        })
+        .collect()
+}
+
+/// The `activity_intraday` batch of a steps, distance, altitude (UTC stamps) or calories
+/// (local stamps) file's points; one measure column filled, the others null.
+fn activity_batch(
+    family: Family,
+    points: &[(NaiveDateTime, f64)],
+    tz: chrono_tz::Tz,
+    ctx: &Context,
+) -> arrow::record_batch::RecordBatch {
+    use arrow::array::TimestampMicrosecondArray as Ts;
+    use arrow::array::{new_null_array, ArrayRef, Float64Array, Int64Array, StringArray};
+    let n = points.len();
+    let (utc, local): (Vec<i64>, Vec<i64>) = if family == Family::Calories {
+        let mut clock = SeriesClock::new(tz);
+        points
+            .iter()
+            .map(|p| {
+                let local = p.0.and_utc().timestamp_micros();
+                (clock.to_utc(p.0).timestamp_micros(), local)
+            })
+            .unzip()
+    } else {
+        let utc: Vec<i64> = points
+            .iter()
+            .map(|p| p.0.and_utc().timestamp_micros())
+            .collect();
+        let local = local_micros(&utc, tz);
+        (utc, local)
+    };
+    let values = || points.iter().map(|p| p.1);
+    let float = |f: fn(f64) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(values().map(f)))
+    };
+    let null_f = || new_null_array(&arrow::datatypes::DataType::Float64, n);
+    let null_i = || new_null_array(&arrow::datatypes::DataType::Int64, n);
+    let (steps, calories, distance, elevation) = match family {
+        Family::Steps => (
+            Arc::new(Int64Array::from_iter_values(values().map(|v| v as i64))) as ArrayRef,
+            null_f(),
+            null_f(),
+            null_f(),
+        ),
+        Family::Calories => (null_i(), float(|v| v), null_f(), null_f()),
+        // Centimetres (reference/takeout.md §1.2), as the rows path converts them.
+        Family::Distance => (null_i(), null_f(), float(|v| v / 100_000.0), null_f()),
+        _ => (null_i(), null_f(), null_f(), float(|v| v * 0.3048)),
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            &*ctx.user_id,
+            n,
+        ))),
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            SOURCE, n,
+        ))),
+        Arc::new(Ts::from(utc).with_timezone("UTC")),
+        Arc::new(Ts::from(local)),
+        steps,
+        calories,
+        distance,
+        null_i(),
+        elevation,
+        null_i(),
+        null_f(),
+        Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(60, n))),
+    ];
+    arrow::record_batch::RecordBatch::try_new(ActivityIntraday::SPEC.schema(), columns)
+        .expect("columns follow the declared schema")
+}
+
+/// The `heart_rate_intraday` batch of a heart-rate file's points (UTC stamps).
+fn heart_batch(
+    points: &[(NaiveDateTime, f64, Option<f64>)],
+    tz: chrono_tz::Tz,
+    ctx: &Context,
+) -> arrow::record_batch::RecordBatch {
+    use arrow::array::{
+        ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
+    let n = points.len();
+    let utc: Vec<i64> = points
+        .iter()
+        .map(|p| p.0.and_utc().timestamp_micros())
+        .collect();
+    let local = local_micros(&utc, tz);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            &*ctx.user_id,
+            n,
+        ))),
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            SOURCE, n,
+        ))),
+        Arc::new(TimestampMicrosecondArray::from(utc).with_timezone("UTC")),
+        Arc::new(TimestampMicrosecondArray::from(local)),
+        Arc::new(Float64Array::from_iter_values(points.iter().map(|p| p.1))),
+        Arc::new(points.iter().map(|p| p.2).collect::<Float64Array>()),
+        Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(1, n))),
+    ];
+    arrow::record_batch::RecordBatch::try_new(HeartRateIntraday::SPEC.schema(), columns)
+        .expect("columns follow the declared schema")
 }
 
 /// Rows of one archive file of `family`. `ctx.tz` places UTC stamps on the user's clock
@@ -845,6 +1025,64 @@ mod tests {
         ] {
             assert!(heart_rate_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn heart_rate_batches_equal_the_rows_path_across_a_dst_change() {
+        // 2017-03-12 07:00Z is the New York spring-forward change: offsets -5 h, then -4 h.
+        let body = br#"[{"dateTime":"03/12/17 06:59:55","value":{"bpm":61,"confidence":3}},
+            {"dateTime":"03/12/17 07:00:05","value":{"bpm":62}},
+            {"dateTime":"03/12/17 07:14:59","value":{"bpm":63,"confidence":1}}]"#;
+        let ctx = Context {
+            user_id: "U".into(),
+            tz: Some("America/New_York".parse().unwrap()),
+            fetched_utc: None,
+            units: Units::Metric,
+        };
+        let fast = normalise_batches(Family::HeartRate, body, &ctx).unwrap();
+        let rows = normalise(Family::HeartRate, body, &ctx).unwrap().batches();
+        assert_eq!(fast.len(), 1);
+        assert_eq!(fast[0].0.name, rows[0].0.name);
+        assert_eq!(fast[0].1, rows[0].1);
+        let text = arrow::util::pretty::pretty_format_batches(&[fast[0].1.clone()])
+            .unwrap()
+            .to_string();
+        assert!(text.contains("2017-03-12T01:59:55"), "{text}");
+        assert!(text.contains("2017-03-12T03:00:05"), "{text}");
+    }
+
+    #[test]
+    fn activity_batches_equal_the_rows_path() {
+        let ctx = Context {
+            user_id: "U".into(),
+            tz: Some("Europe/Berlin".parse().unwrap()),
+            fetched_utc: None,
+            units: Units::Metric,
+        };
+        // Calories are local times across the fall-back change (the repeated hour).
+        let cal = br#"[{"dateTime":"10/29/17 02:30:00","value":"1.5"},{"dateTime":"10/29/17 02:59:00","value":"1.25"},
+            {"dateTime":"10/29/17 02:00:00","value":"2"},{"dateTime":"10/29/17 02:30:00","value":"1"}]"#;
+        let steps = br#"[{"dateTime":"10/29/17 00:59:00","value":"12"},{"dateTime":"10/29/17 01:00:00","value":"0"}]"#;
+        let dist = br#"[{"dateTime":"10/29/17 00:59:00","value":"1234.5"}]"#;
+        let alt = br#"[{"dateTime":"10/29/17 00:59:00","value":"10"}]"#;
+        for (family, body) in [
+            (Family::Calories, &cal[..]),
+            (Family::Steps, &steps[..]),
+            (Family::Distance, &dist[..]),
+            (Family::Altitude, &alt[..]),
+        ] {
+            let fast = normalise_batches(family, body, &ctx).unwrap();
+            let rows = normalise(family, body, &ctx).unwrap().batches();
+            assert_eq!(fast[0].1, rows[0].1, "{family:?}");
+        }
+        // A fractional step count takes the rows path and its named error.
+        let e = normalise_batches(
+            Family::Steps,
+            br#"[{"dateTime":"10/29/17 00:59:00","value":"1.5"}]"#,
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[0].value"), "{e}");
     }
 
     #[test]
