@@ -14,9 +14,9 @@ fn chunk_bytes() -> u64 {
         .unwrap_or(4 << 20)
 }
 
-/// Bytes of parsed rows an import keeps waiting before it writes (4 chunks' worth).
+/// Bytes of parsed rows an import keeps waiting before it writes (8 chunks' worth).
 pub fn buffer_bytes() -> usize {
-    chunk_bytes() as usize * 4
+    chunk_bytes() as usize * 8
 }
 
 /// The size of a file on disk (0 if unknown).

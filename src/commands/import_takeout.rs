@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use chrono::NaiveDate;
 use fitpipe_export::Dataset;
 use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
@@ -61,6 +62,18 @@ impl Archive {
     }
 }
 
+/// Orders files by the date in their name, then by name: the steps, distance and calories
+/// files of the same days follow each other, so their rows (which share keys) meet in
+/// memory and each partition is merged and written once, not once per family.
+fn in_date_order(entries: &mut [Entry]) {
+    let date = |name: &str| -> Option<NaiveDate> {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+        stem.get(stem.len().checked_sub(10)?..)?.parse().ok()
+    };
+    entries.sort_by_cached_key(|e| (date(&e.name), e.name.clone()));
+}
+
 fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
     let meta = fs::metadata(root).map_err(|e| {
         hint(
@@ -81,7 +94,7 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
         let mut paths = Vec::new();
         walk(root, &mut paths).with_context(|| format!("reading `{}`", root.display()))?;
         paths.sort();
-        let entries = paths
+        let mut entries: Vec<Entry> = paths
             .into_iter()
             .map(|p| {
                 let name = p
@@ -93,6 +106,7 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
                 entry(name, size, Where::Disk(p))
             })
             .collect();
+        in_date_order(&mut entries);
         return Ok((Archive::Folder, entries));
     }
     let file = fs::File::open(root).with_context(|| format!("opening `{}`", root.display()))?;
@@ -120,7 +134,7 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
             e.size = z.by_index_raw(i).map(|f| f.size()).unwrap_or(0);
         }
     }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    in_date_order(&mut entries);
     let mut handles = vec![std::sync::Mutex::new(z)];
     // A second handle (its own file position) for the second core.
     if let Ok(z2) = fs::File::open(root)
