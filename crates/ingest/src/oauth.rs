@@ -24,8 +24,9 @@ impl oauth2::ExtraTokenFields for ExtraFields {}
 
 type TokenResponse_ = oauth2::StandardTokenResponse<ExtraFields, oauth2::basic::BasicTokenType>;
 
-/// The `oauth2` client with a token endpoint set.
-type TokenClient = oauth2::Client<
+/// The `oauth2` client with fitpipe's token response, and a token endpoint when `T` is
+/// `EndpointSet`.
+type Client<T = oauth2::EndpointNotSet> = oauth2::Client<
     oauth2::basic::BasicErrorResponse,
     TokenResponse_,
     oauth2::basic::BasicTokenIntrospectionResponse,
@@ -35,16 +36,9 @@ type TokenClient = oauth2::Client<
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
-    oauth2::EndpointSet,
+    T,
 >;
-
-type TokenClientBase = oauth2::Client<
-    oauth2::basic::BasicErrorResponse,
-    TokenResponse_,
-    oauth2::basic::BasicTokenIntrospectionResponse,
-    oauth2::StandardRevocableToken,
-    oauth2::basic::BasicRevocationErrorResponse,
->;
+type TokenClient = Client<oauth2::EndpointSet>;
 
 /// A registered OAuth client of a provider.
 #[derive(Debug, Clone)]
@@ -134,7 +128,7 @@ impl OAuthApp {
     }
 
     fn token_client(&self) -> Result<TokenClient, IngestError> {
-        let mut c = TokenClientBase::new(ClientId::new(self.client_id.clone()))
+        let mut c = Client::new(ClientId::new(self.client_id.clone()))
             .set_token_uri(self.url("token URL", &self.token_url, TokenUrl::new)?)
             .set_redirect_uri(self.url("redirect URI", &self.redirect_uri, RedirectUrl::new)?);
         if let Some(s) = &self.client_secret {

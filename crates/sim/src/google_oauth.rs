@@ -106,10 +106,7 @@ impl GoogleOAuth {
         header: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(String, String), Refused> {
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or(Refused::Missing)?
-            .trim();
+        let token = crate::oauth::bearer(header).ok_or(Refused::Missing)?;
         let a = self.access.get(token).ok_or(Refused::Invalid)?;
         let alive = self.grants.get(&a.grant).is_some_and(|g| !g.revoked);
         if a.expires <= now || !alive {

@@ -90,10 +90,7 @@ impl OAuthState {
         header: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(String, String), Refused> {
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or(Refused::Missing)?
-            .trim();
+        let token = crate::oauth::bearer(header).ok_or(Refused::Missing)?;
         let a = self.access.get(token).ok_or(Refused::Invalid)?;
         if a.expires <= now {
             return Err(Refused::Expired);
@@ -369,6 +366,13 @@ pub(crate) async fn decide(
         challenge: (!cc.is_empty()).then(|| (cc, get("code_challenge_method"))),
     };
     grant(&mut g, p, &user, get("decision") == "allow")
+}
+
+/// The token of an `Authorization: Bearer ...` header.
+pub(crate) fn bearer(header: Option<&str>) -> Option<&str> {
+    header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 /// Whether a PKCE verifier answers the challenge sent with the authorization (RFC 7636).

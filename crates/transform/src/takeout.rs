@@ -521,7 +521,7 @@ fn activity_batch(
     ctx: &Context,
 ) -> arrow::record_batch::RecordBatch {
     use arrow::array::TimestampMicrosecondArray as Ts;
-    use arrow::array::{new_null_array, ArrayRef, Float64Array, Int64Array, StringArray};
+    use arrow::array::{new_null_array, ArrayRef, Float64Array, Int64Array};
     let n = points.len();
     let (utc, local): (Vec<i64>, Vec<i64>) = if family == Family::Calories {
         let mut clock = SeriesClock::new(tz);
@@ -558,14 +558,10 @@ fn activity_batch(
         Family::Distance => (null_i(), null_f(), float(|v| v / 100_000.0), null_f()),
         _ => (null_i(), null_f(), null_f(), float(|v| v * 0.3048)),
     };
+    let [user, source] = id_columns(ctx, n);
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-            &*ctx.user_id,
-            n,
-        ))),
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-            SOURCE, n,
-        ))),
+        user,
+        source,
         Arc::new(Ts::from(utc).with_timezone("UTC")),
         Arc::new(Ts::from(local)),
         steps,
@@ -581,22 +577,10 @@ fn activity_batch(
         .expect("columns follow the declared schema")
 }
 
-/// The `heart_rate_intraday` batch of a heart-rate file's points (UTC stamps).
-fn heart_batch(
-    points: &[(NaiveDateTime, f64, Option<f64>)],
-    tz: chrono_tz::Tz,
-    ctx: &Context,
-) -> arrow::record_batch::RecordBatch {
-    use arrow::array::{
-        ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
-    };
-    let n = points.len();
-    let utc: Vec<i64> = points
-        .iter()
-        .map(|p| p.0.and_utc().timestamp_micros())
-        .collect();
-    let local = local_micros(&utc, tz);
-    let columns: Vec<ArrayRef> = vec![
+/// The `user_id` and `source` columns of `n` rows.
+fn id_columns(ctx: &Context, n: usize) -> [arrow::array::ArrayRef; 2] {
+    use arrow::array::StringArray;
+    [
         Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
             &*ctx.user_id,
             n,
@@ -604,6 +588,26 @@ fn heart_batch(
         Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
             SOURCE, n,
         ))),
+    ]
+}
+
+/// The `heart_rate_intraday` batch of a heart-rate file's points (UTC stamps).
+fn heart_batch(
+    points: &[(NaiveDateTime, f64, Option<f64>)],
+    tz: chrono_tz::Tz,
+    ctx: &Context,
+) -> arrow::record_batch::RecordBatch {
+    use arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
+    let n = points.len();
+    let utc: Vec<i64> = points
+        .iter()
+        .map(|p| p.0.and_utc().timestamp_micros())
+        .collect();
+    let local = local_micros(&utc, tz);
+    let [user, source] = id_columns(ctx, n);
+    let columns: Vec<ArrayRef> = vec![
+        user,
+        source,
         Arc::new(TimestampMicrosecondArray::from(utc).with_timezone("UTC")),
         Arc::new(TimestampMicrosecondArray::from(local)),
         Arc::new(Float64Array::from_iter_values(points.iter().map(|p| p.1))),
