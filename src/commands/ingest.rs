@@ -328,6 +328,8 @@ pub async fn ingest(
             rows: RowSet::default(),
             through: None,
         };
+        // Set once the API refused a filter and the fallback fetched every window at once.
+        let mut unfiltered = false;
         for (i, w) in p.windows.iter().enumerate() {
             rbar.set_message(format!("{} .. {}", w.start, w.end));
             let mut request = Some(w.request.clone());
@@ -336,6 +338,17 @@ pub async fn ingest(
                 page += 1;
                 let fetched = match client.send(&req).await {
                     Ok(f) => f,
+                    Err(e) if !unfiltered && p.resource.fallback(&e).is_some() => {
+                        if !job.quiet {
+                            progress.note(&format!(
+                                "the API refused the filter of `{key}` ({e}); fetching the list page by page without it, back to {}",
+                                p.from
+                            ));
+                        }
+                        unfiltered = true;
+                        request = p.resource.fallback(&e);
+                        continue;
+                    }
                     Err(e) => {
                         // Keep what this resource fetched so far, then stop the run.
                         pending.flush(&ds, &mut state, &mut written)?;
@@ -371,6 +384,22 @@ pub async fn ingest(
                 }
                 pending.rows.extend(r);
                 request = p.resource.next_page(&req, &fetched.body);
+                if unfiltered
+                    && fitpipe_ingest::google::oldest_sleep_end(&fetched.body)
+                        .is_none_or(|d| d < p.from)
+                {
+                    // Newest first: this page reached back past the first day wanted.
+                    request = None;
+                }
+            }
+            if unfiltered {
+                // The unfiltered pages covered every window of this resource.
+                pending.through = p.windows.last().map(|l| l.end);
+                rbar.inc((p.windows.len() - i) as u64);
+                for _ in i..p.windows.len() {
+                    progress.tick();
+                }
+                break;
             }
             pending.through = Some(w.end);
             rbar.inc(1);

@@ -452,3 +452,47 @@ fn a_run_stopped_by_a_failing_server_resumes_where_it_stopped() {
     let (rows, dups) = table_keys(&env.out(), "sleep_sessions", &["user_id", "log_id"]);
     assert!(rows > 400 && dups == 0, "{rows} {dups}");
 }
+
+#[test]
+fn a_refused_sleep_filter_falls_back_to_paging_the_unfiltered_list() {
+    let sessions = |reject: bool| {
+        let env = google(Config {
+            google_reject_sleep_filter: reject,
+            ..Config::default()
+        });
+        env.authorise();
+        let from = (env.sim.now().date_naive() - Duration::days(100)).to_string();
+        let r = env.run(&["ingest", "--from", &from, "--resources", "sleep"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stderr.contains("refused the filter"),
+            reject,
+            "{}",
+            r.stderr
+        );
+        let mut ids = std::collections::BTreeSet::new();
+        for b in read(&env.out(), "sleep_sessions") {
+            for i in 0..b.num_rows() {
+                let day = b
+                    .column_by_name("date_of_sleep")
+                    .unwrap()
+                    .as_primitive::<Date32Type>()
+                    .value(i);
+                ids.insert((day, text(&b, "log_id", i)));
+            }
+        }
+        let first = env.sim.now().date_naive() - Duration::days(100);
+        let first = chrono::Datelike::num_days_from_ce(&first) - 719_163;
+        // Every night from the first day on, and a later run continues as usual.
+        let wanted: std::collections::BTreeSet<_> =
+            ids.iter().filter(|x| x.0 >= first).cloned().collect();
+        env.sim.advance(Duration::days(1));
+        let r = env.run(&["ingest", "--resources", "sleep", "-q"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        wanted
+    };
+    let filtered = sessions(false);
+    let fallback = sessions(true);
+    assert!(filtered.len() > 100, "{}", filtered.len());
+    assert_eq!(filtered, fallback);
+}

@@ -334,6 +334,36 @@ pub fn next_page(req: &Request, body: &[u8]) -> Option<Request> {
     Some(next)
 }
 
+/// The sleep list without a filter, newest first: the reference's fallback (§3.3) for an
+/// API that refuses the sleep filter (the sources disagree on which members work).
+pub fn sleep_unfiltered() -> Request {
+    Request::get("/v4/users/me/dataTypes/sleep/dataPoints?pageSize=25")
+}
+
+/// Whether the API refused a request's filter (400 `INVALID_DATA_POINT_FILTER`).
+pub fn filter_refused(e: &crate::IngestError) -> bool {
+    matches!(e, crate::IngestError::Api { status: 400, message, .. } if message.contains("INVALID_DATA_POINT_FILTER"))
+}
+
+/// The earliest local end date of the sleep sessions in a list answer.
+pub fn oldest_sleep_end(body: &[u8]) -> Option<NaiveDate> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v["dataPoints"]
+        .as_array()?
+        .iter()
+        .filter_map(|p| {
+            let iv = &p["sleep"]["interval"];
+            let end = DateTime::parse_from_rfc3339(iv["endTime"].as_str()?).ok()?;
+            let off = iv["endUtcOffset"]
+                .as_str()
+                .and_then(|o| o.strip_suffix('s'))
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0);
+            Some((end.naive_utc() + Duration::seconds(off)).date())
+        })
+        .min()
+}
+
 /// Percent-encodes a query value.
 fn encode(s: &str) -> String {
     s.bytes()

@@ -161,6 +161,18 @@ impl Resource {
         }
     }
 
+    /// For a request the API refused, one that gets the same data another way: the sleep
+    /// list without its filter, paged back to the first day wanted
+    /// ([`google::oldest_sleep_end`] tells how far a page reached).
+    pub fn fallback(&self, e: &crate::IngestError) -> Option<Request> {
+        match self {
+            Resource::Google(google::Resource::Sleep) if google::filter_refused(e) => {
+                Some(google::sleep_unfiltered())
+            }
+            _ => None,
+        }
+    }
+
     /// The request for the next page of an answer, if it has one.
     pub fn next_page(&self, req: &Request, body: &[u8]) -> Option<Request> {
         match self {

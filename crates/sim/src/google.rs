@@ -359,7 +359,7 @@ pub(crate) async fn api(
     let Some(route) = Route::parse(&path, &method) else {
         return html_404(&path);
     };
-    let (ctx, fault) = {
+    let (ctx, fault, reject_sleep_filter) = {
         let mut g = lock(&s);
         let now = g.now();
         let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
@@ -418,9 +418,17 @@ pub(crate) async fn api(
                 today,
             },
             fault,
+            g.cfg.google_reject_sleep_filter,
         )
     };
-    let answer = route.answer(&ctx, &q, &body);
+    let refuse_filter = matches!(&route, Route::Points { ty, .. } if ty == "sleep")
+        && q.get("filter").is_some_and(|f| !f.is_empty())
+        && reject_sleep_filter;
+    let answer = if refuse_filter {
+        Err(bad_filter("INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"))
+    } else {
+        route.answer(&ctx, &q, &body)
+    };
     match (answer, fault) {
         (_, Some(FaultKind::Status(code))) => server_error(code),
         (Ok(v), Some(FaultKind::Truncate)) => {

@@ -73,6 +73,9 @@ pub struct Config {
     pub google_unticked_scopes: Vec<String>,
     /// Google Health: indexes of people whose Google account has no Google Health profile.
     pub google_unlinked: Vec<usize>,
+    /// Google Health: refuse every filter on the sleep list, as some third parties saw
+    /// (google-health-api.md §3.3: which sleep filter members work is UNCONFIRMED).
+    pub google_reject_sleep_filter: bool,
 }
 
 impl Default for Config {
@@ -96,6 +99,7 @@ impl Default for Config {
             google_testing: true,
             google_unticked_scopes: Vec::new(),
             google_unlinked: Vec::new(),
+            google_reject_sleep_filter: false,
         }
     }
 }
