@@ -229,11 +229,14 @@ pub struct RebuildArgs {
 
 #[derive(Debug, Args)]
 pub struct ApiArgs {
-    /// HTTP method (only GET).
-    #[arg(value_parser = ["GET", "get"])]
+    /// HTTP method: GET, or POST for Google Health's `:rollUp` and `:dailyRollUp` (with `--body`).
+    #[arg(value_parser = ["GET", "get", "POST", "post"])]
     pub method: String,
-    /// Path with its query, e.g. `/1/user/-/profile.json`.
+    /// Path with its query, e.g. `/1/user/-/profile.json` or `/v4/users/me/identity`.
     pub path: String,
+    /// JSON body of a POST, e.g. `{"range":{"start":{"date":{"year":2026,"month":11,"day":1}},"end":{"date":{"year":2026,"month":11,"day":8}}},"windowSizeDays":1}`.
+    #[arg(long, value_name = "JSON")]
+    pub body: Option<String>,
     /// The authorised user [default: the only one].
     #[arg(long, env = env::USER)]
     pub user: Option<String>,

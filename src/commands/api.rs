@@ -17,6 +17,37 @@ pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             "paths start with `/`, e.g. `/1/user/-/profile.json`",
         ));
     }
+    let post = args.method.eq_ignore_ascii_case("POST");
+    let body = match (&args.body, post) {
+        (Some(b), true) => Some(serde_json::from_str::<serde_json::Value>(b).map_err(|e| {
+            hint(
+                format!("`--body` is not JSON: {e}"),
+                "quote it for the shell, e.g. --body '{\"windowSizeDays\":1}'",
+            )
+        })?),
+        (None, true) => {
+            return Err(hint(
+                "a POST needs a `--body`",
+                "pass the JSON body with `--body '{...}'`",
+            ))
+        }
+        (Some(_), false) => {
+            return Err(hint(
+                "`--body` goes with POST only",
+                "use `fitpipe api POST PATH --body ...`",
+            ))
+        }
+        (None, false) => None,
+    };
+    let request = fitpipe_ingest::Request {
+        method: if post {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::GET
+        },
+        path: args.path.clone(),
+        body,
+    };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
         let mut client = session::client(
@@ -27,7 +58,7 @@ pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             false,
         )
         .await?;
-        let f = client.get(&args.path).await.map_err(session::explain)?;
+        let f = client.send(&request).await.map_err(session::explain)?;
         stdout(&String::from_utf8_lossy(&f.body))?;
         stdout("\n")?;
         Ok(ExitCode::SUCCESS)

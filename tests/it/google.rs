@@ -396,6 +396,17 @@ fn the_shipped_google_pipeline_runs_and_revoke_ends_the_grant() {
     let r = env.run(&["api", "GET", "/v4/users/me/identity"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("healthUserId"), "{}", r.stdout);
+    // A rollup is a POST with a JSON body; a bad body is refused before any request.
+    let body = r#"{"range":{"start":{"date":{"year":2026,"month":9,"day":1},"time":{}},"end":{"date":{"year":2026,"month":9,"day":3},"time":{}}},"windowSizeDays":1,"pageSize":2}"#;
+    let path = "/v4/users/me/dataTypes/steps/dataPoints:dailyRollUp";
+    let r = env.run(&["api", "POST", path, "--body", body]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("countSum").count(), 2, "{}", r.stdout);
+    let before = env.requests();
+    let r = env.run(&["api", "POST", path, "--body", "{range"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not JSON"), "{}", r.stderr);
+    assert_eq!(env.requests(), before);
     let tokens = env.config().join("tokens");
     let saved: Vec<_> = std::fs::read_dir(&tokens)
         .unwrap()
