@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{json, Value};
 
 use crate::oauth::Refused;
@@ -344,17 +344,70 @@ fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Re
             intraday_span(start, end)?;
             heart_intraday(p, base, start, detail)
         }
+        ("1", ["activities", "heart", "date", a, b, detail, "time", t0, t1]) => {
+            let (start, end) = (date(a)?, if *b == "1d" { date(a)? } else { date(b)? });
+            intraday_span(start, end)?;
+            time_window(
+                heart_intraday(p, base, start, detail)?,
+                "activities-heart-intraday",
+                t0,
+                t1,
+            )
+        }
         ("1", ["activities", res, "date", a, b]) => series(p, base, res, false, date(a)?, b, &date),
         ("1", ["activities", res, "date", a, b, detail]) => {
             let (start, end) = (date(a)?, if *b == "1d" { date(a)? } else { date(b)? });
             intraday_span(start, end)?;
             activity_intraday(p, base, res, start, detail)
         }
+        ("1", ["activities", res, "date", a, b, detail, "time", t0, t1]) => {
+            let (start, end) = (date(a)?, if *b == "1d" { date(a)? } else { date(b)? });
+            intraday_span(start, end)?;
+            let key = format!("activities-{res}-intraday");
+            time_window(
+                activity_intraday(p, base, res, start, detail)?,
+                &key,
+                t0,
+                t1,
+            )
+        }
         ("1.2", ["sleep", "date", d]) => Ok(sleep_by_date(p, base, date(d)?)),
         ("1.2", ["sleep", "date", a, b]) => sleep_range(p, base, date(a)?, date(b)?),
         ("1.2", ["sleep", "list"]) => sleep_list(p, base, q),
         _ => Err(not_found_fail()),
     }
+}
+
+/// The optional `/time/HH:mm/HH:mm` of the intraday endpoints: only the dataset entries
+/// from the first minute to the last, both included.
+fn time_window(mut v: Value, key: &str, t0: &str, t1: &str) -> Result<Value, Fail> {
+    let minute = |t: &str| {
+        NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                format!("Invalid time: {t}. The time must be in the format HH:mm."),
+            )
+        })
+    };
+    let (a, b) = (minute(t0)?, minute(t1)?);
+    if b < a {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid time range: the end time is before the start time.",
+        ));
+    }
+    let last = b + Duration::seconds(59);
+    if let Some(data) = v[key]["dataset"].as_array_mut() {
+        data.retain(|p| {
+            p["time"]
+                .as_str()
+                .and_then(|t| NaiveTime::parse_from_str(t, "%H:%M:%S").ok())
+                .is_some_and(|t| a <= t && t <= last)
+        });
+    }
+    Ok(v)
 }
 
 fn not_found_fail() -> Fail {

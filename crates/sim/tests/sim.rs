@@ -666,3 +666,53 @@ async fn sleep_list_pages_with_next_links_and_checks_sort() {
         400
     );
 }
+
+#[tokio::test]
+async fn intraday_time_windows_keep_only_the_minutes_asked_for() {
+    let sim = start().await;
+    let tok = login(&sim).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let day = (sim.now().date_naive() - chrono::Duration::days(3)).to_string();
+    let steps: Value = get(
+        &sim,
+        &tok,
+        &format!("/1/user/-/activities/steps/date/{day}/1d/1min/time/12:00/12:09.json"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let times: Vec<&str> = steps["activities-steps-intraday"]["dataset"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["time"].as_str().unwrap())
+        .collect();
+    assert_eq!(times.len(), 10, "{times:?}");
+    assert_eq!((times[0], times[9]), ("12:00:00", "12:09:00"));
+    let heart: Value = get(
+        &sim,
+        &tok,
+        &format!("/1/user/-/activities/heart/date/{day}/1d/1sec/time/08:00/08:01.json"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let data = heart["activities-heart-intraday"]["dataset"]
+        .as_array()
+        .unwrap();
+    assert!(!data.is_empty());
+    assert!(data
+        .iter()
+        .all(|p| ("08:00:00"..="08:01:59").contains(&p["time"].as_str().unwrap())));
+    let bad = get(
+        &sim,
+        &tok,
+        &format!("/1/user/-/activities/steps/date/{day}/1d/1min/time/12:00/11:00.json"),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+}
