@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::tables::Batches;
-
 use crate::env;
+use crate::tables::Batches;
 
 /// Bytes of input per chunk (4 MB; `FITPIPE_IMPORT_CHUNK_BYTES` overrides, for tests).
 fn chunk_bytes() -> u64 {
@@ -41,10 +40,10 @@ fn chunk_ranges<T>(items: &[T], size_of: impl Fn(&T) -> u64) -> Vec<std::ops::Ra
     out
 }
 
-/// Splits `items` into chunks of about [`chunk_bytes`]; `parse` runs on each in a second
-/// thread, one chunk ahead of `write`, which gets them in order: reading and normalising the next chunk overlaps writing this one. At most one
-/// parsed chunk waits for the writer, so memory stays bounded. An error from either
-/// stops both.
+/// Splits `items` into chunks of about [`chunk_bytes`] and runs `parse` on each in a
+/// second thread, one chunk ahead of `write`, which gets the results in order: reading and
+/// normalising the next chunk overlaps writing this one. At most one parsed chunk waits
+/// for the writer, so memory stays bounded. An error from either stops both.
 pub fn pipelined<T: Sync, P: Send>(
     items: &[T],
     size_of: impl Fn(&T) -> u64,

@@ -57,9 +57,10 @@ impl Progress {
         b
     }
 
-    pub fn tick(&self) {
+    /// `n` more requests' worth of windows done.
+    pub fn tick(&self, n: u64) {
         self.end_countdown();
-        self.overall.inc(1);
+        self.overall.inc(n);
     }
 
     fn end_countdown(&self) {

@@ -328,7 +328,7 @@ pub async fn ingest(
             rows: RowSet::default(),
             through: None,
         };
-        // Set once the API refused a filter and the fallback fetched every window at once.
+        // Set once the API refused a filter and its fallback fetches every window at once.
         let mut unfiltered = false;
         for (i, w) in p.windows.iter().enumerate() {
             rbar.set_message(format!("{} .. {}", w.start, w.end));
@@ -338,18 +338,18 @@ pub async fn ingest(
                 page += 1;
                 let fetched = match client.send(&req).await {
                     Ok(f) => f,
-                    Err(e) if !unfiltered && p.resource.fallback(&e).is_some() => {
-                        if !job.quiet {
-                            progress.note(&format!(
-                                "the API refused the filter of `{key}` ({e}); fetching the list page by page without it, back to {}",
-                                p.from
-                            ));
-                        }
-                        unfiltered = true;
-                        request = p.resource.fallback(&e);
-                        continue;
-                    }
                     Err(e) => {
+                        if let Some(fb) = (!unfiltered).then(|| p.resource.fallback(&e)).flatten() {
+                            if !job.quiet {
+                                progress.note(&format!(
+                                    "the API refused the filter of `{key}` ({e}); fetching the list page by page without it, back to {}",
+                                    p.from
+                                ));
+                            }
+                            unfiltered = true;
+                            request = Some(fb);
+                            continue;
+                        }
                         // Keep what this resource fetched so far, then stop the run.
                         pending.flush(&ds, &mut state, &mut written)?;
                         match e {
@@ -383,27 +383,20 @@ pub async fn ingest(
                     }
                 }
                 pending.rows.extend(r);
-                request = p.resource.next_page(&req, &fetched.body);
-                if unfiltered
-                    && fitpipe_ingest::google::oldest_sleep_end(&fetched.body)
-                        .is_none_or(|d| d < p.from)
-                {
-                    // Newest first: this page reached back past the first day wanted.
-                    request = None;
-                }
+                request = if unfiltered {
+                    p.resource.next_fallback_page(&req, &fetched.body, p.from)
+                } else {
+                    p.resource.next_page(&req, &fetched.body)
+                };
             }
+            // The unfiltered fallback's pages covered every window of this resource.
+            let last = if unfiltered { p.windows.len() - 1 } else { i };
+            pending.through = Some(p.windows[last].end);
+            rbar.inc((last - i + 1) as u64);
+            progress.tick((last - i + 1) as u64);
             if unfiltered {
-                // The unfiltered pages covered every window of this resource.
-                pending.through = p.windows.last().map(|l| l.end);
-                rbar.inc((p.windows.len() - i) as u64);
-                for _ in i..p.windows.len() {
-                    progress.tick();
-                }
                 break;
             }
-            pending.through = Some(w.end);
-            rbar.inc(1);
-            progress.tick();
             if (i + 1) % FLUSH_EVERY == 0 {
                 pending.flush(&ds, &mut state, &mut written)?;
             }

@@ -173,6 +173,24 @@ impl Resource {
         }
     }
 
+    /// The next page of a [`Resource::fallback`] list, which runs newest first: none once
+    /// a page reached back past `from`.
+    pub fn next_fallback_page(
+        &self,
+        req: &Request,
+        body: &[u8],
+        from: NaiveDate,
+    ) -> Option<Request> {
+        match self {
+            Resource::Google(google::Resource::Sleep)
+                if google::oldest_sleep_end(body).is_some_and(|d| d >= from) =>
+            {
+                google::next_page(req, body)
+            }
+            _ => None,
+        }
+    }
+
     /// The request for the next page of an answer, if it has one.
     pub fn next_page(&self, req: &Request, body: &[u8]) -> Option<Request> {
         match self {

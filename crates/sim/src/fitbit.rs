@@ -741,35 +741,17 @@ fn activity_intraday(
 
 fn sleep_json(s: &Sleep) -> Value {
     let seg = |x: &crate::people::Segment| json!({"dateTime": ts(x.start), "level": x.level, "seconds": x.seconds});
-    let levels: &[&str] = if s.stages {
-        &["deep", "light", "rem", "wake"]
-    } else {
-        &["asleep", "awake", "restless"]
-    };
     let mut summary = serde_json::Map::new();
-    let mut mins = HashMap::new();
-    for l in levels {
-        let secs: i64 = s
-            .data
-            .iter()
-            .filter(|x| x.level == *l)
-            .map(|x| x.seconds)
-            .sum();
-        let count = s.data.iter().filter(|x| x.level == *l).count();
-        let m = secs / 60;
-        mins.insert(*l, m);
+    for l in s.levels() {
+        let (m, count) = s.level_total(l);
         let mut v = json!({"count": count, "minutes": m});
         if s.stages {
             v["thirtyDayAvgMinutes"] = json!(m);
         }
         summary.insert(l.to_string(), v);
     }
-    let in_bed = (s.end - s.start).num_minutes();
-    let awake = if s.stages {
-        mins["wake"]
-    } else {
-        mins["awake"] + mins["restless"]
-    };
+    let in_bed = s.minutes_in_bed();
+    let awake = s.minutes_awake();
     let asleep = in_bed - awake;
     let mut levels =
         json!({"data": s.data.iter().map(seg).collect::<Vec<_>>(), "summary": summary});

@@ -677,6 +677,19 @@ fn minute_local(date: NaiveDate, m: usize) -> NaiveDateTime {
     date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::minutes(m as i64)
 }
 
+/// The day's heart-rate samples at their local wall-clock times.
+fn heart_of(p: &Person, day: &Day) -> Vec<(NaiveDateTime, i64)> {
+    p.heart_samples(day)
+        .into_iter()
+        .map(|(sec, bpm)| {
+            (
+                minute_local(day.date, 0) + Duration::seconds(sec as i64),
+                bpm,
+            )
+        })
+        .collect()
+}
+
 /// The day's per-minute floors: a floor each time the day's steps pass a multiple of 1500.
 fn floor_minutes(day: &Day) -> Vec<u64> {
     let mut done = 0u64;
@@ -736,12 +749,11 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
         }
         "heart-rate" => {
             let day = day_of();
-            for (sec, bpm) in p.heart_samples(&day) {
-                let local =
-                    date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::seconds(sec as i64);
+            for (local, bpm) in heart_of(p, &day) {
                 let Some(at) = instant(tz, local) else {
                     continue;
                 };
+                let minute = (local - minute_local(date, 0)).num_minutes() as usize;
                 let off = offset_secs(tz, at);
                 out.push(Point {
                     order: at.timestamp_millis(),
@@ -752,7 +764,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
                         "heartRate": {
                             "sampleTime": {"physicalTime": rfc3339(at), "utcOffset": offset_str(off), "civilTime": civil(local)},
                             "beatsPerMinute": bpm.to_string(),
-                            "metadata": {"motionContext": if day.steps[sec / 60] > 0 { "ACTIVE" } else { "SEDENTARY" }, "sensorLocation": "WRIST"},
+                            "metadata": {"motionContext": if day.steps[minute] > 0 { "ACTIVE" } else { "SEDENTARY" }, "sensorLocation": "WRIST"},
                         }
                     }),
                     name: None,
@@ -818,29 +830,21 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
                         "type": stage_name(x.level),
                     })
                 };
+                // Google lists the stages awake first.
                 let levels: &[&str] = if s.stages {
                     &["wake", "light", "deep", "rem"]
                 } else {
                     &["awake", "asleep", "restless"]
                 };
-                let in_bed = (s.end - s.start).num_minutes();
+                let in_bed = s.minutes_in_bed();
+                let awake = s.minutes_awake();
                 let mut summary = Vec::new();
-                let mut awake = 0;
                 for l in levels {
-                    let secs: i64 = s
-                        .data
-                        .iter()
-                        .filter(|x| x.level == *l)
-                        .map(|x| x.seconds)
-                        .sum();
-                    let count = s.data.iter().filter(|x| x.level == *l).count() as u64;
-                    if matches!(*l, "wake" | "awake" | "restless") {
-                        awake += secs / 60;
-                    }
+                    let (minutes, count) = s.level_total(l);
                     let mut m = Map::new();
                     m.insert("type".into(), json!(stage_name(l)));
-                    put_count(&mut m, "minutes", (secs / 60) as u64);
-                    put_count(&mut m, "count", count);
+                    put_count(&mut m, "minutes", minutes as u64);
+                    put_count(&mut m, "count", count as u64);
                     summary.push(Value::Object(m));
                 }
                 let mut sum = Map::new();
@@ -1317,47 +1321,67 @@ fn roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
     let mut beats: Vec<(DateTime<Utc>, i64)> = Vec::new();
     let mut d = d0.max(p.member_since);
     while d <= d1 {
-        mins.extend(minutes_of(p, &p.day(d, ctx.last_sync)));
+        let day = p.day(d, ctx.last_sync);
+        mins.extend(minutes_of(p, &day));
         if t.url == "heart-rate" {
-            let day = p.day(d, ctx.last_sync);
-            for (sec, bpm) in p.heart_samples(&day) {
-                let local = minute_local(d, 0) + Duration::seconds(sec as i64);
-                if let Some(at) = instant(&p.tz, local) {
-                    beats.push((at, bpm));
-                }
-            }
+            beats.extend(
+                heart_of(p, &day)
+                    .into_iter()
+                    .filter_map(|(local, bpm)| Some((instant(&p.tz, local)?, bpm))),
+            );
         }
         d += Duration::days(1);
     }
-    // Buckets from the start, the last one cut at the end; answered newest first.
-    let mut buckets = Vec::new();
+    let buckets = windows(start, end, Duration::seconds(window));
+    let (page, next) = rollup_page(&buckets, skip, size, &query, |(a, b)| {
+        let inside: Vec<&Minute> = mins
+            .iter()
+            .filter(|m| m.at.is_some_and(|t| t >= *a && t < *b))
+            .collect();
+        let bpm: Vec<i64> = beats
+            .iter()
+            .filter(|x| x.0 >= *a && x.0 < *b)
+            .map(|x| x.1)
+            .collect();
+        json!({"startTime": rfc3339(*a), "endTime": rfc3339(*b), t.key: rollup_value(t, &inside, &bpm)})
+    });
+    // rollUp ends its pages with `"nextPageToken": ""`, as lists do.
+    Ok(json!({ "rollupDataPoints": page, "nextPageToken": next }))
+}
+
+/// Windows of `step` from `start`, the last one cut at `end`, newest first (as rollups
+/// answer).
+fn windows<T>(start: T, end: T, step: Duration) -> Vec<(T, T)>
+where
+    T: Copy + Ord + std::ops::Add<Duration, Output = T>,
+{
+    let mut out = Vec::new();
     let mut a = start;
     while a < end {
-        let b = (a + Duration::seconds(window)).min(end);
-        buckets.push((a, b));
+        let b = (a + step).min(end);
+        out.push((a, b));
         a = b;
     }
-    buckets.reverse();
-    let page: Vec<Value> = buckets
-        .iter()
-        .skip(skip)
-        .take(size)
-        .map(|(a, b)| {
-            let inside: Vec<&Minute> = mins
-                .iter()
-                .filter(|m| m.at.is_some_and(|t| t >= *a && t < *b))
-                .collect();
-            let bpm: Vec<i64> = beats.iter().filter(|x| x.0 >= *a && x.0 < *b).map(|x| x.1).collect();
-            json!({"startTime": rfc3339(*a), "endTime": rfc3339(*b), t.key: rollup_value(t, &inside, &bpm)})
-        })
-        .collect();
-    // rollUp ends its pages with `"nextPageToken": ""`, as lists do.
+    out.reverse();
+    out
+}
+
+/// One page of rollup buckets from `skip` on, and the token of the next page (empty when
+/// this is the last).
+fn rollup_page<T>(
+    buckets: &[(T, T)],
+    skip: usize,
+    size: usize,
+    query: &str,
+    value: impl Fn(&(T, T)) -> Value,
+) -> (Vec<Value>, String) {
+    let page = buckets.iter().skip(skip).take(size).map(value).collect();
     let next = if skip + size < buckets.len() {
-        token((skip + size) as i64, &query)
+        token((skip + size) as i64, query)
     } else {
         String::new()
     };
-    Ok(json!({ "rollupDataPoints": page, "nextPageToken": next }))
+    (page, next)
 }
 
 /// Buckets to skip: where the body's `pageToken` (tied to the rest of the body) points.
@@ -1407,46 +1431,34 @@ fn daily_roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
     let query = body_query(t, &v);
     let skip = rollup_skip(&v, &query)?;
     let p = &ctx.person;
-    let mut buckets = Vec::new();
-    let mut a = start;
-    while a < end {
-        let b = (a + Duration::days(window)).min(end);
-        // Days before the account or after today are absent.
-        if b.date() > p.member_since && a.date() <= ctx.today {
-            buckets.push((a, b));
-        }
-        a = b;
-    }
-    buckets.reverse();
-    let page: Vec<Value> = buckets
-        .iter()
-        .skip(skip)
-        .take(size)
-        .map(|(a, b)| {
-            let mut mins = Vec::new();
-            let mut bpm = Vec::new();
-            let mut d = a.date();
-            while minute_local(d, 0) < *b {
-                if d >= p.member_since {
-                    let day = p.day(d, ctx.last_sync);
-                    mins.extend(
-                        minutes_of(p, &day)
-                            .into_iter()
-                            .filter(|m| m.local >= *a && m.local < *b),
-                    );
-                    if t.url == "heart-rate" {
-                        bpm.extend(p.heart_samples(&day).into_iter().map(|x| x.1));
-                    }
+    let mut buckets = windows(start, end, Duration::days(window));
+    // Days before the account or after today are absent.
+    buckets.retain(|(a, b)| b.date() > p.member_since && a.date() <= ctx.today);
+    let (page, next) = rollup_page(&buckets, skip, size, &query, |(a, b)| {
+        let mut mins = Vec::new();
+        let mut bpm = Vec::new();
+        let mut d = a.date();
+        while minute_local(d, 0) < *b {
+            if d >= p.member_since {
+                let day = p.day(d, ctx.last_sync);
+                mins.extend(
+                    minutes_of(p, &day)
+                        .into_iter()
+                        .filter(|m| m.local >= *a && m.local < *b),
+                );
+                if t.url == "heart-rate" {
+                    bpm.extend(p.heart_samples(&day).into_iter().map(|x| x.1));
                 }
-                d += Duration::days(1);
             }
-            let refs: Vec<&Minute> = mins.iter().collect();
-            json!({"civilStartTime": civil(*a), "civilEndTime": civil(*b), t.key: rollup_value(t, &refs, &bpm)})
-        })
-        .collect();
+            d += Duration::days(1);
+        }
+        let refs: Vec<&Minute> = mins.iter().collect();
+        json!({"civilStartTime": civil(*a), "civilEndTime": civil(*b), t.key: rollup_value(t, &refs, &bpm)})
+    });
     let mut out = json!({ "rollupDataPoints": page });
-    if skip + size < buckets.len() {
-        out["nextPageToken"] = json!(token((skip + size) as i64, &query));
+    // `nextPageToken` only when there is a next page (DISC revision 20261002).
+    if !next.is_empty() {
+        out["nextPageToken"] = json!(next);
     }
     Ok(out)
 }

@@ -103,6 +103,31 @@ pub struct Segment {
     pub seconds: i64,
 }
 
+/// Segments that tile `total` seconds from `start`, levels taken in turn from `cycle`,
+/// each as long as `len` draws (the last one cut at the end).
+fn tile(
+    start: NaiveDateTime,
+    total: i64,
+    cycle: &[&'static str],
+    mut len: impl FnMut(&str) -> i64,
+) -> Vec<Segment> {
+    let mut data = Vec::new();
+    let mut t = 0;
+    let mut k = 0;
+    while t < total {
+        let level = cycle[k % cycle.len()];
+        let seconds = len(level).min(total - t);
+        data.push(Segment {
+            start: start + Duration::seconds(t),
+            level,
+            seconds,
+        });
+        t += seconds;
+        k += 1;
+    }
+    data
+}
+
 /// A sleep log as the device recorded it.
 #[derive(Debug, Clone)]
 pub struct Sleep {
@@ -142,6 +167,39 @@ pub struct Day {
     pub synced_minutes: usize,
     pub bmr: i64,
     pub resting: Option<i64>,
+}
+
+impl Sleep {
+    /// The levels of the log's segments: stages or classic.
+    pub fn levels(&self) -> &'static [&'static str] {
+        if self.stages {
+            &["deep", "light", "rem", "wake"]
+        } else {
+            &["asleep", "awake", "restless"]
+        }
+    }
+
+    /// Whole minutes and number of segments of a level.
+    pub fn level_total(&self, level: &str) -> (i64, usize) {
+        let segs = self.data.iter().filter(|x| x.level == level);
+        let seconds: i64 = segs.clone().map(|x| x.seconds).sum();
+        (seconds / 60, segs.count())
+    }
+
+    /// Minutes in bed, from start to end.
+    pub fn minutes_in_bed(&self) -> i64 {
+        (self.end - self.start).num_minutes()
+    }
+
+    /// Minutes awake: `wake` of a stages log, `awake` and `restless` of a classic one.
+    pub fn minutes_awake(&self) -> i64 {
+        let m = |l| self.level_total(l).0;
+        if self.stages {
+            m("wake")
+        } else {
+            m("awake") + m("restless")
+        }
+    }
 }
 
 impl Person {
@@ -304,27 +362,13 @@ impl Person {
             .and_time(NaiveTime::from_hms_opt(22, 0, 0).expect("time"))
             + Duration::minutes(r.range(0, 150));
         let total = r.range(6 * 120, 17 * 60) * 30; // 6h to 8.5h, in 30 s steps
-        let mut data = Vec::new();
-        let mut t = 0i64;
         let cycle = ["light", "deep", "light", "rem", "light", "wake"];
-        let mut k = 0usize;
-        while t < total {
-            let level = cycle[k % cycle.len()];
-            let len = match level {
-                "wake" => r.range(2, 12) * 60,
-                "deep" => r.range(10, 45) * 60,
-                "rem" => r.range(10, 35) * 60,
-                _ => r.range(15, 60) * 60,
-            }
-            .min(total - t);
-            data.push(Segment {
-                start: start + Duration::seconds(t),
-                level,
-                seconds: len,
-            });
-            t += len;
-            k += 1;
-        }
+        let data = tile(start, total, &cycle, |level| match level {
+            "wake" => r.range(2, 12) * 60,
+            "deep" => r.range(10, 45) * 60,
+            "rem" => r.range(10, 35) * 60,
+            _ => r.range(15, 60) * 60,
+        });
         // Short wakes (3 minutes or less) inside light segments: they overlap `data`.
         let mut short = Vec::new();
         for s in data
@@ -354,26 +398,15 @@ impl Person {
         if r.range(0, 6) == 0 {
             let start = date.and_time(NaiveTime::from_hms_opt(14, 0, 0).expect("time"))
                 + Duration::minutes(r.range(0, 90));
-            let mut data = Vec::new();
-            let mut t = 0;
             let total = r.range(20, 80) * 60;
-            let mut k = 0;
-            while t < total {
-                let level = ["asleep", "restless", "asleep", "awake"][k % 4];
-                let len = if level == "asleep" {
+            let cycle = ["asleep", "restless", "asleep", "awake"];
+            let data = tile(start, total, &cycle, |level| {
+                if level == "asleep" {
                     r.range(5, 25) * 60
                 } else {
                     r.range(1, 4) * 60
                 }
-                .min(total - t);
-                data.push(Segment {
-                    start: start + Duration::seconds(t),
-                    level,
-                    seconds: len,
-                });
-                t += len;
-                k += 1;
-            }
+            });
             out.push(Sleep {
                 log_id: base_id + 1,
                 date_of_sleep: date,
