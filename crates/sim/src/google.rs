@@ -1447,7 +1447,12 @@ fn daily_roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
                         .filter(|m| m.local >= *a && m.local < *b),
                 );
                 if t.url == "heart-rate" {
-                    bpm.extend(p.heart_samples(&day).into_iter().map(|x| x.1));
+                    bpm.extend(
+                        heart_of(p, &day)
+                            .into_iter()
+                            .filter(|(local, _)| local >= a && local < b)
+                            .map(|x| x.1),
+                    );
                 }
             }
             d += Duration::days(1);

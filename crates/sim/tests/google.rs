@@ -606,3 +606,35 @@ async fn answers_have_the_keys_and_types_of_the_samples() {
     }
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
+
+#[tokio::test]
+async fn a_daily_bucket_cut_short_counts_only_its_own_hours() {
+    let sim = start(Config::default()).await;
+    let (_, b) = login(&sim, &[], &all_scopes()).await;
+    let t = b["access_token"].as_str().unwrap().to_string();
+    let d = sim.now().date_naive() - Duration::days(5);
+    let date = json!({"year": chrono::Datelike::year(&d), "month": chrono::Datelike::month(&d), "day": chrono::Datelike::day(&d)});
+    let rollup = |end_hours: u32| {
+        let body = json!({"range": {"start": {"date": date, "time": {}}, "end": {"date": date, "time": {"hours": end_hours}}}, "windowSizeDays": 1});
+        let (sim, t) = (&sim, &t);
+        async move {
+            let (s, got) = call(
+                sim,
+                t,
+                "POST",
+                "/v4/users/me/dataTypes/heart-rate/dataPoints:dailyRollUp",
+                Some(body),
+            )
+            .await;
+            assert_eq!(s, 200, "{got}");
+            v(&got)["rollupDataPoints"][0]["heartRate"].clone()
+        }
+    };
+    // The night alone (before 06:00, asleep) has a lower maximum than the whole day.
+    let night = rollup(6).await;
+    let day = rollup(23).await;
+    assert!(
+        night["beatsPerMinuteMax"].as_f64().unwrap() < day["beatsPerMinuteMax"].as_f64().unwrap(),
+        "{night} {day}"
+    );
+}
