@@ -96,6 +96,7 @@ fn generate(dir: &Path, scale: usize) {
                 ),
             ));
         }
+        jobs.push(("profile.json".into(), "/1/user/-/profile.json".into()));
         for (name, path) in jobs {
             let body = http
                 .get(format!("{}{path}", sim.base_url()))
@@ -110,16 +111,6 @@ fn generate(dir: &Path, scale: usize) {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         }
-        let profile = http
-            .get(format!("{}/1/user/-/profile.json", sim.base_url()))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        std::fs::write(dir.join("profile.json"), profile).unwrap();
     });
     std::fs::write(dir.join("done"), "").unwrap();
 }

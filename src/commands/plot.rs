@@ -188,6 +188,14 @@ fn pick_user(
     }
 }
 
+/// The `user_id` column (the first of every table).
+fn user_ids(b: &RecordBatch) -> anyhow::Result<&StringArray> {
+    b.column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .context("user_id")
+}
+
 fn floats(b: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
     let c = cast(b.column(b.schema().index_of(name)?), &DataType::Float64)?;
     Ok(c.as_primitive::<Float64Type>().iter().collect())
@@ -213,11 +221,7 @@ fn daily(
 ) -> anyhow::Result<BTreeMap<NaiveDate, f64>> {
     let mut out = BTreeMap::new();
     for b in batches {
-        let users = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .context("user_id")?;
+        let users = user_ids(b)?;
         let d = dates(b, "date")?;
         let v = floats(b, col)?;
         for i in 0..b.num_rows() {
@@ -240,11 +244,7 @@ fn sleep(
 ) -> anyhow::Result<BTreeMap<NaiveDate, Vec<(usize, f64)>>> {
     let mut out: BTreeMap<NaiveDate, Vec<(usize, f64)>> = BTreeMap::new();
     for b in batches {
-        let users = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .context("user_id")?;
+        let users = user_ids(b)?;
         let d = dates(b, "date_of_sleep")?;
         let main = b
             .column(b.schema().index_of("is_main_sleep")?)

@@ -271,6 +271,16 @@ impl Scan<'_> {
         Some(t)
     }
 
+    /// `{"dateTime" : "MM/DD/YY HH:MM:SS", "value" :`: the start of every record.
+    fn record_head(&mut self) -> Option<NaiveDateTime> {
+        self.lit(b"{")?;
+        let t = self.date_time()?;
+        self.lit(b",")?;
+        self.lit(b"\"value\"")?;
+        self.lit(b":")?;
+        Some(t)
+    }
+
     /// `[item, item, ...]` to the end of the input.
     fn array<T>(mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let mut out = Vec::with_capacity(self.b.len() / 64);
@@ -302,11 +312,7 @@ impl Scan<'_> {
 /// escapes, a cut-off file), and the caller falls back to serde.
 fn heart_rate_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64, Option<f64>)>> {
     Scan { b, i: 0 }.array(|s| {
-        s.lit(b"{")?;
-        let t = s.date_time()?;
-        s.lit(b",")?;
-        s.lit(b"\"value\"")?;
-        s.lit(b":")?;
+        let t = s.record_head()?;
         s.lit(b"{")?;
         s.lit(b"\"bpm\"")?;
         s.lit(b":")?;
@@ -328,11 +334,7 @@ fn heart_rate_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64, Option<f64>)>> {
 /// calories and altitude files; the value quoted or not) the same way.
 fn points_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64)>> {
     Scan { b, i: 0 }.array(|s| {
-        s.lit(b"{")?;
-        let t = s.date_time()?;
-        s.lit(b",")?;
-        s.lit(b"\"value\"")?;
-        s.lit(b":")?;
+        let t = s.record_head()?;
         let v = s.num()?;
         s.lit(b"}")?;
         Some((t, v))
