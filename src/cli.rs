@@ -10,11 +10,12 @@ use crate::env;
 
 /// Get your own Fitbit data into tidy Parquet and CSV tables.
 ///
-/// fitpipe reads the Fitbit Web API (live, or archives of its responses) and Takeout
-/// archives, and writes one set of tables (daily_activity, heart_rate_zones,
-/// sleep_sessions, sleep_stages, heart_rate_intraday, activity_intraday, profile,
-/// hrv_daily, spo2_daily, vo2max_daily, weight_log) that load straight into pandas, polars
-/// and DuckDB. See docs/schema.md for every column. The Google Health API is not read yet.
+/// fitpipe reads the Google Health API (`--provider google-health`), the Fitbit Web API
+/// (archives of its responses, and the simulator) and Takeout archives, and writes one set
+/// of tables (daily_activity, heart_rate_zones, sleep_sessions, sleep_stages,
+/// heart_rate_intraday, activity_intraday, profile, hrv_daily, spo2_daily, vo2max_daily,
+/// weight_log) that load straight into pandas, polars and DuckDB. See docs/schema.md for
+/// every column.
 #[derive(Debug, Parser)]
 #[command(
     name = "fitpipe",
@@ -54,9 +55,10 @@ pub enum Command {
     Run(RunArgs),
     /// Remake every table from the raw responses under `<out>/raw`, without a request.
     Rebuild(RebuildArgs),
-    /// Print one raw API response, e.g. `fitpipe api GET /1/user/-/profile.json`.
+    /// Print one raw API response, e.g. `fitpipe api GET /1/user/-/profile.json` or
+    /// `fitpipe api GET /v4/users/me/identity --provider google-health`.
     Api(ApiArgs),
-    /// Run the API simulator standalone (Fitbit Web API and OAuth on 127.0.0.1).
+    /// Run the API simulator standalone (Fitbit Web API, Google Health API and their OAuth on 127.0.0.1).
     Sim(SimArgs),
     /// Draw a chart from the tables: steps per day, sleep stages per night, resting heart rate.
     ///

@@ -324,6 +324,17 @@ fn an_unticked_scope_and_an_unlinked_account_get_clear_errors() {
     // Steps came before sleep and are kept.
     assert!(table_keys(&env.out(), "daily_activity", &["user_id", "date"]).0 >= 4);
 
+    // Without the settings scope there is no time zone, and auth still succeeds.
+    let env = google(Config {
+        google_unticked_scopes: vec!["settings.readonly".into()],
+        ..Config::default()
+    });
+    let said = env.authorise();
+    assert!(said.contains("settings.readonly"), "{said}");
+    let st = env.run(&["auth", "status"]);
+    assert!(st.stdout.contains("google-health"), "{}", st.stdout);
+    assert!(!st.stdout.contains("America/New_York"), "{}", st.stdout);
+
     let env = google(Config {
         google_unlinked: vec![0],
         ..Config::default()
@@ -392,6 +403,15 @@ fn the_shipped_google_pipeline_runs_and_revoke_ends_the_grant() {
     let r = env.run(&["run", super::s(&p), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(table_keys(&env.out(), "sleep_sessions", &["user_id", "log_id"]).0 > 100);
+    let bad = env.dir.path().join("bad.toml");
+    std::fs::write(&bad, "provider = \"google-fit\"\n").unwrap();
+    let r = env.run(&["run", super::s(&bad), "--quiet"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("unknown provider `google-fit`") && r.stderr.contains("google-health"),
+        "{}",
+        r.stderr
+    );
 
     let r = env.run(&["api", "GET", "/v4/users/me/identity"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -432,3 +432,30 @@ fn restoring_a_backup_that_is_another_name_of_the_same_file_removes_it() {
         before
     );
 }
+
+#[test]
+fn rows_of_partitions_interleaved_in_the_input_land_in_their_own_files() {
+    // Gathered (not sliced) partitions: 2019 and 2020 rows alternate in the batch.
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(
+        &layout(),
+        &batch(&[
+            ("u", D2019_12_31, Some(1), None),
+            ("u", D2020_01_01, Some(2), None),
+            ("u", D2019_12_31 - 1, Some(3), None),
+            ("u", D2020_01_01 + 1, Some(4), None),
+        ]),
+    )
+    .unwrap();
+    let y2019 = rows_of(&read_parquet(&dir.path().join("daily/2019.parquet")));
+    let y2020 = rows_of(&read_parquet(&dir.path().join("daily/2020.parquet")));
+    assert_eq!(
+        y2019.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(),
+        [(D2019_12_31 - 1, Some(3)), (D2019_12_31, Some(1))]
+    );
+    assert_eq!(
+        y2020.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(),
+        [(D2020_01_01, Some(2)), (D2020_01_01 + 1, Some(4))]
+    );
+}
