@@ -2,8 +2,14 @@
 
 use std::fmt::Write;
 
+use std::collections::HashSet;
+
 use anyhow::Context as _;
-use fitpipe_export::{Dataset, Layout, Partition, Transaction, Written};
+use arrow::record_batch::RecordBatch;
+use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use fitpipe_export::{Dataset, ExportError, Layout, Partition, Rows, Transaction, Window, Written};
+use fitpipe_ingest::provider::Replaces;
 use fitpipe_transform::tables::PartitionRule;
 use fitpipe_transform::{RowSet, TableSpec};
 
@@ -24,40 +30,144 @@ pub fn layout(spec: &TableSpec) -> Layout {
     }
 }
 
-/// Upserts every table that has rows; checks every batch before writing any.
-pub fn write_rows(ds: &Dataset, rows: &RowSet) -> anyhow::Result<Vec<Written>> {
+/// Days of one resource, one user and one source whose answers were complete: what they
+/// replace of the stored rows (see [`Replaces`]).
+#[derive(Debug, Clone)]
+pub struct Refetched {
+    pub kind: Replaces,
+    pub user: String,
+    pub source: &'static str,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// The user's zone, for the instants of local days.
+    pub tz: Tz,
+}
+
+/// Upserts every table that has rows; checks every batch before writing any. Tables that a
+/// re-fetched window covers are replaced in that window (stored rows the answers no longer
+/// hold go), even where the answers had no rows at all.
+pub fn write_rows(
+    ds: &Dataset,
+    rows: &RowSet,
+    refetched: &[Refetched],
+) -> anyhow::Result<Vec<Written>> {
+    write_with(rows, refetched, &mut |l, b, w| match w {
+        Some(w) => ds.replace(l, b, w),
+        None => ds.upsert(l, b),
+    })
+    .with_context(|| format!("writing under `{}`", ds.root().display()))
+}
+
+/// [`write_rows`] inside a transaction.
+pub fn write_rows_in(
+    txn: &mut Transaction<'_>,
+    rows: &RowSet,
+    refetched: &[Refetched],
+) -> anyhow::Result<Vec<Written>> {
+    write_with(rows, refetched, &mut |l, b, w| match w {
+        Some(w) => txn.replace(l, b, w),
+        None => txn.upsert(l, b),
+    })
+}
+
+type WriteFn<'a> =
+    dyn FnMut(&Layout, &RecordBatch, Option<&Window>) -> Result<Written, ExportError> + 'a;
+
+fn write_with(
+    rows: &RowSet,
+    refetched: &[Refetched],
+    write: &mut WriteFn<'_>,
+) -> anyhow::Result<Vec<Written>> {
     let batches = rows.batches();
     for (spec, batch) in &batches {
         Dataset::check(&layout(spec), batch)?;
     }
     let mut out = Vec::new();
-    for (spec, batch) in &batches {
-        let w = ds.upsert(&layout(spec), batch).with_context(|| {
-            format!(
-                "writing table `{}` under `{}`",
-                spec.name,
-                ds.root().display()
-            )
-        })?;
+    // Log ids of sleep sessions that replaced windows removed or hold anew: their stages
+    // are replaced with them.
+    let mut logs: HashSet<String> = HashSet::new();
+    for spec in fitpipe_transform::ALL_TABLES {
+        let windows = windows_of(spec.name, rows, refetched, &logs);
+        let table: Vec<&RecordBatch> = batches
+            .iter()
+            .filter(|(s, _)| s.name == spec.name)
+            .map(|(_, b)| b)
+            .collect();
+        if table.is_empty() && windows.is_none() {
+            continue;
+        }
+        let l = layout(spec);
+        let batch = arrow::compute::concat_batches(&l.schema, table)?;
+        let w = write(&l, &batch, windows.as_ref())
+            .with_context(|| format!("writing table `{}`", spec.name))?;
+        if spec.name == "sleep_sessions" {
+            logs.extend(w.removed_values.iter().cloned());
+        }
         out.push(w);
     }
     Ok(out)
 }
 
-/// Upserts every table that has rows inside a transaction; checks every batch first.
-pub fn write_rows_in(txn: &mut Transaction<'_>, rows: &RowSet) -> anyhow::Result<Vec<Written>> {
-    let batches = rows.batches();
-    for (spec, batch) in &batches {
-        Dataset::check(&layout(spec), batch)?;
-    }
-    let mut out = Vec::new();
-    for (spec, batch) in &batches {
-        out.push(
-            txn.upsert(&layout(spec), batch)
-                .with_context(|| format!("writing table `{}`", spec.name))?,
+/// The window of `table` that the re-fetched days replace, if any.
+fn windows_of(
+    table: &str,
+    rows: &RowSet,
+    refetched: &[Refetched],
+    removed_logs: &HashSet<String>,
+) -> Option<Window> {
+    let mine: Vec<&Refetched> = refetched
+        .iter()
+        .filter(|r| match r.kind {
+            Replaces::SleepByEndDay => table == "sleep_sessions" || table == "sleep_stages",
+            Replaces::HeartZones => table == "heart_rate_zones",
+            Replaces::HeartSamples => table == "heart_rate_intraday",
+            Replaces::Nothing => false,
+        })
+        .collect();
+    let first = mine.first()?;
+    let day = Duration::days(1);
+    let days = (
+        mine.iter().map(|r| r.first).min()? - day * 2,
+        mine.iter().map(|r| r.last).max()? + day * 2,
+    );
+    let utc = |r: &Refetched, d: NaiveDate| {
+        r.tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
+            .earliest()
+            .map_or(d.and_time(NaiveTime::MIN).and_utc(), |t| {
+                t.with_timezone(&Utc)
+            })
+            .timestamp_micros()
+    };
+    let rows_of = |r: &&Refetched| match table {
+        "sleep_sessions" => Rows::Dates("date_of_sleep".into(), r.first, r.last),
+        "heart_rate_zones" => Rows::Dates("date".into(), r.first, r.last),
+        _ => Rows::Instants("time_utc".into(), utc(r, r.first), utc(r, r.last + day)),
+    };
+    let rows = if table == "sleep_stages" {
+        // The stages of every log the window removed or holds anew.
+        let mut ids = removed_logs.clone();
+        ids.extend(
+            rows.sleep_sessions
+                .iter()
+                .filter(|s| {
+                    mine.iter()
+                        .any(|r| (r.first..=r.last).contains(&s.date_of_sleep))
+                })
+                .map(|s| s.log_id.to_string()),
         );
-    }
-    Ok(out)
+        vec![Rows::AnyOf("log_id".into(), ids)]
+    } else {
+        mine.iter().map(rows_of).collect()
+    };
+    Some(Window {
+        equals: vec![
+            ("user_id".into(), first.user.clone()),
+            ("source".into(), first.source.to_string()),
+        ],
+        rows,
+        days,
+        report: (table == "sleep_sessions").then(|| "log_id".to_string()),
+    })
 }
 
 /// Rows waiting to be written inside a transaction, table by table. Each flush upserts a

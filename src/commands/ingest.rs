@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use fitpipe_export::{Dataset, Format, Written};
 use fitpipe_ingest::client::ApiClient;
-use fitpipe_ingest::provider::{Provider, Resource, Window};
+use fitpipe_ingest::provider::{Provider, Replaces, Resource, Window};
 use fitpipe_ingest::state::{LastRun, SyncState};
 use fitpipe_ingest::{raw, IngestError};
 use fitpipe_transform::fitbit::{self as tf, Context, Units};
@@ -19,7 +19,7 @@ use crate::cli::IngestArgs;
 use crate::output::{hint, stdout};
 use crate::progress::Progress;
 use crate::session;
-use crate::tables::{report, write_rows};
+use crate::tables::{report, write_rows, Refetched};
 
 /// Write accumulated rows after this many responses (and at the end of each resource).
 const FLUSH_EVERY: usize = 25;
@@ -123,6 +123,16 @@ pub fn normalise(
             tg::normalise(&doc, &ctx)
         }
     }
+}
+
+/// A response that could not be turned into rows, with what to do about it.
+fn normalise_error(path: &str, e: fitpipe_transform::TransformError) -> anyhow::Error {
+    use fitpipe_transform::TransformError as E;
+    let what = match &e {
+        E::NeedTimezone { .. } => "pass `--timezone`, or include `profile` in `--resources`",
+        _ => "the answer is saved under `<out>/raw`; report it with that file (nothing of this resource was written, the next run fetches it again)",
+    };
+    hint(format!("`{path}`: {e}"), what)
 }
 
 pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
@@ -317,6 +327,11 @@ pub async fn ingest(
     let mut written: Vec<Written> = Vec::new();
     let mut outcome = Outcome::Done;
     let mut failure = None;
+    // The day the account was opened (from the profile): series days before it are the
+    // API's zeros, not data.
+    let mut member_since = None;
+    // Resources refused for a scope the person did not grant.
+    let mut skipped: Vec<String> = Vec::new();
     'resources: for p in &plans {
         let key = p.resource.key();
         let rbar = progress.resource(&key, p.windows.len() as u64);
@@ -324,9 +339,11 @@ pub async fn ingest(
             provider,
             user: &user,
             key: key.clone(),
+            replaces: p.resource.replaces(),
             from: p.from,
             rows: RowSet::default(),
             through: None,
+            complete_from: None,
         };
         // Set once the API refused a filter and its fallback fetches every window at once.
         let mut unfiltered = false;
@@ -351,7 +368,14 @@ pub async fn ingest(
                             continue;
                         }
                         // Keep what this resource fetched so far, then stop the run.
-                        pending.flush(&ds, &mut state, &mut written)?;
+                        pending.flush(&ds, &mut state, &mut written, tz)?;
+                        if e.is_scope_refusal() {
+                            // An unticked scope: the other resources can still be had.
+                            progress.note(&format!("skipped `{key}`: {e}"));
+                            skipped.push(key.clone());
+                            rbar.finish_and_clear();
+                            continue 'resources;
+                        }
                         match e {
                             IngestError::BudgetSpent { reset_at } => {
                                 outcome = Outcome::BudgetSpent(reset_at)
@@ -371,17 +395,19 @@ pub async fn ingest(
                     &fetched.body,
                 )?;
                 let r = normalise(job.provider, &fetched.body, &user, tz, Some(fetched.at))
-                    .map_err(|e| {
-                        hint(
-                            format!("`{}`: {e}", req.path),
-                            "pass `--timezone`, or include `profile` in `--resources`",
-                        )
-                    })?;
+                    .map_err(|e| normalise_error(&req.path, e))?;
                 if job.timezone.is_none() {
                     if let Some(z) = r.profile.iter().find_map(|p| p.timezone.as_deref()) {
                         tz = z.parse().ok().or(tz);
                     }
                 }
+                member_since = r
+                    .profile
+                    .iter()
+                    .find_map(|p| p.member_since)
+                    .or(member_since);
+                let mut r = r;
+                before_the_account(&mut r, member_since);
                 pending.rows.extend(r);
                 request = if unfiltered {
                     p.resource.next_fallback_page(&req, &fetched.body, p.from)
@@ -392,16 +418,19 @@ pub async fn ingest(
             // The unfiltered fallback's pages covered every window of this resource.
             let last = if unfiltered { p.windows.len() - 1 } else { i };
             pending.through = Some(p.windows[last].end);
+            // Every page of these windows arrived: their answer is complete.
+            let first = if unfiltered { p.from } else { w.start };
+            pending.complete_from.get_or_insert(first);
             rbar.inc((last - i + 1) as u64);
             progress.tick((last - i + 1) as u64);
             if unfiltered {
                 break;
             }
             if (i + 1) % FLUSH_EVERY == 0 {
-                pending.flush(&ds, &mut state, &mut written)?;
+                pending.flush(&ds, &mut state, &mut written, tz)?;
             }
         }
-        pending.flush(&ds, &mut state, &mut written)?;
+        pending.flush(&ds, &mut state, &mut written, tz)?;
         rbar.finish_and_clear();
     }
     progress.finish();
@@ -416,6 +445,9 @@ pub async fn ingest(
             rate_limit: budget.map(|b| b.limit),
             outcome: match (&failure, &outcome) {
                 (Some(e), _) => format!("failed: {e}"),
+                (None, _) if !skipped.is_empty() => {
+                    format!("partial: not granted: {}", skipped.join(", "))
+                }
                 (None, Outcome::BudgetSpent(_)) => "partial: rate budget spent".into(),
                 (None, Outcome::Done) => "ok".into(),
             },
@@ -433,7 +465,26 @@ pub async fn ingest(
         Some(e) => Err(e.context(
             "the run stopped early; what was fetched is saved, and the next run resumes from there",
         )),
+        None if !skipped.is_empty() => Err(hint(
+            format!(
+                "the authorisation does not cover {}: a box was unticked at the consent screen; everything else was fetched and saved",
+                skipped.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+            match job.provider {
+                Provider::Fitbit => "run `fitpipe auth` again and leave every box ticked, or leave those out of `--resources`",
+                Provider::Google => "run `fitpipe auth --provider google-health` again and leave every box ticked, or leave those out of `--resources`",
+            },
+        )),
         None => Ok(outcome),
+    }
+}
+
+/// Rows of days before the account existed: the daily series answer them with zeros
+/// (fitbit-web-api.md: a series has a value for every day asked), which are not data.
+pub fn before_the_account(rows: &mut RowSet, member_since: Option<NaiveDate>) {
+    if let Some(m) = member_since {
+        rows.daily_activity.retain(|r| r.date >= m);
+        rows.heart_rate_zones.retain(|r| r.date >= m);
     }
 }
 
@@ -442,9 +493,13 @@ struct Pending<'a> {
     provider: &'a str,
     user: &'a str,
     key: String,
+    replaces: Replaces,
     from: NaiveDate,
     rows: RowSet,
     through: Option<NaiveDate>,
+    /// The first day of the windows fetched whole since the last flush (their answers
+    /// replace what is stored for them).
+    complete_from: Option<NaiveDate>,
 }
 
 impl Pending<'_> {
@@ -455,11 +510,23 @@ impl Pending<'_> {
         ds: &Dataset,
         state: &mut SyncState,
         written: &mut Vec<Written>,
+        tz: Option<Tz>,
     ) -> anyhow::Result<()> {
         let Some(through) = self.through else {
             return Ok(());
         };
-        written.extend(write_rows(ds, &std::mem::take(&mut self.rows))?);
+        let refetched: Vec<Refetched> = match (self.complete_from.take(), self.replaces) {
+            (_, Replaces::Nothing) | (None, _) => Vec::new(),
+            (Some(first), kind) => vec![Refetched {
+                kind,
+                user: self.user.to_string(),
+                source: source_of(self.provider),
+                first,
+                last: through,
+                tz: tz.unwrap_or(Tz::UTC),
+            }],
+        };
+        written.extend(write_rows(ds, &std::mem::take(&mut self.rows), &refetched)?);
         state.record(
             self.provider,
             self.user,
@@ -469,6 +536,14 @@ impl Pending<'_> {
             Utc::now(),
         )?;
         Ok(())
+    }
+}
+
+/// The `source` column of a provider's rows.
+pub fn source_of(provider: &str) -> &'static str {
+    match Provider::parse(provider) {
+        Some(Provider::Google) => tg::SOURCE,
+        _ => tf::SOURCE,
     }
 }
 

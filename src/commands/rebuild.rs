@@ -4,17 +4,17 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use fitpipe_export::Dataset;
-use fitpipe_ingest::provider::Provider;
+use fitpipe_ingest::provider::{Provider, Replaces};
 use fitpipe_ingest::raw;
 use fitpipe_transform::RowSet;
 
 use crate::cli::RebuildArgs;
-use crate::commands::ingest::{normalise, parse_tz};
+use crate::commands::ingest::{before_the_account, normalise, parse_tz, source_of};
 use crate::output::{hint, stdout};
-use crate::tables::{report, write_rows_in};
+use crate::tables::{report, write_rows_in, Refetched};
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let out = &args.output.out;
@@ -28,8 +28,12 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let flag_tz = parse_tz(args.timezone.as_deref())?;
     // Each user's zone: the flag, else the newest saved profile (or settings) response.
     let mut zones: HashMap<String, Tz> = HashMap::new();
+    let mut members: HashMap<String, NaiveDate> = HashMap::new();
     for f in files.iter().filter(|f| f.resource == "profile") {
         let rows = rows_of(f, None)?;
+        if let Some(m) = rows.profile.iter().find_map(|p| p.member_since) {
+            members.insert(f.user.clone(), m);
+        }
         if let Some(z) = rows
             .profile
             .iter()
@@ -44,16 +48,43 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
     let mut rows = RowSet::default();
+    let mut refetched: Vec<Refetched> = Vec::new();
     let mut size = 0u64;
-    // Oldest fetch first, written in chunks: newer responses win, memory stays flat.
-    for (i, f) in files.iter().enumerate() {
-        rows.extend(rows_of(f, flag_tz.or_else(|| zones.get(&f.user).copied()))?);
-        size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
-        if size >= 8 << 20 || i + 1 == files.len() {
-            written.extend(write_rows_in(&mut txn, &std::mem::take(&mut rows))?);
+    // Oldest fetch first, written in chunks: newer responses win, memory stays flat. A
+    // response that replaces its window (sleep by date range, an intraday day) is applied
+    // as the ingest applied it: a chunk is written before a second answer for the same
+    // days, or an answer of another user, joins it.
+    for f in &files {
+        let tz = flag_tz.or_else(|| zones.get(&f.user).copied());
+        let window = replaced_window(f, tz);
+        let clash = window.as_ref().is_some_and(|(w, page)| {
+            refetched.iter().any(|r| {
+                (r.user != w.user || r.source != w.source)
+                    || (r.kind == w.kind
+                        && r.first <= w.last
+                        && w.first <= r.last
+                        && (*page == 1 || !same_answer(r, w)))
+            })
+        });
+        if clash || size >= 8 << 20 {
+            written.extend(write_rows_in(
+                &mut txn,
+                &std::mem::take(&mut rows),
+                &std::mem::take(&mut refetched),
+            )?);
             size = 0;
         }
+        let mut r = rows_of(f, tz)?;
+        before_the_account(&mut r, members.get(&f.user).copied());
+        rows.extend(r);
+        if let Some((w, _)) = window {
+            if !refetched.iter().any(|r| same_answer(r, &w)) {
+                refetched.push(w);
+            }
+        }
+        size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
     }
+    written.extend(write_rows_in(&mut txn, &rows, &refetched)?);
     txn.commit()?;
     stdout(&report(&ds, written)?)?;
     eprintln!(
@@ -61,6 +92,39 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
         files.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The window a saved response replaces, from its resource and file name
+/// (`<start>_<end>[_pN].<ms>.json`; the pages of one answer share a window).
+fn replaced_window(f: &raw::RawFile, tz: Option<Tz>) -> Option<(Refetched, usize)> {
+    let provider = Provider::parse(&f.provider)?;
+    let kind = provider.resource_by_key(&f.resource)?.replaces();
+    if kind == Replaces::Nothing {
+        return None;
+    }
+    let name = f.path.file_name()?.to_str()?;
+    let (start, rest) = name.split_once('_')?;
+    let end = rest.get(..10)?;
+    let page = rest
+        .get(10..)?
+        .strip_prefix("_p")
+        .and_then(|p| p.split('.').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let w = Refetched {
+        kind,
+        user: f.user.clone(),
+        source: source_of(provider.name()),
+        first: start.parse().ok()?,
+        last: end.parse().ok()?,
+        tz: tz.unwrap_or(Tz::UTC),
+    };
+    Some((w, page))
+}
+
+/// Whether two windows are the same answer's (its pages).
+fn same_answer(a: &Refetched, b: &Refetched) -> bool {
+    a.kind == b.kind && a.first == b.first && a.last == b.last && a.user == b.user
 }
 
 /// The rows of one saved response, by its provider's rules.

@@ -88,7 +88,7 @@ fn backfill_of_years_meets_no_429_and_uses_the_predicted_requests() {
 /// `(user, date) -> (steps, calories, distance, floors, light, fair, very, resting)` of daily_activity.
 type Daily = BTreeMap<(String, i32), [Option<f64>; 8]>;
 
-fn read(out: &Path, table: &str) -> Vec<arrow::record_batch::RecordBatch> {
+pub(super) fn read(out: &Path, table: &str) -> Vec<arrow::record_batch::RecordBatch> {
     let mut v = Vec::new();
     let mut dirs = vec![out.join(table)];
     while let Some(d) = dirs.pop() {
@@ -110,12 +110,12 @@ fn read(out: &Path, table: &str) -> Vec<arrow::record_batch::RecordBatch> {
     v
 }
 
-fn text(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> String {
+pub(super) fn text(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> String {
     let col = b.column_by_name(c).unwrap();
     col.as_string::<i32>().value(i).to_string()
 }
 
-fn num(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> Option<f64> {
+pub(super) fn num(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> Option<f64> {
     let col = b.column_by_name(c).unwrap();
     if col.is_null(i) {
         return None;

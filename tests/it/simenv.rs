@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chrono::{DurationRound, Utc};
 use fitpipe_sim::{Config, Sim};
 
 use super::Run;
@@ -19,6 +18,9 @@ pub struct SimEnv {
     /// Commands use `--provider google-health` and the Google client.
     pub google: bool,
 }
+
+/// The simulated now of every test environment.
+pub const START: &str = "2026-11-04T15:10:00Z";
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -36,11 +38,10 @@ impl SimEnv {
             .build()
             .unwrap();
         let port = free_port();
-        // The simulated now: the current hour plus ten minutes, frozen.
-        let start = Utc::now()
-            .duration_trunc(chrono::Duration::hours(1))
-            .unwrap()
-            + chrono::Duration::minutes(10);
+        // The simulated now, frozen on a fixed date so the DST changes of 2026 (March 8
+        // and November 1 in New York) stay inside the ranges tests fetch, whatever day the
+        // tests run on.
+        let start = START.parse().unwrap();
         let cfg = Config {
             start,
             redirect_uris: vec![format!("http://127.0.0.1:{port}/")],

@@ -33,6 +33,7 @@
 mod merge;
 mod sink;
 mod txn;
+mod window;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -47,6 +48,7 @@ use chrono::{DateTime, Datelike, NaiveDate};
 pub use merge::merge;
 pub use sink::{Format, Sink};
 pub use txn::Transaction;
+pub use window::{Rows, Window};
 
 /// Why a dataset could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +130,10 @@ pub struct Written {
     pub rows_total: usize,
     /// Files written (Parquet and CSV).
     pub files: Vec<PathBuf>,
+    /// Stored rows a replaced window removed (see [`Dataset::replace`]).
+    pub removed: usize,
+    /// The values of the window's `report` column in the removed rows.
+    pub removed_values: Vec<String>,
 }
 
 /// An output folder holding tables.
@@ -204,15 +210,29 @@ impl Dataset {
     /// Merges `batch` into the table: each touched partition is read, merged by primary
     /// key (newer non-null values win, column by column) and rewritten atomically.
     pub fn upsert(&self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
-        self.upsert_with(layout, batch, &mut |_| Ok(()))
+        self.upsert_with(layout, batch, None, &mut |_| Ok(()))
     }
 
-    /// [`Dataset::upsert`], calling `before_write` with each file's path before it is
-    /// replaced (a [`Transaction`] keeps the old file there).
+    /// Replaces a window: every stored row the window matches is removed, then `batch`
+    /// is merged in as by [`Dataset::upsert`]. `batch` may be empty (the source has no
+    /// rows left in the window).
+    pub fn replace(
+        &self,
+        layout: &Layout,
+        batch: &RecordBatch,
+        window: &Window,
+    ) -> Result<Written, ExportError> {
+        self.upsert_with(layout, batch, Some(window), &mut |_| Ok(()))
+    }
+
+    /// [`Dataset::upsert`] (or [`Dataset::replace`] with a window), calling
+    /// `before_write` with each file's path before it is replaced (a [`Transaction`]
+    /// keeps the old file there).
     pub(crate) fn upsert_with(
         &self,
         layout: &Layout,
         batch: &RecordBatch,
+        window: Option<&Window>,
         before_write: &mut dyn FnMut(&Path) -> Result<(), ExportError>,
     ) -> Result<Written, ExportError> {
         Self::check(layout, batch)?;
@@ -221,6 +241,8 @@ impl Dataset {
             rows_in: batch.num_rows(),
             rows_total: 0,
             files: Vec::new(),
+            removed: 0,
+            removed_values: Vec::new(),
         };
         let key: Vec<usize> = layout
             .key
@@ -230,7 +252,19 @@ impl Dataset {
         // Every file to be replaced is handed to `before_write` first (a transaction keeps
         // the old one); then the partitions are merged and written on all cores.
         let mut jobs = Vec::new();
-        for (label, part) in split(layout, batch)? {
+        let mut parts = split(layout, batch)?;
+        if let Some(w) = window {
+            // The window's stored partitions, also where no new row lands.
+            for label in w.labels(layout) {
+                let stored = [Format::Parquet, Format::Csv]
+                    .iter()
+                    .any(|f| self.file(&layout.name, &label, *f).exists());
+                if stored && !parts.contains_key(&label) {
+                    parts.insert(label, batch.slice(0, 0));
+                }
+            }
+        }
+        for (label, part) in parts {
             let mut formats = self.formats.clone();
             let mut existing = None;
             for f in [Format::Parquet, Format::Csv] {
@@ -260,31 +294,43 @@ impl Dataset {
                        existing,
                        paths,
                    }: &PartJob|
-         -> Result<usize, ExportError> {
+         -> Result<(usize, Vec<String>, usize), ExportError> {
+            let (mut removed, mut gone) = (Vec::new(), 0);
             let merged = match existing {
-                Some((f, path)) => merge(&[sink::read(*f, path, layout)?, part.clone()], &key)?,
+                Some((f, path)) => {
+                    let mut stored = sink::read(*f, path, layout)?;
+                    if let Some(w) = window {
+                        let before = stored.num_rows();
+                        (stored, removed) = w.apply(layout, &stored)?;
+                        gone = before - stored.num_rows();
+                    }
+                    merge(&[stored, part.clone()], &key)?
+                }
                 None => merge(std::slice::from_ref(part), &key)?,
             };
             for (f, path) in paths {
                 sink::write_atomic(*f, path, &merged)?;
             }
-            Ok(merged.num_rows())
+            Ok((merged.num_rows(), removed, gone))
         };
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || -> Result<usize, ExportError> {
-            let mut rows = 0;
+        let work = || -> Result<(usize, Vec<String>, usize), ExportError> {
+            let (mut rows, mut removed, mut gone) = (0, Vec::new(), 0);
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else {
-                    return Ok(rows);
+                    return Ok((rows, removed, gone));
                 };
-                rows += one(job)?;
+                let (r, v, g) = one(job)?;
+                rows += r;
+                removed.extend(v);
+                gone += g;
             }
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(jobs.len());
-        let totals: Vec<Result<usize, ExportError>> = if threads <= 1 {
+        let totals: Vec<Result<(usize, Vec<String>, usize), ExportError>> = if threads <= 1 {
             vec![work()]
         } else {
             std::thread::scope(|s| {
@@ -301,7 +347,10 @@ impl Dataset {
             })
         };
         for t in totals {
-            written.rows_total += t?;
+            let (rows, values, gone) = t?;
+            written.rows_total += rows;
+            written.removed_values.extend(values);
+            written.removed += gone;
         }
         written.files = jobs
             .into_iter()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use arrow::record_batch::RecordBatch;
 
-use crate::{io_err, Dataset, ExportError, Layout, Written};
+use crate::{io_err, Dataset, ExportError, Layout, Window, Written};
 
 const BAK: &str = "fitpipe-bak";
 
@@ -92,7 +92,18 @@ impl Transaction<'_> {
     /// Upserts within the transaction.
     pub fn upsert(&mut self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
         let ds = self.ds;
-        ds.upsert_with(layout, batch, &mut |p| self.protect(p))
+        ds.upsert_with(layout, batch, None, &mut |p| self.protect(p))
+    }
+
+    /// Replaces a window within the transaction (see [`Dataset::replace`]).
+    pub fn replace(
+        &mut self,
+        layout: &Layout,
+        batch: &RecordBatch,
+        window: &Window,
+    ) -> Result<Written, ExportError> {
+        let ds = self.ds;
+        ds.upsert_with(layout, batch, Some(window), &mut |p| self.protect(p))
     }
 
     /// Keeps everything written.

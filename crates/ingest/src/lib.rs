@@ -121,6 +121,16 @@ pub enum IngestError {
 }
 
 impl IngestError {
+    /// Whether the API refused the data for a scope the person did not grant (Fitbit
+    /// 403 `insufficient_scope`, Google 403 `MISSING_OAUTH_SCOPE`): the other resources
+    /// can still be fetched.
+    pub fn is_scope_refusal(&self) -> bool {
+        matches!(self, IngestError::Api { status: 403, message, .. }
+            if ["insufficient_scope", "MISSING_OAUTH_SCOPE", "SCOPE_INSUFFICIENT"]
+                .iter()
+                .any(|k| message.contains(k)))
+    }
+
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
         IngestError::Io {
             action,

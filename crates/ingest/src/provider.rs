@@ -128,7 +128,51 @@ pub struct Window {
     pub request: Request,
 }
 
+/// What a complete answer for a window replaces (tables.md: "A re-fetched window is the
+/// truth for that window"): the stored rows of that window and source that the answer no
+/// longer holds are removed, so an edited or deleted sleep log is never counted twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaces {
+    /// Nothing: rows are upserted by key (a daily series fills one column of rows that
+    /// other series share).
+    Nothing,
+    /// Sleep logs that ended on the window's local days, and their stages.
+    SleepByEndDay,
+    /// Heart-rate zones of the window's days.
+    HeartZones,
+    /// Heart-rate samples of the window's local days.
+    HeartSamples,
+}
+
+impl Provider {
+    /// The resource whose [`Resource::key`] is `key` (raw folders are named by key).
+    pub fn resource_by_key(self, key: &str) -> Option<Resource> {
+        let daily = self
+            .resource_names()
+            .into_iter()
+            .filter_map(|n| self.resource(n));
+        let intraday = self.intraday_names().iter().flat_map(|n| {
+            ["", ":1sec", ":1min", ":15min"]
+                .into_iter()
+                .filter_map(move |d| self.intraday(&format!("{n}{d}")))
+        });
+        daily.chain(intraday).find(|r| r.key() == key)
+    }
+}
+
 impl Resource {
+    /// What an answer for one window replaces.
+    pub fn replaces(&self) -> Replaces {
+        match self {
+            Resource::Fitbit(fitbit::Resource::Sleep)
+            | Resource::Google(google::Resource::Sleep) => Replaces::SleepByEndDay,
+            Resource::Fitbit(fitbit::Resource::Heart) => Replaces::HeartZones,
+            Resource::Fitbit(fitbit::Resource::Intraday("heart", _))
+            | Resource::Google(google::Resource::IntradayHeart) => Replaces::HeartSamples,
+            _ => Replaces::Nothing,
+        }
+    }
+
     /// A stable name for state, raw files and progress.
     pub fn key(&self) -> String {
         match self {

@@ -25,7 +25,8 @@ pub struct RawFile {
     pub fetched_ms: i64,
 }
 
-/// Saves a response body atomically and returns its path. `window` is the first and
+/// Saves a response body atomically under a name no earlier response has, and returns
+/// its path. `window` is the first and
 /// last day the request covered and the page number (pages after the first get a `_pN`
 /// suffix).
 pub fn save(
@@ -43,15 +44,16 @@ pub fn save(
     } else {
         String::new()
     };
-    let path = out
-        .join("raw")
-        .join(provider)
-        .join(user)
-        .join(resource)
-        .join(format!(
-            "{start}_{end}{page}.{}.json",
-            at.timestamp_millis()
-        ));
+    let dir = out.join("raw").join(provider).join(user).join(resource);
+    // Two answers can arrive within one millisecond (Google's identity and settings): the
+    // later one is named a millisecond on, so no response overwrites another and replay
+    // order stays fetch order.
+    let mut ms = at.timestamp_millis();
+    let mut path = dir.join(format!("{start}_{end}{page}.{ms}.json"));
+    while path.exists() {
+        ms += 1;
+        path = dir.join(format!("{start}_{end}{page}.{ms}.json"));
+    }
     write_private(&path, body)?;
     Ok(path)
 }
@@ -98,4 +100,47 @@ pub fn list(out: &Path) -> Result<Vec<RawFile>, IngestError> {
     }
     files.sort_by(|a, b| (a.fetched_ms, &a.path).cmp(&(b.fetched_ms, &b.path)));
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression: Google's identity and settings answers landed in the same millisecond
+    // under one name, and the second overwrote the first.
+    #[test]
+    fn answers_of_the_same_millisecond_are_both_kept_in_fetch_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        let day: NaiveDate = "2024-01-02".parse().unwrap();
+        let a = save(
+            dir.path(),
+            "p",
+            "u",
+            "profile",
+            (day, day, 1),
+            at,
+            b"{\"a\":1}",
+        )
+        .unwrap();
+        let b = save(
+            dir.path(),
+            "p",
+            "u",
+            "profile",
+            (day, day, 1),
+            at,
+            b"{\"b\":2}",
+        )
+        .unwrap();
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read(&a).unwrap(), b"{\"a\":1}");
+        assert_eq!(std::fs::read(&b).unwrap(), b"{\"b\":2}");
+        let listed: Vec<PathBuf> = list(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(listed, vec![a, b]);
+    }
 }

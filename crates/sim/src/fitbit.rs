@@ -620,6 +620,18 @@ fn heart_series(
     Ok(json!({"activities-heart": list}))
 }
 
+/// Whether second `secs` of local day `d` is a wall time the person's clock showed: the
+/// hour a spring-forward change skips never appears in intraday data (the device's clock
+/// jumped over it), and the hour a fall-back change repeats appears once, since the API
+/// keys intraday data by wall clock (docs/schema.md, "Time rules").
+fn on_the_clock(p: &Person, d: NaiveDate, secs: usize) -> bool {
+    let local = d.and_time(NaiveTime::MIN) + Duration::seconds(secs as i64);
+    !matches!(
+        chrono::TimeZone::from_local_datetime(&p.tz, &local),
+        chrono::LocalResult::None
+    )
+}
+
 fn hms(secs: usize) -> String {
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
@@ -644,13 +656,15 @@ fn heart_intraday(p: &Person, base: &Base, d: NaiveDate, detail: &str) -> Result
         let mut r = Rng::new(&[d.num_days_from_ce() as u64, 77]);
         if kind == "second" {
             for (t, bpm) in p.heart_samples(&day) {
-                data.push(json!({"time": hms(t), "value": bpm}));
+                if on_the_clock(p, d, t) {
+                    data.push(json!({"time": hms(t), "value": bpm}));
+                }
             }
         } else {
             let mut m = 0;
             while m < day.synced_minutes {
                 // Minutes without data are left out (about 2%).
-                if r.range(0, 49) != 0 {
+                if r.range(0, 49) != 0 && on_the_clock(p, d, m * 60) {
                     let n = interval.min(day.synced_minutes - m);
                     let avg =
                         (m..m + n).map(|k| p.minute_bpm(&day, k)).sum::<i64>() as f64 / n as f64;
@@ -700,6 +714,10 @@ fn activity_intraday(
         steps_done += steps;
         let floors = steps_done / 1500 - floors_done;
         floors_done += floors;
+        if !on_the_clock(p, d, m * 60) {
+            m += interval;
+            continue;
+        }
         let point = match res {
             "steps" => json!({"time": hms(m * 60), "value": steps}),
             "calories" => {
@@ -778,8 +796,9 @@ fn sleep_json(s: &Sleep) -> Value {
     })
 }
 
+/// The logs of day `d` that have synced, with the edits and deletions made by then.
 fn synced_sleeps(p: &Person, base: &Base, d: NaiveDate) -> Vec<Sleep> {
-    p.sleeps(d)
+    p.sleeps_as_of(d, base.1)
         .into_iter()
         .filter(|s| s.end <= base.1)
         .collect()

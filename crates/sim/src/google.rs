@@ -214,10 +214,18 @@ const TYPES: &[Type] = &[
     },
 ];
 
-/// Default and maximum page sizes of `list` and `reconcile` (REF-LIST).
+/// Default and maximum page sizes of the rollups (REF-LIST).
 const DEFAULT_PAGE: usize = 1440;
 const MAX_PAGE: usize = 10_000;
+/// `list` and `reconcile` as measured live (google-health-live-2026.md, "Volume and
+/// paging"): 50 points a page without `pageSize` (not the documented 1,440), pages that
+/// stop at 5,000 whatever `pageSize` asks, sessions at most 25 a page.
+const LIST_DEFAULT_PAGE: usize = 50;
+const LIST_MAX_PAGE: usize = 5_000;
 const SESSION_PAGE: usize = 25;
+/// A heart-rate page looks at most this much time (ms) below its cursor: where the
+/// tracker was off for that long, the page is empty and still carries a `nextPageToken`.
+const HEART_SCAN_MS: i64 = 6 * 3600 * 1000;
 
 type Fail = Box<Response>;
 
@@ -677,9 +685,9 @@ fn minute_local(date: NaiveDate, m: usize) -> NaiveDateTime {
     date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::minutes(m as i64)
 }
 
-/// The day's heart-rate samples at their local wall-clock times.
+/// The day's heart-rate samples at their local wall-clock times (every 2 seconds).
 fn heart_of(p: &Person, day: &Day) -> Vec<(NaiveDateTime, i64)> {
-    p.heart_samples(day)
+    p.heart_samples_2s(day)
         .into_iter()
         .map(|(sec, bpm)| {
             (
@@ -702,7 +710,9 @@ fn floor_minutes(day: &Day) -> Vec<u64> {
     out
 }
 
-fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point> {
+/// The points of one local day; `span` (physical ms, lower inclusive, upper exclusive)
+/// spares building heart-rate points no page will hold.
+fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i64)) -> Vec<Point> {
     let tz = &p.tz;
     let mut out = Vec::new();
     let day_of = || p.day(date, ctx.last_sync);
@@ -753,6 +763,9 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
                 let Some(at) = instant(tz, local) else {
                     continue;
                 };
+                if !(span.0..span.1).contains(&at.timestamp_millis()) {
+                    continue;
+                }
                 let minute = (local - minute_local(date, 0)).num_minutes() as usize;
                 let off = offset_secs(tz, at);
                 out.push(Point {
@@ -793,13 +806,17 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx) -> Vec<Point>
         }
         "sleep" => {
             for s in p
-                .sleeps(date)
+                .sleeps_as_of(date, ctx.last_sync)
                 .into_iter()
                 .filter(|s| s.end <= ctx.last_sync)
             {
-                let (Some(start), Some(end)) = (instant(tz, s.start), instant(tz, s.end)) else {
+                let Some(start) = instant(tz, s.start) else {
                     continue;
                 };
+                // The log's wall times carry the offset at its start (the Fitbit side's
+                // stamping): a night across a DST change lasts what its stages last, which
+                // the end's own wall clock would miss by the hour.
+                let end = start + (s.end - s.start);
                 let name = format!(
                     "users/{}/dataTypes/sleep/dataPoints/{}",
                     p.health_user_id(),
@@ -1053,7 +1070,7 @@ fn page_size(q: Option<&String>, t: &Type) -> Result<usize, Fail> {
             if session {
                 SESSION_PAGE
             } else {
-                DEFAULT_PAGE
+                LIST_DEFAULT_PAGE
             }
         }
         Some(v) => v
@@ -1062,7 +1079,7 @@ fn page_size(q: Option<&String>, t: &Type) -> Result<usize, Fail> {
             .max(1) as usize,
     };
     // "values above that will be truncated accordingly".
-    Ok(n.min(if session { SESSION_PAGE } else { MAX_PAGE }))
+    Ok(n.min(if session { SESSION_PAGE } else { LIST_MAX_PAGE }))
 }
 
 fn list(t: &Type, op: Op, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
@@ -1078,15 +1095,29 @@ fn list(t: &Type, op: Op, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Valu
     let (lo, hi) = filter.days(&p.tz);
     let lo = lo.unwrap_or(p.member_since).max(p.member_since);
     let hi = hi.unwrap_or(ctx.today).min(ctx.today);
+    // Heart rate is read in scans of six hours below the cursor (or below the end of the
+    // range's last day); the other types in one scan.
+    let top = cursor.unwrap_or(i64::MAX);
+    let floor = if t.url == "heart-rate" {
+        let end = instant(&p.tz, minute_local(hi + Duration::days(1), 0))
+            .map_or(i64::MAX, |x| x.timestamp_millis());
+        top.min(end).saturating_sub(HEART_SCAN_MS)
+    } else {
+        i64::MIN
+    };
     let mut out = Vec::new();
     let mut next = None;
     let mut date = hi;
     'days: while date >= lo {
-        let mut pts = points_of_day(t, p, date, ctx);
+        let mut pts = points_of_day(t, p, date, ctx, (floor, top));
         pts.sort_by_key(|x| std::cmp::Reverse(x.order));
         for pt in pts {
-            if cursor.is_some_and(|c| pt.order >= c) || !filter.admits(&pt) {
+            if pt.order >= top || !filter.admits(&pt) {
                 continue;
+            }
+            if pt.order < floor {
+                next = Some(token(floor, &query));
+                break 'days;
             }
             if out.len() == size {
                 next = Some(token(out_last_order(&out), &query));
@@ -1094,9 +1125,21 @@ fn list(t: &Type, op: Op, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Valu
             }
             out.push((pt.order, reconciled(pt, op)));
         }
+        // The scan ended inside this day: the rest of the range is for the next page.
+        let day_start =
+            instant(&p.tz, minute_local(date, 0)).map_or(i64::MIN, |x| x.timestamp_millis());
+        if floor > day_start {
+            next = Some(token(floor, &query));
+            break;
+        }
         date -= Duration::days(1);
     }
     let mut body = Map::new();
+    if out.is_empty() && next.is_none() {
+        // proto3 JSON leaves out an empty list and an empty token: the last page of an
+        // empty stretch is a bare `{}` (google-health-live-2026.md).
+        return Ok(Value::Object(body));
+    }
     body.insert(
         "dataPoints".into(),
         Value::Array(out.into_iter().map(|(_, v)| v).collect()),
@@ -1432,8 +1475,18 @@ fn daily_roll_up(t: &Type, ctx: &Ctx, body: &[u8]) -> Result<Value, Fail> {
     let skip = rollup_skip(&v, &query)?;
     let p = &ctx.person;
     let mut buckets = windows(start, end, Duration::days(window));
-    // Days before the account or after today are absent.
-    buckets.retain(|(a, b)| b.date() > p.member_since && a.date() <= ctx.today);
+    // Days before the account or after today are absent, and so are days without data
+    // (the tracker not worn): left out, not zero (google-health-live-2026.md, "Rollups").
+    // Calories keep them: the resting burn is data.
+    buckets.retain(|(a, b)| {
+        b.date() > p.member_since
+            && a.date() <= ctx.today
+            && (t.url == "total-calories"
+                || a.date()
+                    .iter_days()
+                    .take_while(|d| minute_local(*d, 0) < *b)
+                    .any(|d| p.worn(d)))
+    });
     let (page, next) = rollup_page(&buckets, skip, size, &query, |(a, b)| {
         let mut mins = Vec::new();
         let mut bpm = Vec::new();

@@ -71,6 +71,9 @@ pub struct Config {
     pub google_testing: bool,
     /// Google OAuth: scopes (suffixes, e.g. `sleep.readonly`) the auto-consenting person unticks.
     pub google_unticked_scopes: Vec<String>,
+    /// Fitbit OAuth: scopes (`sleep`, `heartrate`, ...) the auto-consenting person unticks;
+    /// the resources that need them answer 403 `insufficient_scope`.
+    pub fitbit_unticked_scopes: Vec<String>,
     /// Google Health: indexes of people whose Google account has no Google Health profile.
     pub google_unlinked: Vec<usize>,
     /// Google Health: refuse every filter on the sleep list, as some third parties saw
@@ -98,6 +101,7 @@ impl Default for Config {
             google_rate_limit: 300,
             google_testing: true,
             google_unticked_scopes: Vec::new(),
+            fitbit_unticked_scopes: Vec::new(),
             google_unlinked: Vec::new(),
             google_reject_sleep_filter: false,
         }
@@ -414,6 +418,13 @@ impl Sim {
     /// Moves the simulated clock forward.
     pub fn advance(&self, by: Duration) {
         self.lock().sim_base += by;
+    }
+
+    /// Sets the simulated clock.
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        let mut g = self.lock();
+        g.sim_base = now;
+        g.real_base = std::time::Instant::now();
     }
 
     /// Queues faults for the next matching requests.

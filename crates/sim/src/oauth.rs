@@ -265,6 +265,17 @@ pub(crate) async fn authorize(
         let user = g.people[g.cfg.default_user.min(g.people.len() - 1)]
             .id
             .clone();
+        // People may untick scopes on the consent page (fitbit-web-api.md, "Scopes").
+        let unticked = g.cfg.fitbit_unticked_scopes.clone();
+        let ctx = Pending {
+            scope: ctx
+                .scope
+                .split_whitespace()
+                .filter(|s| !unticked.iter().any(|u| u == s))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..ctx
+        };
         return grant(&mut g, ctx, &user, true);
     }
     let users: String = g

@@ -18,3 +18,40 @@ pub fn parse(bytes: &[u8]) -> Result<FitbitDocument, TransformError> {
     }
     Ok(doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression: an answer with nothing in its window was "unknown document shape".
+    #[test]
+    fn empty_answers_are_recognised_with_no_rows() {
+        let ctx = Context {
+            user_id: "u".into(),
+            tz: None,
+            fetched_utc: None,
+            units: Units::Metric,
+        };
+        for body in [
+            r#"{"sleep": []}"#,
+            r#"{"sleep": [], "summary": {"totalMinutesAsleep": 0, "totalSleepRecords": 0}}"#,
+            r#"{"activities-heart": []}"#,
+            r#"{"hrv": []}"#,
+            r#"{"activities-steps": []}"#,
+            r#"{"cardioScore": []}"#,
+            r#"[]"#,
+        ] {
+            let doc = parse(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert!(normalise(&doc, &ctx).unwrap().is_empty(), "{body}");
+        }
+        for body in [r#"{"foods": []}"#, r#"{"summary": {}}"#, r#"{}"#] {
+            assert!(
+                matches!(
+                    parse(body.as_bytes()),
+                    Err(TransformError::UnknownShape { .. })
+                ),
+                "{body}"
+            );
+        }
+    }
+}

@@ -315,12 +315,17 @@ pub struct FitbitDocument {
     pub ignored: Vec<String>,
     /// Top-level keys not recognised.
     pub unknown: Vec<String>,
+    /// Top-level keys recognised as a known response part, empty or not: `{"sleep": []}`
+    /// (a range without logs) is a valid answer with no rows, not an unknown shape.
+    pub recognised: Vec<String>,
 }
 
 impl FitbitDocument {
-    /// Whether anything in the document was recognised.
+    /// Whether anything in the document was recognised (an empty list counts: it is the
+    /// API's answer for a window without data).
     pub fn is_recognised(&self) -> bool {
-        !(self.series.is_empty()
+        !(self.recognised.is_empty()
+            && self.series.is_empty()
             && self.heart.is_empty()
             && self.intraday.is_empty()
             && self.sleep.is_empty()
@@ -413,6 +418,8 @@ impl<'de> Visitor<'de> for DocVisitor {
         let mut doc = FitbitDocument::default();
         let (mut spo2_date, mut spo2_value) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
+            let known = doc.unknown.len();
+            let key_seen = key.clone();
             if key == "sleep" {
                 doc.sleep = map.next_value()?;
             } else if key == "user" {
@@ -468,6 +475,12 @@ impl<'de> Visitor<'de> for DocVisitor {
             } else {
                 map.next_value::<IgnoredAny>()?;
                 doc.unknown.push(key);
+            }
+            // `summary`, `pagination` and the SpO2 day's loose fields are parts of a
+            // response, not a response of their own.
+            let part_only = ["summary", "pagination", "dateTime", "value"];
+            if doc.unknown.len() == known && !part_only.contains(&key_seen.as_str()) {
+                doc.recognised.push(key_seen);
             }
         }
         if let (Some(date_time), Some(value)) = (spo2_date, spo2_value) {
