@@ -111,7 +111,8 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
         let grant = s.app.exchange(&code, a.verifier).await.map_err(session::explain)?;
         let (user, tz) = session::identify(provider, &s.api_base, grant.access_token.secret()).await?;
         let store = session::store()?;
-        let now = Utc::now();
+        // The clock the token will be checked against: a simulator's under test.
+        let now = session::clock().await.now();
         let tokens = Tokens {
             provider: provider.name().into(),
             user_id: user.clone(),

@@ -371,8 +371,7 @@ pub async fn ingest(
                         pending.flush(&ds, &mut state, &mut written, tz)?;
                         if e.is_scope_refusal() {
                             // An unticked scope: the other resources can still be had.
-                            progress.note(&format!("skipped `{key}`: {e}"));
-                            skipped.push(key.clone());
+                            skipped.push(format!("`{key}` ({e})"));
                             rbar.finish_and_clear();
                             continue 'resources;
                         }
@@ -468,7 +467,7 @@ pub async fn ingest(
         None if !skipped.is_empty() => Err(hint(
             format!(
                 "the authorisation does not cover {}: a box was unticked at the consent screen; everything else was fetched and saved",
-                skipped.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                skipped.join(", ")
             ),
             match job.provider {
                 Provider::Fitbit => "run `fitpipe auth` again and leave every box ticked, or leave those out of `--resources`",

@@ -193,6 +193,12 @@ fn fitbit_and_google_providers_agree_on_the_same_person_and_days() {
         let g = d
             .get(&(google_id.clone(), *date))
             .unwrap_or_else(|| panic!("{user}: Google has no {day}"));
+        if g[0].is_none() {
+            // A day without data: Google leaves it out of the rollup, Fitbit says 0.
+            assert_eq!(f[0], Some(0.0), "steps on {day}");
+            assert!(!env.sim.people()[0].worn(day), "{day} was worn");
+            continue;
+        }
         assert_eq!(f[0], g[0], "steps on {day}");
         // Fitbit rounds calories to whole kcal; Google sends the sum.
         assert!(
@@ -210,7 +216,7 @@ fn fitbit_and_google_providers_agree_on_the_same_person_and_days() {
         );
         days += 1;
     }
-    assert!(days >= 59, "{days} days compared");
+    assert!(days >= 50, "{days} days compared");
 
     // Sleep: the same sessions (by log id), minutes and stages.
     let mut sessions: BTreeMap<(String, String), Vec<Option<f64>>> = BTreeMap::new();
@@ -381,10 +387,12 @@ fn rate_limits_and_server_errors_are_retried_and_nothing_is_lost() {
     assert_eq!(env.requests() - before, want + 4);
     let d = daily(&env.out());
     assert_eq!(d.len(), 21);
-    assert!(
-        d.values().all(|v| v[0].is_some() && v[1].is_some()),
-        "steps and calories for every day"
-    );
+    let person = &env.sim.people()[0];
+    for ((_, date), v) in &d {
+        let day = chrono::NaiveDate::from_num_days_from_ce_opt(*date + 719_163).unwrap();
+        assert!(v[1].is_some(), "calories on {day}");
+        assert_eq!(v[0].is_some(), person.worn(day), "steps on {day}");
+    }
 }
 
 #[test]
@@ -481,7 +489,7 @@ fn a_run_stopped_by_a_failing_server_resumes_where_it_stopped() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(env.requests() - before, again);
     let (rows, dups) = table_keys(&env.out(), "sleep_sessions", &["user_id", "log_id"]);
-    assert!(rows > 400 && dups == 0, "{rows} {dups}");
+    assert!(rows > 300 && dups == 0, "{rows} {dups}");
 }
 
 #[test]
@@ -524,6 +532,6 @@ fn a_refused_sleep_filter_falls_back_to_paging_the_unfiltered_list() {
     };
     let filtered = sessions(false);
     let fallback = sessions(true);
-    assert!(filtered.len() > 100, "{}", filtered.len());
+    assert!(filtered.len() > 80, "{}", filtered.len());
     assert_eq!(filtered, fallback);
 }

@@ -435,7 +435,11 @@ async fn answers_have_the_keys_and_types_of_the_samples() {
     let (_, b) = login(&sim, &[], &all_scopes()).await;
     let t = b["access_token"].as_str().unwrap().to_string();
     let today = sim.now().date_naive();
-    let d = today - Duration::days(5);
+    // A day the person wore the tracker (drawer weeks and unworn days have no points).
+    let d = (5..90)
+        .map(|i| today - Duration::days(i))
+        .find(|d| sim.people()[0].worn(*d) && sim.people()[0].worn(*d - Duration::days(1)))
+        .unwrap();
     let civil = |d: chrono::NaiveDate| json!({"date": {"year": chrono::Datelike::year(&d), "month": chrono::Datelike::month(&d), "day": chrono::Datelike::day(&d)}, "time": {}});
     let day_filter = |member: &str| {
         urlencode(&format!(
@@ -465,7 +469,7 @@ async fn answers_have_the_keys_and_types_of_the_samples() {
             "synthetic/data/distance.list.json",
             "GET",
             format!(
-                "/v4/users/me/dataTypes/distance/dataPoints?filter={}",
+                "/v4/users/me/dataTypes/distance/dataPoints?filter={}&pageSize=1440",
                 day_filter("distance.interval.civil_start_time")
             ),
             None,
