@@ -247,7 +247,7 @@ fn fitbit_and_google_providers_agree_on_the_same_person_and_days() {
         assert_eq!(f, g, "sleep {id}");
         n += 1;
     }
-    assert!(n >= 60, "{n} sessions compared");
+    assert!(n >= 45, "{n} sessions compared");
     let mut stages: BTreeMap<(String, String, i64, bool), (String, i64)> = BTreeMap::new();
     for b in read(&env.out(), "sleep_stages") {
         let t = b

@@ -294,7 +294,7 @@ impl Dataset {
                        existing,
                        paths,
                    }: &PartJob|
-         -> Result<(usize, Vec<String>, usize), ExportError> {
+         -> Result<PartDone, ExportError> {
             let (mut removed, mut gone) = (Vec::new(), 0);
             let merged = match existing {
                 Some((f, path)) => {
@@ -314,7 +314,7 @@ impl Dataset {
             Ok((merged.num_rows(), removed, gone))
         };
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || -> Result<(usize, Vec<String>, usize), ExportError> {
+        let work = || -> Result<PartDone, ExportError> {
             let (mut rows, mut removed, mut gone) = (0, Vec::new(), 0);
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -330,7 +330,7 @@ impl Dataset {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(jobs.len());
-        let totals: Vec<Result<(usize, Vec<String>, usize), ExportError>> = if threads <= 1 {
+        let totals: Vec<Result<PartDone, ExportError>> = if threads <= 1 {
             vec![work()]
         } else {
             std::thread::scope(|s| {
@@ -384,6 +384,10 @@ impl Dataset {
         Ok(out)
     }
 }
+
+/// What writing partitions did: rows stored, the reported values of removed rows, and
+/// how many rows a replaced window removed.
+type PartDone = (usize, Vec<String>, usize);
 
 /// One partition of an upsert: the new rows, the file to merge them with, the files to write.
 struct PartJob {
