@@ -462,7 +462,12 @@ fn invariants(e: &SimEnv, p: &Person, google: bool) {
             _ => assert!(google && !p.worn(d), "{d} is missing but has data"),
         }
     }
-    // Stages tile their session.
+    stages_tile_their_sessions(&out);
+}
+
+/// The long stages of each session tile it exactly, and its deep minutes are the sum of
+/// its deep stages.
+fn stages_tile_their_sessions(out: &Path) {
     let mut sessions = BTreeMap::new();
     for b in read(&out, "sleep_sessions") {
         for i in 0..b.num_rows() {
@@ -514,4 +519,60 @@ fn tables_agree_with_each_other_for_both_providers() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         invariants(&e, &p, google);
     }
+}
+
+#[test]
+fn takeout_sleep_tiles_and_every_heart_sample_is_a_row_across_a_dst_change() {
+    let Some(samples) = super::samples() else {
+        return;
+    };
+    let sleep = samples.join("../takeout/export2018_sleep-2018-04-01.one-stages-record.json");
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("Takeout/Fitbit/Global Export Data");
+    std::fs::create_dir_all(&g).unwrap();
+    std::fs::copy(&sleep, g.join("sleep-2018-04-01.json")).unwrap();
+    // Heart rate every 10 s over the night Berlin moves its clocks (2018-03-25 01:00 UTC),
+    // stamped in UTC as the archive does.
+    let mut records = Vec::new();
+    let mut t = NaiveDate::from_ymd_opt(2018, 3, 24)
+        .unwrap()
+        .and_hms_opt(20, 0, 0)
+        .unwrap();
+    while t < NaiveDate::from_ymd_opt(2018, 3, 25)
+        .unwrap()
+        .and_hms_opt(6, 0, 0)
+        .unwrap()
+    {
+        records.push(format!(
+            r#"{{"dateTime" : "{}", "value" : {{"bpm" : 60, "confidence" : 2}}}}"#,
+            t.format("%m/%d/%y %H:%M:%S")
+        ));
+        t += Duration::seconds(10);
+    }
+    std::fs::write(
+        g.join("heart_rate-2018-03-25.json"),
+        format!("[{}]", records.join(",")),
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--user-id",
+        "T",
+        "--timezone",
+        "Europe/Berlin",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    stages_tile_their_sessions(&out);
+    let mut times = BTreeSet::new();
+    for b in read(&out, "heart_rate_intraday") {
+        for i in 0..b.num_rows() {
+            times.insert(micros(&b, "time_utc", i));
+        }
+    }
+    assert_eq!(times.len(), records.len(), "every sample is its own row");
 }
