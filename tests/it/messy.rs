@@ -469,7 +469,7 @@ fn invariants(e: &SimEnv, p: &Person, google: bool) {
 /// its deep stages.
 fn stages_tile_their_sessions(out: &Path) {
     let mut sessions = BTreeMap::new();
-    for b in read(&out, "sleep_sessions") {
+    for b in read(out, "sleep_sessions") {
         for i in 0..b.num_rows() {
             let span = (micros(&b, "end_utc", i) - micros(&b, "start_utc", i)) / 1_000_000;
             let deep = num(&b, "minutes_deep", i);
@@ -477,7 +477,7 @@ fn stages_tile_their_sessions(out: &Path) {
         }
     }
     assert!(!sessions.is_empty());
-    for b in read(&out, "sleep_stages") {
+    for b in read(out, "sleep_stages") {
         let short = b.column_by_name("is_short").unwrap().as_boolean();
         for i in 0..b.num_rows() {
             if short.value(i) {
