@@ -43,22 +43,9 @@ pub struct Refetched {
     pub tz: Tz,
 }
 
-/// Upserts every table that has rows; checks every batch before writing any. Tables that a
-/// re-fetched window covers are replaced in that window (stored rows the answers no longer
-/// hold go), even where the answers had no rows at all.
-pub fn write_rows(
-    ds: &Dataset,
-    rows: &RowSet,
-    refetched: &[Refetched],
-) -> anyhow::Result<Vec<Written>> {
-    write_with(rows, refetched, &mut |l, b, w| match w {
-        Some(w) => ds.replace(l, b, w),
-        None => ds.upsert(l, b),
-    })
-    .with_context(|| format!("writing under `{}`", ds.root().display()))
-}
-
-/// [`write_rows`] inside a transaction.
+/// Upserts every table that has rows inside a transaction; checks every batch before
+/// writing any. Tables that a re-fetched window covers are replaced in that window (stored
+/// rows the answers no longer hold go), even where the answers had no rows at all.
 pub fn write_rows_in(
     txn: &mut Transaction<'_>,
     rows: &RowSet,

@@ -19,7 +19,7 @@ use crate::cli::IngestArgs;
 use crate::output::{hint, stdout};
 use crate::progress::Progress;
 use crate::session;
-use crate::tables::{report, write_rows, Refetched};
+use crate::tables::{report, write_rows_in, Refetched};
 
 /// Write accumulated rows after this many responses (and at the end of each resource).
 const FLUSH_EVERY: usize = 25;
@@ -291,6 +291,11 @@ pub async fn ingest(
             .and_then(|z| z.parse().ok())
     });
     let provider = job.provider.name();
+    if !job.dry_run {
+        // The caller holds the dataset's lock: finish or undo what a killed run left
+        // before reading what was fetched.
+        Dataset::new(&job.out, &job.formats).recover()?;
+    }
     let mut state = SyncState::load(&job.out)?;
     let plans = plan(job, &state, &user, client.now(), tz.unwrap_or(Tz::UTC))?;
     let total: usize = plans.iter().map(|p| p.windows.len()).sum();
@@ -502,8 +507,7 @@ struct Pending<'a> {
 }
 
 impl Pending<'_> {
-    /// Writes the rows, then records the days they cover: progress is recorded only once
-    /// its rows are on disk.
+    /// Writes the rows and records the days they cover, in one transaction.
     fn flush(
         &mut self,
         ds: &Dataset,
@@ -525,7 +529,14 @@ impl Pending<'_> {
                 tz: tz.unwrap_or(Tz::UTC),
             }],
         };
-        written.extend(write_rows(ds, &std::mem::take(&mut self.rows), &refetched)?);
+        // One transaction: the rows and the state that says they are fetched land
+        // together or not at all (a killed run leaves neither, and fetches them again).
+        let mut txn = ds.begin()?;
+        written.extend(write_rows_in(
+            &mut txn,
+            &std::mem::take(&mut self.rows),
+            &refetched,
+        )?);
         state.record(
             self.provider,
             self.user,
@@ -533,7 +544,9 @@ impl Pending<'_> {
             self.from,
             through,
             Utc::now(),
-        )?;
+        );
+        txn.put(state.path(), &state.bytes())?;
+        txn.commit()?;
         Ok(())
     }
 }

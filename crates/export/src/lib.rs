@@ -210,7 +210,7 @@ impl Dataset {
     /// Merges `batch` into the table: each touched partition is read, merged by primary
     /// key (newer non-null values win, column by column) and rewritten atomically.
     pub fn upsert(&self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
-        self.upsert_with(layout, batch, None, &mut |_| Ok(()))
+        self.upsert_with(layout, batch, None, false)
     }
 
     /// Replaces a window: every stored row the window matches is removed, then `batch`
@@ -222,19 +222,34 @@ impl Dataset {
         batch: &RecordBatch,
         window: &Window,
     ) -> Result<Written, ExportError> {
-        self.upsert_with(layout, batch, Some(window), &mut |_| Ok(()))
+        self.upsert_with(layout, batch, Some(window), false)
     }
 
-    /// [`Dataset::upsert`] (or [`Dataset::replace`] with a window), calling
-    /// `before_write` with each file's path before it is replaced (a [`Transaction`]
-    /// keeps the old file there).
+    /// [`Dataset::upsert`] (or [`Dataset::replace`] with a window); with `staged`, files
+    /// are read from and written to a [`Transaction`]'s staging folder.
     pub(crate) fn upsert_with(
         &self,
         layout: &Layout,
         batch: &RecordBatch,
         window: Option<&Window>,
-        before_write: &mut dyn FnMut(&Path) -> Result<(), ExportError>,
+        staged: bool,
     ) -> Result<Written, ExportError> {
+        // The file a reader of this write sees now: staged by the transaction, else live.
+        let current = |live: PathBuf| -> Option<PathBuf> {
+            let s = self.staged_path(&live);
+            if staged && s.exists() {
+                Some(s)
+            } else {
+                live.exists().then_some(live)
+            }
+        };
+        let target = |live: PathBuf| {
+            if staged {
+                self.staged_path(&live)
+            } else {
+                live
+            }
+        };
         Self::check(layout, batch)?;
         let mut written = Written {
             table: layout.name.clone(),
@@ -258,7 +273,7 @@ impl Dataset {
             for label in w.labels(layout) {
                 let stored = [Format::Parquet, Format::Csv]
                     .iter()
-                    .any(|f| self.file(&layout.name, &label, *f).exists());
+                    .any(|f| current(self.file(&layout.name, &label, *f)).is_some());
                 if stored && !parts.contains_key(&label) {
                     parts.insert(label, batch.slice(0, 0));
                 }
@@ -268,8 +283,7 @@ impl Dataset {
             let mut formats = self.formats.clone();
             let mut existing = None;
             for f in [Format::Parquet, Format::Csv] {
-                let path = self.file(&layout.name, &label, f);
-                if path.exists() {
+                if let Some(path) = current(self.file(&layout.name, &label, f)) {
                     if !formats.contains(&f) {
                         formats.push(f);
                     }
@@ -278,11 +292,8 @@ impl Dataset {
             }
             let paths: Vec<(Format, PathBuf)> = formats
                 .into_iter()
-                .map(|f| (f, self.file(&layout.name, &label, f)))
+                .map(|f| (f, target(self.file(&layout.name, &label, f))))
                 .collect();
-            for (_, p) in &paths {
-                before_write(p)?;
-            }
             jobs.push(PartJob {
                 part,
                 existing,
@@ -369,7 +380,9 @@ impl Dataset {
             let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
                 Ok(rd) => rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == f.extension()))
+                    .filter(|p| {
+                        p.extension().is_some_and(|e| e == f.extension()) && !sink::is_temporary(p)
+                    })
                     .collect(),
                 Err(_) => continue,
             };
@@ -559,7 +572,7 @@ impl Dataset {
             let mut any = false;
             for p in rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+                .filter(|p| p.extension().is_some_and(|e| e == "parquet") && !sink::is_temporary(p))
             {
                 let f = File::open(&p).map_err(io_err("open", &p))?;
                 let r = parquet::file::reader::SerializedFileReader::new(f).map_err(|source| {

@@ -141,11 +141,7 @@ pub(crate) fn write_atomic(
 ) -> Result<(), ExportError> {
     let dir = path.parent().expect("dataset files live in a folder");
     ensure_dir(dir)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(&format!(".{}", format.extension()))
-        .tempfile_in(dir)
-        .map_err(io_err("create a temporary file in", dir))?;
+    let tmp = temporary_in(dir)?;
     let file = tmp
         .as_file()
         .try_clone()
@@ -162,6 +158,26 @@ pub(crate) fn write_atomic(
     })?;
     sync_dir(dir);
     Ok(())
+}
+
+/// Suffix of temporary files: no reader's `*.parquet` or `*.csv` glob matches it.
+const TMP_SUFFIX: &str = ".fitpipe-tmp";
+
+/// A temporary file in `dir`, hidden from readers of the tables.
+pub(crate) fn temporary_in(dir: &Path) -> Result<tempfile::NamedTempFile, ExportError> {
+    tempfile::Builder::new()
+        .prefix(".tmp-")
+        .suffix(TMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(io_err("create a temporary file in", dir))
+}
+
+/// Whether a file is a temporary file of an unfinished write (also fitpipe 0.1's
+/// `.tmp-*.parquet`).
+pub(crate) fn is_temporary(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(".tmp-") || n.ends_with(TMP_SUFFIX))
 }
 
 /// Reads a whole partition file, aligned to the layout's schema by column name (columns

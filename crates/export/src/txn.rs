@@ -1,57 +1,115 @@
-//! Several upserts that land together or not at all.
+//! Writes that land together or not at all, and recovery from a run killed mid-way.
 //!
-//! Before a transaction replaces a file for the first time, it keeps the old one under a
-//! hard link (`<file>.fitpipe-bak`); commit deletes those, rollback (or a drop without
-//! commit) puts them back and removes files the transaction created. A crash in between
-//! leaves the `.fitpipe-bak` files, and [`Dataset::begin`] restores them first.
+//! The protocol, for every command that writes a dataset (under its lock):
+//!
+//! 1. [`Dataset::begin`] first recovers what a dead transaction left (see below).
+//! 2. A transaction writes every new or replaced file, its temporary files included, under
+//!    `<out>/.fitpipe/txn/staged/`, mirroring the file's place in the dataset; a later
+//!    write of the same partition in the transaction reads the staged file. Readers of the
+//!    tables (DuckDB's `*.parquet` globs, pandas, fitpipe's own) never look there, so an
+//!    open or killed transaction is invisible: no half import, no temporary file in a
+//!    table folder.
+//! 3. [`Transaction::commit`] writes the journal `<out>/.fitpipe/txn/journal` naming every
+//!    staged file (synced: this is the commit point), renames each into place, then
+//!    removes the journal and the staging folder.
+//! 4. Recovery: a journal means the transaction committed; its remaining renames are
+//!    done (rolled forward). Staged files without a journal are an uncommitted
+//!    transaction: they are deleted (rolled back). Older versions' `.fitpipe-bak` backups
+//!    are put back.
+//!
+//! Files other than tables (the sync state) commit with the rows they describe through
+//! [`Transaction::put`].
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow::record_batch::RecordBatch;
 
-use crate::{io_err, Dataset, ExportError, Layout, Window, Written};
+use crate::{ensure_dir, io_err, sync_dir, Dataset, ExportError, Layout, Window, Written};
 
+/// Backups of the transactions of fitpipe 0.1 (hard links beside the files).
 const BAK: &str = "fitpipe-bak";
 
 /// An open transaction on a dataset.
 pub struct Transaction<'a> {
     ds: &'a Dataset,
-    backups: Vec<(PathBuf, PathBuf)>,
-    created: Vec<PathBuf>,
     open: bool,
 }
 
-fn backup_of(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{BAK}"));
-    path.with_file_name(name)
-}
-
 impl Dataset {
-    /// Starts a transaction, first restoring what an interrupted one left behind.
+    /// The folder of the open transaction.
+    fn txn_dir(&self) -> PathBuf {
+        self.root.join(".fitpipe").join("txn")
+    }
+
+    /// Where a transaction stages `live` (a path inside the dataset).
+    pub(crate) fn staged_path(&self, live: &Path) -> PathBuf {
+        let rel = live.strip_prefix(&self.root).unwrap_or(live);
+        self.txn_dir().join("staged").join(rel)
+    }
+
+    /// Starts a transaction, first recovering what a killed one left behind.
     pub fn begin(&self) -> Result<Transaction<'_>, ExportError> {
         self.recover()?;
         Ok(Transaction {
             ds: self,
-            backups: Vec::new(),
-            created: Vec::new(),
             open: true,
         })
     }
 
-    /// Puts back files kept by a transaction that never committed; returns how many.
+    /// Finishes or undoes what a killed transaction left: a committed one (its journal is
+    /// there) is rolled forward, an uncommitted one rolled back. Returns how many files
+    /// it moved, restored or removed.
     pub fn recover(&self) -> Result<usize, ExportError> {
+        let dir = self.txn_dir();
+        let journal = dir.join("journal");
+        let mut n = 0;
+        match fs::read_to_string(&journal) {
+            Ok(text) => {
+                for rel in text.lines().filter(|l| !l.is_empty()) {
+                    let (staged, live) = (dir.join("staged").join(rel), self.root.join(rel));
+                    if staged.exists() {
+                        move_into_place(&staged, &live)?;
+                        n += 1;
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("read", &journal)(e)),
+        }
+        if dir.exists() {
+            n += staged_files(&dir.join("staged"))?.len();
+            fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        }
+        Ok(n + self.restore_old_backups()?)
+    }
+
+    /// Puts back the `.fitpipe-bak` backups of fitpipe 0.1 transactions and removes
+    /// temporary files that killed writes left among the tables.
+    fn restore_old_backups(&self) -> Result<usize, ExportError> {
         let mut n = 0;
         let mut dirs = vec![self.root.clone()];
         while let Some(d) = dirs.pop() {
             let Ok(rd) = fs::read_dir(&d) else { continue };
             for e in rd.flatten() {
                 let p = e.path();
-                if p.is_dir() {
+                let Ok(kind) = e.file_type() else { continue };
+                if kind.is_dir() {
                     dirs.push(p);
+                } else if crate::sink::is_temporary(&p) {
+                    // A write killed before its rename (fitpipe 0.1 wrote them beside the
+                    // tables, where a 0-byte `.tmp-*.parquet` broke every reader).
+                    fs::remove_file(&p).map_err(io_err("remove", &p))?;
+                    n += 1;
                 } else if p.extension().is_some_and(|x| x == BAK) {
-                    restore(&p, &p.with_extension(""))?;
+                    let path = p.with_extension("");
+                    fs::rename(&p, &path).map_err(io_err("restore", &path))?;
+                    // A backup that was a second name of the unreplaced file stays behind
+                    // after the rename (POSIX); remove it.
+                    if p.exists() {
+                        fs::remove_file(&p).map_err(io_err("remove", &p))?;
+                    }
                     n += 1;
                 }
             }
@@ -60,39 +118,40 @@ impl Dataset {
     }
 }
 
-/// Puts a kept file back. When the file was never replaced, the backup is a second name of
-/// the same file, and `rename` between two names of one file does nothing (POSIX): then
-/// the backup name is simply removed.
-fn restore(bak: &Path, path: &Path) -> Result<(), ExportError> {
-    fs::rename(bak, path).map_err(io_err("restore", path))?;
-    if bak.exists() {
-        fs::remove_file(bak).map_err(io_err("remove", bak))?;
+/// Every file under `dir` (relative paths), temporary files of unfinished writes left out.
+fn staged_files(dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let rd = match fs::read_dir(&d) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err("read", &d)(e)),
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(p);
+            } else if !crate::sink::is_temporary(&p) {
+                out.push(p.strip_prefix(dir).unwrap_or(&p).to_path_buf());
+            }
+        }
     }
-    Ok(())
+    out.sort();
+    Ok(out)
+}
+
+fn move_into_place(staged: &Path, live: &Path) -> Result<(), ExportError> {
+    if let Some(parent) = live.parent() {
+        ensure_dir(parent)?;
+    }
+    fs::rename(staged, live).map_err(io_err("move into place", live))
 }
 
 impl Transaction<'_> {
-    fn protect(&mut self, path: &Path) -> Result<(), ExportError> {
-        if self.backups.iter().any(|(p, _)| p == path) || self.created.iter().any(|p| p == path) {
-            return Ok(());
-        }
-        if path.exists() {
-            let bak = backup_of(path);
-            let _ = fs::remove_file(&bak);
-            if fs::hard_link(path, &bak).is_err() {
-                fs::copy(path, &bak).map_err(io_err("keep a copy of", path))?;
-            }
-            self.backups.push((path.to_path_buf(), bak));
-        } else {
-            self.created.push(path.to_path_buf());
-        }
-        Ok(())
-    }
-
     /// Upserts within the transaction.
     pub fn upsert(&mut self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
-        let ds = self.ds;
-        ds.upsert_with(layout, batch, None, &mut |p| self.protect(p))
+        self.ds.upsert_with(layout, batch, None, true)
     }
 
     /// Replaces a window within the transaction (see [`Dataset::replace`]).
@@ -102,33 +161,84 @@ impl Transaction<'_> {
         batch: &RecordBatch,
         window: &Window,
     ) -> Result<Written, ExportError> {
-        let ds = self.ds;
-        ds.upsert_with(layout, batch, Some(window), &mut |p| self.protect(p))
+        self.ds.upsert_with(layout, batch, Some(window), true)
     }
 
-    /// Keeps everything written.
-    pub fn commit(mut self) -> Result<(), ExportError> {
-        self.open = false;
-        for (_, bak) in std::mem::take(&mut self.backups) {
-            fs::remove_file(&bak).map_err(io_err("remove", &bak))?;
-        }
+    /// Writes a file other than a table (the sync state) that commits with the rows:
+    /// `path` is inside the dataset folder.
+    pub fn put(&mut self, path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+        let staged = self.ds.staged_path(path);
+        let dir = staged.parent().unwrap_or(&staged);
+        ensure_dir(dir)?;
+        let mut tmp = crate::sink::temporary_in(dir)?;
+        tmp.write_all(bytes).map_err(io_err("write", &staged))?;
+        tmp.as_file().sync_all().map_err(io_err("sync", &staged))?;
+        tmp.persist(&staged).map_err(|e| ExportError::Io {
+            action: "rename into place",
+            path: staged.clone(),
+            source: e.error,
+        })?;
         Ok(())
     }
 
-    /// Undoes everything written.
+    /// Makes everything written visible at once: the journal (the commit point), then
+    /// the renames.
+    pub fn commit(mut self) -> Result<(), ExportError> {
+        let dir = self.ds.txn_dir();
+        let files = staged_files(&dir.join("staged"))?;
+        if files.is_empty() {
+            self.open = false;
+            let _ = fs::remove_dir_all(&dir);
+            return Ok(());
+        }
+        let mut text = String::new();
+        for f in &files {
+            text.push_str(&f.to_string_lossy());
+            text.push('\n');
+        }
+        let journal = dir.join("journal");
+        let mut tmp = crate::sink::temporary_in(&dir)?;
+        tmp.write_all(text.as_bytes())
+            .map_err(io_err("write", &journal))?;
+        tmp.as_file().sync_all().map_err(io_err("sync", &journal))?;
+        tmp.persist(&journal).map_err(|e| ExportError::Io {
+            action: "rename into place",
+            path: journal.clone(),
+            source: e.error,
+        })?;
+        sync_dir(&dir);
+        // Committed: from here on, recovery finishes the renames.
+        self.open = false;
+        let mut parents: Vec<PathBuf> = Vec::new();
+        for rel in &files {
+            let live = self.ds.root.join(rel);
+            move_into_place(&dir.join("staged").join(rel), &live)?;
+            if let Some(p) = live.parent() {
+                if !parents.iter().any(|x| x == p) {
+                    parents.push(p.to_path_buf());
+                }
+            }
+        }
+        for p in &parents {
+            sync_dir(p);
+        }
+        fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        Ok(())
+    }
+
+    /// Undoes everything written: the staged files go.
     pub fn rollback(mut self) -> Result<(), ExportError> {
         self.undo()
     }
 
     fn undo(&mut self) -> Result<(), ExportError> {
         self.open = false;
-        for (path, bak) in std::mem::take(&mut self.backups) {
-            restore(&bak, &path)?;
+        let dir = self.ds.txn_dir();
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("remove", &dir)(e)),
         }
-        for p in std::mem::take(&mut self.created) {
-            let _ = fs::remove_file(&p);
-        }
-        Ok(())
     }
 }
 

@@ -347,7 +347,12 @@ fn rolled_back_transaction_leaves_the_dataset_as_it_was() {
     .unwrap();
     t.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(4), None)]))
         .unwrap();
-    assert!(dir.path().join("daily/2019.parquet").exists());
+    // An open transaction is invisible: its files are staged where readers never look.
+    assert!(!dir.path().join("daily/2019.parquet").exists());
+    assert!(dir
+        .path()
+        .join(".fitpipe/txn/staged/daily/2019.parquet")
+        .exists());
     t.rollback().unwrap();
     let after: Vec<_> = ["daily/2020.parquet", "csv/daily/2020.csv"]
         .iter()
@@ -394,16 +399,69 @@ fn a_crash_inside_a_transaction_is_undone_by_the_next_one() {
     let mut t = ds.begin().unwrap();
     t.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(9), None)]))
         .unwrap();
+    t.upsert(&layout(), &batch(&[("u", D2019_12_31, Some(9), None)]))
+        .unwrap();
     std::mem::forget(t); // as if the process died here
-    assert_ne!(
-        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
-        before
-    );
-    assert_eq!(ds.recover().unwrap(), 1);
+                         // Readers see the data as it was, and no new partition.
     assert_eq!(
         fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
         before
     );
+    assert!(!dir.path().join("daily/2019.parquet").exists());
+    assert_eq!(ds.recover().unwrap(), 2);
+    assert!(!dir.path().join(".fitpipe/txn").exists());
+    assert_eq!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_crash_after_the_commit_point_is_finished_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let mut t = ds.begin().unwrap();
+    t.upsert(
+        &layout(),
+        &batch(&[
+            ("u", D2020_01_01, Some(9), None),
+            ("u", D2019_12_31, Some(8), None),
+        ]),
+    )
+    .unwrap();
+    let staged = fs::read(dir.path().join(".fitpipe/txn/staged/daily/2020.parquet")).unwrap();
+    // The process died after writing the journal (the commit point), before the renames.
+    fs::write(
+        dir.path().join(".fitpipe/txn/journal"),
+        "daily/2019.parquet\ndaily/2020.parquet\n",
+    )
+    .unwrap();
+    std::mem::forget(t);
+    assert_eq!(ds.recover().unwrap(), 2);
+    assert_eq!(
+        fs::read(dir.path().join("daily/2020.parquet")).unwrap(),
+        staged
+    );
+    assert!(dir.path().join("daily/2019.parquet").exists());
+    assert!(!dir.path().join(".fitpipe/txn").exists());
+}
+
+#[test]
+fn temporary_files_of_killed_writes_are_removed_and_never_read() {
+    // Regression: a 0-byte `.tmp-*.parquet` left by a kill made every later command fail
+    // ("Parquet file too small") and broke DuckDB's `*.parquet` glob.
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    ds.upsert(&layout(), &batch(&[("u", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    let tmp = dir.path().join("daily/.tmp-abc123.parquet");
+    fs::write(&tmp, b"").unwrap();
+    assert_eq!(ds.read_table(&layout()).unwrap().len(), 1);
+    assert_eq!(ds.row_count(&layout()).unwrap(), 1);
+    ds.begin().unwrap().commit().unwrap();
+    assert!(!tmp.exists());
 }
 
 #[test]

@@ -80,7 +80,8 @@ impl SyncState {
             .copied()
     }
 
-    /// Records that `start..=through` is written, merging with what was there, and saves.
+    /// Records that `start..=through` is written, merging with what was there; the caller
+    /// saves it with the rows it describes ([`SyncState::bytes`]).
     pub fn record(
         &mut self,
         provider: &str,
@@ -89,7 +90,7 @@ impl SyncState {
         start: NaiveDate,
         through: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<(), IngestError> {
+    ) {
         let k = Self::key(provider, user, resource);
         let p = match self.file.resources.get(&k) {
             // Contiguous or overlapping with what is known: extend it.
@@ -109,7 +110,6 @@ impl SyncState {
             },
         };
         self.file.resources.insert(k, p);
-        self.save()
     }
 
     /// Records a finished (or stopped) run.
@@ -131,6 +131,17 @@ impl SyncState {
     /// All users' last runs, by `provider/user`.
     pub fn runs(&self) -> &BTreeMap<String, LastRun> {
         &self.file.runs
+    }
+
+    /// Where the state lives (`<out>/.fitpipe/state.json`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The state as it is saved: a dataset transaction commits it with the rows it
+    /// describes (after [`SyncState::record`]).
+    pub fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(&self.file).expect("state serialises")
     }
 
     fn save(&self) -> Result<(), IngestError> {
