@@ -230,6 +230,15 @@ fn plan(
     let today = now.with_timezone(&tz).date_naive();
     let provider = job.provider.name();
     let to = job.to.unwrap_or(today);
+    // Where this dataset's earlier runs for the user began: a resource that a killed or
+    // failed run never reached starts there too.
+    let prefix = format!("{provider}/{user}/");
+    let began = state
+        .resources()
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, p)| p.start)
+        .min();
     let mut plans = Vec::new();
     for r in &job.resources {
         let key = r.key();
@@ -250,6 +259,7 @@ fn plan(
                 (Some(f), _) => f,
                 (None, Some(p)) => next(p),
                 (None, None) if r.is_profile() => to,
+                (None, None) if began.is_some() => began.unwrap_or(to),
                 (None, None) => return Err(hint(
                     format!("no earlier run for `{key}` in `{}`", job.out.display()),
                     "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",

@@ -1,5 +1,6 @@
 //! Helpers: a temp dir per test and a `fitpipe` command.
 
+mod crash;
 mod google;
 mod import_json;
 mod ingest;

@@ -321,6 +321,9 @@ impl Dataset {
             };
             for (f, path) in paths {
                 sink::write_atomic(*f, path, &merged)?;
+                if staged {
+                    checkpoint("staged");
+                }
             }
             Ok((merged.num_rows(), removed, gone))
         };
@@ -505,6 +508,38 @@ fn split(
         out.insert(label, part);
     }
     Ok(out)
+}
+
+/// A test hook for crash tests: with `FITPIPE_TEST_PAUSE_AT=point:n` in the environment,
+/// the process stops the `n`-th time it reaches `point` (it says so on stderr and sleeps,
+/// for the test to kill it with SIGKILL). Points: `staged` (a partition file written to
+/// the staging folder), `journal` (the commit point written), `moved` (a file moved into
+/// place).
+pub(crate) fn checkpoint(point: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: [AtomicUsize; 3] = [
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    ];
+    let Ok(want) = std::env::var("FITPIPE_TEST_PAUSE_AT") else {
+        return;
+    };
+    let Some((name, n)) = want.split_once(':') else {
+        return;
+    };
+    let i = match point {
+        "staged" => 0,
+        "journal" => 1,
+        _ => 2,
+    };
+    let seen = SEEN[i].fetch_add(1, Ordering::SeqCst) + 1;
+    if name == point && n.parse() == Ok(seen) {
+        eprintln!("fitpipe: paused at {point}:{seen}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    }
 }
 
 pub(crate) fn io_err(

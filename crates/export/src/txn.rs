@@ -207,12 +207,14 @@ impl Transaction<'_> {
             source: e.error,
         })?;
         sync_dir(&dir);
+        crate::checkpoint("journal");
         // Committed: from here on, recovery finishes the renames.
         self.open = false;
         let mut parents: Vec<PathBuf> = Vec::new();
         for rel in &files {
             let live = self.ds.root.join(rel);
             move_into_place(&dir.join("staged").join(rel), &live)?;
+            crate::checkpoint("moved");
             if let Some(p) = live.parent() {
                 if !parents.iter().any(|x| x == p) {
                     parents.push(p.to_path_buf());
