@@ -18,12 +18,23 @@ use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
 use crate::tables::report;
 
+/// The largest archive file fitpipe reads whole: a day of second-by-second heart rate is
+/// a few MB, a month of per-minute steps about 3 MB.
+const ENTRY_CAP: u64 = 128 << 20;
+/// Most an entry may inflate per compressed byte. JSON and CSV compress 5 to 30 times;
+/// a zip bomb (zeros) a thousand.
+const RATIO_CAP: u64 = 200;
+/// Entries smaller than this are not held to the ratio (tiny files compress oddly).
+const RATIO_FLOOR: u64 = 1 << 20;
+
 /// One file of the archive.
 struct Entry {
     /// Path inside the archive (or below the folder).
     name: String,
-    /// Uncompressed size.
+    /// Uncompressed size (as declared by a zip archive).
     size: u64,
+    /// Compressed size in a zip archive (the size on disk for a folder).
+    packed: u64,
     /// Zip entry index, or the file on disk.
     at: Where,
     family: Option<Family>,
@@ -51,12 +62,31 @@ impl Archive {
                 let mut f = z
                     .by_index(*i)
                     .map_err(|err| anyhow::anyhow!("corrupt zip entry: {err}"))?;
-                let mut buf = Vec::with_capacity(e.size as usize);
-                f.read_to_end(&mut buf)
+                // Never more than the declared size (checked against the caps when the
+                // archive was listed): an entry that inflates past it is forged.
+                let mut buf = Vec::with_capacity(e.size.min(ENTRY_CAP) as usize);
+                (&mut f)
+                    .take(e.size.min(ENTRY_CAP) + 1)
+                    .read_to_end(&mut buf)
                     .map_err(|err| anyhow::anyhow!("corrupt zip entry: {err}"))?;
+                if buf.len() as u64 > e.size {
+                    anyhow::bail!(
+                        "corrupt zip entry: it inflates past its declared {} bytes",
+                        e.size
+                    );
+                }
                 Ok(buf)
             }
-            (_, Where::Disk(p)) => Ok(fs::read(p)?),
+            (_, Where::Disk(p)) => {
+                let mut buf = Vec::new();
+                fs::File::open(p)?
+                    .take(ENTRY_CAP + 1)
+                    .read_to_end(&mut buf)?;
+                if buf.len() as u64 > ENTRY_CAP {
+                    anyhow::bail!("larger than the {} MiB a file may be", ENTRY_CAP >> 20);
+                }
+                Ok(buf)
+            }
             _ => unreachable!("entries come from their own archive"),
         }
     }
@@ -87,6 +117,7 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
             family: Family::of(&base),
             name,
             size,
+            packed: size,
             at,
         }
     };
@@ -131,9 +162,13 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
     let mut z = z;
     for e in entries.iter_mut() {
         if let Where::Zip(i) = e.at {
-            e.size = z.by_index_raw(i).map(|f| f.size()).unwrap_or(0);
+            (e.size, e.packed) = z
+                .by_index_raw(i)
+                .map(|f| (f.size(), f.compressed_size()))
+                .unwrap_or((0, 0));
         }
     }
+    refuse_bombs(root, &entries)?;
     in_date_order(&mut entries);
     let mut handles = vec![std::sync::Mutex::new(z)];
     // A second handle (its own file position) for the second core.
@@ -144,6 +179,33 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
         handles.push(std::sync::Mutex::new(z2));
     }
     Ok((Archive::Zip(handles), entries))
+}
+
+/// Refuses an archive whose declared sizes no real export has: an entry larger than the
+/// cap, or one that would inflate more than [`RATIO_CAP`] times (a zip bomb). Nothing is
+/// read or written before this check.
+fn refuse_bombs(root: &Path, entries: &[Entry]) -> anyhow::Result<()> {
+    for e in entries {
+        let bomb = e.size >= RATIO_FLOOR && e.size / e.packed.max(1) > RATIO_CAP;
+        if e.size > ENTRY_CAP || bomb {
+            return Err(hint(
+                format!(
+                    "`{}`: the entry `{}` declares {} bytes from {} compressed ({}): this is not a Takeout export, and nothing was imported",
+                    root.display(),
+                    e.name,
+                    e.size,
+                    e.packed,
+                    if bomb {
+                        format!("it would inflate over {RATIO_CAP} times, as a zip bomb does")
+                    } else {
+                        format!("over the {} MiB a file may be", ENTRY_CAP >> 20)
+                    }
+                ),
+                "export the archive again from Google Takeout, or extract the files you trust into a folder and import that",
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
@@ -160,7 +222,8 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let profile_tz = match entries.iter().find(|e| e.name.ends_with("Profile.csv")) {
+    let profile = entries.iter().find(|e| e.name.ends_with("Profile.csv"));
+    let profile_tz = match profile {
         Some(e) => archive
             .read(e)
             .ok()
@@ -195,7 +258,13 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
             .any(|e| e.family.is_some_and(Family::needs_timezone))
     {
         return Err(hint(
-            "the archive's times of day need the user's time zone, and it has no `Your Profile/Profile.csv`",
+            match profile {
+                Some(p) => format!(
+                    "the archive's times of day need the user's time zone, and `{}` has no `timezone` column with a value",
+                    p.name
+                ),
+                None => "the archive's times of day need the user's time zone, and it has no `Your Profile/Profile.csv`".to_string(),
+            },
             "pass `--timezone` with the IANA zone the data was recorded in, e.g. `--timezone Europe/London`",
         ));
     }
@@ -276,7 +345,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
 
 /// The `timezone` column of `Profile.csv` (one row).
 fn profile_timezone(text: &str) -> Option<String> {
-    let mut lines = text.lines();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
     let header = split_csv(lines.next()?);
     let row = split_csv(lines.next()?);
     let i = header
@@ -306,11 +375,17 @@ fn split_csv(line: &str) -> Vec<String> {
     out
 }
 
+/// The files below `dir`. Links to folders are not followed (a link to a parent would
+/// loop); links to files are read as files.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for e in fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
+        let e = e?;
+        let p = e.path();
+        let kind = e.file_type()?;
+        if kind.is_dir() {
             walk(&p, out)?;
+        } else if kind.is_symlink() && p.is_dir() {
+            eprintln!("skipped `{}`: a link to a folder", p.display());
         } else {
             out.push(p);
         }

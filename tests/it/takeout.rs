@@ -5,6 +5,8 @@ use std::path::Path;
 
 use super::simenv::table_keys;
 use super::*;
+use std::io::Write as _;
+use std::process::Command;
 
 /// A Takeout `Fitbit/` layout for a person in Berlin, two days of data.
 fn archive(root: &Path) {
@@ -341,4 +343,147 @@ fn weight_needs_its_unit_and_daily_summaries_land_in_their_tables() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let w = fs::read_to_string(out.join("csv/weight_log/2020.csv")).unwrap();
     assert!(w.contains("TEST01,takeout,1591055999000,2020-06-01,2020-06-01T23:59:59,2020-06-01T21:59:59Z,69.85"), "{w}");
+}
+
+/// A zip of one entry under `Global Export Data`, deflated.
+fn one_entry_zip(path: &Path, name: &str, write: impl FnOnce(&mut dyn std::io::Write)) {
+    let mut w = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    w.start_file(format!("Takeout/Fitbit/Global Export Data/{name}"), opts)
+        .unwrap();
+    write(&mut w);
+    w.finish().unwrap();
+}
+
+/// `fitpipe import takeout` with the process's data segment capped (`ulimit -d`): an
+/// allocation of what an archive declares, or inflating it whole, fails under the cap.
+fn import_capped(archive: &Path, out: &Path, kib: u64) -> Run {
+    let cmd = format!(
+        "ulimit -d {kib} && exec '{}' import takeout '{}' --out '{}' --user-id X --timezone UTC",
+        env!("CARGO_BIN_EXE_fitpipe"),
+        archive.display(),
+        out.display()
+    );
+    Command::new("sh")
+        .args(["-c", &cmd])
+        .output()
+        .expect("run fitpipe")
+        .into()
+}
+
+#[test]
+fn a_zip_bomb_is_refused_with_memory_capped_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.zip");
+    // 600 MiB of zeros in a zip of well under 1 MiB.
+    one_entry_zip(&bomb, "heart_rate-2020-01-01.json", |w| {
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..600 {
+            w.write_all(&zeros).unwrap();
+        }
+    });
+    assert!(fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let out = dir.path().join("data");
+    let r = import_capped(&bomb, &out, 200 * 1024);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("zip bomb") || r.stderr.contains("MiB a file may be"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert!(!out.join("heart_rate_intraday").exists(), "nothing written");
+}
+
+#[test]
+fn forged_entry_sizes_are_refused_without_allocating_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let honest = dir.path().join("honest.zip");
+    one_entry_zip(&honest, "heart_rate-2020-01-01.json", |w| {
+        w.write_all(
+            br#"[{"dateTime" : "01/01/20 00:00:04", "value" : {"bpm" : 61, "confidence" : 3}}]"#,
+        )
+        .unwrap();
+    });
+    let bytes = fs::read(&honest).unwrap();
+    assert!(bytes.len() < 1000);
+    // The zip64 extra field carries the real sizes: forge the uncompressed size (its first
+    // 8 bytes) in every header, as 1 TiB and as 2^64-1.
+    for forged in [1u64 << 40, u64::MAX] {
+        let mut b = bytes.clone();
+        let mut i = 0;
+        let mut patched = 0;
+        while i + 12 <= b.len() {
+            // Zip64 extra field: id 0x0001, then its length, then the uncompressed size.
+            if b[i] == 0x01
+                && b[i + 1] == 0x00
+                && (b[i + 2] == 16 || b[i + 2] == 24 || b[i + 2] == 28)
+                && b[i + 3] == 0
+            {
+                b[i + 4..i + 12].copy_from_slice(&forged.to_le_bytes());
+                patched += 1;
+                i += 12;
+            } else {
+                i += 1;
+            }
+        }
+        assert!(patched >= 1, "no zip64 field found");
+        let path = dir.path().join(format!("forged-{forged}.zip"));
+        fs::write(&path, &b).unwrap();
+        let out = dir.path().join(format!("out-{forged}"));
+        let r = import_capped(&path, &out, 200 * 1024);
+        assert_eq!(r.code, 1, "{forged}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(!out.join("heart_rate_intraday").exists(), "nothing written");
+    }
+}
+
+#[test]
+fn a_folder_link_loop_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    std::os::unix::fs::symlink(
+        dir.path().join("Takeout"),
+        dir.path().join("Takeout/Fitbit/Global Export Data/loop"),
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = import(dir.path(), &out);
+    assert_eq!(r.code, 1, "{}", r.stderr); // badge.json is not a family: skipped, exit 1
+    assert!(r.stderr.contains("a link to a folder"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("link to a folder").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert!(out.join("heart_rate_intraday").exists());
+}
+
+#[test]
+fn a_profile_without_a_time_zone_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    fs::write(
+        dir.path().join("Takeout/Fitbit/Your Profile/Profile.csv"),
+        "\u{feff}id,full name,city\nX,Jo,Dublin\n",
+    )
+    .unwrap();
+    let r = import(dir.path(), &dir.path().join("data"));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("has no `timezone` column"),
+        "{}",
+        r.stderr
+    );
+    // A BOM before the header does not hide the column.
+    fs::write(
+        dir.path().join("Takeout/Fitbit/Your Profile/Profile.csv"),
+        "\u{feff}id,timezone\r\nX,Europe/Berlin\r\n",
+    )
+    .unwrap();
+    let r = import(dir.path(), &dir.path().join("data"));
+    assert!(!r.stderr.contains("time zone"), "{}", r.stderr);
 }
