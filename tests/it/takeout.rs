@@ -5,7 +5,6 @@ use std::path::Path;
 
 use super::simenv::table_keys;
 use super::*;
-use std::io::Write as _;
 use std::process::Command;
 
 /// A Takeout `Fitbit/` layout for a person in Berlin, two days of data.
