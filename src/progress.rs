@@ -141,4 +141,9 @@ impl Reporter for Progress {
             self.note(&format!("note: retry {attempt}: {why}"));
         }
     }
+    fn response(&self, method: &str, url: &str, status: u16, bytes: usize) {
+        if self.verbose {
+            self.note(&format!("{method} {url} -> {status} ({bytes} bytes)"));
+        }
+    }
 }

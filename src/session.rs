@@ -190,6 +190,16 @@ pub async fn client(
     ))
 }
 
+/// Notes in the token store that the provider refused a user's tokens (revoked or
+/// ended), so `auth status` says so instead of showing them as valid. Best effort.
+pub fn mark_refused(provider: &str, user: &str, at: DateTime<Utc>) {
+    let Ok(store) = store() else { return };
+    if let Ok(Some(mut t)) = store.load(provider, user) {
+        t.refused_at = Some(at);
+        let _ = store.save(&t);
+    }
+}
+
 /// The hint for an error of the ingest crate, if it has one.
 pub fn explain(e: fitpipe_ingest::IngestError) -> anyhow::Error {
     use fitpipe_ingest::IngestError as E;
@@ -199,6 +209,7 @@ pub fn explain(e: fitpipe_ingest::IngestError) -> anyhow::Error {
         E::Api { status: 403, message, .. } if message.contains("MISSING_OAUTH_SCOPE") || message.contains("SCOPE_INSUFFICIENT") => Some("the authorisation lacks a scope this data needs (a box was unticked at the consent screen): run `fitpipe auth --provider google-health` again and leave every box ticked, or drop that resource from `--resources`".to_string()),
         E::Api { message, .. } if message.contains("ACCOUNT_NOT_LINKED") => Some("this Google account has no Google Health (Fitbit) data profile: sign in once to the Google Health (Fitbit) app with it, or authorise the account that has your data".to_string()),
         E::Api { message, .. } if message.contains("SERVICE_DISABLED") => Some("enable the Google Health API in your Google Cloud project (APIs & Services > Library)".to_string()),
+        E::Token(_) => Some("the provider's token endpoint refused the request: check the client id and secret (`fitpipe auth status` shows the client; the secret comes from `FITPIPE_CLIENT_SECRET` or the config file), then run `fitpipe auth` again".to_string()),
         E::Gone => Some("use `--provider google-health` (the Google Health API) or `fitpipe import takeout` for your archive".to_string()),
         E::Http { .. } => Some("the server kept failing; run the same command again later: it resumes where it stopped".to_string()),
         E::StateMismatch => Some("start again with `fitpipe auth` and use the newest link".to_string()),
@@ -243,14 +254,36 @@ async fn get_json(api_base: &str, path: &str, token: &str) -> anyhow::Result<ser
 /// GETs a body with a bearer token; an error answer is explained.
 async fn get_body(api_base: &str, path: &str, token: &str) -> anyhow::Result<Vec<u8>> {
     let url = format!("{}{path}", api_base.trim_end_matches('/'));
-    let r = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
-    let status = r.status();
-    let body = r.bytes().await?;
+    // Right after a code exchange a passing 5xx or a dropped connection must not cost the
+    // new grant: a few tries, backing off.
+    let base = env::get(env::RETRY_BASE_MS)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(500);
+    let mut attempt = 0;
+    let (status, body) = loop {
+        attempt += 1;
+        let sent = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(r) => {
+                let status = r.status();
+                r.bytes().await.map(|b| (status, b))
+            }
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok((status, body)) if !status.is_server_error() || attempt >= 4 => {
+                break (status, body)
+            }
+            Err(e) if attempt >= 4 => {
+                return Err(anyhow::Error::new(e).context(format!("GET {url}")))
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(base << attempt)).await,
+        }
+    };
     if !status.is_success() {
         return Err(explain(fitpipe_ingest::IngestError::Api {
             status: status.as_u16(),

@@ -118,6 +118,7 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
             user_id: user.clone(),
             expires_at: session::expiry(now, &grant),
             refresh_expires_at: session::refresh_expiry(now, &grant),
+            refused_at: None,
             access_token: grant.access_token,
             refresh_token: grant.refresh_token,
             scope: grant.scope.clone().unwrap_or_default(),
@@ -201,12 +202,20 @@ fn status() -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?
         .block_on(session::clock())
         .now();
-    let mut s = format!(
-        "{:<16} {:<20} {:<22} {:<20} {}\n",
-        "provider", "user", "access token", "time zone", "scopes"
-    );
+    let mut rows = vec![[
+        "provider".to_string(),
+        "user".to_string(),
+        "access token".to_string(),
+        "time zone".to_string(),
+        "scopes".to_string(),
+    ]];
     for t in users {
-        let state = if t.expires_at > now {
+        let state = if let Some(at) = t.refused_at {
+            format!(
+                "refused by the provider {}: run `fitpipe auth`",
+                at.format("%Y-%m-%d %H:%M UTC")
+            )
+        } else if t.expires_at > now {
             format!("valid until {}", t.expires_at.format("%H:%M UTC"))
         } else if t.refresh_token.is_some() {
             "expired (auto-refresh)".to_string()
@@ -220,14 +229,27 @@ fn status() -> anyhow::Result<ExitCode> {
             Some(at) => format!("{state}; refresh token ends {}", at.format("%Y-%m-%d")),
             None => state,
         };
-        s.push_str(&format!(
-            "{:<16} {:<20} {:<22} {:<20} {}\n",
-            t.provider,
-            t.user_id,
+        rows.push([
+            t.provider.clone(),
+            t.user_id.clone(),
             state,
-            t.timezone.as_deref().unwrap_or("-"),
-            t.scope
-        ));
+            t.timezone.clone().unwrap_or_else(|| "-".into()),
+            t.scope.clone(),
+        ]);
+    }
+    // Columns as wide as their widest cell, two spaces apart.
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        s.push_str(line.join("  ").trim_end());
+        s.push('\n');
     }
     stdout(&s)?;
     Ok(ExitCode::SUCCESS)
@@ -306,6 +328,7 @@ fn import_tutorial(dir: &Path, api_base: Option<String>) -> anyhow::Result<ExitC
         scope: u.scope.join(" "),
         timezone: None,
         refresh_expires_at: None,
+        refused_at: None,
     })?;
     let mut cfg = Config::load()?;
     let p = cfg.providers.entry(PROVIDER.into()).or_default();

@@ -97,6 +97,7 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         user_id: user.clone(),
         expires_at: session::expiry(sim.now(), &grant),
         refresh_expires_at: session::refresh_expiry(sim.now(), &grant),
+        refused_at: None,
         access_token: grant.access_token,
         refresh_token: grant.refresh_token,
         scope: grant.scope.unwrap_or_default(),

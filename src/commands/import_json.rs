@@ -65,7 +65,7 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     };
 
     let ds = Dataset::new(&args.output.out, &args.output.format);
-    let _lock = ds.lock(true)?;
+    let _lock = crate::tables::lock_waiting(&ds)?;
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
     let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
@@ -125,7 +125,18 @@ fn normalise_chunk(
     });
     match bad.len() {
         0 => Ok(rows),
-        1 => Err(bad.remove(0).context("nothing was written")),
+        1 => {
+            let e = bad.remove(0);
+            if e.chain()
+                .any(|c| c.downcast_ref::<crate::output::Hint>().is_some())
+            {
+                return Err(e.context("nothing was written"));
+            }
+            Err(hint(
+                format!("nothing was written: {e:#}"),
+                "import takes the raw answers of the Fitbit Web API (as saved under `<out>/raw`, or by the tutorial); fix or remove this file and run the import again",
+            ))
+        }
         n => {
             let h = bad.iter().find_map(|e| {
                 e.chain()

@@ -288,7 +288,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     );
 
     let ds = Dataset::new(&args.output.out, &args.output.format);
-    let _lock = ds.lock(true)?;
+    let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
     let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
     let mut damaged = 0usize;

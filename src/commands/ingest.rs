@@ -394,7 +394,15 @@ pub async fn ingest(
                             IngestError::BudgetSpent { reset_at } => {
                                 outcome = Outcome::BudgetSpent(reset_at)
                             }
-                            e => failure = Some(session::explain(e)),
+                            e => {
+                                if matches!(
+                                    e,
+                                    IngestError::InvalidGrant | IngestError::Unauthorized(_)
+                                ) {
+                                    session::mark_refused(provider, &user, client.now());
+                                }
+                                failure = Some(session::explain(e))
+                            }
                         }
                         break 'resources;
                     }

@@ -44,7 +44,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let ds = Dataset::new(out, &args.output.format);
-    let _lock = ds.lock(true)?;
+    let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
     let mut rows = RowSet::default();

@@ -606,3 +606,112 @@ fn auth_revoke_ends_the_authorisation_at_the_provider() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("fitpipe auth"), "{}", r.stderr);
 }
+
+#[test]
+fn verbose_logs_every_request_without_tokens() {
+    let env = SimEnv::auto();
+    env.authorise();
+    let before = env.requests();
+    let r = env.run(&["ingest", "--from", "2026-10-01", "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let logged = r.stderr.lines().filter(|l| l.contains(" -> 200 (")).count() as u64;
+    assert_eq!(logged, env.requests() - before, "{}", r.stderr);
+    assert!(!r.stderr.contains("Bearer"));
+}
+
+// Regression: one 503 from the profile request right after the code exchange made `auth`
+// exit 1 and drop the new tokens.
+#[test]
+fn auth_survives_a_passing_server_error_after_the_code_exchange() {
+    let env = SimEnv::auto();
+    env.sim.inject([Fault {
+        kind: FaultKind::Status(503),
+        count: 1,
+        path_contains: Some("profile".into()),
+    }]);
+    env.authorise();
+    let st = env.run(&["auth", "status"]);
+    assert!(st.stdout.contains(&env.sim.people()[0].id), "{}", st.stdout);
+}
+
+// Regression: `auth status` said "valid until ..." after the provider revoked the grant.
+#[test]
+fn auth_status_shows_a_grant_the_provider_refused() {
+    let env = SimEnv::auto();
+    env.authorise();
+    env.sim.revoke_user(&env.sim.people()[0].id);
+    let r = env.run(&["ingest", "--from", "2026-10-01", "-q"]);
+    assert_eq!(r.code, 1);
+    let st = env.run(&["auth", "status"]);
+    assert!(
+        st.stdout.contains("refused by the provider"),
+        "{}",
+        st.stdout
+    );
+    assert!(!st.stdout.contains("valid until"), "{}", st.stdout);
+    // Columns line up: every row's third column starts where the header's does.
+    let lines: Vec<&str> = st.stdout.lines().collect();
+    let at = lines[0].find("access token").unwrap();
+    assert!(
+        lines[1..].iter().all(|l| l[at..].starts_with("refused")),
+        "{}",
+        st.stdout
+    );
+    // A new authorisation clears it.
+    env.authorise();
+    let st = env.run(&["auth", "status"]);
+    assert!(st.stdout.contains("valid until"), "{}", st.stdout);
+}
+
+// Regression: a 410 from the token endpoint printed the raw JSON body with no hint.
+#[test]
+fn a_gone_token_endpoint_gets_the_gone_explanation() {
+    let env = SimEnv::auto();
+    env.authorise();
+    let gone = SimEnv::new(Config {
+        gone: true,
+        ..Config::default()
+    });
+    // Nine hours on: the access token has expired, so the first call is a refresh.
+    gone.sim.set_now(env.sim.now() + Duration::hours(9));
+    let mut c = env.cmd(&["ingest", "--from", "2026-01-01"]);
+    c.env("FITPIPE_API_BASE", gone.sim.base_url())
+        .env("FITPIPE_SIM_CONTROL", gone.sim.base_url());
+    let r: super::Run = c.output().unwrap().into();
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("{\""), "raw JSON: {}", r.stderr);
+    assert!(
+        r.stderr.contains("hint:") && r.stderr.contains("google-health"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_second_writer_says_it_waits_for_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    std::fs::create_dir_all(&out).unwrap();
+    let held = fitpipe_export::Dataset::new(&out, &[fitpipe_export::Format::Parquet]);
+    let lock = held.lock(false).unwrap().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fitpipe"))
+        .args([
+            "import",
+            "json",
+            s(&super::fixtures()),
+            "--timezone",
+            "UTC",
+            "--out",
+            s(&out),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("waiting for another fitpipe run"), "{line}");
+    drop(lock);
+    assert!(child.wait().unwrap().success());
+}

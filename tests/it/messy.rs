@@ -107,6 +107,7 @@ fn empty_answers_import_as_zero_rows_with_exit_0() {
     ]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("foods"), "{}", r.stderr);
+    assert!(r.stderr.contains("\nhint: "), "{}", r.stderr);
 }
 
 #[test]

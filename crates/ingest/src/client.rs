@@ -20,6 +20,9 @@ pub trait Reporter: Send + Sync {
     fn waiting(&self, _seconds: i64, _why: &str) {}
     /// A request is retried after a transient failure.
     fn retry(&self, _attempt: u32, _why: &str) {}
+    /// A response arrived: method, URL without its query, status and body size. Never
+    /// given a token.
+    fn response(&self, _method: &str, _url: &str, _status: u16, _bytes: usize) {}
 }
 
 /// Reports nothing.
@@ -306,6 +309,9 @@ impl ApiClient {
                 Ok(r) => {
                     self.read_budget(r.headers());
                     let status = r.status().as_u16();
+                    let size = r.content_length().unwrap_or(0) as usize;
+                    self.reporter
+                        .response(req.method.as_str(), &redact(&url), status, size);
                     let retry_after = r
                         .headers()
                         .get("retry-after")

@@ -214,9 +214,15 @@ fn token_error<RE: std::error::Error + 'static>(
         other => other.to_string(),
     };
     if text.contains("invalid_grant") {
-        IngestError::InvalidGrant
+        return IngestError::InvalidGrant;
+    }
+    // The API's own message, not its raw JSON.
+    let message = crate::client::api_message(text.as_bytes());
+    if message.starts_with("gone:") || message.contains("turned off") {
+        // The shut-down Fitbit endpoints answer 410 Gone (fitbit-web-api.md §0).
+        IngestError::Gone
     } else {
-        IngestError::Token(text.chars().take(300).collect())
+        IngestError::Token(message.chars().take(300).collect())
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Tokens {
     /// When the refresh token stops working, where the provider says so (Google's
     /// Testing status: 7 days after consent).
     pub refresh_expires_at: Option<DateTime<Utc>>,
+    /// When the provider last refused these tokens (revoked or ended), if it did: set by
+    /// the run that met the refusal, cleared by a new `fitpipe auth`.
+    pub refused_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -46,6 +49,8 @@ struct OnDisk {
     timezone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refused_at: Option<DateTime<Utc>>,
 }
 
 /// The folder holding token files.
@@ -93,6 +98,7 @@ impl TokenStore {
             scope: d.scope,
             timezone: d.timezone,
             refresh_expires_at: d.refresh_expires_at,
+            refused_at: d.refused_at,
         }))
     }
 
@@ -138,6 +144,7 @@ impl TokenStore {
             scope: t.scope.clone(),
             timezone: t.timezone.clone(),
             refresh_expires_at: t.refresh_expires_at,
+            refused_at: t.refused_at,
         })
         .expect("token file serialises");
         write_private(&path, &body)

@@ -56,6 +56,7 @@ async fn setup() -> (Arc<Sim>, OAuthApp, TokenStore, Tokens, tempfile::TempDir) 
         scope: g.scope.unwrap_or_default(),
         timezone: None,
         refresh_expires_at: None,
+        refused_at: None,
     };
     store.save(&t).unwrap();
     (sim, app, store, t, dir)
@@ -131,6 +132,7 @@ fn token_files_are_private_and_debug_output_hides_secrets() {
         scope: "activity".into(),
         timezone: None,
         refresh_expires_at: None,
+        refused_at: None,
     };
     store.save(&t).unwrap();
     #[cfg(unix)]

@@ -157,6 +157,12 @@ fn civil(v: &Value, path: &str) -> Result<NaiveDateTime, TransformError> {
 }
 
 /// The union key of a data point: the one key that is not an envelope field.
+/// A member of an object, `null` where it is absent (indexing a map would panic).
+fn field<'a>(o: &'a serde_json::Map<String, Value>, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    o.get(key).unwrap_or(&NULL)
+}
+
 fn union_key(p: &serde_json::Map<String, Value>) -> Option<&str> {
     p.keys()
         .map(String::as_str)
@@ -217,7 +223,7 @@ pub fn normalise(doc: &Value, ctx: &Context) -> Result<RowSet, TransformError> {
             zone.parse::<Tz>()
                 .map_err(|_| TransformError::UnknownTimezone(zone.to_string()))?;
             p.timezone = Some(zone.into());
-            p.utc_offset_minutes = offset(&o["utcOffset"], "utcOffset")?.map(|s| s / 60);
+            p.utc_offset_minutes = offset(field(o, "utcOffset"), "utcOffset")?.map(|s| s / 60);
             out.profile.push(p);
         }
         Value::Object(o) if o.contains_key("error") => {
@@ -588,8 +594,8 @@ fn rollup(
     let at = |k: &str| format!("{path}.{key}.{k}");
     if o.contains_key("civilStartTime") {
         // dailyRollUp: one row per civil day; a bucket longer than a day is not a day.
-        let a = civil(&o["civilStartTime"], &format!("{path}.civilStartTime"))?;
-        let b = civil(&o["civilEndTime"], &format!("{path}.civilEndTime"))?;
+        let a = civil(field(o, "civilStartTime"), &format!("{path}.civilStartTime"))?;
+        let b = civil(field(o, "civilEndTime"), &format!("{path}.civilEndTime"))?;
         if a.time() != chrono::NaiveTime::MIN || b - a > Duration::days(1) {
             return Ok(());
         }
@@ -631,8 +637,8 @@ fn rollup(
         return Ok(());
     }
     // rollUp: physical windows without offsets.
-    let a = instant(&o["startTime"], &format!("{path}.startTime"))?;
-    let b = instant(&o["endTime"], &format!("{path}.endTime"))?;
+    let a = instant(field(o, "startTime"), &format!("{path}.startTime"))?;
+    let b = instant(field(o, "endTime"), &format!("{path}.endTime"))?;
     let local = ctx.tz.map(|tz| a.with_timezone(&tz).naive_local());
     let secs = (b - a).num_seconds();
     if key == "heartRate" {
