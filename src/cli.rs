@@ -105,7 +105,14 @@ pub struct AuthArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuthAction {
     /// Authorised users, scopes and token expiry (never the tokens).
-    Status,
+    Status {
+        /// Only this provider's users.
+        #[arg(long, env = env::PROVIDER, value_enum)]
+        provider: Option<ProviderArg>,
+        /// Print JSON (one object per user) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a user's authorisation at the provider and delete its tokens.
     Revoke {
         /// The user [default: the only authorised one].
@@ -118,10 +125,12 @@ pub enum AuthAction {
 
 #[derive(Debug, Args, Clone)]
 pub struct ApiBase {
-    /// The API: `fitbit-web-api` (the tutorial's; turned off on 2026-11-02, still served by
-    /// `fitpipe sim` and `--demo`) or `google-health` (the Google Health API v4, its successor).
-    #[arg(long, env = env::PROVIDER, value_enum, default_value_t = ProviderArg::FitbitWebApi)]
-    pub provider: ProviderArg,
+    /// The API: `google-health` (the Google Health API v4, the live one) or `fitbit-web-api`
+    /// (the tutorial's; turned off on 2026-11-02, still served by `fitpipe sim` and
+    /// `--demo`) [default: the provider of your stored authorisation; `google-health` for
+    /// a first `fitpipe auth`; `fitbit-web-api` for `--demo`].
+    #[arg(long, env = env::PROVIDER, value_enum)]
+    pub provider: Option<ProviderArg>,
     /// Base URL of the API and its OAuth endpoints, e.g. a `fitpipe sim`
     /// [default: https://api.fitbit.com or https://health.googleapis.com].
     #[arg(long, env = env::API_BASE)]
@@ -129,8 +138,9 @@ pub struct ApiBase {
 }
 
 impl ApiBase {
-    pub fn provider(&self) -> Provider {
-        self.provider.into()
+    /// The provider given by flag or environment, if any.
+    pub fn provider(&self) -> Option<Provider> {
+        self.provider.map(Into::into)
     }
 }
 

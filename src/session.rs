@@ -75,6 +75,43 @@ pub fn store() -> anyhow::Result<TokenStore> {
     Ok(TokenStore::new(&config::dir()?))
 }
 
+/// The provider to use: `flag` (`--provider` or `FITPIPE_PROVIDER`) when given; else the
+/// provider of the stored grants when they are all of one provider (or `user` names a
+/// grant of one); else `default` when nothing is stored. Several providers' grants and no
+/// choice is an error that lists them.
+pub fn provider(
+    flag: Option<Provider>,
+    user: Option<&str>,
+    default: Provider,
+) -> anyhow::Result<Provider> {
+    if let Some(p) = flag {
+        return Ok(p);
+    }
+    let all = store()?.users(None)?;
+    let mine: Vec<&Tokens> = all
+        .iter()
+        .filter(|t| user.is_none_or(|u| t.user_id == u))
+        .collect();
+    let mut providers: Vec<&str> = mine.iter().map(|t| t.provider.as_str()).collect();
+    providers.sort();
+    providers.dedup();
+    match providers.as_slice() {
+        [] => Ok(default),
+        [one] => Provider::parse(one)
+            .ok_or_else(|| anyhow::anyhow!("a stored grant names an unknown provider `{one}`")),
+        _ => Err(hint(
+            "authorisations of several providers are stored; which one?",
+            format!(
+                "pass `--provider` (and `--user` if needed): {}",
+                mine.iter()
+                    .map(|t| format!("`--provider {} --user {}`", t.provider, t.user_id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
 /// The tokens of `user`, or of the only authorised user.
 pub fn tokens(
     store: &TokenStore,
@@ -176,9 +213,14 @@ pub async fn client(
     reporter: Arc<dyn Reporter>,
     no_wait: bool,
 ) -> anyhow::Result<ApiClient> {
-    let s = app(provider, None, None, api_base, true)?;
+    // A valid access token needs no secret: the secret is only for a refresh, and comes
+    // from the environment, the config file, or the store (kept there by `fitpipe auth`).
+    let mut s = app(provider, None, None, api_base, false)?;
     let store = store()?;
     let t = tokens(&store, provider, user)?;
+    if s.app.client_secret.is_none() {
+        s.app.client_secret = store.load_secret(provider.name(), &t.user_id)?;
+    }
     Ok(ApiClient::new(
         &s.api_base,
         s.app,

@@ -9,6 +9,7 @@ use fitpipe_ingest::client::Silent;
 use crate::cli::ApiArgs;
 use crate::output::{hint, stdout};
 use crate::session;
+use fitpipe_ingest::provider::Provider;
 
 pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     if !args.path.starts_with('/') {
@@ -50,8 +51,10 @@ pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
+        let provider =
+            session::provider(args.api.provider(), args.user.as_deref(), Provider::Google)?;
         let mut client = session::client(
-            args.api.provider(),
+            provider,
             args.user.as_deref(),
             args.api.api_base.clone(),
             Arc::new(Silent),

@@ -21,9 +21,10 @@ use crate::session;
 
 pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
     match args.action {
-        Some(AuthAction::Status) => status(),
+        Some(AuthAction::Status { provider, json }) => status(provider.map(Into::into), json),
         Some(AuthAction::Revoke { user, api }) => {
-            revoke(api.provider(), user.as_deref(), api.api_base)
+            let provider = session::provider(api.provider(), user.as_deref(), Provider::Google)?;
+            revoke(provider, user.as_deref(), api.api_base)
         }
         None => match &args.import_tutorial {
             Some(dir) => import_tutorial(dir, args.api.api_base.clone()),
@@ -33,8 +34,8 @@ pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
-    let mut prompted = None;
-    let provider = args.api.provider();
+    // A fresh machine authorises with the live API; an existing grant's provider is kept.
+    let provider = session::provider(args.api.provider(), None, Provider::Google)?;
     let mut s = session::app(
         provider,
         args.client_id.clone(),
@@ -64,8 +65,7 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
         if secret.is_empty() {
             return Err(hint("no client secret given", "run `fitpipe auth` again"));
         }
-        s.app.client_secret = Some(ClientSecret::new(secret.clone()));
-        prompted = Some(secret);
+        s.app.client_secret = Some(ClientSecret::new(secret));
     }
     let redirect = oauth2::url::Url::parse(&s.app.redirect_uri).map_err(|e| {
         hint(
@@ -125,15 +125,17 @@ fn authorize(args: AuthArgs) -> anyhow::Result<ExitCode> {
             timezone: tz.clone(),
         };
         store.save(&tokens)?;
+        if let Some(secret) = &s.app.client_secret {
+            // Cron then needs nothing but the command (an environment variable or the
+            // config file still wins).
+            store.save_secret(provider.name(), &user, secret)?;
+        }
         let mut cfg = Config::load()?;
         let p = cfg.providers.entry(provider.name().into()).or_default();
         p.client_id = Some(s.app.client_id.clone());
         p.redirect_uri = Some(s.app.redirect_uri.clone());
         if s.api_base != provider.api_base() {
             p.api_base = Some(s.api_base.clone());
-        }
-        if let Some(secret) = prompted {
-            p.client_secret = Some(secret);
         }
         cfg.save()?;
         stdout(&format!("authorised {user} ({}) for: {}\n", tz.as_deref().unwrap_or("no time zone"), tokens.scope))?;
@@ -189,9 +191,9 @@ fn open_browser(url: &str) {
     }
 }
 
-fn status() -> anyhow::Result<ExitCode> {
+fn status(provider: Option<Provider>, json: bool) -> anyhow::Result<ExitCode> {
     let store = session::store()?;
-    let users = store.users(None)?;
+    let users = store.users(provider.map(|p| p.name()))?;
     if users.is_empty() {
         eprintln!("no authorised user in `{}`", config::dir()?.display());
         eprintln!("hint: run `fitpipe auth`");
@@ -202,6 +204,7 @@ fn status() -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?
         .block_on(session::clock())
         .now();
+    let mut json_rows = Vec::new();
     let mut rows = vec![[
         "provider".to_string(),
         "user".to_string(),
@@ -229,6 +232,17 @@ fn status() -> anyhow::Result<ExitCode> {
             Some(at) => format!("{state}; refresh token ends {}", at.format("%Y-%m-%d")),
             None => state,
         };
+        json_rows.push(serde_json::json!({
+            "provider": t.provider,
+            "user": t.user_id,
+            "access_token_expires": t.expires_at.to_rfc3339(),
+            "refresh_token": t.refresh_token.is_some(),
+            "refresh_token_expires": t.refresh_expires_at.map(|x| x.to_rfc3339()),
+            "refused_at": t.refused_at.map(|x| x.to_rfc3339()),
+            "state": state,
+            "timezone": t.timezone,
+            "scope": t.scope,
+        }));
         rows.push([
             t.provider.clone(),
             t.user_id.clone(),
@@ -236,6 +250,13 @@ fn status() -> anyhow::Result<ExitCode> {
             t.timezone.clone().unwrap_or_else(|| "-".into()),
             t.scope.clone(),
         ]);
+    }
+    if json {
+        stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json_rows).expect("serialises")
+        ))?;
+        return Ok(ExitCode::SUCCESS);
     }
     // Columns as wide as their widest cell, two spaces apart.
     let widths: Vec<usize> = (0..5)

@@ -148,7 +148,13 @@ pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
 }
 
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let provider = args.api.provider();
+    // The demo's own simulator serves both APIs (Fitbit by default); a real run uses the
+    // provider of the stored grant.
+    let provider = if args.demo {
+        args.api.provider().unwrap_or(Provider::Fitbit)
+    } else {
+        session::provider(args.api.provider(), args.user.as_deref(), Provider::Google)?
+    };
     let resources = parse_resources(provider, &args.resources, &args.intraday)?;
     let job = Job {
         provider,

@@ -19,8 +19,8 @@ use crate::session;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Pipeline {
-    #[serde(default = "provider")]
-    provider: String,
+    /// `fitbit-web-api` or `google-health` [default: the provider of the stored grant].
+    provider: Option<String>,
     user: Option<String>,
     resources: Option<Vec<String>>,
     #[serde(default)]
@@ -39,9 +39,6 @@ struct Pipeline {
     api_base: Option<String>,
 }
 
-fn provider() -> String {
-    "fitbit-web-api".into()
-}
 fn formats() -> Vec<String> {
     vec!["parquet".into(), "csv".into()]
 }
@@ -65,12 +62,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "see pipelines/daily.toml for the fields",
         )
     })?;
-    let Some(provider) = Provider::parse(&p.provider) else {
-        return Err(hint(
-            format!("unknown provider `{}`", p.provider),
-            "use `provider = \"fitbit-web-api\"` or `provider = \"google-health\"`",
-        ));
+    let named = match p.provider.as_deref() {
+        None => None,
+        Some(name) => Some(Provider::parse(name).ok_or_else(|| {
+            hint(
+                format!("unknown provider `{name}`"),
+                "use `provider = \"fitbit-web-api\"` or `provider = \"google-health\"`",
+            )
+        })?),
     };
+    let provider = session::provider(named, p.user.as_deref(), Provider::Google)?;
     let formats = p
         .formats
         .iter()

@@ -535,3 +535,58 @@ fn a_refused_sleep_filter_falls_back_to_paging_the_unfiltered_list() {
     assert!(filtered.len() > 80, "{}", filtered.len());
     assert_eq!(filtered, fallback);
 }
+
+#[test]
+fn after_a_google_auth_plain_ingest_needs_no_provider_and_no_secret() {
+    let env = google(Config::default());
+    env.authorise();
+    let secret = env.sim.google_client_secret();
+    let bare = |args: &[&str]| -> super::Run {
+        let mut c = env.cmd(args);
+        c.env_remove("FITPIPE_PROVIDER")
+            .env_remove("FITPIPE_CLIENT_SECRET")
+            .env_remove("FITPIPE_CLIENT_ID");
+        c.output().unwrap().into()
+    };
+    let from = (env.sim.now().date_naive() - Duration::days(3)).to_string();
+    let r = bare(&["ingest", "--from", &from, "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("/v4/users/me/"),
+        "the Google API was read: {}",
+        r.stderr
+    );
+    // Two days later the access token has expired: the refresh uses the kept secret.
+    env.sim.advance(Duration::days(2));
+    let r = bare(&["ingest", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = bare(&["auth", "status", "--provider", "google-health", "--json"]);
+    assert_eq!(st.code, 0, "{}", st.stderr);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    assert_eq!(v[0]["provider"], "google-health");
+    // The secret file is private, and the secret is in no output, log or raw file.
+    let secrets: Vec<_> = std::fs::read_dir(env.config().join("tokens"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "secret"))
+        .collect();
+    assert_eq!(secrets.len(), 1);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secrets[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    for (path, bytes) in super::tree(&env.out()) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&secret),
+            "{}",
+            path.display()
+        );
+    }
+    let cfg = std::fs::read_to_string(env.config().join("config.toml")).unwrap_or_default();
+    assert!(
+        !cfg.contains(&secret),
+        "the secret is not in the config file"
+    );
+    assert!(!r.stderr.contains(&secret) && !st.stdout.contains(&secret));
+}

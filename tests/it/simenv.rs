@@ -108,6 +108,10 @@ impl SimEnv {
     ) -> (Child, String, BufReader<std::process::ChildStderr>) {
         let redirect = format!("http://127.0.0.1:{}/", self.port);
         let mut args = vec!["auth", "--no-browser", "--redirect-uri", redirect.as_str()];
+        if !self.google {
+            // A first `auth` defaults to the live Google Health API.
+            args.extend_from_slice(&["--provider", "fitbit-web-api"]);
+        }
         args.extend_from_slice(extra);
         let mut child = self
             .cmd(&args)

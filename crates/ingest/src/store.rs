@@ -150,8 +150,44 @@ impl TokenStore {
         write_private(&path, &body)
     }
 
-    /// Deletes a user's tokens.
+    fn secret_path(&self, provider: &str, user: &str) -> PathBuf {
+        self.dir.join(format!("{provider}-{user}.secret"))
+    }
+
+    /// Keeps the OAuth client secret that authorised a user (mode 0600, written
+    /// atomically), so later runs (cron) need nothing but the command.
+    pub fn save_secret(
+        &self,
+        provider: &str,
+        user: &str,
+        secret: &oauth2::ClientSecret,
+    ) -> Result<(), IngestError> {
+        fs::create_dir_all(&self.dir).map_err(|e| IngestError::io("create", &self.dir, e))?;
+        restrict_dir(&self.dir);
+        write_private(
+            &self.secret_path(provider, user),
+            secret.secret().as_bytes(),
+        )
+    }
+
+    /// The client secret kept for a user, if any.
+    pub fn load_secret(
+        &self,
+        provider: &str,
+        user: &str,
+    ) -> Result<Option<oauth2::ClientSecret>, IngestError> {
+        let path = self.secret_path(provider, user);
+        match fs::read_to_string(&path) {
+            Ok(s) if !s.trim().is_empty() => Ok(Some(oauth2::ClientSecret::new(s.trim().into()))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(IngestError::io("read", &path, e)),
+        }
+    }
+
+    /// Deletes a user's tokens (and the client secret kept with them).
     pub fn remove(&self, provider: &str, user: &str) -> Result<(), IngestError> {
+        let _ = fs::remove_file(self.secret_path(provider, user));
         let path = self.path(provider, user);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

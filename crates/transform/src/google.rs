@@ -594,7 +594,10 @@ fn rollup(
     let at = |k: &str| format!("{path}.{key}.{k}");
     if o.contains_key("civilStartTime") {
         // dailyRollUp: one row per civil day; a bucket longer than a day is not a day.
-        let a = civil(field(o, "civilStartTime"), &format!("{path}.civilStartTime"))?;
+        let a = civil(
+            field(o, "civilStartTime"),
+            &format!("{path}.civilStartTime"),
+        )?;
         let b = civil(field(o, "civilEndTime"), &format!("{path}.civilEndTime"))?;
         if a.time() != chrono::NaiveTime::MIN || b - a > Duration::days(1) {
             return Ok(());
