@@ -216,9 +216,11 @@ pub struct IngestArgs {
     /// Output folder [default: ./data, or ./data/demo with --demo].
     #[arg(long, env = env::OUT)]
     pub out: Option<PathBuf>,
-    /// Formats to write, comma-separated.
-    #[arg(long, env = env::FORMAT, value_delimiter = ',', default_value = "parquet,csv")]
-    pub format: Vec<Format>,
+    /// Formats to write, comma-separated: `parquet`, `csv` [default: Parquet for every
+    /// table, and CSV copies of the daily tables; `--format parquet,csv` adds CSV copies of
+    /// the intraday tables].
+    #[arg(long, env = env::FORMAT, value_delimiter = ',')]
+    pub format: Option<Vec<Format>>,
 }
 
 #[derive(Debug, Args)]
@@ -361,9 +363,14 @@ pub struct OutputArgs {
     /// Output folder: tables go to `<out>/<table>/`, CSV copies to `<out>/csv/<table>/`.
     #[arg(long, env = env::OUT, default_value = "./data")]
     pub out: PathBuf,
-    /// Formats to write, comma-separated.
-    #[arg(long, env = env::FORMAT, value_delimiter = ',', default_value = "parquet,csv")]
-    pub format: Vec<Format>,
+    /// Formats to write, comma-separated: `parquet`, `csv` [default: Parquet for every
+    /// table, and CSV copies of the daily tables; `--format parquet,csv` adds CSV copies of
+    /// the intraday tables].
+    #[arg(long, env = env::FORMAT, value_delimiter = ',')]
+    pub format: Option<Vec<Format>>,
+    /// No progress bars or notes; errors still go to stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

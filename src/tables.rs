@@ -294,3 +294,17 @@ pub fn lock_waiting(ds: &Dataset) -> anyhow::Result<fitpipe_export::DatasetLock>
     ds.lock(true)?
         .ok_or_else(|| anyhow::anyhow!("the dataset lock could not be taken"))
 }
+
+/// Tables that get a CSV copy only when `--format` asks for CSV explicitly.
+pub const INTRADAY: &[&str] = &["heart_rate_intraday", "activity_intraday"];
+
+/// The dataset at `out`. With `--format` given, exactly those formats for every table;
+/// without it, Parquet for every table and CSV copies of the daily tables (the intraday
+/// tables are large and rarely opened as CSV).
+pub fn dataset(out: &std::path::Path, formats: Option<&[fitpipe_export::Format]>) -> Dataset {
+    use fitpipe_export::Format;
+    match formats {
+        Some(f) => Dataset::new(out, f),
+        None => Dataset::new(out, &[Format::Parquet, Format::Csv]).without_csv_for(INTRADAY),
+    }
+}

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
-use fitpipe_export::Dataset;
 use fitpipe_ingest::client::ApiClient;
 use fitpipe_ingest::clock::ExternalClock;
 use fitpipe_ingest::oauth::{self, Callback, OAuthApp};
@@ -128,7 +127,7 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         progress.clone(),
         session::options(provider, false),
     );
-    let ds = Dataset::new(&job.out, &job.formats);
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     let Some(_lock) = ds.lock(false)? else {
         return Err(hint(
             format!("another fitpipe run is writing to `{}`", job.out.display()),

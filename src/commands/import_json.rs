@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use fitpipe_export::Dataset;
 use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
 use fitpipe_transform::TransformError;
 
@@ -64,7 +63,7 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
         UnitsArg::Us => Units::Us,
     };
 
-    let ds = Dataset::new(&args.output.out, &args.output.format);
+    let ds = crate::tables::dataset(&args.output.out, args.output.format.as_deref());
     let _lock = crate::tables::lock_waiting(&ds)?;
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
@@ -77,15 +76,18 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     )?;
     let written = out.finish()?;
     txn.commit()?;
-    if written.is_empty() {
+    let quiet = args.output.quiet;
+    if written.is_empty() && !quiet {
         eprintln!("note: the inputs hold no rows for any table");
     }
     stdout(&report(&ds, written)?)?;
-    eprintln!(
-        "wrote {} input file(s) into `{}`",
-        files.len(),
-        args.output.out.display()
-    );
+    if !quiet {
+        eprintln!(
+            "wrote {} input file(s) into `{}`",
+            files.len(),
+            args.output.out.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

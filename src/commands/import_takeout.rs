@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use fitpipe_export::Dataset;
 use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -243,7 +242,8 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|e| e.family == Some(Family::Weight))
         .count();
-    if weights > 0 && args.weight_unit.is_none() {
+    let quiet = args.output.quiet;
+    if weights > 0 && args.weight_unit.is_none() && !quiet {
         eprintln!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)");
     }
     let files: Vec<&Entry> = entries
@@ -268,14 +268,14 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
             "pass `--timezone` with the IANA zone the data was recorded in, e.g. `--timezone Europe/London`",
         ));
     }
-    if csv > 0 {
+    if csv > 0 && !quiet {
         eprintln!("note: {csv} other CSV file(s) not read (streams without a table yet)");
     }
     let user: String = args.user_id.clone().unwrap_or_else(|| "-".into());
     let total: u64 = files.iter().map(|e| e.size).sum();
     let bar = ProgressBar::with_draw_target(
         Some(total),
-        if std::io::stderr().is_terminal() {
+        if std::io::stderr().is_terminal() && !quiet {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
@@ -287,7 +287,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
             .progress_chars("=> "),
     );
 
-    let ds = Dataset::new(&args.output.out, &args.output.format);
+    let ds = crate::tables::dataset(&args.output.out, args.output.format.as_deref());
     let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
     let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
@@ -328,11 +328,13 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     txn.commit()?;
     bar.finish_and_clear();
     stdout(&report(&ds, written)?)?;
-    eprintln!(
-        "imported {} archive file(s) into `{}`",
-        files.len() - damaged,
-        args.output.out.display()
-    );
+    if !quiet {
+        eprintln!(
+            "imported {} archive file(s) into `{}`",
+            files.len() - damaged,
+            args.output.out.display()
+        );
+    }
     let skipped = damaged + unknown;
     if skipped > 0 {
         return Err(hint(

@@ -28,7 +28,8 @@ const FLUSH_EVERY: usize = 25;
 pub struct Job {
     pub provider: Provider,
     pub out: PathBuf,
-    pub formats: Vec<Format>,
+    /// `--format`, or `None` for the default (see [`crate::tables::dataset`]).
+    pub formats: Option<Vec<Format>>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub resources: Vec<Resource>,
@@ -195,7 +196,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             args.no_wait,
         )
         .await?;
-        let ds = Dataset::new(&job.out, &job.formats);
+        let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
         let Some(_lock) = ds.lock(false)? else {
             return Err(hint(
                 format!("another fitpipe run is writing to `{}`", job.out.display()),
@@ -310,7 +311,7 @@ pub async fn ingest(
     if !job.dry_run {
         // The caller holds the dataset's lock: finish or undo what a killed run left
         // before reading what was fetched.
-        Dataset::new(&job.out, &job.formats).recover()?;
+        crate::tables::dataset(&job.out, job.formats.as_deref()).recover()?;
     }
     let mut state = SyncState::load(&job.out)?;
     let plans = plan(job, &state, &user, client.now(), tz.unwrap_or(Tz::UTC))?;
@@ -344,7 +345,7 @@ pub async fn ingest(
         return Ok(Outcome::Done);
     }
     progress.set_total(total as u64);
-    let ds = Dataset::new(&job.out, &job.formats);
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     let mut written: Vec<Written> = Vec::new();
     let mut outcome = Outcome::Done;
     let mut failure = None;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use fitpipe_export::Dataset;
 use fitpipe_ingest::provider::{Provider, Replaces};
 use fitpipe_ingest::raw;
 use fitpipe_transform::RowSet;
@@ -43,7 +42,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
             zones.insert(f.user.clone(), z);
         }
     }
-    let ds = Dataset::new(out, &args.output.format);
+    let ds = crate::tables::dataset(out, args.output.format.as_deref());
     let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
@@ -87,10 +86,12 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     written.extend(write_rows_in(&mut txn, &rows, &refetched)?);
     txn.commit()?;
     stdout(&report(&ds, written)?)?;
-    eprintln!(
-        "rebuilt from {} raw response(s); no request was made",
-        files.len()
-    );
+    if !args.output.quiet {
+        eprintln!(
+            "rebuilt from {} raw response(s); no request was made",
+            files.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

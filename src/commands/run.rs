@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use fitpipe_export::{Dataset, Format};
+use fitpipe_export::Format;
 use fitpipe_ingest::provider::Provider;
 use serde::Deserialize;
 
@@ -25,8 +25,8 @@ struct Pipeline {
     resources: Option<Vec<String>>,
     #[serde(default)]
     intraday: Vec<String>,
-    #[serde(default = "formats")]
-    formats: Vec<String>,
+    /// `["parquet", "csv"]` [default: Parquet, and CSV copies of the daily tables].
+    formats: Option<Vec<String>>,
     #[serde(default = "out")]
     out: PathBuf,
     #[serde(default = "overlap")]
@@ -39,9 +39,6 @@ struct Pipeline {
     api_base: Option<String>,
 }
 
-fn formats() -> Vec<String> {
-    vec!["parquet".into(), "csv".into()]
-}
 fn out() -> PathBuf {
     PathBuf::from("./data")
 }
@@ -74,13 +71,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let provider = session::provider(named, p.user.as_deref(), Provider::Google)?;
     let formats = p
         .formats
-        .iter()
-        .map(|f| {
-            f.parse::<Format>()
-                .map_err(|e| hint(e, "use `parquet` and/or `csv`"))
+        .as_ref()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    f.parse::<Format>()
+                        .map_err(|e| hint(e, "use `parquet` and/or `csv`"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let ds = Dataset::new(&p.out, &formats);
+        .transpose()?;
+    let ds = crate::tables::dataset(&p.out, formats.as_deref());
     let Some(_lock) = ds.lock(false)? else {
         if !args.quiet {
             eprintln!(

@@ -43,6 +43,9 @@ fn import(root: &Path, out: &Path) -> Run {
         s(out),
         "--user-id",
         "TEST01",
+        // CSV copies of the intraday tables too (the default writes them for daily tables).
+        "--format",
+        "parquet,csv",
     ])
 }
 
@@ -273,6 +276,8 @@ fn old_account_archive_layout() {
         s(&out),
         "--timezone",
         "Australia/Melbourne",
+        "--format",
+        "parquet,csv",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let hr = fs::read_to_string(out.join("csv/heart_rate_intraday/2018-03.csv")).unwrap();
@@ -293,7 +298,15 @@ fn google_health_2026_layout_with_data_source_columns() {
     fs::create_dir_all(&steps).unwrap();
     fs::write(steps.join("steps_2026-05-01.csv"), "timestamp,steps,data source\n2026-05-01T08:00:00.000Z,15,MobileTrack\n2026-05-01T08:01:00.000Z,20,Google Fitbit Air\n").unwrap();
     let out = dir.path().join("data");
-    let r = fitpipe(&["import", "takeout", s(dir.path()), "--out", s(&out)]);
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--format",
+        "parquet,csv",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let a = fs::read_to_string(out.join("csv/activity_intraday/2026-05.csv")).unwrap();
     assert!(
@@ -485,4 +498,33 @@ fn a_profile_without_a_time_zone_is_named_as_such() {
     .unwrap();
     let r = import(dir.path(), &dir.path().join("data"));
     assert!(!r.stderr.contains("time zone"), "{}", r.stderr);
+}
+
+#[test]
+fn csv_copies_of_daily_tables_by_default_of_intraday_tables_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    let out = dir.path().join("default");
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--user-id",
+        "T",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr); // badge.json is skipped
+    assert!(
+        !r.stderr.contains("archive file(s) into"),
+        "--quiet: {}",
+        r.stderr
+    );
+    assert!(out.join("heart_rate_intraday").exists());
+    assert!(!out.join("csv/heart_rate_intraday").exists());
+    assert!(out.join("csv/daily_activity").exists());
+    let out = dir.path().join("asked");
+    import(dir.path(), &out);
+    assert!(out.join("csv/heart_rate_intraday").exists());
 }

@@ -141,6 +141,8 @@ pub struct Written {
 pub struct Dataset {
     root: PathBuf,
     formats: Vec<Format>,
+    /// Tables written as Parquet only, unless a partition already has a CSV mirror.
+    no_csv: Vec<String>,
 }
 
 impl Dataset {
@@ -150,7 +152,15 @@ impl Dataset {
         Self {
             root: root.into(),
             formats: formats.to_vec(),
+            no_csv: Vec::new(),
         }
+    }
+
+    /// The same dataset, writing no new CSV mirror for these tables (large intraday
+    /// tables are rarely opened as CSV); a partition that has one keeps it current.
+    pub fn without_csv_for(mut self, tables: &[&str]) -> Self {
+        self.no_csv = tables.iter().map(|t| t.to_string()).collect();
+        self
     }
 
     /// The dataset's folder.
@@ -281,6 +291,9 @@ impl Dataset {
         }
         for (label, part) in parts {
             let mut formats = self.formats.clone();
+            if self.no_csv.contains(&layout.name) {
+                formats.retain(|f| *f != Format::Csv);
+            }
             let mut existing = None;
             for f in [Format::Parquet, Format::Csv] {
                 if let Some(path) = current(self.file(&layout.name, &label, f)) {
