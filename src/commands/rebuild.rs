@@ -140,8 +140,7 @@ fn rows_of(f: &raw::RawFile, tz: Option<Tz>) -> anyhow::Result<RowSet> {
             "raw responses live under `raw/fitbit-web-api/` or `raw/google-health/`",
         ));
     };
-    let bytes =
-        std::fs::read(&f.path).with_context(|| format!("reading `{}`", f.path.display()))?;
+    let bytes = raw::read(&f.path).with_context(|| format!("reading `{}`", f.path.display()))?;
     normalise(
         provider,
         &bytes,

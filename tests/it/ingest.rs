@@ -715,3 +715,56 @@ fn a_second_writer_says_it_waits_for_the_first() {
     drop(lock);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn raw_answers_are_compressed_and_rebuild_reads_old_uncompressed_ones_alike() {
+    let env = SimEnv::auto();
+    env.authorise();
+    let r = env.run(&[
+        "ingest",
+        "--from",
+        "2026-10-20",
+        "--intraday",
+        "heart",
+        "--format",
+        "parquet,csv",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = env.out();
+    let raw: Vec<_> = tree(&out.join("raw")).into_keys().collect();
+    assert!(
+        !raw.is_empty()
+            && raw
+                .iter()
+                .all(|p| p.to_string_lossy().ends_with(".json.zst"))
+    );
+    // The same dataset with the raw answers stored as older versions did: plain JSON.
+    let old = env.dir.path().join("old");
+    let plain = old.join("raw");
+    for rel in &raw {
+        let to = plain.join(rel.to_string_lossy().trim_end_matches(".zst"));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(
+            &to,
+            fitpipe_ingest::raw::read(&out.join("raw").join(rel)).unwrap(),
+        )
+        .unwrap();
+    }
+    let compressed: u64 = raw
+        .iter()
+        .map(|p| std::fs::metadata(out.join("raw").join(p)).unwrap().len())
+        .sum();
+    let uncompressed: u64 = tree(&plain).values().map(|b| b.len() as u64).sum();
+    assert!(
+        compressed * 5 < uncompressed,
+        "{compressed} of {uncompressed}"
+    );
+    for dir in [&out, &old] {
+        let r = env.run(&["rebuild", "--out", s(dir), "--format", "parquet,csv", "-q"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let tables = |d: &std::path::Path| tree(&d.join("csv"));
+    assert!(!tables(&old).is_empty());
+    assert_eq!(tables(&old), tables(&out));
+}

@@ -358,7 +358,7 @@ fn no_points_collapse(e: &SimEnv, table: &str, resource: &str, list_key: &str) {
                 dirs.push(path);
             } else if path.parent().unwrap().ends_with(resource) {
                 let v: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                    serde_json::from_slice(&fitpipe_ingest::raw::read(&path).unwrap()).unwrap();
                 let list = if list_key == "dataPoints" {
                     &v["dataPoints"]
                 } else {

@@ -214,6 +214,15 @@ impl TokenStore {
 
 /// Writes `bytes` to `path` atomically, readable by the owner only.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
+    write_private_with(path, |w| w.write_all(bytes))
+}
+
+/// Writes what `fill` writes to `path` atomically (a temporary file, synced, renamed),
+/// readable by the owner only.
+pub fn write_private_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), IngestError> {
     let dir = path.parent().expect("files live in a folder");
     fs::create_dir_all(dir).map_err(|e| IngestError::io("create", dir, e))?;
     let mut tmp = tempfile::Builder::new()
@@ -221,8 +230,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
         .tempfile_in(dir)
         .map_err(|e| IngestError::io("create a temporary file in", dir, e))?;
     // tempfile creates files 0600 on Unix; the rename keeps the mode.
-    tmp.write_all(bytes)
-        .map_err(|e| IngestError::io("write", path, e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut w).map_err(|e| IngestError::io("write", path, e))?;
+        w.flush().map_err(|e| IngestError::io("write", path, e))?;
+    }
     tmp.as_file()
         .sync_all()
         .map_err(|e| IngestError::io("sync", path, e))?;
