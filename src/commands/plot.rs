@@ -15,6 +15,7 @@ use fitpipe_export::{Dataset, Format};
 use fitpipe_transform::tables::{DailyActivity, SleepSession};
 use fitpipe_transform::TableSpec;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::cli::{PlotArgs, PlotKind};
 use crate::output::hint;
@@ -358,14 +359,11 @@ where
         .x_label_area_size(if n <= 14 { 40 } else { 70 })
         .y_label_area_size(70)
         .build_cartesian_2d((0..n.saturating_sub(1)).into_segmented(), ymin..ymax)?;
-    let step = n.div_ceil(14).max(1);
     c.configure_mesh()
         .disable_x_mesh()
-        .x_labels(n.min(31))
-        .x_label_formatter(&|x: &SegmentValue<usize>| match x {
-            SegmentValue::CenterOf(i) if *i < n && i % step == 0 => label(days[*i], n),
-            _ => String::new(),
-        })
+        // Day labels are drawn below, centred under their bars (no tick labels here).
+        .x_labels(2)
+        .x_label_formatter(&|_| String::new())
         .y_label_formatter(&|y: &f64| {
             if ymax > 20.0 {
                 format!("{y:.0}")
@@ -378,6 +376,25 @@ where
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()?;
+    // Each label centred under its bar, every `step`-th day so that none overlaps the
+    // next (DejaVu Sans at 14 px is at most about 8.5 px a character).
+    let (plot_w, _) = c.plotting_area().dim_in_pixel();
+    let label_w = label(days[0], n).chars().count() as u32 * 17 / 2 + 12;
+    let step = ((n as u32 * label_w).div_ceil(plot_w.max(1)) as usize).max(1);
+    let font = ("sans-serif", 14)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for i in (0..n).step_by(step) {
+        // The middle of the bar's slot, exactly as the bars are placed.
+        let (x0, y) = c.backend_coord(&(SegmentValue::Exact(i), ymin));
+        let (x1, _) = c.backend_coord(&(SegmentValue::Exact(i + 1), ymin));
+        root.draw(&Text::new(
+            label(days[i], n),
+            ((x0 + x1) / 2, y + 8),
+            font.clone(),
+        ))?;
+    }
     let idx = |d: &NaiveDate| (*d - days[0]).num_days() as usize;
     let bar = |i: usize, lo: f64, hi: f64, color: RGBColor| {
         let mut r = Rectangle::new(
@@ -405,7 +422,19 @@ where
             ))?
             .label(format!("goal {goal:.0}"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], GOAL.stroke_width(2)));
-            let avg = m.values().sum::<f64>() / m.len() as f64;
+            // Over days with data: a day with no step is an unworn one, and today is
+            // not over yet; neither is a zero.
+            let today = chrono::Local::now().date_naive();
+            let worn: Vec<f64> = m
+                .iter()
+                .filter(|(d, v)| **v > 0.0 && **d < today)
+                .map(|(_, v)| *v)
+                .collect();
+            let avg = if worn.is_empty() {
+                m.values().sum::<f64>() / m.len() as f64
+            } else {
+                worn.iter().sum::<f64>() / worn.len() as f64
+            };
             c.draw_series(LineSeries::new(
                 [(SegmentValue::Exact(0), avg), (SegmentValue::Exact(n), avg)],
                 AVG.stroke_width(2),

@@ -223,3 +223,108 @@ fn status_json_is_stable_and_counts_rows() {
     assert_eq!(daily["sources"], serde_json::json!(["fitbit-web-api"]));
     assert!(v["runs"].as_array().unwrap().is_empty() && v["users"].as_array().unwrap().is_empty());
 }
+
+/// `(x, text)` of the SVG's text elements, and `(x, width, height)` of its bars.
+type Rects = Vec<(f64, f64, f64)>;
+fn svg_parts(text: &str) -> (Vec<(f64, String)>, Rects) {
+    let attr = |tag: &str, name: &str| -> Option<f64> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..].split('"').next()?.parse().ok()
+    };
+    let mut labels = Vec::new();
+    for part in text.split("<text").skip(1) {
+        let (tag, rest) = part.split_once('>').unwrap();
+        let body = rest.split("</text>").next().unwrap().trim().to_string();
+        labels.push((attr(tag, "x").unwrap(), body));
+    }
+    let bars = text
+        .split("<rect")
+        .skip(1)
+        .filter(|t| t.contains(&format!("fill=\"{BAR}\"")))
+        .filter_map(|t| Some((attr(t, "x")?, attr(t, "width")?, attr(t, "height")?)))
+        .collect();
+    (labels, bars)
+}
+
+#[test]
+fn date_labels_sit_centred_under_their_bars_without_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    // 40 days: the labels must thin out; one day of 0 steps (unworn) and one absent.
+    let mut days = Vec::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2019, 3, 1).unwrap();
+    for i in 0..40 {
+        let d = start + chrono::Duration::days(i);
+        let v = match i {
+            5 => 0,
+            6 => continue,
+            _ => 5000 + 100 * i,
+        };
+        days.push(format!(r#"{{"dateTime":"{d}","value":"{v}"}}"#));
+    }
+    let steps = dir.path().join("steps.json");
+    fs::write(
+        &steps,
+        format!(r#"{{"activities-steps":[{}]}}"#, days.join(",")),
+    )
+    .unwrap();
+    let r = fitpipe(&["import", "json", s(&steps), "--out", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let svg = dir.path().join("steps.svg");
+    let r = fitpipe(&[
+        "plot",
+        "steps",
+        "--from",
+        "2019-03-01",
+        "--to",
+        "2019-04-09",
+        "--data",
+        s(&out),
+        "--out",
+        s(&svg),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = fs::read_to_string(&svg).unwrap();
+    let (labels, bars) = svg_parts(&text);
+    let dated: Vec<(f64, String)> = labels
+        .into_iter()
+        .filter(|(_, t)| t.starts_with("2019-"))
+        .collect();
+    assert!(dated.len() >= 5, "{dated:?}");
+    // Bars in day order, one per day with a row (day 6 has none); the legend swatch first.
+    let mut bars = bars;
+    bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let with_rows: Vec<i64> = (0..40).filter(|i| *i != 6).collect();
+    // The legend's swatch is 14 x 10 px; the bars here are far taller (or 0 high).
+    let bars: Rects = bars.into_iter().filter(|b| b.2 != 10.0).collect();
+    assert_eq!(bars.len(), with_rows.len(), "{bars:?}");
+    let mut checked = 0;
+    for (x, t) in &dated {
+        let d: chrono::NaiveDate = t.parse().unwrap();
+        let Some(k) = with_rows.iter().position(|i| *i == (d - start).num_days()) else {
+            continue;
+        };
+        let centre = bars[k].0 + bars[k].1 / 2.0;
+        assert!(
+            (x - centre).abs() <= 1.0,
+            "{t} at {x}, its bar centred at {centre}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked}");
+    // 14 px DejaVu Sans is at most 8.5 px a character: neighbours never touch.
+    for w in dated.windows(2) {
+        let half = |t: &str| t.chars().count() as f64 * 8.5 / 2.0;
+        assert!(w[1].0 - w[0].0 > half(&w[0].1) + half(&w[1].1), "{w:?}");
+    }
+    // The average leaves out the unworn day (0 steps) and the absent one.
+    let worn: Vec<f64> = (0..40)
+        .filter(|i| *i != 5 && *i != 6)
+        .map(|i| 5000.0 + 100.0 * i as f64)
+        .collect();
+    let avg = worn.iter().sum::<f64>() / worn.len() as f64;
+    assert!(
+        text.contains(&format!("average {avg:.0}")),
+        "average {avg:.0}"
+    );
+}
