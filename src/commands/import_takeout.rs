@@ -345,36 +345,20 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `timezone` column of `Profile.csv` (one row).
+/// The `timezone` column of `Profile.csv` (one row), read with the `csv` crate: free-text
+/// fields (`about me`) may hold quoted commas, quotes and line breaks; a BOM is dropped.
 fn profile_timezone(text: &str) -> Option<String> {
-    let mut lines = text.trim_start_matches('\u{feff}').lines();
-    let header = split_csv(lines.next()?);
-    let row = split_csv(lines.next()?);
-    let i = header
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let i = r
+        .headers()
+        .ok()?
         .iter()
-        .position(|h| h.trim().eq_ignore_ascii_case("timezone"))?;
-    row.get(i)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-/// One CSV line into fields, honouring double quotes.
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                out.last_mut().expect("one field").push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(String::new()),
-            c => out.last_mut().expect("one field").push(c),
-        }
-    }
-    out
+        .position(|h| h.eq_ignore_ascii_case("timezone"))?;
+    let row = r.records().next()?.ok()?;
+    row.get(i).map(str::to_string).filter(|v| !v.is_empty())
 }
 
 /// The files below `dir`. Links to folders are not followed (a link to a parent would

@@ -528,3 +528,44 @@ fn csv_copies_of_daily_tables_by_default_of_intraday_tables_when_asked() {
     import(dir.path(), &out);
     assert!(out.join("csv/heart_rate_intraday").exists());
 }
+
+#[test]
+fn takeout_csv_with_a_bom_quoted_commas_and_line_breaks_imports_correctly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("Takeout/Google Health");
+    fs::create_dir_all(root.join("Your Profile")).unwrap();
+    // A free-text field with a comma, a quote and a line break before the time zone.
+    fs::write(
+        root.join("Your Profile/Profile.csv"),
+        "\u{feff}id,about me,timezone\nX,\"Runs, \"\"mostly\"\"\nand swims\",Europe/Berlin\n",
+    )
+    .unwrap();
+    let steps = root.join("Physical Activity_GoogleData/Steps");
+    fs::create_dir_all(&steps).unwrap();
+    fs::write(
+        steps.join("steps_2026-05-01.csv"),
+        "\u{feff}timestamp,data source,steps\n2026-05-01T08:00:00.000Z,\"Pixel Watch, v2\",15\n2026-05-01T08:01:00.000Z,MobileTrack,20\n",
+    )
+    .unwrap();
+    let out = dir.path().join("data");
+    let r = fitpipe(&[
+        "import",
+        "takeout",
+        s(dir.path()),
+        "--out",
+        s(&out),
+        "--format",
+        "parquet,csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = fs::read_to_string(out.join("csv/activity_intraday/2026-05.csv")).unwrap();
+    // Berlin (from the profile) is UTC+2 in May.
+    assert!(
+        a.contains("2026-05-01T08:00:00Z,2026-05-01T10:00:00,15,"),
+        "{a}"
+    );
+    assert!(
+        a.contains("2026-05-01T08:01:00Z,2026-05-01T10:01:00,20,"),
+        "{a}"
+    );
+}

@@ -25,6 +25,20 @@ pub trait Reporter: Send + Sync {
     fn response(&self, _method: &str, _url: &str, _status: u16, _bytes: usize) {}
 }
 
+/// A seed that differs between processes and runs: the clock's nanoseconds and the
+/// process id, hashed with `RandomState` (whose keys come from the OS's random source).
+fn jitter_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish() | 1
+}
+
 /// Reports nothing.
 pub struct Silent;
 impl Reporter for Silent {}
@@ -125,7 +139,7 @@ impl ApiClient {
             base: base.trim_end_matches('/').to_string(),
             app,
             store,
-            jitter: tokens.access_token.secret().len() as u64,
+            jitter: jitter_seed(),
             tokens,
             clock,
             reporter,
@@ -202,6 +216,8 @@ impl ApiClient {
         Ok(())
     }
 
+    /// Exponential backoff with full-range jitter (0.5 to 1.5 times the step), from a
+    /// generator seeded per process: concurrent runs do not retry in lockstep.
     fn backoff(&mut self, attempt: u32) -> Duration {
         let base = self.opts.backoff * 2i32.pow(attempt.min(8));
         self.jitter = self
@@ -463,5 +479,18 @@ impl std::fmt::Debug for ApiClient {
             .field("base", &self.base)
             .field("user", &self.tokens.user_id)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression: the seed was the access token's length, so every process backed off in
+    // lockstep.
+    #[test]
+    fn jitter_seeds_differ_between_clients() {
+        let seeds: std::collections::HashSet<u64> = (0..16).map(|_| jitter_seed()).collect();
+        assert_eq!(seeds.len(), 16);
     }
 }

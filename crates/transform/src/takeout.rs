@@ -818,27 +818,47 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
     Ok(out)
 }
 
-/// A CSV file's header (trimmed, lower case) and its non-empty data lines with their line
-/// numbers (the header is line 1).
+/// A CSV file's header (trimmed, lower case) and its records with their line numbers (the
+/// header is line 1), read by the `csv` crate: quoted fields may hold commas and quotes,
+/// and a UTF-8 byte-order mark before the header is dropped.
 fn csv_table(
     bytes: &[u8],
-) -> Result<(Vec<String>, impl Iterator<Item = (usize, &str)>), TransformError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| TransformError::Json("the CSV file is not UTF-8".into()))?;
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
+) -> Result<(Vec<String>, Vec<(usize, csv::StringRecord)>), TransformError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let bad = |e: csv::Error| TransformError::Value {
+        path: e
+            .position()
+            .map_or("the CSV file".into(), |p| format!("line {}", p.line())),
+        message: match e.kind() {
+            csv::ErrorKind::Utf8 { .. } => "the CSV file is not UTF-8".into(),
+            _ => e.to_string(),
+        },
+    };
+    let header = r
+        .headers()
+        .map_err(bad)?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
         .collect();
-    Ok((
-        header,
-        lines
-            .enumerate()
-            .map(|(i, l)| (i + 2, l))
-            .filter(|(_, l)| !l.trim().is_empty()),
-    ))
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(bad)?;
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        rows.push((line, rec));
+    }
+    Ok((header, rows))
+}
+
+/// A record as the line it came from, for messages.
+fn line_of(rec: &csv::StringRecord) -> String {
+    rec.iter().collect::<Vec<_>>().join(",")
 }
 
 /// The daily HRV and SpO2 summaries: `timestamp` holds the local day (`2024-07-21T00:00:00`).
@@ -857,8 +877,9 @@ fn daily_csv(
             message: format!("no `timestamp` column in `{}`", header.join(",")),
         });
     };
-    for (n, line) in lines {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+    for (n, rec) in lines {
+        let line = line_of(&rec);
+        let cells: Vec<&str> = rec.iter().collect();
         let at = |m: String| TransformError::Value {
             path: format!("line {n}"),
             message: m,
@@ -929,8 +950,9 @@ fn csv(
     let tz = ctx.tz.ok_or(TransformError::NeedTimezone {
         what: "archive times of day",
     })?;
-    for (n, line) in lines {
-        let cells: Vec<&str> = line.split(',').collect();
+    for (n, rec) in lines {
+        let line = line_of(&rec);
+        let cells: Vec<&str> = rec.iter().collect();
         let at = |m: String| TransformError::Value {
             path: format!("line {n}"),
             message: m,
