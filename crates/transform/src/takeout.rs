@@ -818,12 +818,13 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
     Ok(out)
 }
 
+/// CSV records with the line each starts on.
+type CsvRecords = Vec<(usize, csv::StringRecord)>;
+
 /// A CSV file's header (trimmed, lower case) and its records with their line numbers (the
 /// header is line 1), read by the `csv` crate: quoted fields may hold commas and quotes,
 /// and a UTF-8 byte-order mark before the header is dropped.
-fn csv_table(
-    bytes: &[u8],
-) -> Result<(Vec<String>, Vec<(usize, csv::StringRecord)>), TransformError> {
+fn csv_table(bytes: &[u8]) -> Result<(Vec<String>, CsvRecords), TransformError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
