@@ -7,24 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use fitpipe_export::{Dataset, Format, Layout, Partition};
+use fitpipe_export::{Dataset, Format};
 use fitpipe_sim::{Config, Sim};
 use fitpipe_transform::fitbit::{self, Context, Units};
-use fitpipe_transform::tables::PartitionRule;
 use fitpipe_transform::RowSet;
-
-fn layout(spec: &fitpipe_transform::TableSpec) -> Layout {
-    Layout {
-        name: spec.name.into(),
-        schema: spec.schema(),
-        key: spec.key.iter().map(|k| k.to_string()).collect(),
-        partition: match spec.partition {
-            PartitionRule::None => Partition::None,
-            PartitionRule::Year(c) => Partition::Year(c.into()),
-            PartitionRule::Month(c) => Partition::Month(c.into()),
-        },
-    }
-}
 
 /// Fetches the corpus from an in-process simulator (skipped when it already exists).
 fn generate(dir: &Path, scale: usize) {
@@ -146,7 +132,7 @@ fn write(rows: &RowSet, out: &Path) -> usize {
     let mut n = 0;
     for (spec, batch) in rows.batches() {
         n += batch.num_rows();
-        ds.upsert(&layout(spec), &batch).unwrap();
+        ds.upsert(&fitpipe::tables::layout(spec), &batch).unwrap();
     }
     n
 }

@@ -18,8 +18,9 @@ use fitpipe_ingest::store::{TokenStore, Tokens};
 use fitpipe_sim::{Config, Sim};
 use oauth2::ClientSecret;
 
-use super::ingest::{duckdb_hint, finish, ingest, Job};
+use super::ingest::{duckdb_hint, finish};
 use crate::output::hint;
+use crate::pipeline::{ingest, Job};
 use crate::progress::Progress;
 use crate::session;
 

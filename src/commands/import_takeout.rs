@@ -13,8 +13,8 @@ use fitpipe_transform::takeout::{self, Family};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{ImportTakeout, WeightUnit};
-use crate::commands::ingest::parse_tz;
 use crate::output::{hint, stdout};
+use crate::pipeline::parse_tz;
 use crate::tables::report;
 
 /// The largest archive file fitpipe reads whole: a day of second-by-second heart rate is

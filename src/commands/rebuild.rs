@@ -11,8 +11,8 @@ use fitpipe_ingest::raw;
 use fitpipe_transform::RowSet;
 
 use crate::cli::RebuildArgs;
-use crate::commands::ingest::{before_the_account, normalise, parse_tz, source_of};
 use crate::output::{hint, stdout};
+use crate::pipeline::{before_the_account, normalise, parse_tz, source_of};
 use crate::tables::{report, write_rows_in, Refetched};
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {

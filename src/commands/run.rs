@@ -10,9 +10,10 @@ use fitpipe_export::Format;
 use fitpipe_ingest::provider::Provider;
 use serde::Deserialize;
 
-use super::ingest::{finish, ingest, parse_resources, parse_tz, Job};
+use super::ingest::finish;
 use crate::cli::RunArgs;
 use crate::output::hint;
+use crate::pipeline::{ingest, parse_resources, parse_tz, Job};
 use crate::progress::Progress;
 use crate::session;
 

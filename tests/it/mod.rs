@@ -4,6 +4,7 @@ mod crash;
 mod google;
 mod import_json;
 mod ingest;
+mod library;
 mod messy;
 mod plot;
 mod schema;

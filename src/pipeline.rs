@@ -1,0 +1,514 @@
+//! The pipeline every API command runs: plan the requests against recorded progress,
+//! fetch them (paging, pacing and retries live in the client), land each answer raw,
+//! normalise it, write the rows and the progress they make in one transaction, and say
+//! how the run ended. `ingest`, `run` and `--demo` call [`ingest`]; `rebuild` and the
+//! imports reuse [`normalise`] and the dataset glue of [`crate::tables`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use fitpipe_export::{Dataset, Format, Written};
+use fitpipe_ingest::client::ApiClient;
+use fitpipe_ingest::provider::{Provider, Replaces, Resource, Window};
+use fitpipe_ingest::state::{LastRun, SyncState};
+use fitpipe_ingest::{raw, IngestError};
+use fitpipe_transform::fitbit::{self as tf, Context, Units};
+use fitpipe_transform::{google as tg, RowSet};
+
+use crate::output::{hint, stdout};
+use crate::progress::Progress;
+use crate::session;
+use crate::tables::{report, write_rows_in, Refetched};
+
+/// Write accumulated rows after this many responses (and at the end of each resource).
+const FLUSH_EVERY: usize = 25;
+
+/// A resolved ingest: what to fetch and where to write it.
+pub struct Job {
+    pub provider: Provider,
+    pub out: PathBuf,
+    /// `--format`, or `None` for the default (see [`crate::tables::dataset`]).
+    pub formats: Option<Vec<Format>>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub resources: Vec<Resource>,
+    pub overlap: i64,
+    pub refetch: bool,
+    pub dry_run: bool,
+    pub timezone: Option<Tz>,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// How a run ended.
+pub enum Outcome {
+    Done,
+    /// Stopped at the rate budget with `--no-wait`.
+    BudgetSpent(DateTime<Utc>),
+}
+
+/// The resources to fetch: `names` (the provider's defaults when empty) and `intraday`.
+pub fn parse_resources(
+    provider: Provider,
+    names: &[String],
+    intraday: &[String],
+) -> anyhow::Result<Vec<Resource>> {
+    let defaults: Vec<String> = provider
+        .default_resources()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let names = if names.is_empty() { &defaults } else { names };
+    let mut out = Vec::new();
+    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let r = provider.resource(n).ok_or_else(|| {
+            hint(
+                format!("unknown resource `{n}` for `{}`", provider.name()),
+                format!("choose from: {}", provider.resource_names().join(", ")),
+            )
+        })?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    for n in intraday.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let r = provider.intraday(n).ok_or_else(|| {
+            let detail = match provider {
+                Provider::Fitbit => " (detail `:1min` or `:15min`; heart also `:1sec`)",
+                Provider::Google => "",
+            };
+            hint(
+                format!("unknown intraday series `{n}` for `{}`", provider.name()),
+                format!(
+                    "choose from: {}{detail}",
+                    provider.intraday_names().join(", ")
+                ),
+            )
+        })?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    // The profile first: it gives the time zone the rest needs.
+    out.sort_by_key(|r| !r.is_profile());
+    Ok(out)
+}
+
+/// One response body as table rows, by the provider's rules.
+pub fn normalise(
+    provider: Provider,
+    body: &[u8],
+    user: &str,
+    tz: Option<Tz>,
+    fetched: Option<DateTime<Utc>>,
+) -> Result<RowSet, fitpipe_transform::TransformError> {
+    match provider {
+        Provider::Fitbit => {
+            let doc = tf::parse(body)?;
+            let ctx = Context {
+                user_id: user.into(),
+                tz,
+                fetched_utc: fetched,
+                units: Units::Metric,
+            };
+            tf::normalise(&doc, &ctx)
+        }
+        Provider::Google => {
+            let doc = tg::parse(body)?;
+            let ctx = tg::Context {
+                user_id: user.into(),
+                tz,
+                fetched_utc: fetched,
+            };
+            tg::normalise(&doc, &ctx)
+        }
+    }
+}
+
+/// A response that could not be turned into rows, with what to do about it.
+fn normalise_error(path: &str, e: fitpipe_transform::TransformError) -> anyhow::Error {
+    use fitpipe_transform::TransformError as E;
+    let what = match &e {
+        E::NeedTimezone { .. } => "pass `--timezone`, or include `profile` in `--resources`",
+        _ => "the answer is saved under `<out>/raw`; report it with that file (nothing of this resource was written, the next run fetches it again)",
+    };
+    hint(format!("`{path}`: {e}"), what)
+}
+
+pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
+    name.map(|n| {
+        n.parse::<Tz>().map_err(|_| {
+            hint(
+                format!("unknown time zone `{n}`"),
+                "use an IANA name such as `Europe/London`",
+            )
+        })
+    })
+    .transpose()
+}
+
+struct Plan {
+    resource: Resource,
+    from: NaiveDate,
+    windows: Vec<Window>,
+}
+
+/// The days to fetch per resource, from flags and recorded progress.
+fn plan(
+    job: &Job,
+    state: &SyncState,
+    user: &str,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> anyhow::Result<Vec<Plan>> {
+    let today = now.with_timezone(&tz).date_naive();
+    let provider = job.provider.name();
+    let to = job.to.unwrap_or(today);
+    // Where this dataset's earlier runs for the user began: a resource that a killed or
+    // failed run never reached starts there too.
+    let prefix = format!("{provider}/{user}/");
+    let began = state
+        .resources()
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, p)| p.start)
+        .min();
+    let mut plans = Vec::new();
+    for r in &job.resources {
+        let key = r.key();
+        let done = if job.refetch {
+            None
+        } else {
+            state.get(provider, user, &key)
+        };
+        // The day after the last one written, less the overlap (days fetched again because
+        // devices sync late): `--overlap 0` fetches only new days.
+        let next = |p: fitpipe_ingest::state::Progress| {
+            p.through + Duration::days(1) - Duration::days(job.overlap)
+        };
+        let from =
+            match (job.from, done) {
+                // Resume: days already written (less the overlap) are not fetched again.
+                (Some(f), Some(p)) if p.start <= f && p.through >= f => f.max(next(p)),
+                (Some(f), _) => f,
+                (None, Some(p)) => next(p),
+                (None, None) if r.is_profile() => to,
+                (None, None) if began.is_some() => began.unwrap_or(to),
+                (None, None) => return Err(hint(
+                    format!("no earlier run for `{key}` in `{}`", job.out.display()),
+                    "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",
+                )),
+            };
+        let windows = if from > to {
+            Vec::new()
+        } else {
+            r.plan(from, to, tz, now)
+        };
+        plans.push(Plan {
+            resource: r.clone(),
+            from,
+            windows,
+        });
+    }
+    // The profile first (it gives the time zone), then resources still catching up, then
+    // the overlap re-fetches of resources that are current: a run cut short by the rate
+    // budget always advances the backfill instead of spending it on overlaps.
+    let current =
+        |p: &Plan| p.windows.len() <= 1 && p.from >= to - Duration::days(job.overlap.max(1));
+    plans.sort_by_key(|p| (!p.resource.is_profile(), current(p)));
+    Ok(plans)
+}
+
+/// Runs a job with a ready client. Rows are written every few responses and at the end
+/// of each resource; progress is recorded only after its rows are on disk.
+pub async fn ingest(
+    job: &Job,
+    client: &mut ApiClient,
+    progress: Arc<Progress>,
+) -> anyhow::Result<Outcome> {
+    let user = client.tokens().user_id.clone();
+    let mut tz = job.timezone.or_else(|| {
+        client
+            .tokens()
+            .timezone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+    });
+    let provider = job.provider.name();
+    if !job.dry_run {
+        // The caller holds the dataset's lock: finish or undo what a killed run left
+        // before reading what was fetched.
+        crate::tables::dataset(&job.out, job.formats.as_deref()).recover()?;
+    }
+    let mut state = SyncState::load(&job.out)?;
+    let plans = plan(job, &state, &user, client.now(), tz.unwrap_or(Tz::UTC))?;
+    let total: usize = plans.iter().map(|p| p.windows.len()).sum();
+    if job.dry_run {
+        let mut s = format!(
+            "{:<24} {:>10} {:>10} {:>9}\n",
+            "resource", "from", "to", "requests"
+        );
+        for p in &plans {
+            let to = p
+                .windows
+                .last()
+                .map_or(String::from("-"), |w| w.end.to_string());
+            s.push_str(&format!(
+                "{:<24} {:>10} {:>10} {:>9}\n",
+                p.resource.key(),
+                p.from.to_string(),
+                to,
+                p.windows.len()
+            ));
+        }
+        s.push_str(&format!(
+            "{:<24} {:>10} {:>10} {:>9}\n",
+            "total", "", "", total
+        ));
+        if job.provider == Provider::Google {
+            s.push_str("(one request per window; a page beyond the first, when an answer has more than a page holds, is one more)\n");
+        }
+        stdout(&s)?;
+        return Ok(Outcome::Done);
+    }
+    progress.set_total(total as u64);
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    let mut written: Vec<Written> = Vec::new();
+    let mut outcome = Outcome::Done;
+    let mut failure = None;
+    // The day the account was opened (from the profile): series days before it are the
+    // API's zeros, not data.
+    let mut member_since = None;
+    // Resources refused for a scope the person did not grant.
+    let mut skipped: Vec<String> = Vec::new();
+    'resources: for p in &plans {
+        let key = p.resource.key();
+        let rbar = progress.resource(&key, p.windows.len() as u64);
+        let mut pending = Pending {
+            provider,
+            user: &user,
+            key: key.clone(),
+            replaces: p.resource.replaces(),
+            from: p.from,
+            rows: RowSet::default(),
+            through: None,
+            complete_from: None,
+        };
+        // Set once the API refused a filter and its fallback fetches every window at once.
+        let mut unfiltered = false;
+        for (i, w) in p.windows.iter().enumerate() {
+            rbar.set_message(format!("{} .. {}", w.start, w.end));
+            let mut request = Some(w.request.clone());
+            let mut page = 0;
+            while let Some(req) = request.take() {
+                page += 1;
+                let fetched = match client.send(&req).await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        if let Some(fb) = (!unfiltered).then(|| p.resource.fallback(&e)).flatten() {
+                            if !job.quiet {
+                                progress.note(&format!(
+                                    "the API refused the filter of `{key}` ({e}); fetching the list page by page without it, back to {}",
+                                    p.from
+                                ));
+                            }
+                            unfiltered = true;
+                            request = Some(fb);
+                            continue;
+                        }
+                        // Keep what this resource fetched so far, then stop the run.
+                        pending.flush(&ds, &mut state, &mut written, tz)?;
+                        if e.is_scope_refusal() {
+                            // An unticked scope: the other resources can still be had.
+                            skipped.push(format!("`{key}` ({e})"));
+                            rbar.finish_and_clear();
+                            continue 'resources;
+                        }
+                        match e {
+                            IngestError::BudgetSpent { reset_at } => {
+                                outcome = Outcome::BudgetSpent(reset_at)
+                            }
+                            e => {
+                                if matches!(
+                                    e,
+                                    IngestError::InvalidGrant | IngestError::Unauthorized(_)
+                                ) {
+                                    session::mark_refused(provider, &user, client.now());
+                                }
+                                failure = Some(session::explain(e))
+                            }
+                        }
+                        break 'resources;
+                    }
+                };
+                raw::save(
+                    &job.out,
+                    provider,
+                    &user,
+                    &key,
+                    (w.start, w.end, page),
+                    fetched.at,
+                    &fetched.body,
+                )?;
+                let r = normalise(job.provider, &fetched.body, &user, tz, Some(fetched.at))
+                    .map_err(|e| normalise_error(&req.path, e))?;
+                if job.timezone.is_none() {
+                    if let Some(z) = r.profile.iter().find_map(|p| p.timezone.as_deref()) {
+                        tz = z.parse().ok().or(tz);
+                    }
+                }
+                member_since = r
+                    .profile
+                    .iter()
+                    .find_map(|p| p.member_since)
+                    .or(member_since);
+                let mut r = r;
+                before_the_account(&mut r, member_since);
+                pending.rows.extend(r);
+                request = if unfiltered {
+                    p.resource.next_fallback_page(&req, &fetched.body, p.from)
+                } else {
+                    p.resource.next_page(&req, &fetched.body)
+                };
+            }
+            // The unfiltered fallback's pages covered every window of this resource.
+            let last = if unfiltered { p.windows.len() - 1 } else { i };
+            pending.through = Some(p.windows[last].end);
+            // Every page of these windows arrived: their answer is complete.
+            let first = if unfiltered { p.from } else { w.start };
+            pending.complete_from.get_or_insert(first);
+            rbar.inc((last - i + 1) as u64);
+            progress.tick((last - i + 1) as u64);
+            if unfiltered {
+                break;
+            }
+            if (i + 1) % FLUSH_EVERY == 0 {
+                pending.flush(&ds, &mut state, &mut written, tz)?;
+            }
+        }
+        pending.flush(&ds, &mut state, &mut written, tz)?;
+        rbar.finish_and_clear();
+    }
+    progress.finish();
+    let budget = client.budget();
+    state.record_run(
+        provider,
+        &user,
+        LastRun {
+            finished: Some(Utc::now()),
+            requests: client.requests,
+            rate_remaining: budget.map(|b| b.remaining),
+            rate_limit: budget.map(|b| b.limit),
+            outcome: match (&failure, &outcome) {
+                (Some(e), _) => format!("failed: {e}"),
+                (None, _) if !skipped.is_empty() => {
+                    format!("partial: not granted: {}", skipped.join(", "))
+                }
+                (None, Outcome::BudgetSpent(_)) => "partial: rate budget spent".into(),
+                (None, Outcome::Done) => "ok".into(),
+            },
+        },
+    )?;
+    if !job.quiet {
+        stdout(&report(&ds, written)?)?;
+        eprintln!(
+            "{} request(s) for user {user} into `{}`",
+            client.requests,
+            job.out.display()
+        );
+    }
+    match failure {
+        Some(e) => Err(e.context(
+            "the run stopped early; what was fetched is saved, and the next run resumes from there",
+        )),
+        None if !skipped.is_empty() => Err(hint(
+            format!(
+                "the authorisation does not cover {}: a box was unticked at the consent screen; everything else was fetched and saved",
+                skipped.join(", ")
+            ),
+            match job.provider {
+                Provider::Fitbit => "run `fitpipe auth` again and leave every box ticked, or leave those out of `--resources`",
+                Provider::Google => "run `fitpipe auth --provider google-health` again and leave every box ticked, or leave those out of `--resources`",
+            },
+        )),
+        None => Ok(outcome),
+    }
+}
+
+/// Rows of days before the account existed: the daily series answer them with zeros
+/// (fitbit-web-api.md: a series has a value for every day asked), which are not data.
+pub fn before_the_account(rows: &mut RowSet, member_since: Option<NaiveDate>) {
+    if let Some(m) = member_since {
+        rows.daily_activity.retain(|r| r.date >= m);
+        rows.heart_rate_zones.retain(|r| r.date >= m);
+    }
+}
+
+/// Rows fetched for one resource and not yet written, with the days they cover.
+struct Pending<'a> {
+    provider: &'a str,
+    user: &'a str,
+    key: String,
+    replaces: Replaces,
+    from: NaiveDate,
+    rows: RowSet,
+    through: Option<NaiveDate>,
+    /// The first day of the windows fetched whole since the last flush (their answers
+    /// replace what is stored for them).
+    complete_from: Option<NaiveDate>,
+}
+
+impl Pending<'_> {
+    /// Writes the rows and records the days they cover, in one transaction.
+    fn flush(
+        &mut self,
+        ds: &Dataset,
+        state: &mut SyncState,
+        written: &mut Vec<Written>,
+        tz: Option<Tz>,
+    ) -> anyhow::Result<()> {
+        let Some(through) = self.through else {
+            return Ok(());
+        };
+        let refetched: Vec<Refetched> = match (self.complete_from.take(), self.replaces) {
+            (_, Replaces::Nothing) | (None, _) => Vec::new(),
+            (Some(first), kind) => vec![Refetched {
+                kind,
+                user: self.user.to_string(),
+                source: source_of(self.provider),
+                first,
+                last: through,
+                tz: tz.unwrap_or(Tz::UTC),
+            }],
+        };
+        // One transaction: the rows and the state that says they are fetched land
+        // together or not at all (a killed run leaves neither, and fetches them again).
+        let mut txn = ds.begin()?;
+        written.extend(write_rows_in(
+            &mut txn,
+            &std::mem::take(&mut self.rows),
+            &refetched,
+        )?);
+        state.record(
+            self.provider,
+            self.user,
+            &self.key,
+            self.from,
+            through,
+            Utc::now(),
+        );
+        txn.put(state.path(), &state.bytes())?;
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+/// The `source` column of a provider's rows.
+pub fn source_of(provider: &str) -> &'static str {
+    match Provider::parse(provider) {
+        Some(Provider::Google) => tg::SOURCE,
+        _ => tf::SOURCE,
+    }
+}

@@ -1,0 +1,85 @@
+//! The pipeline as a library: a whole run in-process against the simulator, without
+//! spawning the binary, its requests counted and its tables read back.
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
+use fitpipe::pipeline::{ingest, parse_resources, Job, Outcome};
+use fitpipe::progress::Progress;
+use fitpipe_ingest::client::{ApiClient, Options};
+use fitpipe_ingest::clock::SystemClock;
+use fitpipe_ingest::oauth::OAuthApp;
+use fitpipe_ingest::provider::Provider;
+use fitpipe_ingest::store::{TokenStore, Tokens};
+use fitpipe_sim::Config;
+
+use super::simenv::{table_keys, SimEnv};
+
+#[test]
+fn a_pipeline_runs_in_process_with_the_requests_it_plans() {
+    let env = SimEnv::new(Config::default());
+    let provider = Provider::Fitbit;
+    let scope = provider.scopes().join(" ");
+    let token = env.sim.issue_token(0, &scope);
+    let user = env.sim.people()[0].id.clone();
+    let store = TokenStore::new(&env.config());
+    let tokens = Tokens {
+        provider: provider.name().into(),
+        user_id: user.clone(),
+        access_token: oauth2::AccessToken::new(token),
+        refresh_token: None,
+        // The client reads the system clock; the simulator (frozen) its own.
+        expires_at: chrono::Utc::now() + Duration::hours(8),
+        scope,
+        timezone: Some("America/New_York".into()),
+        refresh_expires_at: None,
+        refused_at: None,
+    };
+    let (auth_url, token_url, revoke_url) = provider.endpoints(&env.sim.base_url());
+    let app = OAuthApp {
+        auth_url,
+        token_url,
+        revoke_url,
+        client_id: env.sim.client_id(),
+        client_secret: None,
+        redirect_uri: "http://127.0.0.1:1/".into(),
+        scopes: provider.scopes(),
+        auth_params: provider.auth_params(),
+    };
+    let progress = Arc::new(Progress::new(0, true, false));
+    let mut client = ApiClient::new(
+        &env.sim.base_url(),
+        app,
+        store,
+        tokens,
+        Arc::new(SystemClock),
+        progress.clone(),
+        Options::default(),
+    );
+    let from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 10, 14).unwrap();
+    let job = Job {
+        provider,
+        out: env.out(),
+        formats: None,
+        from: Some(from),
+        to: Some(to),
+        resources: parse_resources(provider, &[], &[]).unwrap(),
+        overlap: 3,
+        refetch: false,
+        dry_run: false,
+        timezone: None,
+        quiet: true,
+        verbose: false,
+    };
+    let before = env.requests();
+    let outcome = env
+        .rt
+        .block_on(ingest(&job, &mut client, progress))
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Done));
+    // One request per resource for two weeks: the nine default ones.
+    assert_eq!(env.requests() - before, job.resources.len() as u64);
+    let (days, dups) = table_keys(&env.out(), "daily_activity", &["user_id", "date"]);
+    assert_eq!((days, dups), (14, 0));
+}
