@@ -14,7 +14,8 @@ use crate::env;
 /// (archives of its responses, and the simulator) and Takeout archives, and writes one set
 /// of tables (daily_activity, heart_rate_zones, sleep_sessions, sleep_stages,
 /// heart_rate_intraday, activity_intraday, profile, hrv_daily, spo2_daily, vo2max_daily,
-/// weight_log) that load straight into pandas, polars and DuckDB. See docs/schema.md for
+/// weight_log, breathing_rate_daily, active_zone_minutes_daily, skin_temperature_daily)
+/// that load straight into pandas, polars and DuckDB. See docs/schema.md for
 /// every column.
 #[derive(Debug, Parser)]
 #[command(
@@ -171,10 +172,12 @@ pub struct IngestArgs {
     #[arg(long)]
     pub to: Option<chrono::NaiveDate>,
     /// Daily resources, comma-separated. Fitbit: profile, steps, calories, distance, floors,
-    /// elevation, sedentary, lightly-active, fairly-active, very-active, heart, sleep.
-    /// Google Health: profile, steps, distance, floors, calories, active-minutes, heart
-    /// (resting rate), sleep, hrv, spo2, weight. [default: all but elevation, hrv, spo2
-    /// and weight]
+    /// elevation, sedentary, lightly-active, fairly-active, very-active, heart, sleep,
+    /// breathing-rate, active-zone-minutes, skin-temperature. Google Health: profile,
+    /// steps, distance, floors, calories, active-minutes, heart (resting rate), sleep,
+    /// hrv, spo2, weight, breathing-rate, active-zone-minutes, skin-temperature.
+    /// [default: all but elevation, hrv, spo2, weight, breathing-rate,
+    /// active-zone-minutes and skin-temperature]
     #[arg(long, value_delimiter = ',')]
     pub resources: Vec<String>,
     /// Intraday series too. Fitbit (one request per day each): heart, steps, calories,
@@ -296,8 +299,10 @@ pub enum Import {
     /// Reads the legacy JSON families of `Global Export Data/` (or `user-site-export/`):
     /// heart_rate (second by second, with confidence), steps, distance, calories, altitude,
     /// resting_heart_rate, time_in_heart_rate_zones, the active-minutes files and sleep,
-    /// and the Google CSV streams (heart rate, steps, calories, distance, altitude, floors),
-    /// each with its own time-zone rule, into the same tables (`source = takeout`).
+    /// and the Google CSV streams (heart rate, steps, calories, distance, altitude, floors,
+    /// active zone minutes, daily respiratory rate), the daily HRV, SpO2 and respiratory
+    /// rate summaries and the active zone minutes files, each with its own time-zone rule,
+    /// into the same tables (`source = takeout`).
     /// Damaged or unknown files are reported and skipped (exit code 1); the rest is imported.
     ///
     /// Example: fitpipe import takeout ~/Downloads/takeout-20261001T120000Z-001.zip --user-id ABC123

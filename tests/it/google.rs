@@ -590,3 +590,96 @@ fn after_a_google_auth_plain_ingest_needs_no_provider_and_no_secret() {
     );
     assert!(!r.stderr.contains(&secret) && !st.stdout.contains(&secret));
 }
+
+/// `(date, value)` of one column of a daily table, for one source.
+fn by_day(out: &Path, table: &str, src: &str, col: &str) -> BTreeMap<i32, Option<f64>> {
+    let mut m = BTreeMap::new();
+    for b in read(out, table) {
+        for i in 0..b.num_rows() {
+            if text(&b, "source", i) != src {
+                continue;
+            }
+            let d = b
+                .column_by_name("date")
+                .unwrap()
+                .as_primitive::<Date32Type>()
+                .value(i);
+            m.insert(d, num(&b, col, i));
+        }
+    }
+    m
+}
+
+#[test]
+fn the_later_tables_agree_between_the_two_providers() {
+    let mut env = SimEnv::auto();
+    env.authorise();
+    let from = (env.sim.now().date_naive() - Duration::days(40)).to_string();
+    let to = (env.sim.now().date_naive() - Duration::days(1)).to_string();
+    let args = [
+        "ingest",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--resources",
+        "profile,breathing-rate,active-zone-minutes,skin-temperature",
+        "-q",
+    ];
+    let r = env.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.google = true;
+    env.authorise();
+    let r = env.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = env.out();
+    let person = &env.sim.people()[0];
+    let day = |d: i32| chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163).unwrap();
+    // Active zone minutes: the same on every day Google has; the days Google leaves out
+    // are the unworn ones, where Fitbit says 0.
+    let f = by_day(
+        &out,
+        "active_zone_minutes_daily",
+        "fitbit-web-api",
+        "active_zone_minutes",
+    );
+    let g = by_day(
+        &out,
+        "active_zone_minutes_daily",
+        "google-health",
+        "active_zone_minutes",
+    );
+    assert_eq!(f.len(), 40);
+    assert!(g.len() >= 25, "{}", g.len());
+    for (d, v) in &f {
+        match g.get(d) {
+            Some(gv) => assert_eq!(gv, v, "AZM on {}", day(*d)),
+            None => {
+                assert_eq!(*v, Some(0.0), "AZM on {}", day(*d));
+                assert!(!person.worn(day(*d)));
+            }
+        }
+    }
+    assert!(f.values().any(|v| v.unwrap_or(0.0) > 0.0));
+    // Breathing rate and skin temperature: nights with a main sleep, the same nights.
+    for (table, col, tolerance) in [
+        ("breathing_rate_daily", "breaths_per_minute", 1e-9),
+        ("skin_temperature_daily", "relative_celsius", 0.051),
+    ] {
+        let f = by_day(&out, table, "fitbit-web-api", col);
+        let g = by_day(&out, table, "google-health", col);
+        assert_eq!(
+            f.keys().collect::<Vec<_>>(),
+            g.keys().collect::<Vec<_>>(),
+            "{table}"
+        );
+        assert!(f.len() >= 25, "{table}: {}", f.len());
+        for (d, v) in &f {
+            assert!(
+                (v.unwrap() - g[d].unwrap()).abs() <= tolerance,
+                "{table} on {}",
+                day(*d)
+            );
+        }
+    }
+}

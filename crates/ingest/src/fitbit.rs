@@ -7,8 +7,17 @@ use chrono::{Duration, NaiveDate};
 /// The `source` and provider name.
 pub const PROVIDER: &str = "fitbit-web-api";
 
-/// Scopes fitpipe asks for.
-pub const SCOPES: &[&str] = &["activity", "heartrate", "sleep", "profile", "settings"];
+/// Scopes fitpipe asks for (`respiratory_rate` and `temperature` for breathing rate and
+/// skin temperature).
+pub const SCOPES: &[&str] = &[
+    "activity",
+    "heartrate",
+    "sleep",
+    "profile",
+    "settings",
+    "respiratory_rate",
+    "temperature",
+];
 
 /// OAuth endpoints relative to a base (`https://api.fitbit.com` in production; the
 /// authorize page lives on www.fitbit.com there, on the same base in the simulator).
@@ -42,7 +51,24 @@ pub enum Resource {
     Profile,
     /// An intraday series, one day per request: API resource and detail level.
     Intraday(&'static str, &'static str),
+    /// A daily summary read by date range (one of [`DAILY`]), by name.
+    Daily(&'static str),
 }
+
+/// Daily summaries read by date range: `--resources` name, the path between the user and
+/// `/date/`, and the maximum days a request covers (fitbit-web-api.md §3).
+pub const DAILY: &[(&str, &str, i64)] = &[
+    // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
+    ("breathing-rate", "br", 30),
+    // AZM time series: 1095 days.
+    (
+        "active-zone-minutes",
+        "activities/active-zone-minutes",
+        1095,
+    ),
+    // "the maximum date range cannot exceed 30 days" (the Swagger file).
+    ("skin-temperature", "temp/skin", 30),
+];
 
 const SERIES: &[(&str, &str)] = &[
     ("steps", "steps"),
@@ -85,6 +111,9 @@ pub const RESOURCE_NAMES: &[&str] = &[
     "very-active",
     "heart",
     "sleep",
+    "breathing-rate",
+    "active-zone-minutes",
+    "skin-temperature",
 ];
 
 /// Names accepted by `--intraday` (`heart` may take `:1sec`).
@@ -104,6 +133,10 @@ impl Resource {
             "heart" => Some(Resource::Heart),
             "sleep" => Some(Resource::Sleep),
             "profile" => Some(Resource::Profile),
+            n if DAILY.iter().any(|d| d.0 == n) => DAILY
+                .iter()
+                .find(|d| d.0 == n)
+                .map(|d| Resource::Daily(d.0)),
             n => SERIES
                 .iter()
                 .find(|(k, _)| *k == n)
@@ -136,6 +169,7 @@ impl Resource {
             Resource::Sleep => "sleep".into(),
             Resource::Profile => "profile".into(),
             Resource::Intraday(r, d) => format!("intraday-{r}-{d}"),
+            Resource::Daily(name) => (*name).to_string(),
         }
     }
 
@@ -151,6 +185,7 @@ impl Resource {
             // "Maximum range: 24 hours".
             Resource::Intraday(..) => 1,
             Resource::Profile => i64::MAX,
+            Resource::Daily(name) => DAILY.iter().find(|d| d.0 == *name).map_or(30, |d| d.2),
         }
     }
 
@@ -163,6 +198,10 @@ impl Resource {
             Resource::Profile => "/1/user/-/profile.json".into(),
             Resource::Intraday(r, d) => {
                 format!("/1/user/-/activities/{r}/date/{start}/1d/{d}.json")
+            }
+            Resource::Daily(name) => {
+                let seg = DAILY.iter().find(|d| d.0 == *name).map_or("", |d| d.1);
+                format!("/1/user/-/{seg}/date/{start}/{end}.json")
             }
         }
     }

@@ -117,6 +117,21 @@ const NAMES: &[(&str, Resource)] = &[
         Resource::DailyList("daily-oxygen-saturation", "daily_oxygen_saturation"),
     ),
     ("weight", Resource::Weight),
+    (
+        "breathing-rate",
+        Resource::DailyList("daily-respiratory-rate", "daily_respiratory_rate"),
+    ),
+    (
+        "active-zone-minutes",
+        Resource::Daily("active-zone-minutes", 90),
+    ),
+    (
+        "skin-temperature",
+        Resource::DailyList(
+            "daily-sleep-temperature-derivations",
+            "daily_sleep_temperature_derivations",
+        ),
+    ),
 ];
 
 /// The default daily set.

@@ -282,7 +282,11 @@ fn endpoint_key(path: &str) -> String {
 }
 
 fn scope_allows(scope: &str, path: &str) -> bool {
-    let need = if path.contains("/sleep/") {
+    let need = if path.contains("/br/") {
+        "respiratory_rate"
+    } else if path.contains("/temp/") {
+        "temperature"
+    } else if path.contains("/sleep/") {
         "sleep"
     } else if path.contains("/activities/heart/") {
         "heartrate"
@@ -353,6 +357,24 @@ fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Re
                 t0,
                 t1,
             )
+        }
+        ("1", ["activities", "active-zone-minutes", "date", a, b]) => {
+            azm(p, base, date(a)?, b, &date)
+        }
+        ("1", ["br", "date", a, b]) => {
+            let (start, end) = range(date(a)?, b, &["1d", "7d", "30d"], 30, &date)?;
+            Ok(nightly(start, end, "br", |d| {
+                p.breathing_rate(d, base.1)
+                    .map(|r| json!({"breathingRate": r}))
+            }))
+        }
+        ("1", ["temp", "skin", "date", a, b]) => {
+            let (start, end) = range(date(a)?, b, &["1d", "7d", "30d"], 30, &date)?;
+            Ok(nightly(start, end, "tempSkin", |d| {
+                p.skin_temperature(d, base.1).map(
+                    |(baseline, nightly)| json!({"nightlyRelative": round(nightly - baseline, 1)}),
+                )
+            }))
         }
         ("1", ["activities", res, "date", a, b]) => series(p, base, res, false, date(a)?, b, &date),
         ("1", ["activities", res, "date", a, b, detail]) => {
@@ -630,6 +652,60 @@ fn on_the_clock(p: &Person, d: NaiveDate, secs: usize) -> bool {
         chrono::TimeZone::from_local_datetime(&p.tz, &local),
         chrono::LocalResult::None
     )
+}
+
+/// Active zone minutes per day: one a minute in fat burn, two in cardio and peak; zones
+/// without minutes are left out (azm-range.json).
+fn azm(
+    p: &Person,
+    base: &Base,
+    a: NaiveDate,
+    b: &str,
+    date: &dyn Fn(&str) -> Result<NaiveDate, Fail>,
+) -> Result<Value, Fail> {
+    let (start, end) = range(a, b, &["1d", "7d", "30d", "1w", "1m", "3m"], 1095, date)?;
+    let list: Vec<Value> = days(start, end)
+        .map(|d| {
+            let [fat, cardio, peak] = p.zone_minutes(&p.day(d, base.1));
+            let mut v = serde_json::Map::new();
+            v.insert(
+                "activeZoneMinutes".into(),
+                json!(fat + 2 * cardio + 2 * peak),
+            );
+            for (k, n) in [
+                ("fatBurnActiveZoneMinutes", fat),
+                ("cardioActiveZoneMinutes", 2 * cardio),
+                ("peakActiveZoneMinutes", 2 * peak),
+            ] {
+                if n > 0 {
+                    v.insert(k.into(), json!(n));
+                }
+            }
+            json!({"dateTime": d.to_string(), "value": v})
+        })
+        .collect();
+    Ok(json!({ "activities-active-zone-minutes": list }))
+}
+
+/// A nightly summary (breathing rate, skin temperature): only nights with a value, as the
+/// Swagger file says ("only returns a value for dates on which the device was able to
+/// record").
+fn nightly(
+    start: NaiveDate,
+    end: NaiveDate,
+    key: &str,
+    value: impl Fn(NaiveDate) -> Option<Value>,
+) -> Value {
+    let list: Vec<Value> = days(start, end)
+        .filter_map(|d| {
+            let mut o = json!({"dateTime": d.to_string(), "value": value(d)?});
+            if key == "tempSkin" {
+                o["logType"] = json!("dedicated_temp_sensor");
+            }
+            Some(o)
+        })
+        .collect();
+    json!({ key: list })
 }
 
 fn hms(secs: usize) -> String {

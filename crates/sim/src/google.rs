@@ -148,6 +148,33 @@ const TYPES: &[Type] = &[
         scope: "sleep",
         cap: 0,
     },
+    Type {
+        url: "active-zone-minutes",
+        member: "active_zone_minutes",
+        key: "activeZoneMinutes",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
+        url: "daily-respiratory-rate",
+        member: "daily_respiratory_rate",
+        key: "dailyRespiratoryRate",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
+    Type {
+        url: "daily-sleep-temperature-derivations",
+        member: "daily_sleep_temperature_derivations",
+        key: "dailySleepTemperatureDerivations",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
     // Known types the synthetic devices do not record: valid, and empty.
     Type {
         url: "heart-rate-variability",
@@ -804,6 +831,32 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                 });
             }
         }
+        "daily-respiratory-rate" | "daily-sleep-temperature-derivations" => {
+            let value = if t.url == "daily-respiratory-rate" {
+                p.breathing_rate(date, ctx.last_sync)
+                    .map(|r| json!({"date": date_json(date), "breathsPerMinute": r}))
+            } else {
+                p.skin_temperature(date, ctx.last_sync)
+                    .map(|(baseline, nightly)| {
+                        json!({
+                            "date": date_json(date),
+                            "nightlyTemperatureCelsius": nightly,
+                            "baselineTemperatureCelsius": baseline,
+                            "relativeNightlyStddev30dCelsius": 0.78,
+                        })
+                    })
+            };
+            if let Some(v) = value {
+                let at = instant(tz, minute_local(date, 0)).unwrap_or_default();
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: minute_local(date, 0),
+                    value: json!({"dataSource": source("DERIVED"), t.key: v}),
+                    name: None,
+                });
+            }
+        }
         "sleep" => {
             for s in p
                 .sleeps_as_of(date, ctx.last_sync)
@@ -1230,6 +1283,8 @@ struct Minute {
     floors: u64,
     kcal: f64,
     level: usize,
+    /// Heart-rate zone: 0 none, 1 fat burn, 2 cardio, 3 peak.
+    zone: u8,
 }
 
 fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
@@ -1249,6 +1304,17 @@ fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
                     1..=59 => 1,
                     60..=99 => 2,
                     _ => 3,
+                },
+                // The zones of the people's model (`Person::zone_minutes`).
+                zone: if day.worn {
+                    match p.minute_bpm(day, m) {
+                        97..=134 => 1,
+                        135..=163 => 2,
+                        b if b >= 164 => 3,
+                        _ => 0,
+                    }
+                } else {
+                    0
                 },
             }
         })
@@ -1294,6 +1360,17 @@ fn rollup_value(t: &Type, mins: &[&Minute], bpm: &[i64]) -> Value {
                 "activeMinutesRollupByActivityLevel".into(),
                 Value::Array(by),
             );
+        }
+        "active-zone-minutes" => {
+            // Minutes in each zone, as int64 strings (rollup_active_zone_minutes sample).
+            for (k, z) in [
+                ("sumInFatBurnHeartZone", 1),
+                ("sumInCardioHeartZone", 2),
+                ("sumInPeakHeartZone", 3),
+            ] {
+                let n = mins.iter().filter(|x| x.zone == z).count();
+                m.insert(k.into(), json!(n.to_string()));
+            }
         }
         "heart-rate" if !bpm.is_empty() => {
             m.insert(

@@ -284,6 +284,46 @@ impl Person {
             .collect()
     }
 
+    /// Minutes of the synced part of a day in the fat-burn (97-134 bpm), cardio (135-163)
+    /// and peak (164 and up) heart-rate zones, from each minute's heart rate.
+    pub fn zone_minutes(&self, day: &Day) -> [u64; 3] {
+        let mut z = [0u64; 3];
+        if !day.worn {
+            return z;
+        }
+        for m in 0..day.synced_minutes {
+            match self.minute_bpm(day, m) {
+                97..=134 => z[0] += 1,
+                135..=163 => z[1] += 1,
+                b if b >= 164 => z[2] += 1,
+                _ => {}
+            }
+        }
+        z
+    }
+
+    /// Breathing rate of the main sleep that ended on `date`, breaths per minute (one
+    /// decimal), for a night that has a main sleep as of `now`.
+    pub fn breathing_rate(&self, date: NaiveDate, now: NaiveDateTime) -> Option<f64> {
+        self.main_sleep_synced(date, now)?;
+        Some((140 + self.rng(date, 11).range(-20, 30)) as f64 / 10.0)
+    }
+
+    /// Skin temperature of the main sleep that ended on `date`: (baseline, nightly), °C.
+    pub fn skin_temperature(&self, date: NaiveDate, now: NaiveDateTime) -> Option<(f64, f64)> {
+        self.main_sleep_synced(date, now)?;
+        let baseline = 32.5 + self.index as f64 / 10.0;
+        let relative = self.rng(date, 12).range(-15, 15) as f64 / 10.0;
+        Some((baseline, baseline + relative))
+    }
+
+    fn main_sleep_synced(&self, date: NaiveDate, now: NaiveDateTime) -> Option<()> {
+        self.sleeps_as_of(date, now)
+            .iter()
+            .any(|s| s.is_main && s.end <= now)
+            .then_some(())
+    }
+
     /// Heart-rate samples of a day for the Google Health API, as (second of the local day,
     /// bpm): every 2 seconds with about one sample in seven missing, about 37,000 a day
     /// (google-health-live-2026.md, "Volume and paging").

@@ -363,6 +363,33 @@ fn point(
                 entropy: num(&v["entropy"], &at("entropy"))?,
             });
         }
+        "dailyRespiratoryRate" => {
+            out.breathing_rate_daily.push(BreathingRateDaily {
+                user_id: uid.clone(),
+                source: source(),
+                date: date(&v["date"], &at("date"))?,
+                breaths_per_minute: num(&v["breathsPerMinute"], &at("breathsPerMinute"))?,
+            });
+        }
+        "dailySleepTemperatureDerivations" => {
+            let nightly = num(
+                &v["nightlyTemperatureCelsius"],
+                &at("nightlyTemperatureCelsius"),
+            )?;
+            let baseline = num(
+                &v["baselineTemperatureCelsius"],
+                &at("baselineTemperatureCelsius"),
+            )?;
+            out.skin_temperature_daily.push(SkinTemperatureDaily {
+                user_id: uid.clone(),
+                source: source(),
+                date: date(&v["date"], &at("date"))?,
+                // Fitbit's `nightlyRelative` is the same difference.
+                relative_celsius: nightly.zip(baseline).map(|(n, b)| n - b),
+                nightly_celsius: nightly,
+                baseline_celsius: baseline,
+            });
+        }
         "dailyOxygenSaturation" => {
             out.spo2_daily.push(Spo2Daily {
                 user_id: uid.clone(),
@@ -600,6 +627,27 @@ fn rollup(
         )?;
         let b = civil(field(o, "civilEndTime"), &format!("{path}.civilEndTime"))?;
         if a.time() != chrono::NaiveTime::MIN || b - a > Duration::days(1) {
+            return Ok(());
+        }
+        if key == "activeZoneMinutes" {
+            // Minutes in each zone; a cardio or peak minute earns two active zone
+            // minutes, as Fitbit counts them (google-health-api.md: the sums are int64
+            // strings; whether they are minutes or credits is UNCONFIRMED, minutes read).
+            let m = |k: &str| count(&v[k], &at(k));
+            let (fat, cardio, peak) = (
+                m("sumInFatBurnHeartZone")?,
+                m("sumInCardioHeartZone")? * 2,
+                m("sumInPeakHeartZone")? * 2,
+            );
+            out.active_zone_minutes_daily.push(ActiveZoneMinutesDaily {
+                user_id: uid.clone(),
+                source: source(),
+                date: a.date(),
+                active_zone_minutes: Some(fat + cardio + peak),
+                fat_burn_active_zone_minutes: Some(fat),
+                cardio_active_zone_minutes: Some(cardio),
+                peak_active_zone_minutes: Some(peak),
+            });
             return Ok(());
         }
         let mut row = daily(uid, &source(), a.date());

@@ -544,6 +544,62 @@ tables! {
         max_percent: Float,
     }
 
+    /// One row per user and local day: breathing rate during the main sleep (filed under
+    /// the date the sleep ended).
+    BreathingRateDaily / breathing_rate_daily => "breathing_rate_daily",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day (the day the sleep ended).
+        date: Day,
+        /// Breaths per minute over the night.
+        breaths_per_minute: Float,
+    }
+
+    /// One row per user and local day: active zone minutes, the credit a heart-rate zone
+    /// gives (one a minute in fat burn, two a minute in cardio and peak).
+    ActiveZoneMinutesDaily / active_zone_minutes_daily => "active_zone_minutes_daily",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day.
+        date: Day,
+        /// Active zone minutes of the day, all zones.
+        active_zone_minutes: Int,
+        /// Active zone minutes earned in the fat-burn zone.
+        fat_burn_active_zone_minutes: Int,
+        /// Active zone minutes earned in the cardio zone (two per minute).
+        cardio_active_zone_minutes: Int,
+        /// Active zone minutes earned in the peak zone (two per minute).
+        peak_active_zone_minutes: Int,
+    }
+
+    /// One row per user and local day: skin temperature during the main sleep (filed
+    /// under the date the sleep ended).
+    SkinTemperatureDaily / skin_temperature_daily => "skin_temperature_daily",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day (the day the sleep ended).
+        date: Day,
+        /// Nightly skin temperature relative to the person's baseline, °C (Fitbit's
+        /// `nightlyRelative`; Google: nightly minus baseline).
+        relative_celsius: Float,
+        /// Nightly skin temperature, °C (Google Health only).
+        nightly_celsius: Float,
+        /// The person's baseline skin temperature, °C (Google Health only).
+        baseline_celsius: Float,
+    }
+
     /// One row per user and local day: the cardio fitness score (VO2 max estimate).
     Vo2maxDaily / vo2max_daily => "vo2max_daily",
     key ["user_id", "date"], partition PartitionRule::Year("date"),

@@ -18,8 +18,8 @@ use crate::fitbit::normalise::{activity_point, daily, sleep};
 use crate::fitbit::Context;
 use crate::fitbit::Units;
 use crate::tables::{
-    ActivityIntraday, HeartRateIntraday, HeartRateZone, HrvDaily, RowSet, Spo2Daily, TableSpec,
-    Vo2maxDaily, WeightLog,
+    ActiveZoneMinutesDaily, ActivityIntraday, BreathingRateDaily, HeartRateIntraday, HeartRateZone,
+    HrvDaily, RowSet, Spo2Daily, TableSpec, Vo2maxDaily, WeightLog,
 };
 use crate::time::SeriesClock;
 use crate::TransformError;
@@ -71,6 +71,18 @@ pub enum Family {
     HrvCsv,
     /// `Daily SpO2 - *.csv`: `timestamp,average_value,lower_bound,upper_bound`.
     Spo2Csv,
+    /// `Daily Respiratory Rate Summary - *.csv`: `timestamp,daily_respiratory_rate` (local day).
+    BrCsv,
+    /// Google CSV `daily_respiratory_rate[_*].csv`: `timestamp,breaths per minute` (the
+    /// timestamp's date is the local day).
+    CsvBreathing,
+    /// `Active Zone Minutes - *.csv`: `date_time,heart_zone_id,total_minutes`, one row per
+    /// minute in a zone, local naive times; the minutes are the zone's credit (two a
+    /// minute in cardio and peak).
+    AzmCsv,
+    /// Google CSV `active_zone_minutes_*.csv`: `timestamp,heart rate zone,total minutes`
+    /// (UTC, `Z`; one file per UTC month).
+    CsvAzm,
     /// `demographic_vo2_max-*.json`: the daily cardio fitness estimate (local dates).
     DemographicVo2,
     /// `run_vo2_max-*.json`: the estimate from a run (UTC time of the run).
@@ -117,6 +129,20 @@ impl Family {
             if file_name.starts_with("Daily SpO2") {
                 return Some(Family::Spo2Csv);
             }
+            if file_name.starts_with("Daily Respiratory Rate Summary") {
+                return Some(Family::BrCsv);
+            }
+            if file_name.starts_with("Active Zone Minutes") {
+                return Some(Family::AzmCsv);
+            }
+            if file_name == "daily_respiratory_rate.csv"
+                || file_name.starts_with("daily_respiratory_rate_")
+            {
+                return Some(Family::CsvBreathing);
+            }
+            if file_name.starts_with("active_zone_minutes_") {
+                return Some(Family::CsvAzm);
+            }
         }
         let (stem, sep, table): (&str, u8, &[(&str, Family)]) = if let Some(s) =
             file_name.strip_suffix(".json")
@@ -155,6 +181,9 @@ impl Family {
                 | Family::VeryActive
                 | Family::HrvCsv
                 | Family::Spo2Csv
+                | Family::BrCsv
+                | Family::CsvBreathing
+                | Family::AzmCsv
                 | Family::DemographicVo2
         )
     }
@@ -812,7 +841,10 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                 });
             }
         }
-        Family::HrvCsv | Family::Spo2Csv => daily_csv(family, bytes, ctx, &src, &mut out)?,
+        Family::HrvCsv | Family::Spo2Csv | Family::BrCsv | Family::CsvBreathing => {
+            daily_csv(family, bytes, ctx, &src, &mut out)?
+        }
+        Family::AzmCsv | Family::CsvAzm => azm_csv(family, bytes, ctx, &src, &mut out)?,
         _ => csv(family, bytes, ctx, &src, &mut out)?,
     }
     Ok(out)
@@ -899,6 +931,22 @@ fn daily_csv(
                     .map_err(|_| at(format!("`{name}` is not a number in `{line}`"))),
             }
         };
+        if family == Family::BrCsv || family == Family::CsvBreathing {
+            let v = num(if family == Family::BrCsv {
+                "daily_respiratory_rate"
+            } else {
+                "breaths per minute"
+            })?;
+            if v.is_some() {
+                out.breathing_rate_daily.push(BreathingRateDaily {
+                    user_id: ctx.user_id.clone(),
+                    source: src.clone(),
+                    date: day,
+                    breaths_per_minute: v,
+                });
+            }
+            continue;
+        }
         if family == Family::HrvCsv {
             out.hrv_daily.push(HrvDaily {
                 user_id: ctx.user_id.clone(),
@@ -919,6 +967,93 @@ fn daily_csv(
                 max_percent: num("upper_bound")?,
             });
         }
+    }
+    Ok(())
+}
+
+/// Active zone minutes, one row per minute in a zone, summed per local day and zone.
+/// The legacy file stamps local times; the Google CSV stream UTC with a `Z` (local days
+/// then come from the zone). A day a file holds only part of (a Google file ends at a UTC
+/// month) gets that part; the next file's part of it replaces it (docs/schema.md).
+fn azm_csv(
+    family: Family,
+    bytes: &[u8],
+    ctx: &Context,
+    src: &Arc<str>,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let (header, lines) = csv_table(bytes)?;
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let legacy = family == Family::AzmCsv;
+    let names = if legacy {
+        ("date_time", "heart_zone_id", "total_minutes")
+    } else {
+        ("timestamp", "heart rate zone", "total minutes")
+    };
+    let (Some(ti), Some(zi), Some(mi)) = (col(names.0), col(names.1), col(names.2)) else {
+        return Err(TransformError::Value {
+            path: "header".into(),
+            message: format!(
+                "expected columns `{}`, `{}` and `{}`, found `{}`",
+                names.0,
+                names.1,
+                names.2,
+                header.join(",")
+            ),
+        });
+    };
+    let tz = if legacy {
+        None
+    } else {
+        Some(ctx.tz.ok_or(TransformError::NeedTimezone {
+            what: "archive times of day",
+        })?)
+    };
+    let mut days: std::collections::BTreeMap<NaiveDate, [i64; 3]> = Default::default();
+    for (n, rec) in lines {
+        let at = |m: String| TransformError::Value {
+            path: format!("line {n}"),
+            message: m,
+        };
+        let stamp = rec.get(ti).unwrap_or("");
+        let day = match tz {
+            None => stamp
+                .get(..10)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            Some(tz) => DateTime::parse_from_rfc3339(stamp)
+                .ok()
+                .map(|t| t.with_timezone(&tz).date_naive()),
+        }
+        .ok_or_else(|| at(format!("bad time in `{}`", line_of(&rec))))?;
+        let zone = match rec
+            .get(zi)
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "")
+            .as_str()
+        {
+            "fatburn" => 0,
+            "cardio" => 1,
+            "peak" => 2,
+            other => return Err(at(format!("unknown heart-rate zone `{other}`"))),
+        };
+        let minutes: i64 = rec
+            .get(mi)
+            .and_then(|m| m.parse::<f64>().ok())
+            .map(|m| m.round() as i64)
+            .ok_or_else(|| at(format!("bad minutes in `{}`", line_of(&rec))))?;
+        days.entry(day).or_default()[zone] += minutes;
+    }
+    for (date, [fat, cardio, peak]) in days {
+        out.active_zone_minutes_daily.push(ActiveZoneMinutesDaily {
+            user_id: ctx.user_id.clone(),
+            source: src.clone(),
+            date,
+            active_zone_minutes: Some(fat + cardio + peak),
+            fat_burn_active_zone_minutes: Some(fat),
+            cardio_active_zone_minutes: Some(cardio),
+            peak_active_zone_minutes: Some(peak),
+        });
     }
     Ok(())
 }

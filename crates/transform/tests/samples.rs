@@ -254,7 +254,6 @@ fn samples_without_a_table_are_recognised_not_misread() {
         "token-response.json",
         "spo2-intraday-date.json",
         "hrv-intraday-date.json",
-        "br-summary-interval.json",
     ] {
         let doc = fitbit::parse(&sample(name).unwrap()).unwrap();
         assert!(!doc.ignored.is_empty(), "{name}");

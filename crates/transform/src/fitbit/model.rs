@@ -229,6 +229,77 @@ pub struct HrvValue {
     pub deep_rmssd: Option<Num>,
 }
 
+/// One day of the breathing-rate summary (`br[]`). The intraday answer (`/all.json`)
+/// carries per-stage summaries instead; its full-sleep figure is used then.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BrDay {
+    /// Local day (the day the sleep ended).
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// The night's figures.
+    pub value: BrValue,
+}
+
+/// `value` of a breathing-rate day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrValue {
+    /// Breaths per minute (summary answer).
+    pub breathing_rate: Option<Num>,
+    /// The whole sleep (intraday answer).
+    pub full_sleep_summary: Option<BrStage>,
+}
+
+/// One stage's breathing rate; `-1` means no value (br-intraday-date.json).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrStage {
+    /// Breaths per minute, or -1.
+    pub breathing_rate: Option<Num>,
+}
+
+/// One day of active zone minutes. Zones without minutes are left out (azm-range.json).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AzmDay {
+    /// Local day.
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// The day's minutes.
+    pub value: AzmValue,
+}
+
+/// `value` of an active-zone-minutes day.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzmValue {
+    /// All zones.
+    pub active_zone_minutes: Option<Num>,
+    /// Fat-burn zone.
+    pub fat_burn_active_zone_minutes: Option<Num>,
+    /// Cardio zone (counted double).
+    pub cardio_active_zone_minutes: Option<Num>,
+    /// Peak zone (counted double).
+    pub peak_active_zone_minutes: Option<Num>,
+}
+
+/// One night of skin temperature (`tempSkin[]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TempSkinDay {
+    /// Local day (the day the sleep ended).
+    pub date_time: NaiveDate,
+    /// The night's figure.
+    pub value: TempSkinValue,
+}
+
+/// `value` of a skin-temperature night.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TempSkinValue {
+    /// Degrees Celsius above (or below) the person's baseline.
+    pub nightly_relative: Option<Num>,
+}
+
 /// One day of the cardio fitness score; `vo2Max` is a string: a range or a number.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CardioDay {
@@ -311,6 +382,12 @@ pub struct FitbitDocument {
     pub body: Vec<BodyLog>,
     /// SpO2 summary days (the endpoint has no wrapper key).
     pub spo2: Vec<Spo2Day>,
+    /// Breathing-rate days.
+    pub breathing: Vec<BrDay>,
+    /// Active-zone-minutes days.
+    pub azm: Vec<AzmDay>,
+    /// Skin-temperature nights.
+    pub skin: Vec<TempSkinDay>,
     /// Recognised content that no table holds (devices, error bodies, ...), described.
     pub ignored: Vec<String>,
     /// Top-level keys not recognised.
@@ -334,6 +411,9 @@ impl FitbitDocument {
             && self.cardio.is_empty()
             && self.body.is_empty()
             && self.spo2.is_empty()
+            && self.breathing.is_empty()
+            && self.azm.is_empty()
+            && self.skin.is_empty()
             && self.ignored.is_empty())
     }
 }
@@ -359,12 +439,6 @@ const IGNORED_KEYS: &[(&str, &str)] = &[
         "a sleep response still being processed (`meta.state`)",
     ),
     ("access_token", "an OAuth token response"),
-    ("br", "breathing rate (no table yet)"),
-    ("tempSkin", "skin temperature (no table yet)"),
-    (
-        "activities-active-zone-minutes",
-        "active zone minutes (no table yet)",
-    ),
 ];
 
 impl<'de> Deserialize<'de> for FitbitDocument {
@@ -431,6 +505,12 @@ impl<'de> Visitor<'de> for DocVisitor {
                 if doc.hrv.iter().any(|d| d.value.is_none()) {
                     doc.ignored.push("HRV intraday (no table yet)".into());
                 }
+            } else if key == "br" {
+                doc.breathing = map.next_value()?;
+            } else if key == "activities-active-zone-minutes" {
+                doc.azm = map.next_value()?;
+            } else if key == "tempSkin" {
+                doc.skin = map.next_value()?;
             } else if key == "cardioScore" {
                 doc.cardio = map.next_value()?;
             } else if key == "weight" || key == "fat" {

@@ -178,6 +178,52 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
             entropy: None,
         });
     }
+    for d in &doc.breathing {
+        // The summary's figure, else the intraday answer's full sleep; -1 is no value.
+        let v = d
+            .value
+            .breathing_rate
+            .or(d
+                .value
+                .full_sleep_summary
+                .as_ref()
+                .and_then(|f| f.breathing_rate))
+            .map(|n| n.0)
+            .filter(|x| *x >= 0.0);
+        if v.is_none() {
+            continue;
+        }
+        out.breathing_rate_daily.push(BreathingRateDaily {
+            user_id: uid.clone(),
+            source: src.clone(),
+            date: d.date_time,
+            breaths_per_minute: v,
+        });
+    }
+    for d in &doc.azm {
+        // Zones without minutes are left out of the answer: they are 0 on a day listed.
+        let n = |x: Option<Num>| Some(x.map_or(0, |v| v.0.round() as i64));
+        let v = &d.value;
+        out.active_zone_minutes_daily.push(ActiveZoneMinutesDaily {
+            user_id: uid.clone(),
+            source: src.clone(),
+            date: d.date_time,
+            active_zone_minutes: n(v.active_zone_minutes),
+            fat_burn_active_zone_minutes: n(v.fat_burn_active_zone_minutes),
+            cardio_active_zone_minutes: n(v.cardio_active_zone_minutes),
+            peak_active_zone_minutes: n(v.peak_active_zone_minutes),
+        });
+    }
+    for d in &doc.skin {
+        out.skin_temperature_daily.push(SkinTemperatureDaily {
+            user_id: uid.clone(),
+            source: src.clone(),
+            date: d.date_time,
+            relative_celsius: float(d.value.nightly_relative),
+            nightly_celsius: None,
+            baseline_celsius: None,
+        });
+    }
     for (i, d) in doc.cardio.iter().enumerate() {
         // `vo2Max` is a string: a range ("42-46") or one number ("44").
         let bad = || TransformError::Value {
