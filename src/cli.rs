@@ -71,6 +71,13 @@ pub enum Command {
     Plot(PlotArgs),
     /// What the output folder holds: rows and date range per table, last runs, token state.
     Status(StatusArgs),
+    /// Withdraw a person: remove every row and raw answer of `--user` from the output
+    /// folder (everyone else's data untouched), then revoke their grant at the provider
+    /// and delete their tokens.
+    ///
+    /// Example: fitpipe forget --user 3005158117181735157 --out data
+    #[command(verbatim_doc_comment)]
+    Forget(ForgetArgs),
     /// Load files you already have into the tables.
     #[command(subcommand)]
     Import(Import),
@@ -424,6 +431,20 @@ pub struct PlotArgs {
     /// Daily step goal drawn on the steps chart.
     #[arg(long, default_value_t = 10_000.0)]
     pub goal: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The person to remove: the `user_id` of their rows (and of their stored grant).
+    #[arg(long, env = env::USER)]
+    pub user: String,
+    /// Keep the grant (only remove the data).
+    #[arg(long)]
+    pub keep_grant: bool,
+    #[command(flatten)]
+    pub api: ApiBase,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -152,7 +152,7 @@ fn windows_of(
             ("source".into(), first.source.to_string()),
         ],
         rows,
-        days,
+        days: Some(days),
         report: (table == "sleep_sessions").then(|| "log_id".to_string()),
     })
 }

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod demo;
+mod forget;
 mod import_json;
 mod import_takeout;
 pub mod ingest;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(a) => sim::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Status(a) => status::run(a),
+        Command::Forget(a) => forget::run(a),
         Command::Import(Import::Json(args)) => import_json::run(args),
         Command::Import(Import::Takeout(args)) => import_takeout::run(args),
         Command::Schema => {

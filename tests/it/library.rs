@@ -83,3 +83,93 @@ fn a_pipeline_runs_in_process_with_the_requests_it_plans() {
     let (days, dups) = table_keys(&env.out(), "daily_activity", &["user_id", "date"]);
     assert_eq!((days, dups), (14, 0));
 }
+
+/// Every row of every table as text, by user: what `forget` may and may not change.
+fn rows_by_user(out: &std::path::Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let mut m: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for spec in fitpipe_transform::ALL_TABLES {
+        let ds = fitpipe_export::Dataset::new(out, &[fitpipe_export::Format::Parquet]);
+        for b in ds.read_table(&fitpipe::tables::layout(spec)).unwrap() {
+            let f: Vec<_> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()).unwrap())
+                .collect();
+            let uid = b.schema().index_of("user_id").unwrap();
+            for i in 0..b.num_rows() {
+                let row: Vec<String> = f.iter().map(|x| x.value(i).to_string()).collect();
+                m.entry(row[uid].clone()).or_default().push(format!(
+                    "{}: {}",
+                    spec.name,
+                    row.join(",")
+                ));
+            }
+        }
+    }
+    for v in m.values_mut() {
+        v.sort();
+    }
+    m
+}
+
+#[test]
+fn forget_removes_one_person_everywhere_and_nobody_else() {
+    let mut env = SimEnv::auto();
+    env.authorise();
+    let args = [
+        "ingest",
+        "--from",
+        "2026-10-20",
+        "--intraday",
+        "steps",
+        "-q",
+    ];
+    assert_eq!(env.run(&args).code, 0);
+    env.google = true;
+    env.authorise();
+    assert_eq!(env.run(&args).code, 0);
+    let out = env.out();
+    let before = rows_by_user(&out);
+    assert_eq!(before.len(), 2, "{:?}", before.keys());
+    let google_id = before
+        .keys()
+        .find(|k| k.len() == 19)
+        .cloned()
+        .expect("the Google user");
+    let r = env.run(&[
+        "forget",
+        "--user",
+        &google_id,
+        "--provider",
+        "google-health",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("revoked the grant"), "{}", r.stdout);
+    let after = rows_by_user(&out);
+    assert!(
+        !after.contains_key(&google_id),
+        "no row of the person is left"
+    );
+    for (user, rows) in &before {
+        if *user != google_id {
+            assert_eq!(after.get(user), Some(rows), "{user}'s rows are untouched");
+        }
+    }
+    // No raw answer, no CSV cell, no state entry of the person is left.
+    for (path, bytes) in super::tree(&out) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&google_id)
+                && !path.to_string_lossy().contains(&google_id),
+            "{} still names the person",
+            path.display()
+        );
+    }
+    // The grant is gone here and at the provider.
+    let st = env.run(&["auth", "status", "--json"]);
+    assert!(!st.stdout.contains(&google_id), "{}", st.stdout);
+    // A run for the other person goes on as before.
+    env.google = false;
+    let r = env.run(&["ingest", "--provider", "fitbit-web-api", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -280,7 +280,11 @@ impl Dataset {
         let mut parts = split(layout, batch)?;
         if let Some(w) = window {
             // The window's stored partitions, also where no new row lands.
-            for label in w.labels(layout) {
+            let labels = match w.labels(layout) {
+                Some(l) => l,
+                None => self.stored_labels(layout, staged),
+            };
+            for label in labels {
                 let stored = [Format::Parquet, Format::Csv]
                     .iter()
                     .any(|f| current(self.file(&layout.name, &label, *f)).is_some());
@@ -327,6 +331,10 @@ impl Dataset {
                         let before = stored.num_rows();
                         (stored, removed) = w.apply(layout, &stored)?;
                         gone = before - stored.num_rows();
+                        if gone == 0 && part.num_rows() == 0 {
+                            // Nothing of the window here and nothing new: leave the file.
+                            return Ok((before, removed, 0));
+                        }
                     }
                     merge(&[stored, part.clone()], &key)?
                 }
@@ -384,6 +392,36 @@ impl Dataset {
             .flat_map(|j| j.paths.into_iter().map(|(_, p)| p))
             .collect();
         Ok(written)
+    }
+
+    /// The labels (file stems) of every partition of a table on disk, in either format
+    /// (and, with `staged`, in the open transaction).
+    fn stored_labels(&self, layout: &Layout, staged: bool) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for f in [Format::Parquet, Format::Csv] {
+            let dir = self
+                .file(&layout.name, "x", f)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let mut dirs = vec![dir.clone()];
+            if staged {
+                dirs.push(self.staged_path(&dir));
+            }
+            for d in dirs {
+                let Ok(rd) = fs::read_dir(&d) else { continue };
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if p.extension().is_some_and(|x| x == f.extension()) && !sink::is_temporary(&p)
+                    {
+                        if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                            out.insert(stem.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
     }
 
     /// Reads every partition of a table (Parquet where present, else CSV) as batches.

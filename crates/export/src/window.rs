@@ -27,8 +27,8 @@ pub struct Window {
     /// What else a replaced row matches: any one of these.
     pub rows: Vec<Rows>,
     /// The first and last day (of the partition column, UTC for timestamps) the window can
-    /// touch: the partitions looked in.
-    pub days: (NaiveDate, NaiveDate),
+    /// touch: the partitions looked in; `None` for every partition on disk.
+    pub days: Option<(NaiveDate, NaiveDate)>,
     /// A string column whose values in the removed rows are reported in
     /// [`crate::Written::removed_values`] (the log ids of removed sleep sessions, whose
     /// stages go too).
@@ -44,13 +44,15 @@ pub enum Rows {
     Instants(String, i64, i64),
     /// A string column holding one of these values.
     AnyOf(String, HashSet<String>),
+    /// Every row (with `equals`: all rows of a user, for `fitpipe forget`).
+    All,
 }
 
 impl Window {
-    /// Partition labels (file stems) that the window can touch.
-    pub(crate) fn labels(&self, layout: &Layout) -> Vec<String> {
-        let (a, b) = self.days;
-        match &layout.partition {
+    /// Partition labels (file stems) that the window can touch, where `days` bounds them.
+    pub(crate) fn labels(&self, layout: &Layout) -> Option<Vec<String>> {
+        let (a, b) = self.days?;
+        Some(match &layout.partition {
             Partition::None => vec!["data".into()],
             Partition::Year(_) => (a.year()..=b.year()).map(|y| format!("{y:04}")).collect(),
             Partition::Month(_) => {
@@ -62,7 +64,7 @@ impl Window {
                 }
                 out
             }
-        }
+        })
     }
 
     /// Splits stored rows into those kept and the values of `report` in those removed.
@@ -130,6 +132,7 @@ impl Window {
                         *h |= a.is_valid(i) && values.contains(a.value(i));
                     }
                 }
+                Rows::All => any.iter_mut().for_each(|h| *h = true),
             }
         }
         for (h, a) in hit.iter_mut().zip(any) {

@@ -133,6 +133,15 @@ impl SyncState {
         &self.file.runs
     }
 
+    /// Drops everything recorded for a user (of any provider); returns how many entries.
+    pub fn forget_user(&mut self, user: &str) -> usize {
+        let before = self.file.resources.len() + self.file.runs.len();
+        let mine = |k: &str| k.split('/').nth(1) == Some(user);
+        self.file.resources.retain(|k, _| !mine(k));
+        self.file.runs.retain(|k, _| !mine(k));
+        before - self.file.resources.len() - self.file.runs.len()
+    }
+
     /// Where the state lives (`<out>/.fitpipe/state.json`).
     pub fn path(&self) -> &Path {
         &self.path
