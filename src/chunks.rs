@@ -1,4 +1,4 @@
-//! Streaming imports: items in chunks of a few MB, each chunk normalised on both cores
+//! Streaming imports: items in chunks of a few MB, each chunk normalised on all cores
 //! while the chunk before is written inside the caller's transaction.
 
 use std::path::PathBuf;
@@ -70,9 +70,10 @@ pub fn pipelined<T: Sync, P: Send>(
     })
 }
 
-/// Runs `work` on every item of a chunk, half the items on each core; returns the rows
-/// (as Arrow batches, built on the same cores: no copying rows from set to set) and one
-/// error per item that failed.
+/// Runs `work` on every item of a chunk, the items split over the machine's cores
+/// (`available_parallelism`); returns the rows (as Arrow batches, built on the same cores:
+/// no copying rows from set to set) and one error per item that failed. A panic in a
+/// worker is a bug: it goes on to the panic hook (exit 2), not into the list of bad items.
 pub fn process<T: Sync>(
     items: &[T],
     work: impl Fn(&T) -> anyhow::Result<Batches> + Sync,
@@ -88,21 +89,22 @@ pub fn process<T: Sync>(
         }
         (batches, bad)
     };
-    let (a, b) = items.split_at(items.len() / 2);
-    let ((mut batches, mut bad), (batches_b, bad_b)) = std::thread::scope(|s| {
-        let h = s.spawn(|| run(b));
-        let first = run(a);
-        (
-            first,
-            h.join().unwrap_or_else(|_| {
-                (
-                    Vec::new(),
-                    vec![anyhow::anyhow!("a worker thread panicked")],
-                )
-            }),
-        )
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = items.len().div_ceil(cores.max(1)).max(1);
+    let mut parts = items.chunks(per);
+    let first = parts.next().unwrap_or(&[]);
+    let results = std::thread::scope(|s| {
+        let handles: Vec<_> = parts.map(|p| s.spawn(move || run(p))).collect();
+        let mut out = vec![run(first)];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
     });
-    batches.extend(batches_b);
-    bad.extend(bad_b);
+    let (mut batches, mut bad) = (Batches::new(), Vec::new());
+    for (b, e) in results {
+        batches.extend(b);
+        bad.extend(e);
+    }
     (batches, bad)
 }
