@@ -232,6 +232,30 @@ pub async fn client(
     ))
 }
 
+/// Revokes a stored grant at its provider (the refresh token, else the access token; at
+/// both providers one revokes the whole grant) and deletes its tokens here.
+pub fn revoke_grant(
+    provider: Provider,
+    t: &Tokens,
+    api_base: Option<String>,
+) -> anyhow::Result<Result<(), String>> {
+    let mut s = app(provider, None, None, api_base, false)?;
+    if s.app.client_secret.is_none() {
+        s.app.client_secret = store()?.load_secret(provider.name(), &t.user_id)?;
+    }
+    let token = t
+        .refresh_token
+        .as_ref()
+        .map(|r| r.secret().clone())
+        .unwrap_or_else(|| t.access_token.secret().clone());
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if let Err(e) = rt.block_on(s.app.revoke(&token)) {
+        return Ok(Err(e.to_string()));
+    }
+    store()?.remove(provider.name(), &t.user_id)?;
+    Ok(Ok(()))
+}
+
 /// Notes in the token store that the provider refused a user's tokens (revoked or
 /// ended), so `auth status` says so instead of showing them as valid. Best effort.
 pub fn mark_refused(provider: &str, user: &str, at: DateTime<Utc>) {

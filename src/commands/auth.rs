@@ -281,22 +281,14 @@ fn revoke(
     user: Option<&str>,
     api_base: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let s = session::app(provider, None, None, api_base, true)?;
     let store = session::store()?;
     let t = session::tokens(&store, provider, user)?;
-    let token = t
-        .refresh_token
-        .as_ref()
-        .map(|r| r.secret().clone())
-        .unwrap_or_else(|| t.access_token.secret().clone());
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    rt.block_on(s.app.revoke(&token)).map_err(|e| {
+    session::revoke_grant(provider, &t, api_base)?.map_err(|e| {
         hint(
             format!("revoking at the provider failed: {e}"),
             "the tokens were kept; try again, or remove the app in your account settings",
         )
     })?;
-    store.remove(provider.name(), &t.user_id)?;
     stdout(&format!("revoked {} and deleted its tokens\n", t.user_id))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -81,20 +81,12 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
         let Some(provider) = fitpipe_ingest::provider::Provider::parse(&t.provider) else {
             continue;
         };
-        let s = session::app(provider, None, None, args.api.api_base.clone(), false)?;
-        let token = t
-            .refresh_token
-            .as_ref()
-            .map(|r| r.secret().clone())
-            .unwrap_or_else(|| t.access_token.secret().clone());
-        let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-        rt.block_on(s.app.revoke(&token)).map_err(|e| {
+        session::revoke_grant(provider, &t, args.api.api_base.clone())?.map_err(|e| {
             hint(
                 format!("the data is removed, but revoking the grant at `{}` failed: {e}", provider.name()),
                 format!("run `fitpipe auth revoke --provider {} --user {user}` again, or remove the app in the account's settings", provider.name()),
             )
         })?;
-        store.remove(provider.name(), user)?;
         if !args.output.quiet {
             stdout(&format!(
                 "revoked the grant of `{user}` at `{}` and deleted its tokens\n",

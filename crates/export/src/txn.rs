@@ -141,6 +141,21 @@ fn staged_files(dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
     Ok(out)
 }
 
+/// Writes `bytes` to `path` through a synced temporary file and a rename.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let dir = path.parent().unwrap_or(path);
+    ensure_dir(dir)?;
+    let mut tmp = crate::sink::temporary_in(dir)?;
+    tmp.write_all(bytes).map_err(io_err("write", path))?;
+    tmp.as_file().sync_all().map_err(io_err("sync", path))?;
+    tmp.persist(path).map_err(|e| ExportError::Io {
+        action: "rename into place",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
 fn move_into_place(staged: &Path, live: &Path) -> Result<(), ExportError> {
     if let Some(parent) = live.parent() {
         ensure_dir(parent)?;
@@ -167,18 +182,7 @@ impl Transaction<'_> {
     /// Writes a file other than a table (the sync state) that commits with the rows:
     /// `path` is inside the dataset folder.
     pub fn put(&mut self, path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-        let staged = self.ds.staged_path(path);
-        let dir = staged.parent().unwrap_or(&staged);
-        ensure_dir(dir)?;
-        let mut tmp = crate::sink::temporary_in(dir)?;
-        tmp.write_all(bytes).map_err(io_err("write", &staged))?;
-        tmp.as_file().sync_all().map_err(io_err("sync", &staged))?;
-        tmp.persist(&staged).map_err(|e| ExportError::Io {
-            action: "rename into place",
-            path: staged.clone(),
-            source: e.error,
-        })?;
-        Ok(())
+        write_synced(&self.ds.staged_path(path), bytes)
     }
 
     /// Makes everything written visible at once: the journal (the commit point), then
@@ -196,16 +200,7 @@ impl Transaction<'_> {
             text.push_str(&f.to_string_lossy());
             text.push('\n');
         }
-        let journal = dir.join("journal");
-        let mut tmp = crate::sink::temporary_in(&dir)?;
-        tmp.write_all(text.as_bytes())
-            .map_err(io_err("write", &journal))?;
-        tmp.as_file().sync_all().map_err(io_err("sync", &journal))?;
-        tmp.persist(&journal).map_err(|e| ExportError::Io {
-            action: "rename into place",
-            path: journal.clone(),
-            source: e.error,
-        })?;
+        write_synced(&dir.join("journal"), text.as_bytes())?;
         sync_dir(&dir);
         crate::checkpoint("journal");
         // Committed: from here on, recovery finishes the renames.
