@@ -173,3 +173,76 @@ fn forget_removes_one_person_everywhere_and_nobody_else() {
     let r = env.run(&["ingest", "--provider", "fitbit-web-api", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+// The resources each provider declares are the ones `--help` names and `--resources`
+// takes: a resource added to a provider's spec and not to the help fails here.
+#[test]
+fn help_names_every_declared_resource() {
+    let help = super::fitpipe(&["ingest", "--help"]).stdout;
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for provider in Provider::ALL {
+        for name in provider.resource_names() {
+            assert!(
+                flat.contains(name),
+                "`{name}` of {} is missing from `ingest --help`",
+                provider.name()
+            );
+            assert!(provider.resource(name).is_some());
+        }
+        for name in provider.intraday_names() {
+            assert!(
+                flat.contains(name),
+                "intraday `{name}` of {}",
+                provider.name()
+            );
+        }
+    }
+}
+
+// Every Fitbit resource the client declares is answered by the simulator with the scopes
+// fitpipe asks for, and refused (403) without its own scope.
+#[test]
+fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
+    let env = SimEnv::new(Config::default());
+    let all = Provider::Fitbit.scopes().join(" ");
+    let day = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    let get = |token: &str, path: &str| {
+        env.rt.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}{path}", env.sim.base_url()))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let full = env.sim.issue_token(0, &all);
+    for name in Provider::Fitbit.resource_names() {
+        let Some(fitpipe_ingest::provider::Resource::Fitbit(r)) = Provider::Fitbit.resource(name)
+        else {
+            panic!("{name}");
+        };
+        let path = r.path(day, day);
+        assert_eq!(get(&full, &path), 200, "{name}: {path}");
+        if name == "profile" {
+            continue;
+        }
+        // Without the scope that guards it.
+        let need = match name {
+            "heart" => "heartrate",
+            "sleep" => "sleep",
+            "breathing-rate" => "respiratory_rate",
+            "skin-temperature" => "temperature",
+            _ => "activity",
+        };
+        let partial: Vec<String> = Provider::Fitbit
+            .scopes()
+            .into_iter()
+            .filter(|s| s != need)
+            .collect();
+        let token = env.sim.issue_token(0, &partial.join(" "));
+        assert_eq!(get(&token, &path), 403, "{name} without `{need}`");
+    }
+}
