@@ -184,6 +184,21 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
 /// cap, or one that would inflate more than [`RATIO_CAP`] times (a zip bomb). Nothing is
 /// read or written before this check.
 fn refuse_bombs(root: &Path, entries: &[Entry]) -> anyhow::Result<()> {
+    // The archive as a whole: all it declares against what it weighs.
+    let declared: u64 = entries.iter().map(|e| e.size).fold(0, u64::saturating_add);
+    let packed: u64 = entries
+        .iter()
+        .map(|e| e.packed)
+        .fold(0, u64::saturating_add);
+    if declared >= RATIO_FLOOR && declared / packed.max(1) > RATIO_CAP {
+        return Err(hint(
+            format!(
+                "`{}` declares {declared} bytes from {packed} compressed: it would inflate over {RATIO_CAP} times, as a zip bomb does; nothing was imported",
+                root.display()
+            ),
+            "export the archive again from Google Takeout, or extract the files you trust into a folder and import that",
+        ));
+    }
     for e in entries {
         let bomb = e.size >= RATIO_FLOOR && e.size / e.packed.max(1) > RATIO_CAP;
         if e.size > ENTRY_CAP || bomb {

@@ -569,3 +569,36 @@ fn takeout_csv_with_a_bom_quoted_commas_and_line_breaks_imports_correctly() {
         "{a}"
     );
 }
+
+#[test]
+fn many_small_bomb_entries_are_refused_as_a_whole() {
+    // Each entry stays under the size where one entry is held to the ratio; together they
+    // inflate a thousand times.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.zip");
+    let mut w = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let zeros = vec![0u8; 900 << 10];
+    for i in 0..40 {
+        w.start_file(
+            format!(
+                "Takeout/Fitbit/Global Export Data/heart_rate-2020-01-{:02}.json",
+                i % 28 + 1
+            ) + &"x".repeat(i / 28),
+            opts,
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut w, &zeros).unwrap();
+    }
+    w.finish().unwrap();
+    let out = dir.path().join("data");
+    let r = import_capped(&path, &out, 200 * 1024);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("zip bomb") && r.stderr.contains("nothing was imported"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.join("heart_rate_intraday").exists());
+}
