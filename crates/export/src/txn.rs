@@ -95,6 +95,14 @@ impl Dataset {
             for e in rd.flatten() {
                 let p = e.path();
                 let Ok(kind) = e.file_type() else { continue };
+                // Tables only: the raw zone (thousands of answers) and fitpipe's own folder
+                // never hold table files, and every transaction begins with this walk.
+                if kind.is_dir()
+                    && d == self.root
+                    && (e.file_name() == "raw" || e.file_name() == ".fitpipe")
+                {
+                    continue;
+                }
                 if kind.is_dir() {
                     dirs.push(p);
                 } else if crate::sink::is_temporary(&p) {
