@@ -50,6 +50,9 @@ struct UserStatus {
     user: String,
     access_token_valid_until: DateTime<Utc>,
     needs_reauth: bool,
+    /// When the provider refused the grant (revoked or ended), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused_at: Option<DateTime<Utc>>,
     scopes: Vec<String>,
     timezone: Option<String>,
 }
@@ -131,7 +134,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_default()
         .into_iter()
         .map(|t| UserStatus {
-            needs_reauth: t.expires_at <= now && t.refresh_token.is_none(),
+            needs_reauth: t.refused_at.is_some()
+                || (t.expires_at <= now && t.refresh_token.is_none()),
+            refused_at: t.refused_at,
             provider: t.provider,
             user: t.user_id,
             access_token_valid_until: t.expires_at,
@@ -185,7 +190,12 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     for u in &st.users {
-        let tok = if u.needs_reauth {
+        let tok = if let Some(at) = u.refused_at {
+            format!(
+                "refused by the provider {}: run `fitpipe auth`",
+                at.format("%Y-%m-%d %H:%M UTC")
+            )
+        } else if u.needs_reauth {
             "needs `fitpipe auth`".to_string()
         } else if u.access_token_valid_until > now {
             format!(

@@ -648,6 +648,15 @@ fn auth_status_shows_a_grant_the_provider_refused() {
         "{}",
         st.stdout
     );
+    let status = env.run(&["status", "--data", s(&env.out())]);
+    assert!(
+        status.stdout.contains("refused by the provider"),
+        "{}",
+        status.stdout
+    );
+    let json = env.run(&["status", "--json", "--data", s(&env.out())]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["users"][0]["needs_reauth"], true, "{}", json.stdout);
     assert!(!st.stdout.contains("valid until"), "{}", st.stdout);
     // Columns line up: every row's third column starts where the header's does.
     let lines: Vec<&str> = st.stdout.lines().collect();
