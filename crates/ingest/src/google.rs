@@ -214,9 +214,9 @@ impl Resource {
         let days = (next - start).num_days();
         let list = |ty: &str, filter: String, page: i64| Request {
             method: reqwest::Method::GET,
-            path: format!(
-                "/v4/users/me/dataTypes/{ty}/dataPoints?filter={}&pageSize={page}",
-                encode(&filter)
+            path: with_query(
+                &format!("/v4/users/me/dataTypes/{ty}/dataPoints"),
+                &[("filter", filter.as_str()), ("pageSize", &page.to_string())],
             ),
             body: None,
         };
@@ -337,13 +337,18 @@ pub fn next_page(req: &Request, body: &[u8]) -> Option<Request> {
     match &mut next.body {
         Some(b) => b["pageToken"] = json!(token),
         None => {
-            let base = next
-                .path
-                .split("&pageToken=")
-                .next()
-                .unwrap_or(&next.path)
-                .to_string();
-            next.path = format!("{base}&pageToken={}", encode(token));
+            // The same query, its page token replaced.
+            let (path, query) = next.path.split_once('?').unwrap_or((&next.path, ""));
+            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(k, _)| k != "pageToken")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            pairs.push(("pageToken".into(), token.into()));
+            let refs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            next.path = with_query(path, &refs);
         }
     }
     Some(next)
@@ -379,16 +384,13 @@ pub fn oldest_sleep_end(body: &[u8]) -> Option<NaiveDate> {
         .min()
 }
 
-/// Percent-encodes a query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// A path with its query string, encoded by the `url` crate (form encoding: `+` for a
+/// space, as Google's front ends and the simulator decode it).
+fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{path}?{query}")
 }
 
 #[cfg(test)]
@@ -472,7 +474,7 @@ mod tests {
         let req = &w[0].request;
         assert!(
             req.path
-                .contains("sleep.interval.civil_end_time%20%3E%3D%20%222021-01-01%22"),
+                .contains("sleep.interval.civil_end_time+%3E%3D+%222021-01-01%22"),
             "{}",
             req.path
         );
