@@ -219,24 +219,15 @@ fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
         })
     };
     let full = env.sim.issue_token(0, &all);
-    for name in Provider::Fitbit.resource_names() {
-        let Some(fitpipe_ingest::provider::Resource::Fitbit(r)) = Provider::Fitbit.resource(name)
-        else {
-            panic!("{name}");
-        };
-        let path = r.path(day, day);
+    for spec in fitpipe_ingest::fitbit::SPECS {
+        let (name, need) = (spec.name, spec.scope);
+        assert!(
+            Provider::Fitbit.scopes().iter().any(|s| s == need),
+            "`{name}` needs `{need}`, which fitpipe does not ask for"
+        );
+        let path = spec.resource.path(day, day);
         assert_eq!(get(&full, &path), 200, "{name}: {path}");
-        if name == "profile" {
-            continue;
-        }
         // Without the scope that guards it.
-        let need = match name {
-            "heart" => "heartrate",
-            "sleep" => "sleep",
-            "breathing-rate" => "respiratory_rate",
-            "skin-temperature" => "temperature",
-            _ => "activity",
-        };
         let partial: Vec<String> = Provider::Fitbit
             .scopes()
             .into_iter()

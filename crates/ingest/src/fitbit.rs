@@ -51,70 +51,107 @@ pub enum Resource {
     Profile,
     /// An intraday series, one day per request: API resource and detail level.
     Intraday(&'static str, &'static str),
-    /// A daily summary read by date range (one of [`DAILY`]), by name.
-    Daily(&'static str),
+    /// A daily summary read by date range: the path between the user and `/date/`, and
+    /// the most days a request covers.
+    Daily(&'static str, i64),
 }
 
-/// Daily summaries read by date range: `--resources` name, the path between the user and
-/// `/date/`, and the maximum days a request covers (fitbit-web-api.md §3).
-pub const DAILY: &[(&str, &str, i64)] = &[
+/// One daily resource, declared once: its `--resources` name, what it is, the scope that
+/// guards it and whether the default set holds it. Names, the default set, parsing, keys,
+/// windows and paths come from this table (and tests check `--help` and the simulator's
+/// scope guard against it).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// `--resources` name, and the key of its state and raw folder.
+    pub name: &'static str,
+    /// What is fetched.
+    pub resource: Resource,
+    /// The OAuth scope the API asks for.
+    pub scope: &'static str,
+    /// In the default set.
+    pub default: bool,
+}
+
+const fn spec(name: &'static str, resource: Resource, scope: &'static str, default: bool) -> Spec {
+    Spec {
+        name,
+        resource,
+        scope,
+        default,
+    }
+}
+
+/// Every daily resource (fitbit-web-api.md §3 for the maximum ranges).
+pub const SPECS: &[Spec] = &[
+    spec("profile", Resource::Profile, "profile", true),
+    spec("steps", Resource::Series("steps"), "activity", true),
+    spec("calories", Resource::Series("calories"), "activity", true),
+    spec("distance", Resource::Series("distance"), "activity", true),
+    spec("floors", Resource::Series("floors"), "activity", true),
+    spec(
+        "elevation",
+        Resource::Series("elevation"),
+        "activity",
+        false,
+    ),
+    spec(
+        "sedentary",
+        Resource::Series("minutesSedentary"),
+        "activity",
+        true,
+    ),
+    spec(
+        "lightly-active",
+        Resource::Series("minutesLightlyActive"),
+        "activity",
+        true,
+    ),
+    spec(
+        "fairly-active",
+        Resource::Series("minutesFairlyActive"),
+        "activity",
+        true,
+    ),
+    spec(
+        "very-active",
+        Resource::Series("minutesVeryActive"),
+        "activity",
+        true,
+    ),
+    spec("heart", Resource::Heart, "heartrate", true),
+    spec("sleep", Resource::Sleep, "sleep", true),
     // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
-    ("breathing-rate", "br", 30),
-    // AZM time series: 1095 days.
-    (
+    spec(
+        "breathing-rate",
+        Resource::Daily("br", 30),
+        "respiratory_rate",
+        false,
+    ),
+    // The AZM time series: 1095 days.
+    spec(
         "active-zone-minutes",
-        "activities/active-zone-minutes",
-        1095,
+        Resource::Daily("activities/active-zone-minutes", 1095),
+        "activity",
+        false,
     ),
     // "the maximum date range cannot exceed 30 days" (the Swagger file).
-    ("skin-temperature", "temp/skin", 30),
+    spec(
+        "skin-temperature",
+        Resource::Daily("temp/skin", 30),
+        "temperature",
+        false,
+    ),
 ];
 
-const SERIES: &[(&str, &str)] = &[
-    ("steps", "steps"),
-    ("calories", "calories"),
-    ("distance", "distance"),
-    ("floors", "floors"),
-    ("elevation", "elevation"),
-    ("sedentary", "minutesSedentary"),
-    ("lightly-active", "minutesLightlyActive"),
-    ("fairly-active", "minutesFairlyActive"),
-    ("very-active", "minutesVeryActive"),
-];
-
-/// The default daily set: activity series, heart, sleep, profile.
-pub const DEFAULT_RESOURCES: &[&str] = &[
-    "profile",
-    "steps",
-    "calories",
-    "distance",
-    "floors",
-    "sedentary",
-    "lightly-active",
-    "fairly-active",
-    "very-active",
-    "heart",
-    "sleep",
-];
+/// The default daily set.
+pub fn default_resources() -> Vec<&'static str> {
+    SPECS.iter().filter(|s| s.default).map(|s| s.name).collect()
+}
 
 /// Names accepted by `--resources`.
-pub const RESOURCE_NAMES: &[&str] = &[
-    "profile",
-    "steps",
-    "calories",
-    "distance",
-    "floors",
-    "elevation",
-    "sedentary",
-    "lightly-active",
-    "fairly-active",
-    "very-active",
-    "heart",
-    "sleep",
-    "breathing-rate",
-    "active-zone-minutes",
-    "skin-temperature",
-];
+pub fn resource_names() -> Vec<&'static str> {
+    SPECS.iter().map(|s| s.name).collect()
+}
 
 /// Names accepted by `--intraday` (`heart` may take `:1sec`).
 pub const INTRADAY_NAMES: &[&str] = &[
@@ -129,19 +166,10 @@ pub const INTRADAY_NAMES: &[&str] = &[
 impl Resource {
     /// Parses a `--resources` name.
     pub fn parse(name: &str) -> Option<Resource> {
-        match name {
-            "heart" => Some(Resource::Heart),
-            "sleep" => Some(Resource::Sleep),
-            "profile" => Some(Resource::Profile),
-            n if DAILY.iter().any(|d| d.0 == n) => DAILY
-                .iter()
-                .find(|d| d.0 == n)
-                .map(|d| Resource::Daily(d.0)),
-            n => SERIES
-                .iter()
-                .find(|(k, _)| *k == n)
-                .map(|(_, api)| Resource::Series(api)),
-        }
+        SPECS
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.resource.clone())
     }
 
     /// Parses an `--intraday` name (`heart`, `heart:1sec`, `steps`, `steps:15min`).
@@ -160,16 +188,12 @@ impl Resource {
     /// A stable name for state, raw files and progress (`steps`, `intraday-heart-1min`).
     pub fn key(&self) -> String {
         match self {
-            Resource::Series(api) => SERIES
-                .iter()
-                .find(|(_, a)| a == api)
-                .map_or(*api, |(k, _)| k)
-                .to_string(),
-            Resource::Heart => "heart".into(),
-            Resource::Sleep => "sleep".into(),
-            Resource::Profile => "profile".into(),
             Resource::Intraday(r, d) => format!("intraday-{r}-{d}"),
-            Resource::Daily(name) => (*name).to_string(),
+            r => SPECS
+                .iter()
+                .find(|s| s.resource == *r)
+                .map_or("unknown", |s| s.name)
+                .to_string(),
         }
     }
 
@@ -185,7 +209,7 @@ impl Resource {
             // "Maximum range: 24 hours".
             Resource::Intraday(..) => 1,
             Resource::Profile => i64::MAX,
-            Resource::Daily(name) => DAILY.iter().find(|d| d.0 == *name).map_or(30, |d| d.2),
+            Resource::Daily(_, days) => *days,
         }
     }
 
@@ -199,10 +223,7 @@ impl Resource {
             Resource::Intraday(r, d) => {
                 format!("/1/user/-/activities/{r}/date/{start}/1d/{d}.json")
             }
-            Resource::Daily(name) => {
-                let seg = DAILY.iter().find(|d| d.0 == *name).map_or("", |d| d.1);
-                format!("/1/user/-/{seg}/date/{start}/{end}.json")
-            }
+            Resource::Daily(seg, _) => format!("/1/user/-/{seg}/date/{start}/{end}.json"),
         }
     }
 }

@@ -68,17 +68,17 @@ impl Provider {
     }
 
     /// The default `--resources`.
-    pub fn default_resources(self) -> &'static [&'static str] {
+    pub fn default_resources(self) -> Vec<&'static str> {
         match self {
-            Provider::Fitbit => fitbit::DEFAULT_RESOURCES,
-            Provider::Google => google::DEFAULT_RESOURCES,
+            Provider::Fitbit => fitbit::default_resources(),
+            Provider::Google => google::DEFAULT_RESOURCES.to_vec(),
         }
     }
 
     /// Names accepted by `--resources`.
     pub fn resource_names(self) -> Vec<&'static str> {
         match self {
-            Provider::Fitbit => fitbit::RESOURCE_NAMES.to_vec(),
+            Provider::Fitbit => fitbit::resource_names(),
             Provider::Google => google::resource_names(),
         }
     }
