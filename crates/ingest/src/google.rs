@@ -93,62 +93,99 @@ pub enum Resource {
     IntradayCalories,
 }
 
-const NAMES: &[(&str, Resource)] = &[
-    ("profile", Resource::Profile),
-    ("steps", Resource::Daily("steps", 90)),
-    ("distance", Resource::Daily("distance", 90)),
-    ("floors", Resource::Daily("floors", 90)),
-    ("calories", Resource::Daily("total-calories", 14)),
-    ("active-minutes", Resource::Daily("active-minutes", 14)),
-    (
+/// One daily resource, declared once: its `--resources` name, what it is, the scope area
+/// that guards it (`googlehealth.<area>.readonly`) and whether the default set holds it.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// `--resources` name, and the key of its state and raw folder.
+    pub name: &'static str,
+    /// What is fetched.
+    pub resource: Resource,
+    /// The scope area (google-health-api.md §2: the data type's scope).
+    pub scope: &'static str,
+    /// In the default set.
+    pub default: bool,
+}
+
+const fn spec(name: &'static str, resource: Resource, scope: &'static str, default: bool) -> Spec {
+    Spec {
+        name,
+        resource,
+        scope,
+        default,
+    }
+}
+
+const AF: &str = "activity_and_fitness";
+const HM: &str = "health_metrics_and_measurements";
+
+/// Every daily resource (caps: google-health-live-2026.md, "Rollups").
+pub const SPECS: &[Spec] = &[
+    spec("profile", Resource::Profile, "settings", true),
+    spec("steps", Resource::Daily("steps", 90), AF, true),
+    spec("distance", Resource::Daily("distance", 90), AF, true),
+    spec("floors", Resource::Daily("floors", 90), AF, true),
+    spec("calories", Resource::Daily("total-calories", 14), AF, true),
+    spec(
+        "active-minutes",
+        Resource::Daily("active-minutes", 14),
+        AF,
+        true,
+    ),
+    spec(
         "heart",
         Resource::DailyList("daily-resting-heart-rate", "daily_resting_heart_rate"),
+        HM,
+        true,
     ),
-    ("sleep", Resource::Sleep),
-    (
+    spec("sleep", Resource::Sleep, "sleep", true),
+    spec(
         "hrv",
         Resource::DailyList(
             "daily-heart-rate-variability",
             "daily_heart_rate_variability",
         ),
+        HM,
+        false,
     ),
-    (
+    spec(
         "spo2",
         Resource::DailyList("daily-oxygen-saturation", "daily_oxygen_saturation"),
+        HM,
+        false,
     ),
-    ("weight", Resource::Weight),
-    (
+    spec("weight", Resource::Weight, HM, false),
+    spec(
         "breathing-rate",
         Resource::DailyList("daily-respiratory-rate", "daily_respiratory_rate"),
+        HM,
+        false,
     ),
-    (
+    spec(
         "active-zone-minutes",
         Resource::Daily("active-zone-minutes", 90),
+        AF,
+        false,
     ),
-    (
+    spec(
         "skin-temperature",
         Resource::DailyList(
             "daily-sleep-temperature-derivations",
             "daily_sleep_temperature_derivations",
         ),
+        HM,
+        false,
     ),
 ];
 
 /// The default daily set.
-pub const DEFAULT_RESOURCES: &[&str] = &[
-    "profile",
-    "steps",
-    "distance",
-    "floors",
-    "calories",
-    "active-minutes",
-    "heart",
-    "sleep",
-];
+pub fn default_resources() -> Vec<&'static str> {
+    SPECS.iter().filter(|s| s.default).map(|s| s.name).collect()
+}
 
 /// Names accepted by `--resources`.
 pub fn resource_names() -> Vec<&'static str> {
-    NAMES.iter().map(|(n, _)| *n).collect()
+    SPECS.iter().map(|s| s.name).collect()
 }
 
 /// Names accepted by `--intraday`.
@@ -157,10 +194,10 @@ pub const INTRADAY_NAMES: &[&str] = &["heart", "steps", "distance", "calories"];
 impl Resource {
     /// Parses a `--resources` name (the Fitbit names where the data is the same).
     pub fn parse(name: &str) -> Option<Resource> {
-        NAMES
+        SPECS
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, r)| r.clone())
+            .find(|s| s.name == name)
+            .map(|s| s.resource.clone())
     }
 
     /// Parses an `--intraday` name.
@@ -180,10 +217,10 @@ impl Resource {
             Resource::IntradayHeart => "intraday-heart".into(),
             Resource::IntradayList(t) => format!("intraday-{t}"),
             Resource::IntradayCalories => "intraday-calories".into(),
-            r => NAMES
+            r => SPECS
                 .iter()
-                .find(|(_, x)| x == r)
-                .map_or("unknown", |(n, _)| n)
+                .find(|s| s.resource == *r)
+                .map_or("unknown", |s| s.name)
                 .to_string(),
         }
     }
@@ -455,6 +492,22 @@ mod tests {
         let b = w[0].request.body.as_ref().unwrap();
         assert_eq!(b["range"]["endTime"], "2021-03-14T17:30:00Z");
         assert_eq!(b["pageSize"], 17 * 60 + 30 - 5 * 60);
+    }
+
+    #[test]
+    fn every_spec_is_parsed_keyed_and_asked_for_by_its_scope() {
+        for s in SPECS {
+            assert_eq!(Resource::parse(s.name), Some(s.resource.clone()));
+            assert_eq!(s.resource.key(), s.name);
+            assert!(
+                SCOPES.iter().any(|x| x.contains(&format!(".{}.", s.scope))),
+                "{}: fitpipe does not ask for `{}`",
+                s.name,
+                s.scope
+            );
+        }
+        assert!(default_resources().contains(&"sleep"));
+        assert!(!default_resources().contains(&"weight"));
     }
 
     fn far() -> DateTime<Utc> {

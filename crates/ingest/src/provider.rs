@@ -71,7 +71,7 @@ impl Provider {
     pub fn default_resources(self) -> Vec<&'static str> {
         match self {
             Provider::Fitbit => fitbit::default_resources(),
-            Provider::Google => google::DEFAULT_RESOURCES.to_vec(),
+            Provider::Google => google::default_resources(),
         }
     }
 
