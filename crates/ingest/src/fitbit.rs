@@ -4,6 +4,8 @@
 
 use chrono::{Duration, NaiveDate};
 
+use crate::spec::spec;
+
 /// The `source` and provider name.
 pub const PROVIDER: &str = "fitbit-web-api";
 
@@ -56,30 +58,8 @@ pub enum Resource {
     Daily(&'static str, i64),
 }
 
-/// One daily resource, declared once: its `--resources` name, what it is, the scope that
-/// guards it and whether the default set holds it. Names, the default set, parsing, keys,
-/// windows and paths come from this table (and tests check `--help` and the simulator's
-/// scope guard against it).
-#[derive(Debug, Clone)]
-pub struct Spec {
-    /// `--resources` name, and the key of its state and raw folder.
-    pub name: &'static str,
-    /// What is fetched.
-    pub resource: Resource,
-    /// The OAuth scope the API asks for.
-    pub scope: &'static str,
-    /// In the default set.
-    pub default: bool,
-}
-
-const fn spec(name: &'static str, resource: Resource, scope: &'static str, default: bool) -> Spec {
-    Spec {
-        name,
-        resource,
-        scope,
-        default,
-    }
-}
+/// One daily resource, declared once (see [`crate::spec::Spec`]).
+pub type Spec = crate::spec::Spec<Resource>;
 
 /// Every daily resource (fitbit-web-api.md §3 for the maximum ranges).
 pub const SPECS: &[Spec] = &[
@@ -145,12 +125,12 @@ pub const SPECS: &[Spec] = &[
 
 /// The default daily set.
 pub fn default_resources() -> Vec<&'static str> {
-    SPECS.iter().filter(|s| s.default).map(|s| s.name).collect()
+    crate::spec::names(SPECS, true)
 }
 
 /// Names accepted by `--resources`.
 pub fn resource_names() -> Vec<&'static str> {
-    SPECS.iter().map(|s| s.name).collect()
+    crate::spec::names(SPECS, false)
 }
 
 /// Names accepted by `--intraday` (`heart` may take `:1sec`).
@@ -166,10 +146,7 @@ pub const INTRADAY_NAMES: &[&str] = &[
 impl Resource {
     /// Parses a `--resources` name.
     pub fn parse(name: &str) -> Option<Resource> {
-        SPECS
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| s.resource.clone())
+        crate::spec::parse(SPECS, name)
     }
 
     /// Parses an `--intraday` name (`heart`, `heart:1sec`, `steps`, `steps:15min`).
@@ -189,11 +166,7 @@ impl Resource {
     pub fn key(&self) -> String {
         match self {
             Resource::Intraday(r, d) => format!("intraday-{r}-{d}"),
-            r => SPECS
-                .iter()
-                .find(|s| s.resource == *r)
-                .map_or("unknown", |s| s.name)
-                .to_string(),
+            r => crate::spec::name_of(SPECS, r).to_string(),
         }
     }
 

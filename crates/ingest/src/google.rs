@@ -21,6 +21,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use crate::provider::Window;
+use crate::spec::spec;
 use crate::Request;
 
 /// The `source` and provider name.
@@ -93,28 +94,8 @@ pub enum Resource {
     IntradayCalories,
 }
 
-/// One daily resource, declared once: its `--resources` name, what it is, the scope area
-/// that guards it (`googlehealth.<area>.readonly`) and whether the default set holds it.
-#[derive(Debug, Clone)]
-pub struct Spec {
-    /// `--resources` name, and the key of its state and raw folder.
-    pub name: &'static str,
-    /// What is fetched.
-    pub resource: Resource,
-    /// The scope area (google-health-api.md §2: the data type's scope).
-    pub scope: &'static str,
-    /// In the default set.
-    pub default: bool,
-}
-
-const fn spec(name: &'static str, resource: Resource, scope: &'static str, default: bool) -> Spec {
-    Spec {
-        name,
-        resource,
-        scope,
-        default,
-    }
-}
+/// One daily resource, declared once (see [`crate::spec::Spec`]).
+pub type Spec = crate::spec::Spec<Resource>;
 
 const AF: &str = "activity_and_fitness";
 const HM: &str = "health_metrics_and_measurements";
@@ -180,12 +161,12 @@ pub const SPECS: &[Spec] = &[
 
 /// The default daily set.
 pub fn default_resources() -> Vec<&'static str> {
-    SPECS.iter().filter(|s| s.default).map(|s| s.name).collect()
+    crate::spec::names(SPECS, true)
 }
 
 /// Names accepted by `--resources`.
 pub fn resource_names() -> Vec<&'static str> {
-    SPECS.iter().map(|s| s.name).collect()
+    crate::spec::names(SPECS, false)
 }
 
 /// Names accepted by `--intraday`.
@@ -194,10 +175,7 @@ pub const INTRADAY_NAMES: &[&str] = &["heart", "steps", "distance", "calories"];
 impl Resource {
     /// Parses a `--resources` name (the Fitbit names where the data is the same).
     pub fn parse(name: &str) -> Option<Resource> {
-        SPECS
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| s.resource.clone())
+        crate::spec::parse(SPECS, name)
     }
 
     /// Parses an `--intraday` name.
@@ -217,11 +195,7 @@ impl Resource {
             Resource::IntradayHeart => "intraday-heart".into(),
             Resource::IntradayList(t) => format!("intraday-{t}"),
             Resource::IntradayCalories => "intraday-calories".into(),
-            r => SPECS
-                .iter()
-                .find(|s| s.resource == *r)
-                .map_or("unknown", |s| s.name)
-                .to_string(),
+            r => crate::spec::name_of(SPECS, r).to_string(),
         }
     }
 

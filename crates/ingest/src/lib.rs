@@ -17,6 +17,7 @@ pub mod google;
 pub mod oauth;
 pub mod provider;
 pub mod raw;
+pub mod spec;
 pub mod state;
 pub mod store;
 
