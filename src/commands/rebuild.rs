@@ -95,29 +95,21 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The window a saved response replaces, from its resource and file name
-/// (`<start>_<end>[_pN].<ms>.json`; the pages of one answer share a window).
+/// The window a saved response replaces, from its resource and the window its name
+/// records (the pages of one answer share a window), with the page number.
 fn replaced_window(f: &raw::RawFile, tz: Option<Tz>) -> Option<(Refetched, usize)> {
     let provider = Provider::parse(&f.provider)?;
     let kind = provider.resource_by_key(&f.resource)?.replaces();
     if kind == Replaces::Nothing {
         return None;
     }
-    let name = f.path.file_name()?.to_str()?;
-    let (start, rest) = name.split_once('_')?;
-    let end = rest.get(..10)?;
-    let page = rest
-        .get(10..)?
-        .strip_prefix("_p")
-        .and_then(|p| p.split('.').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1);
+    let (first, last, page) = f.window?;
     let w = Refetched {
         kind,
         user: f.user.clone(),
         source: source_of(provider.name()),
-        first: start.parse().ok()?,
-        last: end.parse().ok()?,
+        first,
+        last,
         tz: tz.unwrap_or(Tz::UTC),
     };
     Some((w, page))

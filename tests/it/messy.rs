@@ -41,8 +41,8 @@ fn micros(b: &arrow::record_batch::RecordBatch, c: &str, i: usize) -> i64 {
         .value(i)
 }
 
-/// The person's local wall clock at the simulator's now (as the API sees the last sync,
-/// less nothing: tests read the model far enough in the past that sync lag is moot).
+/// The person's last sync on their local wall clock: the simulator's now less the
+/// person's sync lag, as the API sees it.
 fn local_now(env: &SimEnv, p: &Person) -> NaiveDateTime {
     env.sim.now().with_timezone(&p.tz).naive_local() - Duration::minutes(p.sync_lag_minutes)
 }

@@ -27,6 +27,22 @@ pub struct RawFile {
     pub resource: String,
     /// When it was fetched (unix ms).
     pub fetched_ms: i64,
+    /// The first and last day the request covered and the page number (1 for the first),
+    /// from the name, as [`save`] wrote them; `None` for a name that does not say.
+    pub window: Option<(NaiveDate, NaiveDate, usize)>,
+}
+
+/// The window of a saved answer's name: `<start>_<end>[_p<page>].<ms>.json[.zst]`.
+fn window_of(name: &str) -> Option<(NaiveDate, NaiveDate, usize)> {
+    let (start, rest) = name.split_once('_')?;
+    let end = rest.get(..10)?;
+    let page = rest
+        .get(10..)?
+        .strip_prefix("_p")
+        .and_then(|p| p.split('.').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    Some((start.parse().ok()?, end.parse().ok()?, page))
 }
 
 /// Saves a response body atomically under a name no earlier response has, and returns
@@ -71,19 +87,18 @@ pub fn save(
 /// A saved response's body, decompressed (`.json.zst`) or as it is (`.json`).
 pub fn read(path: &Path) -> Result<Vec<u8>, IngestError> {
     let file = std::fs::File::open(path).map_err(|e| IngestError::io("open", path, e))?;
-    if path.extension().is_some_and(|x| x == "zst") {
-        let mut out = Vec::new();
-        zstd::stream::Decoder::new(file)
-            .and_then(|mut d| d.read_to_end(&mut out))
-            .map_err(|e| IngestError::io("decompress", path, e))?;
-        Ok(out)
+    let mut reader: Box<dyn Read> = if path.extension().is_some_and(|x| x == "zst") {
+        Box::new(
+            zstd::stream::Decoder::new(file).map_err(|e| IngestError::io("decompress", path, e))?,
+        )
     } else {
-        let mut out = Vec::new();
-        std::io::BufReader::new(file)
-            .read_to_end(&mut out)
-            .map_err(|e| IngestError::io("read", path, e))?;
-        Ok(out)
-    }
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .map_err(|e| IngestError::io("read", path, e))?;
+    Ok(out)
 }
 
 /// Every saved response under `<out>/raw`, oldest fetch first (so newer data wins when
@@ -123,6 +138,7 @@ pub fn list(out: &Path) -> Result<Vec<RawFile>, IngestError> {
                         user: u.file_name().to_string_lossy().into_owned(),
                         resource: r.file_name().to_string_lossy().into_owned(),
                         fetched_ms: ms,
+                        window: window_of(&name),
                     });
                 }
             }
@@ -171,6 +187,15 @@ mod tests {
             .into_iter()
             .map(|f| f.path)
             .collect();
-        assert_eq!(listed, vec![a, b]);
+        assert_eq!(listed, vec![a.clone(), b]);
+        let all = list(dir.path()).unwrap();
+        assert_eq!(all[0].window, Some((day, day, 1)));
+        let c = save(dir.path(), "p", "u", "sleep", (day, day, 3), at, b"{}").unwrap();
+        let w = list(dir.path())
+            .unwrap()
+            .into_iter()
+            .find(|f| f.path == c)
+            .unwrap();
+        assert_eq!(w.window, Some((day, day, 3)));
     }
 }

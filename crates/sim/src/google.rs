@@ -1305,17 +1305,7 @@ fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
                     60..=99 => 2,
                     _ => 3,
                 },
-                // The zones of the people's model (`Person::zone_minutes`).
-                zone: if day.worn {
-                    match p.minute_bpm(day, m) {
-                        97..=134 => 1,
-                        135..=163 => 2,
-                        b if b >= 164 => 3,
-                        _ => 0,
-                    }
-                } else {
-                    0
-                },
+                zone: p.minute_zone(day, m),
             }
         })
         .collect()

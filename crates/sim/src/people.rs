@@ -284,19 +284,26 @@ impl Person {
             .collect()
     }
 
-    /// Minutes of the synced part of a day in the fat-burn (97-134 bpm), cardio (135-163)
-    /// and peak (164 and up) heart-rate zones, from each minute's heart rate.
+    /// The heart-rate zone of a minute: 0 none, 1 fat burn (97-134 bpm), 2 cardio
+    /// (135-163), 3 peak (164 and up); 0 on an unworn day.
+    pub fn minute_zone(&self, day: &Day, minute: usize) -> u8 {
+        if !day.worn {
+            return 0;
+        }
+        match self.minute_bpm(day, minute) {
+            97..=134 => 1,
+            135..=163 => 2,
+            b if b >= 164 => 3,
+            _ => 0,
+        }
+    }
+
+    /// Minutes of the synced part of a day in the fat-burn, cardio and peak zones.
     pub fn zone_minutes(&self, day: &Day) -> [u64; 3] {
         let mut z = [0u64; 3];
-        if !day.worn {
-            return z;
-        }
         for m in 0..day.synced_minutes {
-            match self.minute_bpm(day, m) {
-                97..=134 => z[0] += 1,
-                135..=163 => z[1] += 1,
-                b if b >= 164 => z[2] += 1,
-                _ => {}
+            if let Some(n) = (self.minute_zone(day, m) as usize).checked_sub(1) {
+                z[n] += 1;
             }
         }
         z
