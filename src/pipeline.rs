@@ -315,6 +315,8 @@ pub async fn ingest(
                                 ));
                             }
                             unfiltered = true;
+                            // The fallback's pages are one answer, from its first page.
+                            page = 0;
                             request = Some(fb);
                             continue;
                         }
@@ -343,12 +345,19 @@ pub async fn ingest(
                         break 'resources;
                     }
                 };
+                // The days the answer covers: the window, or every window of the resource
+                // for the unfiltered fallback (rebuild replaces what the ingest replaced).
+                let covered = if unfiltered {
+                    (p.from, p.windows.last().map_or(w.end, |l| l.end))
+                } else {
+                    (w.start, w.end)
+                };
                 raw::save(
                     &job.out,
                     provider,
                     &user,
                     &key,
-                    (w.start, w.end, page),
+                    (covered.0, covered.1, page),
                     fetched.at,
                     &fetched.body,
                 )?;

@@ -164,8 +164,10 @@ fn sleep_logs(out: &Path, d: NaiveDate) -> (BTreeSet<String>, BTreeSet<String>, 
     (day_logs, all, stages)
 }
 
-fn edited_and_deleted(google: bool) {
-    let e = env(Config::default(), google);
+/// `wide`: the second run fetches three weeks again (more than one window), not only the
+/// overlap.
+fn edited_and_deleted(google: bool, cfg: Config, wide: bool) {
+    let e = env(cfg, google);
     let p = e.sim.people()[0].clone();
     let start: chrono::DateTime<Utc> = START.parse().unwrap();
     // A night the person edits in the app, with a nap they delete, within two years.
@@ -189,7 +191,12 @@ fn edited_and_deleted(google: bool) {
     assert_eq!(sleep_logs(&e.out(), d).0, before);
     // The next day: the night was edited (new log id) and the nap deleted.
     at_local(&e, &p, d + Duration::days(1), 12);
-    let r = e.run(&args);
+    let again = (d - Duration::days(20)).to_string();
+    let r = if wide {
+        e.run(&[&args[..], &["--from", &again]].concat())
+    } else {
+        e.run(&args)
+    };
     assert_eq!(r.code, 0, "{}", r.stderr);
     let now: BTreeSet<String> = p
         .sleeps_as_of(d, local_now(&e, &p))
@@ -210,12 +217,26 @@ fn edited_and_deleted(google: bool) {
 
 #[test]
 fn an_edited_night_and_a_deleted_nap_leave_exactly_the_new_logs_fitbit() {
-    edited_and_deleted(false);
+    edited_and_deleted(false, Config::default(), false);
 }
 
 #[test]
 fn an_edited_night_and_a_deleted_nap_leave_exactly_the_new_logs_google() {
-    edited_and_deleted(true);
+    edited_and_deleted(true, Config::default(), false);
+}
+
+// The same when the API refuses the sleep filter and the list is paged unfiltered: the
+// fallback's answer covers every window from the first day, in the ingest and in rebuild.
+#[test]
+fn an_edited_night_and_a_deleted_nap_leave_exactly_the_new_logs_google_unfiltered() {
+    edited_and_deleted(
+        true,
+        Config {
+            google_reject_sleep_filter: true,
+            ..Config::default()
+        },
+        true,
+    );
 }
 
 #[test]
