@@ -178,19 +178,11 @@ pub struct IngestArgs {
     /// Last day to fetch [default: today in the user's time zone].
     #[arg(long)]
     pub to: Option<chrono::NaiveDate>,
-    /// Daily resources, comma-separated. Fitbit: profile, steps, calories, distance, floors,
-    /// elevation, sedentary, lightly-active, fairly-active, very-active, heart, sleep,
-    /// breathing-rate, active-zone-minutes, skin-temperature. Google Health: profile,
-    /// steps, distance, floors, calories, active-minutes, heart (resting rate), sleep,
-    /// hrv, spo2, weight, breathing-rate, active-zone-minutes, skin-temperature.
-    /// [default: all but elevation, hrv, spo2, weight, breathing-rate,
-    /// active-zone-minutes and skin-temperature]
-    #[arg(long, value_delimiter = ',')]
+    /// Daily resources, comma-separated (the list comes from each provider's resource specs).
+    #[arg(long, value_delimiter = ',', long_help = resources_help())]
     pub resources: Vec<String>,
-    /// Intraday series too. Fitbit (one request per day each): heart, steps, calories,
-    /// distance, floors, elevation; `heart:1sec`, `steps:15min` pick the detail
-    /// [default: 1min]. Google Health: heart (every sample), steps, distance, calories.
-    #[arg(long, value_delimiter = ',')]
+    /// Intraday series too, comma-separated (the list comes from each provider's specs).
+    #[arg(long, value_delimiter = ',', long_help = intraday_help())]
     pub intraday: Vec<String>,
     /// The authorised user to fetch [default: the only one].
     #[arg(long, env = env::USER)]
@@ -303,16 +295,13 @@ pub enum Import {
     Json(ImportJson),
     /// Load a Takeout or account archive (years of history at once), `.zip` or folder.
     ///
-    /// Reads the legacy JSON families of `Global Export Data/` (or `user-site-export/`):
-    /// heart_rate (second by second, with confidence), steps, distance, calories, altitude,
-    /// resting_heart_rate, time_in_heart_rate_zones, the active-minutes files and sleep,
-    /// and the Google CSV streams (heart rate, steps, calories, distance, altitude, floors,
-    /// active zone minutes, daily respiratory rate), the daily HRV, SpO2 and respiratory
-    /// rate summaries and the active zone minutes files, each with its own time-zone rule,
-    /// into the same tables (`source = takeout`).
+    /// Reads the legacy JSON families of `Global Export Data/` (or `user-site-export/`)
+    /// and Google's CSV streams and daily summaries (the list is at the end of `--help`),
+    /// each with its own time-zone rule, into the same tables (`source = takeout`).
     /// Damaged or unknown files are reported and skipped (exit code 1); the rest is imported.
     ///
     /// Example: fitpipe import takeout ~/Downloads/takeout-20261001T120000Z-001.zip --user-id ABC123
+    #[command(after_long_help = takeout_families_help())]
     Takeout(ImportTakeout),
 }
 
@@ -455,4 +444,51 @@ pub struct StatusArgs {
     /// Print JSON (stable; documented in docs/status.md) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--resources` help, derived from the providers' resource specs.
+pub fn resources_help() -> String {
+    use fitpipe_ingest::{fitbit, google};
+    let all_but = |all: Vec<&str>, default: Vec<&str>| {
+        all.into_iter()
+            .filter(|n| !default.contains(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "Daily resources, comma-separated.\n\
+         Fitbit Web API: {}.\n\
+         Google Health API: {} (`heart` is the resting rate).\n\
+         [default: all but {} (Fitbit); all but {} (Google Health)]",
+        fitbit::resource_names().join(", "),
+        google::resource_names().join(", "),
+        all_but(fitbit::resource_names(), fitbit::default_resources()),
+        all_but(google::resource_names(), google::default_resources()),
+    )
+}
+
+/// `--intraday` help, derived from the providers' intraday names.
+pub fn intraday_help() -> String {
+    use fitpipe_ingest::{fitbit, google};
+    format!(
+        "Intraday series too, comma-separated.\n\
+         Fitbit Web API (one request per day each): {}; `heart:1sec`, `steps:15min` pick \
+         the detail [default: 1min].\n\
+         Google Health API: {} (heart: every sample, about one every 2 seconds).",
+        fitbit::INTRADAY_NAMES.join(", "),
+        google::INTRADAY_NAMES.join(", "),
+    )
+}
+
+/// The file families `import takeout` reads, from their declarations.
+pub fn takeout_families_help() -> String {
+    let mut out = String::from("Files read (an example name, then the tables it fills):\n");
+    for f in fitpipe_transform::takeout::FAMILIES {
+        out.push_str(&format!(
+            "  {:<54} {}\n",
+            f.name.example(),
+            f.tables.join(", ")
+        ));
+    }
+    out
 }

@@ -91,101 +91,230 @@ pub enum Family {
     Weight,
 }
 
-const CSV_PREFIXES: &[(&str, Family, &str)] = &[
-    ("heart_rate", Family::CsvHeartRate, "beats per minute"),
-    ("steps", Family::CsvSteps, "steps"),
-    ("calories", Family::CsvCalories, "calories"),
-    ("distance", Family::CsvDistance, "distance"),
-    ("altitude", Family::CsvAltitude, "gain"),
-    ("floors", Family::CsvFloors, "floors"),
-];
+/// How a family's files are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Name {
+    /// `<prefix>-YYYY-MM-DD.json` (the legacy Fitbit export).
+    Json(&'static str),
+    /// `<prefix>_YYYY-MM-DD.csv` (Google's CSV streams).
+    DatedCsv(&'static str),
+    /// Any `.csv` whose name starts with this (`Daily SpO2 - 2023-01-01.csv`).
+    CsvStarting(&'static str),
+    /// `<stem>.csv` or `<stem>_<anything>.csv`.
+    CsvStem(&'static str),
+}
 
-const PREFIXES: &[(&str, Family)] = &[
-    ("heart_rate", Family::HeartRate),
-    ("steps", Family::Steps),
-    ("distance", Family::Distance),
-    ("calories", Family::Calories),
-    ("altitude", Family::Altitude),
-    ("resting_heart_rate", Family::RestingHeartRate),
-    ("time_in_heart_rate_zones", Family::TimeInZones),
-    ("sedentary_minutes", Family::Sedentary),
-    ("lightly_active_minutes", Family::LightlyActive),
-    ("moderately_active_minutes", Family::ModeratelyActive),
-    ("very_active_minutes", Family::VeryActive),
-    ("sleep", Family::Sleep),
-    ("demographic_vo2_max", Family::DemographicVo2),
-    ("run_vo2_max", Family::RunVo2),
-    ("weight", Family::Weight),
+impl Name {
+    fn matches(self, file_name: &str) -> bool {
+        let dated = |stem: &str, prefix: &str, sep: u8| {
+            stem.len() == prefix.len() + 11
+                && stem.starts_with(prefix)
+                && stem.as_bytes()[prefix.len()] == sep
+                && NaiveDate::parse_from_str(&stem[prefix.len() + 1..], "%Y-%m-%d").is_ok()
+        };
+        match self {
+            Name::Json(prefix) => file_name
+                .strip_suffix(".json")
+                .is_some_and(|s| dated(s, prefix, b'-')),
+            Name::DatedCsv(prefix) => file_name
+                .strip_suffix(".csv")
+                .is_some_and(|s| dated(s, prefix, b'_')),
+            Name::CsvStarting(start) => file_name.ends_with(".csv") && file_name.starts_with(start),
+            Name::CsvStem(stem) => file_name.strip_suffix(".csv").is_some_and(|s| {
+                s == stem || s.strip_prefix(stem).is_some_and(|r| r.starts_with('_'))
+            }),
+        }
+    }
+
+    /// An example file name of the family (for help and tests).
+    pub fn example(self) -> String {
+        match self {
+            Name::Json(p) => format!("{p}-2024-09-01.json"),
+            Name::DatedCsv(p) => format!("{p}_2024-09-01.csv"),
+            Name::CsvStarting(p) => format!("{p} - 2024-09-01.csv"),
+            Name::CsvStem(p) => format!("{p}.csv"),
+        }
+    }
+}
+
+/// A Takeout file family, declared once: how its files are named, whether its rows carry
+/// a time of day (and so need the user's zone), the tables it fills, and for Google's CSV
+/// streams the value column.
+#[derive(Debug, Clone, Copy)]
+pub struct FamilySpec {
+    /// The family.
+    pub family: Family,
+    /// Its file names.
+    pub name: Name,
+    /// Its rows carry times of day, so the import needs the user's time zone.
+    pub timed: bool,
+    /// The tables it fills.
+    pub tables: &'static [&'static str],
+    /// The value column of a Google CSV stream.
+    pub value_column: Option<&'static str>,
+}
+
+const fn fam(
+    family: Family,
+    name: Name,
+    timed: bool,
+    tables: &'static [&'static str],
+) -> FamilySpec {
+    FamilySpec {
+        family,
+        name,
+        timed,
+        tables,
+        value_column: None,
+    }
+}
+
+const fn csv_stream(
+    family: Family,
+    prefix: &'static str,
+    column: &'static str,
+    table: &'static [&'static str],
+) -> FamilySpec {
+    FamilySpec {
+        family,
+        name: Name::DatedCsv(prefix),
+        timed: true,
+        tables: table,
+        value_column: Some(column),
+    }
+}
+
+const HR: &[&str] = &["heart_rate_intraday"];
+const AI: &[&str] = &["activity_intraday"];
+const DA: &[&str] = &["daily_activity"];
+
+/// Every file family fitpipe reads, in the order names are tried (first match wins).
+pub const FAMILIES: &[FamilySpec] = &[
+    fam(Family::HeartRate, Name::Json("heart_rate"), true, HR),
+    fam(Family::Steps, Name::Json("steps"), true, AI),
+    fam(Family::Distance, Name::Json("distance"), true, AI),
+    fam(Family::Calories, Name::Json("calories"), true, AI),
+    fam(Family::Altitude, Name::Json("altitude"), true, AI),
+    fam(
+        Family::RestingHeartRate,
+        Name::Json("resting_heart_rate"),
+        false,
+        DA,
+    ),
+    fam(
+        Family::TimeInZones,
+        Name::Json("time_in_heart_rate_zones"),
+        false,
+        &["heart_rate_zones"],
+    ),
+    fam(
+        Family::Sedentary,
+        Name::Json("sedentary_minutes"),
+        false,
+        DA,
+    ),
+    fam(
+        Family::LightlyActive,
+        Name::Json("lightly_active_minutes"),
+        false,
+        DA,
+    ),
+    fam(
+        Family::ModeratelyActive,
+        Name::Json("moderately_active_minutes"),
+        false,
+        DA,
+    ),
+    fam(
+        Family::VeryActive,
+        Name::Json("very_active_minutes"),
+        false,
+        DA,
+    ),
+    fam(
+        Family::Sleep,
+        Name::Json("sleep"),
+        true,
+        &["sleep_sessions", "sleep_stages"],
+    ),
+    fam(
+        Family::DemographicVo2,
+        Name::Json("demographic_vo2_max"),
+        false,
+        &["vo2max_daily"],
+    ),
+    fam(
+        Family::RunVo2,
+        Name::Json("run_vo2_max"),
+        true,
+        &["vo2max_daily"],
+    ),
+    fam(Family::Weight, Name::Json("weight"), true, &["weight_log"]),
+    csv_stream(Family::CsvHeartRate, "heart_rate", "beats per minute", HR),
+    csv_stream(Family::CsvSteps, "steps", "steps", AI),
+    csv_stream(Family::CsvCalories, "calories", "calories", AI),
+    csv_stream(Family::CsvDistance, "distance", "distance", AI),
+    csv_stream(Family::CsvAltitude, "altitude", "gain", AI),
+    csv_stream(Family::CsvFloors, "floors", "floors", AI),
+    fam(
+        Family::HrvCsv,
+        Name::CsvStarting("Daily Heart Rate Variability Summary"),
+        false,
+        &["hrv_daily"],
+    ),
+    fam(
+        Family::Spo2Csv,
+        Name::CsvStarting("Daily SpO2"),
+        false,
+        &["spo2_daily"],
+    ),
+    fam(
+        Family::BrCsv,
+        Name::CsvStarting("Daily Respiratory Rate Summary"),
+        false,
+        &["breathing_rate_daily"],
+    ),
+    fam(
+        Family::AzmCsv,
+        Name::CsvStarting("Active Zone Minutes"),
+        false,
+        &["active_zone_minutes_daily"],
+    ),
+    fam(
+        Family::CsvBreathing,
+        Name::CsvStem("daily_respiratory_rate"),
+        false,
+        &["breathing_rate_daily"],
+    ),
+    fam(
+        Family::CsvAzm,
+        Name::CsvStem("active_zone_minutes"),
+        true,
+        &["active_zone_minutes_daily"],
+    ),
 ];
 
 impl Family {
     /// The family of a file name such as `heart_rate-2017-07-10.json` (legacy JSON) or
-    /// `steps_2024-09-01.csv` (Google CSV).
+    /// `steps_2024-09-01.csv` (Google CSV), from [`FAMILIES`].
     pub fn of(file_name: &str) -> Option<Family> {
-        if file_name.ends_with(".csv") {
-            if file_name.starts_with("Daily Heart Rate Variability Summary") {
-                return Some(Family::HrvCsv);
-            }
-            if file_name.starts_with("Daily SpO2") {
-                return Some(Family::Spo2Csv);
-            }
-            if file_name.starts_with("Daily Respiratory Rate Summary") {
-                return Some(Family::BrCsv);
-            }
-            if file_name.starts_with("Active Zone Minutes") {
-                return Some(Family::AzmCsv);
-            }
-            if file_name == "daily_respiratory_rate.csv"
-                || file_name.starts_with("daily_respiratory_rate_")
-            {
-                return Some(Family::CsvBreathing);
-            }
-            if file_name.starts_with("active_zone_minutes_") {
-                return Some(Family::CsvAzm);
-            }
-        }
-        let (stem, sep, table): (&str, u8, &[(&str, Family)]) = if let Some(s) =
-            file_name.strip_suffix(".json")
-        {
-            (s, b'-', PREFIXES)
-        } else {
-            let s = file_name.strip_suffix(".csv")?;
-            let split = s.len().checked_sub(11)?;
-            let (prefix, date) = (s.get(..split)?, s.get(split + 1..)?);
-            if s.as_bytes()[split] != b'_' || NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
-                return None;
-            }
-            return CSV_PREFIXES
-                .iter()
-                .find(|(p, ..)| *p == prefix)
-                .map(|(_, f, _)| *f);
-        };
-        let split = stem.len().checked_sub(11)?;
-        let (prefix, date) = (stem.get(..split)?, stem.get(split + 1..)?);
-        if stem.as_bytes()[split] != sep || date.len() != 10 {
-            return None;
-        }
-        NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-        table.iter().find(|(p, _)| *p == prefix).map(|(_, f)| *f)
+        FAMILIES
+            .iter()
+            .find(|f| f.name.matches(file_name))
+            .map(|f| f.family)
+    }
+
+    /// The family's declaration.
+    pub fn spec(self) -> &'static FamilySpec {
+        FAMILIES
+            .iter()
+            .find(|f| f.family == self)
+            .expect("every family is declared in FAMILIES")
     }
 
     /// Whether the family's rows carry a time of day (and so need the user's zone).
     pub fn needs_timezone(self) -> bool {
-        !matches!(
-            self,
-            Family::RestingHeartRate
-                | Family::TimeInZones
-                | Family::Sedentary
-                | Family::LightlyActive
-                | Family::ModeratelyActive
-                | Family::VeryActive
-                | Family::HrvCsv
-                | Family::Spo2Csv
-                | Family::BrCsv
-                | Family::CsvBreathing
-                | Family::AzmCsv
-                | Family::DemographicVo2
-        )
+        self.spec().timed
     }
 }
 
@@ -1067,11 +1196,7 @@ fn csv(
     src: &Arc<str>,
     out: &mut RowSet,
 ) -> Result<(), TransformError> {
-    let want = CSV_PREFIXES
-        .iter()
-        .find(|(_, f, _)| *f == family)
-        .map(|(_, _, c)| *c)
-        .unwrap_or("");
+    let want = family.spec().value_column.unwrap_or("");
     let (header, lines) = csv_table(bytes)?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(ti), Some(vi)) = (col("timestamp"), col(want)) else {
@@ -1131,6 +1256,61 @@ fn csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Every family is declared exactly once, its example name is recognised as itself,
+    // and it fills tables the contract has.
+    #[test]
+    fn every_family_is_declared_once() {
+        // An exhaustive match: a new variant fails to compile here until it is listed.
+        let listed = |f: Family| match f {
+            Family::HeartRate
+            | Family::Steps
+            | Family::Distance
+            | Family::Calories
+            | Family::Altitude
+            | Family::RestingHeartRate
+            | Family::TimeInZones
+            | Family::Sedentary
+            | Family::LightlyActive
+            | Family::ModeratelyActive
+            | Family::VeryActive
+            | Family::Sleep
+            | Family::CsvHeartRate
+            | Family::CsvSteps
+            | Family::CsvCalories
+            | Family::CsvDistance
+            | Family::CsvAltitude
+            | Family::CsvFloors
+            | Family::HrvCsv
+            | Family::Spo2Csv
+            | Family::BrCsv
+            | Family::CsvBreathing
+            | Family::AzmCsv
+            | Family::CsvAzm
+            | Family::DemographicVo2
+            | Family::RunVo2
+            | Family::Weight => 27,
+        };
+        assert_eq!(FAMILIES.len(), listed(Family::Weight));
+        let names: Vec<&str> = crate::tables::ALL_TABLES.iter().map(|t| t.name).collect();
+        for (i, f) in FAMILIES.iter().enumerate() {
+            assert!(
+                FAMILIES[..i].iter().all(|g| g.family != f.family),
+                "{:?} declared twice",
+                f.family
+            );
+            assert_eq!(Family::of(&f.name.example()), Some(f.family), "{:?}", f.name);
+            for t in f.tables {
+                assert!(names.contains(t), "{:?} fills unknown table {t}", f.family);
+            }
+            assert_eq!(
+                f.value_column.is_some(),
+                matches!(f.name, Name::DatedCsv(_)),
+                "{:?}",
+                f.family
+            );
+        }
+    }
 
     #[test]
     fn families_by_file_name() {
