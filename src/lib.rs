@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod env;
+pub mod import;
 pub mod output;
 pub mod pipeline;
 pub mod progress;

@@ -4,8 +4,7 @@ mod api;
 mod auth;
 mod demo;
 mod forget;
-mod import_json;
-mod import_takeout;
+mod import;
 pub mod ingest;
 mod plot;
 mod rebuild;
@@ -29,8 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plot(a) => plot::run(a),
         Command::Status(a) => status::run(a),
         Command::Forget(a) => forget::run(a),
-        Command::Import(Import::Json(args)) => import_json::run(args),
-        Command::Import(Import::Takeout(args)) => import_takeout::run(args),
+        Command::Import(Import::Json(args)) => import::json(args),
+        Command::Import(Import::Takeout(args)) => import::takeout(args),
         Command::Schema => {
             crate::output::stdout(&fitpipe_transform::schema_doc::markdown())?;
             Ok(ExitCode::SUCCESS)

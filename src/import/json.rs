@@ -1,8 +1,7 @@
-//! `fitpipe import json`: raw Fitbit Web API responses into the tables.
+//! Raw Fitbit Web API responses into the tables (the library behind `fitpipe import json`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -10,12 +9,14 @@ use chrono_tz::Tz;
 use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
 use fitpipe_transform::TransformError;
 
-use crate::cli::{ImportJson, UnitsArg};
-use crate::output::{hint, stdout};
-use crate::tables::report;
+use super::{Import, Imported};
+use crate::output::hint;
+use crate::pipeline::parse_tz;
 
-pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
-    let files = collect_files(&args.paths)?;
+/// Imports the response files named and the `*.json` files below the folders named, all
+/// or nothing: a file that is not understood writes nothing.
+pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<Imported> {
+    let files = collect_files(paths)?;
     if files.is_empty() {
         return Err(hint(
             "no `.json` files found in the given folders",
@@ -41,29 +42,23 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
         }
     }
     let tz = match (
-        &args.timezone,
+        &job.timezone,
         profile
             .as_ref()
             .and_then(|(p, path)| p.timezone.as_ref().map(|t| (t, path))),
     ) {
-        (Some(name), _) => Some(parse_tz(name, "--timezone")?),
-        (None, Some((name, path))) => Some(parse_tz(
-            name,
-            &format!("the profile `{}`", path.display()),
-        )?),
+        (Some(name), _) => parse_tz(Some(name)).context("--timezone")?,
+        (None, Some((name, path))) => parse_tz(Some(name))
+            .with_context(|| format!("the time zone of the profile `{}`", path.display()))?,
         (None, None) => None,
     };
-    let user_id = args
+    let user_id = job
         .user_id
         .clone()
         .or_else(|| profile.as_ref().and_then(|(p, _)| p.encoded_id.clone()))
         .unwrap_or_else(|| "-".to_string());
-    let units = match args.units {
-        UnitsArg::Metric => Units::Metric,
-        UnitsArg::Us => Units::Us,
-    };
 
-    let ds = crate::tables::dataset(&args.output.out, args.output.format.as_deref());
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     let _lock = crate::tables::lock_waiting(&ds)?;
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
@@ -76,19 +71,11 @@ pub fn run(args: ImportJson) -> anyhow::Result<ExitCode> {
     )?;
     let written = out.finish()?;
     txn.commit()?;
-    let quiet = args.output.quiet;
-    if written.is_empty() && !quiet {
-        eprintln!("note: the inputs hold no rows for any table");
-    }
-    stdout(&report(&ds, written)?)?;
-    if !quiet {
-        eprintln!(
-            "wrote {} input file(s) into `{}`",
-            files.len(),
-            args.output.out.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Imported {
+        written,
+        files: files.len(),
+        skipped: 0,
+    })
 }
 
 fn memchr_str(hay: &[u8], needle: &[u8]) -> bool {
@@ -157,15 +144,6 @@ fn normalise_chunk(
             })
         }
     }
-}
-
-fn parse_tz(name: &str, from: &str) -> anyhow::Result<Tz> {
-    name.parse::<Tz>().map_err(|_| {
-        hint(
-            format!("unknown time zone `{name}` (from {from})"),
-            "use an IANA zone name such as `Europe/London` or `America/New_York`",
-        )
-    })
 }
 
 fn read_doc(path: &Path) -> anyhow::Result<FitbitDocument> {

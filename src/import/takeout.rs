@@ -1,10 +1,9 @@
-//! `fitpipe import takeout`: a Takeout or account archive (`.zip` or extracted folder)
-//! into the tables, streamed file by file.
+//! A Takeout or account archive (`.zip` or extracted folder) into the tables, streamed
+//! file by file (the library behind `fitpipe import takeout`).
 
 use std::fs;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
@@ -12,10 +11,9 @@ use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{ImportTakeout, WeightUnit};
-use crate::output::{hint, stdout};
+use super::{Import, Imported};
+use crate::output::hint;
 use crate::pipeline::parse_tz;
-use crate::tables::report;
 
 /// The largest archive file fitpipe reads whole: a day of second-by-second heart rate is
 /// a few MB, a month of per-minute steps about 3 MB.
@@ -222,14 +220,19 @@ fn refuse_bombs(root: &Path, entries: &[Entry]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
-    let (archive, entries) = list(&args.path)?;
+/// Imports the archive (or folder) at `path`; weight files are read only when their unit
+/// is given (`weight`). Damaged and unknown files are skipped and counted.
+pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Result<Imported> {
+    let (archive, entries) = list(path)?;
+    let quiet = job.quiet;
     let mut unknown = 0usize;
     let mut csv = 0usize;
     for e in &entries {
         if e.family.is_none() {
             if e.name.ends_with(".json") {
-                eprintln!("skipped `{}`: not a file family fitpipe reads", e.name);
+                if !quiet {
+                    eprintln!("skipped `{}`: not a file family fitpipe reads", e.name);
+                }
                 unknown += 1;
             } else if e.name.ends_with(".csv") && !e.name.ends_with("Profile.csv") {
                 csv += 1;
@@ -244,27 +247,23 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
             .and_then(|b| profile_timezone(&String::from_utf8_lossy(&b))),
         None => None,
     };
-    let tz = match (&args.timezone, profile_tz) {
+    let tz = match (&job.timezone, profile_tz) {
         (Some(t), _) => parse_tz(Some(t))?,
         (None, Some(t)) => parse_tz(Some(&t)).context("the time zone in `Profile.csv`")?,
         (None, None) => None,
     };
-    let units = match args.weight_unit {
-        Some(WeightUnit::Lb) => Units::Us,
-        _ => Units::Metric,
-    };
+    let units = weight.unwrap_or(Units::Metric);
     let weights = entries
         .iter()
         .filter(|e| e.family == Some(Family::Weight))
         .count();
-    let quiet = args.output.quiet;
-    if weights > 0 && args.weight_unit.is_none() && !quiet {
+    if weights > 0 && weight.is_none() && !quiet {
         eprintln!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)");
     }
     let files: Vec<&Entry> = entries
         .iter()
         .filter(|e| {
-            e.family.is_some() && (e.family != Some(Family::Weight) || args.weight_unit.is_some())
+            e.family.is_some() && (e.family != Some(Family::Weight) || weight.is_some())
         })
         .collect();
     if tz.is_none()
@@ -286,7 +285,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     if csv > 0 && !quiet {
         eprintln!("note: {csv} other CSV file(s) not read (streams without a table yet)");
     }
-    let user: String = args.user_id.clone().unwrap_or_else(|| "-".into());
+    let user: String = job.user_id.clone().unwrap_or_else(|| "-".into());
     let total: u64 = files.iter().map(|e| e.size).sum();
     let bar = ProgressBar::with_draw_target(
         Some(total),
@@ -302,7 +301,7 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
             .progress_chars("=> "),
     );
 
-    let ds = crate::tables::dataset(&args.output.out, args.output.format.as_deref());
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
     let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
@@ -342,22 +341,11 @@ pub fn run(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     let written = out.finish()?;
     txn.commit()?;
     bar.finish_and_clear();
-    stdout(&report(&ds, written)?)?;
-    if !quiet {
-        eprintln!(
-            "imported {} archive file(s) into `{}`",
-            files.len() - damaged,
-            args.output.out.display()
-        );
-    }
-    let skipped = damaged + unknown;
-    if skipped > 0 {
-        return Err(hint(
-            format!("{skipped} file(s) were skipped (listed above); everything else was imported"),
-            "damaged files cannot be read; re-export the archive to recover them",
-        ));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Imported {
+        written,
+        files: files.len() - damaged,
+        skipped: damaged + unknown,
+    })
 }
 
 /// The `timezone` column of `Profile.csv` (one row), read with the `csv` crate: free-text

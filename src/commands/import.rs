@@ -1,0 +1,71 @@
+//! `fitpipe import json` and `fitpipe import takeout`: flags in, [`crate::import`] runs,
+//! the outcome printed.
+
+use std::process::ExitCode;
+
+use fitpipe_transform::fitbit::Units;
+
+use crate::cli::{ImportJson, ImportTakeout, OutputArgs, UnitsArg, WeightUnit};
+use crate::import::{self, Import};
+use crate::output::{hint, stdout};
+use crate::tables::report;
+
+fn job(output: &OutputArgs, user_id: &Option<String>, timezone: &Option<String>) -> Import {
+    Import {
+        out: output.out.clone(),
+        formats: output.format.clone(),
+        user_id: user_id.clone(),
+        timezone: timezone.clone(),
+        quiet: output.quiet,
+    }
+}
+
+pub fn json(args: ImportJson) -> anyhow::Result<ExitCode> {
+    let job = job(&args.output, &args.user_id, &args.timezone);
+    let units = match args.units {
+        UnitsArg::Metric => Units::Metric,
+        UnitsArg::Us => Units::Us,
+    };
+    let done = import::json::import(&job, &args.paths, units)?;
+    if done.written.is_empty() && !job.quiet {
+        eprintln!("note: the inputs hold no rows for any table");
+    }
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    stdout(&report(&ds, done.written)?)?;
+    if !job.quiet {
+        eprintln!(
+            "wrote {} input file(s) into `{}`",
+            done.files,
+            job.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn takeout(args: ImportTakeout) -> anyhow::Result<ExitCode> {
+    let job = job(&args.output, &args.user_id, &args.timezone);
+    let weight = args.weight_unit.map(|w| match w {
+        WeightUnit::Kg => Units::Metric,
+        WeightUnit::Lb => Units::Us,
+    });
+    let done = import::takeout::import(&job, &args.path, weight)?;
+    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    stdout(&report(&ds, done.written)?)?;
+    if !job.quiet {
+        eprintln!(
+            "imported {} archive file(s) into `{}`",
+            done.files,
+            job.out.display()
+        );
+    }
+    if done.skipped > 0 {
+        return Err(hint(
+            format!(
+                "{} file(s) were skipped (listed above); everything else was imported",
+                done.skipped
+            ),
+            "damaged files cannot be read; re-export the archive to recover them",
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
