@@ -262,9 +262,7 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
     }
     let files: Vec<&Entry> = entries
         .iter()
-        .filter(|e| {
-            e.family.is_some() && (e.family != Some(Family::Weight) || weight.is_some())
-        })
+        .filter(|e| e.family.is_some() && (e.family != Some(Family::Weight) || weight.is_some()))
         .collect();
     if tz.is_none()
         && files

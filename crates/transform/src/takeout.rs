@@ -1299,7 +1299,12 @@ mod tests {
                 "{:?} declared twice",
                 f.family
             );
-            assert_eq!(Family::of(&f.name.example()), Some(f.family), "{:?}", f.name);
+            assert_eq!(
+                Family::of(&f.name.example()),
+                Some(f.family),
+                "{:?}",
+                f.name
+            );
             for t in f.tables {
                 assert!(names.contains(t), "{:?} fills unknown table {t}", f.family);
             }

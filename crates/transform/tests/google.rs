@@ -41,6 +41,13 @@ fn sample(rel: &str) -> Option<RowSet> {
     dir().map(|d| rows_of(&fs::read(d.join(rel)).unwrap()))
 }
 
+/// The error of an answer (from parsing or from normalising).
+fn err_of(bytes: &[u8]) -> fitpipe_transform::TransformError {
+    google::parse(bytes)
+        .and_then(|doc| google::normalise(&doc, &Context::new("U")))
+        .unwrap_err()
+}
+
 fn s<T: ToString>(x: T) -> String {
     x.to_string()
 }
@@ -66,7 +73,8 @@ fn every_data_sample_maps_without_error() {
             {
                 continue;
             }
-            let doc = google::parse(&fs::read(&p).unwrap()).unwrap();
+            let bytes = fs::read(&p).unwrap();
+            let doc = google::parse(&bytes).unwrap();
             google::normalise(&doc, &Context::new("U"))
                 .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             n += 1;
@@ -283,14 +291,14 @@ fn numbers_as_strings_or_numbers_nan_and_bad_values() {
     assert_eq!(r.spo2_daily[0].avg_percent, None);
 
     let bad = br#"{"dataPoints":[{"steps":{"interval":{"startTime":"yesterday","endTime":"2026-01-01T00:01:00Z"},"count":"3"}}]}"#;
-    let e = google::normalise(&google::parse(bad).unwrap(), &Context::new("U")).unwrap_err();
+    let e = err_of(bad);
     assert!(
         e.to_string()
             .contains("dataPoints[0].steps.interval.startTime"),
         "{e}"
     );
     let bad = br#"{"dataPoints":[{"steps":{"interval":{"startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","startUtcOffset":"3600s"},"count":"many"}}]}"#;
-    let e = google::normalise(&google::parse(bad).unwrap(), &Context::new("U")).unwrap_err();
+    let e = err_of(bad);
     assert!(e.to_string().contains("count"), "{e}");
     // Offsets without a `+`, positive and negative.
     let ok = br#"{"dataPoints":[{"steps":{"interval":{"startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","startUtcOffset":"3600s"},"count":"3"}}]}"#;
@@ -341,4 +349,55 @@ fn short_awakenings_are_short_wakes_and_classic_stages_keep_their_names() {
     assert_eq!(r.sleep_sessions[1].kind.as_ref(), "classic");
     assert_eq!(r.sleep_sessions[1].minutes_wake, Some(10));
     assert_eq!(r.sleep_sessions[1].minutes_restless, Some(0));
+}
+
+// The typed models report a value of the wrong form with its JSON path, in every part of
+// an answer: points, rollups, sleep stages and bare arrays.
+#[test]
+fn wrong_values_are_named_by_their_path() {
+    let cases: [(&[u8], &str); 5] = [
+        (
+            br#"{"dataPoints":[{"heartRate":{"sampleTime":{"physicalTime":"2026-01-01T00:00:00Z","utcOffset":"3600s"},"beatsPerMinute":"60"}},
+                {"heartRate":{"sampleTime":{"physicalTime":"2026-01-01T00:00:02Z","utcOffset":"an hour"},"beatsPerMinute":"61"}}]}"#,
+            "dataPoints[1].heartRate.sampleTime.utcOffset",
+        ),
+        (
+            br#"{"rollupDataPoints":[{"civilStartTime":{"date":{"year":2026,"month":1,"day":1}},"civilEndTime":{"date":{"year":2026,"month":1,"day":2}},"steps":{"countSum":[1]}}]}"#,
+            "rollupDataPoints[0].steps.countSum",
+        ),
+        (
+            br#"{"dataPoints":[{"name":"a/1","sleep":{"interval":{"startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T07:00:00Z","endUtcOffset":"0s"},
+                "stages":[{"startTime":"2026-01-01T00:00:00Z","endTime":"soon","type":"LIGHT"}]}}]}"#,
+            "dataPoints[0].sleep.stages[0].endTime",
+        ),
+        (
+            br#"[{"dailyRespiratoryRate":{"date":{"year":2026,"month":2,"day":30},"breathsPerMinute":14}}]"#,
+            "[0].dailyRespiratoryRate.date",
+        ),
+        (
+            br#"{"dataPoints":[{"steps":{"count":"3"}}]}"#,
+            "dataPoints[0].steps.interval",
+        ),
+    ];
+    for (body, path) in cases {
+        match err_of(body) {
+            fitpipe_transform::TransformError::Value { path: p, .. } => {
+                assert_eq!(p, path, "{}", String::from_utf8_lossy(body))
+            }
+            e => panic!("{e} for {}", String::from_utf8_lossy(body)),
+        }
+    }
+    // An object of no known shape is named by its keys; an empty page is no rows.
+    let e = err_of(br#"{"kind":"unknown","items":[]}"#);
+    assert!(e.to_string().contains("items, kind"), "{e}");
+    let empty = google::parse(br#"{"nextPageToken":"abc"}"#).unwrap();
+    let rows = google::normalise(&empty, &Context::new("U")).unwrap();
+    assert_eq!(rows.heart_rate_intraday.len() + rows.activity_intraday.len(), 0);
+    // One point (`dataPoints.get`).
+    let one = br#"{"name":"users/1/dataTypes/weight/dataPoints/77","weight":{"sampleTime":{"physicalTime":"2026-01-01T08:00:00Z","utcOffset":"3600s"},"weightGrams":70500}}"#;
+    let r = rows_of(one);
+    assert_eq!(
+        (r.weight_log[0].log_id.as_ref(), r.weight_log[0].weight_kg),
+        ("77", Some(70.5))
+    );
 }

@@ -1,0 +1,573 @@
+//! The Google Health API v4 (google-health-api.md §4): list, reconcile and rollup
+//! responses (or bare arrays of their points), identity and settings, to rows of the
+//! same tables the Fitbit Web API fills (`source = google-health`).
+//!
+//! The answers are read into serde models ([`model`]), so a value of the wrong form is
+//! reported with its JSON path.
+//!
+//! Rules, from the reference:
+//! - int64 values arrive as JSON strings, doubles as numbers or `"NaN"`: both forms are
+//!   accepted for every numeric field, and `"NaN"` is null.
+//! - zero values are omitted: a point (or rollup value) whose time container is present
+//!   but whose count is missing is a true zero.
+//! - `*_utc` is the physical time; `*_local` is that instant plus the offset the API
+//!   sent with it (`"-14400s"`). Rollups of physical windows carry no offset, so their
+//!   local times come from the user's zone when it is known and are null otherwise.
+//! - Daily values are keyed by the civil date (`date` or `civilStartTime.date`).
+//! - Sleep: `name` is the key (its last segment is `log_id`); stages and
+//!   `shortAwakenings` (as `is_short`) become `sleep_stages` rows.
+//!
+//! ```
+//! use fitpipe_transform::google::{self, Context};
+//! let body = br#"{"rollupDataPoints":[{"civilStartTime":{"date":{"year":2026,"month":9,"day":30},"time":{}},
+//!   "civilEndTime":{"date":{"year":2026,"month":10,"day":1},"time":{}},"steps":{"countSum":"8530"}}]}"#;
+//! let doc = google::parse(body).unwrap();
+//! let rows = google::normalise(&doc, &Context::new("1234567890123456789")).unwrap();
+//! assert_eq!(rows.daily_activity[0].steps, Some(8530));
+//! ```
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+
+pub mod model;
+
+pub use model::Document;
+use model::{Count, Daily, Item, Offset, Page};
+
+use crate::fitbit::normalise::{activity_point, daily};
+use crate::tables::*;
+use crate::TransformError;
+
+/// The `source` value of rows from the Google Health API.
+pub const SOURCE: &str = "google-health";
+
+fn source() -> Arc<str> {
+    static S: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    S.get_or_init(|| Arc::from(SOURCE)).clone()
+}
+
+/// Who the rows belong to.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Value of `user_id` on every row (the `healthUserId`).
+    pub user_id: Arc<str>,
+    /// The user's zone: only for the local times of physical rollup windows.
+    pub tz: Option<Tz>,
+    /// When the response was fetched (the profile's `updated_utc`).
+    pub fetched_utc: Option<DateTime<Utc>>,
+}
+
+impl Context {
+    /// A context for a user, with no zone and no fetch time.
+    pub fn new(user_id: &str) -> Context {
+        Context {
+            user_id: user_id.into(),
+            tz: None,
+            fetched_utc: None,
+        }
+    }
+}
+
+/// Parses a response body into its model; a value of the wrong form fails with its path.
+pub fn parse(bytes: &[u8]) -> Result<Document<'_>, TransformError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return crate::from_json(bytes).map(Document::Points);
+    }
+    let page: Page = crate::from_json(bytes)?;
+    let known = page.data_points.is_some()
+        || page.rollup_data_points.is_some()
+        || page.health_user_id.is_some()
+        || page.time_zone.is_some()
+        || page.error.is_some();
+    if known {
+        return Ok(Document::Page(page));
+    }
+    // Rare shapes: an empty answer, one point, or something else (named by its keys).
+    let keys: std::collections::BTreeMap<String, serde::de::IgnoredAny> = crate::from_json(bytes)?;
+    let keys: Vec<String> = keys.into_keys().collect();
+    if keys.iter().all(|k| k == "nextPageToken") {
+        return Ok(Document::Page(page));
+    }
+    let item: Item = crate::from_json(bytes)?;
+    if item.id().is_some() || has_value(&item) {
+        return Ok(Document::Point(item));
+    }
+    Ok(Document::Unknown(keys))
+}
+
+fn has_value(i: &Item) -> bool {
+    i.steps.is_some()
+        || i.floors.is_some()
+        || i.distance.is_some()
+        || i.total_calories.is_some()
+        || i.heart_rate.is_some()
+        || i.daily_resting_heart_rate.is_some()
+        || i.daily_heart_rate_variability.is_some()
+        || i.daily_respiratory_rate.is_some()
+        || i.daily_sleep_temperature_derivations.is_some()
+        || i.daily_oxygen_saturation.is_some()
+        || i.weight.is_some()
+        || i.active_minutes.is_some()
+        || i.active_zone_minutes.is_some()
+        || i.sleep.is_some()
+}
+
+fn bad(path: &str, message: impl Into<String>) -> TransformError {
+    TransformError::Value {
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+fn local(t: DateTime<Utc>, off: Option<Offset>) -> Option<NaiveDateTime> {
+    off.map(|o| t.naive_utc() + Duration::seconds(o.0))
+}
+
+/// Turns one parsed answer into table rows.
+pub fn normalise(doc: &Document, ctx: &Context) -> Result<RowSet, TransformError> {
+    let mut out = RowSet::default();
+    match doc {
+        Document::Points(items) => {
+            for (i, p) in items.iter().enumerate() {
+                item(p, &|| format!("[{i}]"), ctx, &mut out)?;
+            }
+        }
+        Document::Point(p) => item(p, &String::new, ctx, &mut out)?,
+        Document::Unknown(keys) => return Err(TransformError::UnknownShape { keys: keys.clone() }),
+        Document::Page(page) => {
+            if let Some(e) = &page.error {
+                return Err(bad(
+                    "error",
+                    format!(
+                        "the body is an API error: {}",
+                        e.message.as_deref().unwrap_or("(no message)")
+                    ),
+                ));
+            }
+            for (k, items) in [
+                ("dataPoints", &page.data_points),
+                ("rollupDataPoints", &page.rollup_data_points),
+            ] {
+                for (i, p) in items.iter().flatten().enumerate() {
+                    item(p, &|| format!("{k}[{i}]"), ctx, &mut out)?;
+                }
+            }
+            if let Some(id) = &page.health_user_id {
+                let mut p = profile(ctx);
+                p.user_id = id.as_str().into();
+                p.legacy_user_id = page.legacy_user_id.as_deref().map(Into::into);
+                out.profile.push(p);
+            } else if let Some(zone) = &page.time_zone {
+                let mut p = profile(ctx);
+                zone.parse::<Tz>()
+                    .map_err(|_| TransformError::UnknownTimezone(zone.clone()))?;
+                p.timezone = Some(zone.as_str().into());
+                p.utc_offset_minutes = page.utc_offset.map(|o| o.0 / 60);
+                out.profile.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn profile(ctx: &Context) -> Profile {
+    Profile {
+        user_id: ctx.user_id.clone(),
+        source: source(),
+        timezone: None,
+        utc_offset_minutes: None,
+        display_name: None,
+        member_since: None,
+        updated_utc: ctx.fetched_utc,
+        legacy_user_id: None,
+    }
+}
+
+/// The path of an item, built only when an error needs it.
+type Path<'p> = &'p dyn Fn() -> String;
+
+fn item(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), TransformError> {
+    if p.is_rollup() {
+        rollup(p, path, ctx, out)
+    } else {
+        point(p, path, ctx, out)
+    }
+}
+
+/// An interval point's interval: start (UTC, local) and length in seconds.
+fn interval(
+    c: &Option<model::Interval>,
+    at: impl Fn() -> String,
+) -> Result<(DateTime<Utc>, Option<NaiveDateTime>, i64), TransformError> {
+    let Some(iv) = c else {
+        return Err(bad(&at(), "missing `interval`"));
+    };
+    let start = iv.start_time.0;
+    Ok((
+        start,
+        local(start, iv.start_utc_offset),
+        (iv.end_time.0 - start).num_seconds(),
+    ))
+}
+
+fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), TransformError> {
+    let uid = &ctx.user_id;
+    let counted = |key: &str, c: &Count| -> Result<_, TransformError> {
+        let (start, local, secs) = interval(&c.interval, || format!("{}.{key}.interval", path()))?;
+        Ok((
+            activity_point(uid, &source(), start, local, secs),
+            c.count.count(),
+        ))
+    };
+    if let Some(c) = &p.steps {
+        let (mut row, n) = counted("steps", c)?;
+        row.steps = Some(n);
+        out.activity_intraday.push(row);
+    }
+    if let Some(c) = &p.floors {
+        let (mut row, n) = counted("floors", c)?;
+        row.floors = Some(n);
+        out.activity_intraday.push(row);
+    }
+    if let Some(d) = &p.distance {
+        let (start, local, secs) =
+            interval(&d.interval, || format!("{}.distance.interval", path()))?;
+        let mut row = activity_point(uid, &source(), start, local, secs);
+        row.distance_km = Some(d.millimeters.count() as f64 / 1e6);
+        out.activity_intraday.push(row);
+    }
+    if let Some(h) = &p.heart_rate {
+        let Some(st) = &h.sample_time else {
+            return Err(bad(
+                &format!("{}.heartRate", path()),
+                "missing `sampleTime`",
+            ));
+        };
+        if let Some(bpm) = h.beats_per_minute.0 {
+            let t = st.physical_time.0;
+            out.heart_rate_intraday.push(HeartRateIntraday {
+                user_id: uid.clone(),
+                source: source(),
+                time_utc: t,
+                time_local: local(t, st.utc_offset),
+                bpm: Some(bpm),
+                confidence: None,
+                interval_seconds: None,
+            });
+        }
+    }
+    if let Some(v) = &p.daily_resting_heart_rate {
+        let mut row = daily(uid, &source(), v.date.0);
+        row.resting_heart_rate_bpm = v.beats_per_minute.0;
+        out.daily_activity.push(row);
+    }
+    if let Some(v) = &p.daily_heart_rate_variability {
+        out.hrv_daily.push(HrvDaily {
+            user_id: uid.clone(),
+            source: source(),
+            date: v.date.0,
+            rmssd_ms: v.average_heart_rate_variability_milliseconds.0,
+            deep_rmssd_ms: v
+                .deep_sleep_root_mean_square_of_successive_differences_milliseconds
+                .0,
+            nrem_heart_rate_bpm: v.non_rem_heart_rate_beats_per_minute.0,
+            entropy: v.entropy.0,
+        });
+    }
+    if let Some(v) = &p.daily_respiratory_rate {
+        out.breathing_rate_daily.push(BreathingRateDaily {
+            user_id: uid.clone(),
+            source: source(),
+            date: v.date.0,
+            breaths_per_minute: v.breaths_per_minute.0,
+        });
+    }
+    if let Some(v) = &p.daily_sleep_temperature_derivations {
+        out.skin_temperature_daily.push(skin_temperature(uid, v));
+    }
+    if let Some(v) = &p.daily_oxygen_saturation {
+        out.spo2_daily.push(Spo2Daily {
+            user_id: uid.clone(),
+            source: source(),
+            date: v.date.0,
+            avg_percent: v.average_percentage.0,
+            min_percent: v.lower_bound_percentage.0,
+            max_percent: v.upper_bound_percentage.0,
+        });
+    }
+    if let Some(w) = &p.weight {
+        let st = &w.sample_time;
+        let t = st.physical_time.0;
+        let local = local(t, st.utc_offset);
+        let Some(d) = st
+            .civil_time
+            .map(|c| c.0.date())
+            .or(local.map(|l| l.date()))
+        else {
+            return Err(bad(
+                &format!("{}.weight.sampleTime", path()),
+                "neither `utcOffset` nor `civilTime`: the local day is unknown",
+            ));
+        };
+        out.weight_log.push(WeightLog {
+            user_id: uid.clone(),
+            source: source(),
+            log_id: p
+                .id()
+                .map(str::to_string)
+                .unwrap_or_else(|| t.timestamp_millis().to_string())
+                .into(),
+            date: d,
+            time_local: local,
+            time_utc: Some(t),
+            weight_kg: w.weight_grams.0.map(|g| g / 1000.0),
+            bmi: None,
+            fat_percent: None,
+            log_source: p
+                .data_source
+                .as_ref()
+                .and_then(|s| s.platform.as_deref())
+                .map(Into::into),
+        });
+    }
+    if let Some(s) = &p.sleep {
+        sleep(p, s, path, ctx, out)?;
+    }
+    // Types without a table yet (active-energy-burned, heart-rate-variability samples,
+    // oxygen-saturation samples, exercise, ...) are left out.
+    Ok(())
+}
+
+fn skin_temperature(uid: &Arc<str>, v: &Daily) -> SkinTemperatureDaily {
+    let (nightly, baseline) = (
+        v.nightly_temperature_celsius.0,
+        v.baseline_temperature_celsius.0,
+    );
+    SkinTemperatureDaily {
+        user_id: uid.clone(),
+        source: source(),
+        date: v.date.0,
+        // Fitbit's `nightlyRelative` is the same difference.
+        relative_celsius: nightly.zip(baseline).map(|(n, b)| n - b),
+        nightly_celsius: nightly,
+        baseline_celsius: baseline,
+    }
+}
+
+fn sleep(
+    p: &Item,
+    v: &model::Sleep,
+    path: Path,
+    ctx: &Context,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let at = |k: &str| format!("{}.sleep.{k}", path());
+    let iv = &v.interval;
+    let (start, end) = (iv.start_time.0, iv.end_time.0);
+    let start_local = local(start, iv.start_utc_offset);
+    let end_local = local(end, iv.end_utc_offset);
+    let Some(date_of_sleep) = end_local.map(|l| l.date()) else {
+        return Err(bad(
+            &at("interval.endUtcOffset"),
+            "missing: the local date of the sleep is unknown",
+        ));
+    };
+    let log_id: Arc<str> = p
+        .id()
+        .ok_or_else(|| bad(&path(), "a sleep point without `name`"))?
+        .into();
+    let kind = match v.kind.as_deref() {
+        Some("STAGES") => "stages",
+        Some("CLASSIC") => "classic",
+        Some(other) => return Err(bad(&at("type"), format!("unknown sleep type {other:?}"))),
+        None => "unprocessed",
+    };
+    let classic = kind == "classic";
+    let is_main = v.metadata.main_sleep.or(v.metadata.nap.map(|n| !n));
+    let s = v.summary.as_ref();
+    let stage_min = |t: &str| -> Option<i64> {
+        s.map(|s| {
+            s.stages_summary
+                .iter()
+                .rev()
+                .find(|x| x.kind.as_deref() == Some(t))
+                .map_or(0, |x| x.minutes.count())
+        })
+    };
+    let (deep, light, rem, restless) = if classic {
+        (None, None, None, stage_min("RESTLESS"))
+    } else {
+        (
+            stage_min("DEEP"),
+            stage_min("LIGHT"),
+            stage_min("REM"),
+            None,
+        )
+    };
+    let manual = p
+        .data_source
+        .as_ref()
+        .and_then(|d| d.recording_method.as_deref())
+        == Some("MANUAL");
+    out.sleep_sessions.push(SleepSession {
+        user_id: ctx.user_id.clone(),
+        source: source(),
+        log_id: log_id.clone(),
+        date_of_sleep,
+        start_utc: Some(start),
+        start_local,
+        end_utc: Some(end),
+        end_local,
+        is_main_sleep: is_main,
+        kind: kind.into(),
+        log_type: Some(if manual { "manual" } else { "auto_detected" }.into()),
+        minutes_in_bed: s.map(|s| s.minutes_in_sleep_period.count()),
+        minutes_asleep: s.map(|s| s.minutes_asleep.count()),
+        minutes_awake: s.map(|s| s.minutes_awake.count()),
+        minutes_to_fall_asleep: s.map(|s| s.minutes_to_fall_asleep.count()),
+        minutes_after_wakeup: s.map(|s| s.minutes_after_wake_up.count()),
+        // Google does not send an efficiency; it is not computed here.
+        efficiency: None,
+        minutes_deep: deep,
+        minutes_light: light,
+        minutes_rem: rem,
+        minutes_wake: stage_min("AWAKE"),
+        minutes_restless: restless,
+    });
+    for (list, is_short) in [(&v.stages, false), (&v.short_awakenings, true)] {
+        for st in list {
+            let (a, b) = (st.start_time.0, st.end_time.0);
+            let stage = match (st.kind.as_deref(), classic) {
+                (Some("AWAKE") | None, false) => "wake".to_string(),
+                (Some("AWAKE") | None, true) => "awake".to_string(),
+                (Some(t), _) => t.to_ascii_lowercase(),
+            };
+            out.sleep_stages.push(SleepStage {
+                user_id: ctx.user_id.clone(),
+                source: source(),
+                log_id: log_id.clone(),
+                start_utc: a,
+                start_local: local(a, st.start_utc_offset),
+                seconds: Some((b - a).num_seconds()),
+                stage: stage.as_str().into(),
+                is_short,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The activity sums of a rollup value (an empty value `{}` is zero).
+#[derive(Default)]
+struct Sums {
+    steps: Option<i64>,
+    floors: Option<i64>,
+    distance_km: Option<f64>,
+    calories_kcal: Option<f64>,
+}
+
+impl Sums {
+    fn of(p: &Item) -> Option<Sums> {
+        let mut x = Sums::default();
+        if let Some(c) = &p.steps {
+            x.steps = Some(c.count_sum.count());
+        } else if let Some(c) = &p.floors {
+            x.floors = Some(c.count_sum.count());
+        } else if let Some(d) = &p.distance {
+            x.distance_km = Some(d.millimeters_sum.count() as f64 / 1e6);
+        } else if let Some(c) = &p.total_calories {
+            x.calories_kcal = Some(c.kcal_sum.0.unwrap_or(0.0));
+        } else {
+            return None;
+        }
+        Some(x)
+    }
+}
+
+fn rollup(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), TransformError> {
+    let uid = &ctx.user_id;
+    if let Some(a) = p.civil_start_time {
+        // dailyRollUp: one row per civil day; a bucket longer than a day is not a day.
+        let Some(b) = p.civil_end_time else {
+            return Err(bad(&format!("{}.civilEndTime", path()), "missing"));
+        };
+        let (a, b) = (a.0, b.0);
+        if a.time() != chrono::NaiveTime::MIN || b - a > Duration::days(1) {
+            return Ok(());
+        }
+        if let Some(z) = &p.active_zone_minutes {
+            // Minutes in each zone; a cardio or peak minute earns two active zone
+            // minutes, as Fitbit counts them (google-health-api.md: the sums are int64
+            // strings; whether they are minutes or credits is UNCONFIRMED, minutes read).
+            let (fat, cardio, peak) = (
+                z.sum_in_fat_burn_heart_zone.count(),
+                z.sum_in_cardio_heart_zone.count() * 2,
+                z.sum_in_peak_heart_zone.count() * 2,
+            );
+            out.active_zone_minutes_daily.push(ActiveZoneMinutesDaily {
+                user_id: uid.clone(),
+                source: source(),
+                date: a.date(),
+                active_zone_minutes: Some(fat + cardio + peak),
+                fat_burn_active_zone_minutes: Some(fat),
+                cardio_active_zone_minutes: Some(cardio),
+                peak_active_zone_minutes: Some(peak),
+            });
+            return Ok(());
+        }
+        let mut row = daily(uid, &source(), a.date());
+        if let Some(x) = Sums::of(p) {
+            (row.steps, row.floors) = (x.steps, x.floors);
+            (row.distance_km, row.calories_kcal) = (x.distance_km, x.calories_kcal);
+        } else if let Some(m) = &p.active_minutes {
+            row.minutes_lightly_active = Some(0);
+            row.minutes_fairly_active = Some(0);
+            row.minutes_very_active = Some(0);
+            for l in &m.active_minutes_rollup_by_activity_level {
+                let n = Some(l.active_minutes_sum.count());
+                match l.activity_level.as_deref() {
+                    Some("LIGHT") => row.minutes_lightly_active = n,
+                    Some("MODERATE") => row.minutes_fairly_active = n,
+                    Some("VIGOROUS") => row.minutes_very_active = n,
+                    _ => {}
+                }
+            }
+        } else {
+            return Ok(());
+        }
+        out.daily_activity.push(row);
+        return Ok(());
+    }
+    // rollUp: physical windows without offsets.
+    let (Some(a), Some(b)) = (p.start_time, p.end_time) else {
+        return Err(bad(&format!("{}.endTime", path()), "missing"));
+    };
+    let (a, b) = (a.0, b.0);
+    let local = ctx.tz.map(|tz| a.with_timezone(&tz).naive_local());
+    let secs = (b - a).num_seconds();
+    if let Some(h) = &p.heart_rate {
+        if let Some(avg) = h.beats_per_minute_avg.0 {
+            out.heart_rate_intraday.push(HeartRateIntraday {
+                user_id: uid.clone(),
+                source: source(),
+                time_utc: a,
+                time_local: local,
+                bpm: Some(avg),
+                confidence: None,
+                interval_seconds: Some(secs),
+            });
+        }
+        return Ok(());
+    }
+    let Some(x) = Sums::of(p) else {
+        return Ok(());
+    };
+    let mut row = activity_point(uid, &source(), a, local, secs);
+    (row.steps, row.floors) = (x.steps, x.floors);
+    (row.distance_km, row.calories_kcal) = (x.distance_km, x.calories_kcal);
+    out.activity_intraday.push(row);
+    Ok(())
+}

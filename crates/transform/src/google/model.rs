@@ -1,0 +1,483 @@
+//! Serde models of the Google Health API v4 answers (google-health-api.md §4): list,
+//! rollup and reconcile pages (or bare arrays of their points), single points, identity
+//! and settings. Strings borrow from the body where they can; a value of the wrong form
+//! fails with its JSON path (`dataPoints[3].steps.interval.startTime`).
+//!
+//! The same key names a point and a rollup value of one data type (`steps` is
+//! `{interval, count}` in a list and `{countSum}` in a rollup), so each value type holds
+//! both forms' fields, all optional; [`super::normalise`] checks which form it has.
+
+// Fields carry the API's names (camelCase in JSON), documented in google-health-api.md.
+#![allow(missing_docs)]
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::Deserialize;
+
+/// A number sent as a JSON number or a string (int64 and `"NaN"`); `null`, `"NaN"` and
+/// absence are `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Num(pub Option<f64>);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number (or a string holding one)")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(Some(v as f64)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(Some(v as f64)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Num, E> {
+                if s.eq_ignore_ascii_case("nan") {
+                    return Ok(Num(None));
+                }
+                s.trim()
+                    .parse::<f64>()
+                    .map(|x| Num(Some(x)))
+                    .map_err(|_| E::custom(format!("expected a number, found {s:?}")))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An int64 (usually a JSON string); absence is `None`, which for a count means zero
+/// (proto3 omits zero values).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Int(pub Option<i64>);
+
+impl Int {
+    /// The count, zero when omitted.
+    pub fn count(self) -> i64 {
+        self.0.unwrap_or(0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number (or a string holding one)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(Some(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                i64::try_from(v)
+                    .map(|v| Int(Some(v)))
+                    .map_err(|_| E::custom(format!("{v} is out of range")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+                if v.fract() == 0.0 && v.abs() < 9.0e18 {
+                    Ok(Int(Some(v as i64)))
+                } else {
+                    Err(E::custom(format!("expected a whole number, found {v}")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Int, E> {
+                if s.eq_ignore_ascii_case("nan") {
+                    return Ok(Int(None));
+                }
+                let t = s.trim();
+                if let Ok(v) = t.parse::<i64>() {
+                    return Ok(Int(Some(v)));
+                }
+                match t.parse::<f64>() {
+                    Ok(v) => self.visit_f64(v),
+                    Err(_) => Err(E::custom(format!("expected a number, found {s:?}"))),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An RFC 3339 instant (`2026-05-18T09:35:00Z`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instant(pub DateTime<Utc>);
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Instant;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an RFC 3339 time")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Instant, E> {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| Instant(t.with_timezone(&Utc)))
+                    .map_err(|e| E::custom(format!("{s:?} is not an RFC 3339 time ({e})")))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A UTC offset as a duration string (`"-14400s"`), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Offset(pub i64);
+
+impl<'de> Deserialize<'de> for Offset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Offset;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an offset such as \"-14400s\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Offset, E> {
+                s.strip_suffix('s')
+                    .and_then(|n| n.parse::<f64>().ok())
+                    .filter(|x| x.is_finite() && x.abs() < 86_400.0 * 2.0)
+                    .map(|x| Offset(x as i64))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "expected an offset such as \"-14400s\", found {s:?}"
+                        ))
+                    })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A calendar date `{year, month, day}`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Date(pub NaiveDate);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Parts {
+            year: i32,
+            month: u32,
+            day: u32,
+        }
+        let p = Parts::deserialize(d)?;
+        NaiveDate::from_ymd_opt(p.year, p.month, p.day)
+            .map(Date)
+            .ok_or_else(|| {
+                de::Error::custom(format!("{}-{}-{} is not a date", p.year, p.month, p.day))
+            })
+    }
+}
+
+/// A `CivilDateTime`: a date and a time of day whose omitted fields are zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Civil(pub NaiveDateTime);
+
+impl<'de> Deserialize<'de> for Civil {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct TimeOfDay {
+            hours: u32,
+            minutes: u32,
+            seconds: u32,
+        }
+        #[derive(Deserialize)]
+        struct Parts {
+            date: Date,
+            #[serde(default)]
+            time: TimeOfDay,
+        }
+        let p = Parts::deserialize(d)?;
+        NaiveTime::from_hms_opt(p.time.hours, p.time.minutes, p.time.seconds)
+            .map(|t| Civil(p.date.0.and_time(t)))
+            .ok_or_else(|| de::Error::custom("time of day out of range"))
+    }
+}
+
+/// An interval: physical start and end, with the offsets in force at each.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Interval {
+    pub start_time: Instant,
+    pub end_time: Instant,
+    pub start_utc_offset: Option<Offset>,
+    pub end_utc_offset: Option<Offset>,
+}
+
+/// The time of a sample.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleTime {
+    pub physical_time: Instant,
+    pub utc_offset: Option<Offset>,
+    pub civil_time: Option<Civil>,
+}
+
+/// Where a point came from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataSource<'a> {
+    #[serde(borrow)]
+    pub recording_method: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub platform: Option<Cow<'a, str>>,
+}
+
+/// `steps` and `floors`: `{interval, count}` as a point, `{countSum}` as a rollup.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Count {
+    pub interval: Option<Interval>,
+    pub count: Int,
+    pub count_sum: Int,
+}
+
+/// `distance`: `{interval, millimeters}` or `{millimetersSum}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Distance {
+    pub interval: Option<Interval>,
+    pub millimeters: Int,
+    pub millimeters_sum: Int,
+}
+
+/// `totalCalories` rollup value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Calories {
+    pub kcal_sum: Num,
+}
+
+/// `heartRate`: `{sampleTime, beatsPerMinute}` or `{beatsPerMinuteAvg, ...}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HeartRate {
+    pub sample_time: Option<SampleTime>,
+    pub beats_per_minute: Num,
+    pub beats_per_minute_avg: Num,
+}
+
+/// A daily value keyed by its civil date (`dailyRestingHeartRate`, the daily HRV, SpO2,
+/// respiratory rate and sleep temperature types): the union of their fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Daily {
+    pub date: Date,
+    #[serde(default)]
+    pub beats_per_minute: Num,
+    #[serde(default)]
+    pub average_heart_rate_variability_milliseconds: Num,
+    #[serde(default)]
+    pub deep_sleep_root_mean_square_of_successive_differences_milliseconds: Num,
+    #[serde(default)]
+    pub non_rem_heart_rate_beats_per_minute: Num,
+    #[serde(default)]
+    pub entropy: Num,
+    #[serde(default)]
+    pub breaths_per_minute: Num,
+    #[serde(default)]
+    pub nightly_temperature_celsius: Num,
+    #[serde(default)]
+    pub baseline_temperature_celsius: Num,
+    #[serde(default)]
+    pub average_percentage: Num,
+    #[serde(default)]
+    pub lower_bound_percentage: Num,
+    #[serde(default)]
+    pub upper_bound_percentage: Num,
+}
+
+/// `weight`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Weight {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub weight_grams: Num,
+}
+
+/// `activeMinutes` rollup value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ActiveMinutes<'a> {
+    #[serde(borrow)]
+    pub active_minutes_rollup_by_activity_level: Vec<ActivityLevel<'a>>,
+}
+
+/// Minutes at one activity level.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ActivityLevel<'a> {
+    #[serde(borrow)]
+    pub activity_level: Option<Cow<'a, str>>,
+    pub active_minutes_sum: Int,
+}
+
+/// `activeZoneMinutes` rollup value: minutes in each heart zone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ZoneMinutes {
+    pub sum_in_fat_burn_heart_zone: Int,
+    pub sum_in_cardio_heart_zone: Int,
+    pub sum_in_peak_heart_zone: Int,
+}
+
+/// `sleep`. A sleep still being processed may lack its type, stages and summary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sleep<'a> {
+    pub interval: Interval,
+    #[serde(rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub metadata: SleepMetadata,
+    pub summary: Option<SleepSummary<'a>>,
+    #[serde(default, borrow)]
+    pub stages: Vec<Stage<'a>>,
+    #[serde(default, borrow)]
+    pub short_awakenings: Vec<Stage<'a>>,
+}
+
+/// `sleep.metadata`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SleepMetadata {
+    pub main_sleep: Option<bool>,
+    pub nap: Option<bool>,
+}
+
+/// `sleep.summary` (omitted counts are zero).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SleepSummary<'a> {
+    pub minutes_in_sleep_period: Int,
+    pub minutes_asleep: Int,
+    pub minutes_awake: Int,
+    pub minutes_to_fall_asleep: Int,
+    pub minutes_after_wake_up: Int,
+    #[serde(borrow)]
+    pub stages_summary: Vec<StageSummary<'a>>,
+}
+
+/// Minutes in one stage.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StageSummary<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    pub minutes: Int,
+}
+
+/// A sleep stage or short awakening.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage<'a> {
+    pub start_time: Instant,
+    pub end_time: Instant,
+    pub start_utc_offset: Option<Offset>,
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+}
+
+/// A data point or rollup point: its envelope, its time (rollups), and its value under
+/// the data type's key. Keys of types without a table are skipped.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Item<'a> {
+    #[serde(borrow)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub data_point_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub data_source: Option<DataSource<'a>>,
+    pub civil_start_time: Option<Civil>,
+    pub civil_end_time: Option<Civil>,
+    pub start_time: Option<Instant>,
+    pub end_time: Option<Instant>,
+    pub steps: Option<Count>,
+    pub floors: Option<Count>,
+    pub distance: Option<Distance>,
+    pub total_calories: Option<Calories>,
+    pub heart_rate: Option<HeartRate>,
+    pub daily_resting_heart_rate: Option<Daily>,
+    pub daily_heart_rate_variability: Option<Daily>,
+    pub daily_respiratory_rate: Option<Daily>,
+    pub daily_sleep_temperature_derivations: Option<Daily>,
+    pub daily_oxygen_saturation: Option<Daily>,
+    pub weight: Option<Weight>,
+    #[serde(borrow)]
+    pub active_minutes: Option<ActiveMinutes<'a>>,
+    pub active_zone_minutes: Option<ZoneMinutes>,
+    #[serde(borrow)]
+    pub sleep: Option<Sleep<'a>>,
+}
+
+impl Item<'_> {
+    /// A rollup point (it has a window of its own).
+    pub fn is_rollup(&self) -> bool {
+        self.civil_start_time.is_some() || self.start_time.is_some()
+    }
+
+    /// The id of an identifiable point: the last segment of its `name` (`dataPointName`
+    /// in reconcile answers).
+    pub fn id(&self) -> Option<&str> {
+        let name = self.name.as_deref().or(self.data_point_name.as_deref())?;
+        name.rsplit('/').next()
+    }
+}
+
+/// The API's error body.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiError {
+    pub message: Option<String>,
+}
+
+/// A page or a settings/identity answer: the fields fitpipe reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<'a> {
+    #[serde(borrow)]
+    pub data_points: Option<Vec<Item<'a>>>,
+    #[serde(borrow)]
+    pub rollup_data_points: Option<Vec<Item<'a>>>,
+    pub next_page_token: Option<IgnoredAny>,
+    pub health_user_id: Option<String>,
+    pub legacy_user_id: Option<String>,
+    pub time_zone: Option<String>,
+    pub utc_offset: Option<Offset>,
+    pub error: Option<ApiError>,
+}
+
+/// One answer of the Google Health API, as [`super::parse`] reads it.
+#[derive(Debug, Clone)]
+pub enum Document<'a> {
+    /// A list, rollup or reconcile page, identity, settings or an error body.
+    Page(Page<'a>),
+    /// A bare array of points (as the reference's samples keep them).
+    Points(Vec<Item<'a>>),
+    /// One point (`dataPoints.get`).
+    Point(Item<'a>),
+    /// An object with no key fitpipe knows.
+    Unknown(Vec<String>),
+}
