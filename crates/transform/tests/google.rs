@@ -392,7 +392,10 @@ fn wrong_values_are_named_by_their_path() {
     assert!(e.to_string().contains("items, kind"), "{e}");
     let empty = google::parse(br#"{"nextPageToken":"abc"}"#).unwrap();
     let rows = google::normalise(&empty, &Context::new("U")).unwrap();
-    assert_eq!(rows.heart_rate_intraday.len() + rows.activity_intraday.len(), 0);
+    assert_eq!(
+        rows.heart_rate_intraday.len() + rows.activity_intraday.len(),
+        0
+    );
     // One point (`dataPoints.get`).
     let one = br#"{"name":"users/1/dataTypes/weight/dataPoints/77","weight":{"sampleTime":{"physicalTime":"2026-01-01T08:00:00Z","utcOffset":"3600s"},"weightGrams":70500}}"#;
     let r = rows_of(one);

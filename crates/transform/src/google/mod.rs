@@ -93,7 +93,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document<'_>, TransformError> {
     }
     let item: Item = crate::from_json(bytes)?;
     if item.id().is_some() || has_value(&item) {
-        return Ok(Document::Point(item));
+        return Ok(Document::Point(Box::new(item)));
     }
     Ok(Document::Unknown(keys))
 }

@@ -410,27 +410,27 @@ pub struct Item<'a> {
     #[serde(borrow)]
     pub data_point_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    pub data_source: Option<DataSource<'a>>,
+    pub data_source: Option<Box<DataSource<'a>>>,
     pub civil_start_time: Option<Civil>,
     pub civil_end_time: Option<Civil>,
     pub start_time: Option<Instant>,
     pub end_time: Option<Instant>,
     pub steps: Option<Count>,
-    pub floors: Option<Count>,
-    pub distance: Option<Distance>,
-    pub total_calories: Option<Calories>,
+    pub floors: Option<Box<Count>>,
+    pub distance: Option<Box<Distance>>,
+    pub total_calories: Option<Box<Calories>>,
     pub heart_rate: Option<HeartRate>,
-    pub daily_resting_heart_rate: Option<Daily>,
-    pub daily_heart_rate_variability: Option<Daily>,
-    pub daily_respiratory_rate: Option<Daily>,
-    pub daily_sleep_temperature_derivations: Option<Daily>,
-    pub daily_oxygen_saturation: Option<Daily>,
-    pub weight: Option<Weight>,
+    pub daily_resting_heart_rate: Option<Box<Daily>>,
+    pub daily_heart_rate_variability: Option<Box<Daily>>,
+    pub daily_respiratory_rate: Option<Box<Daily>>,
+    pub daily_sleep_temperature_derivations: Option<Box<Daily>>,
+    pub daily_oxygen_saturation: Option<Box<Daily>>,
+    pub weight: Option<Box<Weight>>,
     #[serde(borrow)]
-    pub active_minutes: Option<ActiveMinutes<'a>>,
-    pub active_zone_minutes: Option<ZoneMinutes>,
+    pub active_minutes: Option<Box<ActiveMinutes<'a>>>,
+    pub active_zone_minutes: Option<Box<ZoneMinutes>>,
     #[serde(borrow)]
-    pub sleep: Option<Sleep<'a>>,
+    pub sleep: Option<Box<Sleep<'a>>>,
 }
 
 impl Item<'_> {
@@ -477,7 +477,20 @@ pub enum Document<'a> {
     /// A bare array of points (as the reference's samples keep them).
     Points(Vec<Item<'a>>),
     /// One point (`dataPoints.get`).
-    Point(Item<'a>),
+    Point(Box<Item<'a>>),
     /// An object with no key fitpipe knows.
     Unknown(Vec<String>),
+}
+
+#[cfg(test)]
+mod tests {
+    // A page holds up to 5,000 points: the rare types are boxed so a point stays small.
+    #[test]
+    fn a_point_is_small() {
+        assert!(
+            std::mem::size_of::<super::Item>() <= 400,
+            "{}",
+            std::mem::size_of::<super::Item>()
+        );
+    }
 }
