@@ -108,3 +108,23 @@ pub fn process<T: Sync>(
     }
     (batches, bad)
 }
+
+/// `work` on every item, the items split over the machine's cores; the results in the
+/// items' order. A panic in a worker goes on to the panic hook (exit 2).
+pub fn par_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = items.len().div_ceil(cores.max(1)).max(1);
+    let work = &work;
+    let mut parts = items.chunks(per);
+    let first = parts.next().unwrap_or(&[]);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .map(|p| s.spawn(move || p.iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        let mut out: Vec<R> = first.iter().map(work).collect();
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
+    })
+}

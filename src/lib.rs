@@ -12,6 +12,7 @@ pub mod import;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod rebuild;
 pub mod session;
 pub mod tables;
 

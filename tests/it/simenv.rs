@@ -121,12 +121,14 @@ impl SimEnv {
             .unwrap();
         let mut err = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
+        let mut seen = String::new();
         let url = loop {
             line.clear();
-            assert!(
-                err.read_line(&mut line).unwrap() > 0,
-                "auth ended before printing a URL"
-            );
+            if err.read_line(&mut line).unwrap() == 0 {
+                let status = child.wait().unwrap();
+                panic!("auth ended ({status}) before printing a URL; it said:\n{seen}");
+            }
+            seen.push_str(&line);
             if let Some(u) = line.trim().strip_prefix("http") {
                 break format!("http{u}");
             }
