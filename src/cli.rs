@@ -227,8 +227,17 @@ pub struct IngestArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The pipeline file (see pipelines/daily.toml).
+    /// The pipeline file (see pipelines/daily.toml), or a study file with a roster (see
+    /// pipelines/study.toml): every participant, several at once.
     pub pipeline: PathBuf,
+    /// A study's stable share `I/N` for this host (0 <= I < N): N cron hosts, or a
+    /// Kubernetes Indexed Job with `--shard $(JOB_COMPLETION_INDEX)/N`, split the roster
+    /// with no coordinator and never write the same files.
+    #[arg(long, env = "FITPIPE_SHARD")]
+    pub shard: Option<String>,
+    /// A study's summary as JSON (one object per participant).
+    #[arg(long)]
+    pub json: bool,
     /// No progress bars or notes.
     #[arg(long, short)]
     pub quiet: bool,

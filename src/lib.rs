@@ -13,7 +13,9 @@ pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod rebuild;
+pub mod remote;
 pub mod session;
+pub mod study;
 pub mod tables;
 
 use std::process::ExitCode;

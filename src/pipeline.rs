@@ -40,6 +40,29 @@ pub struct Job {
     pub timezone: Option<Tz>,
     pub quiet: bool,
     pub verbose: bool,
+    /// A study participant's id: the rows' `user_id` and raw folder, and their own share
+    /// of the dataset (hive partitions `user_id=<id>`, state and lock of their own). The
+    /// provider's id of the account stays in the token store.
+    pub participant: Option<String>,
+}
+
+impl Job {
+    /// The dataset the job writes (a participant's share of it for a study).
+    pub fn dataset(&self) -> fitpipe_export::Dataset {
+        let ds = crate::tables::dataset(&self.out, self.formats.as_deref());
+        match &self.participant {
+            Some(id) => ds.for_participant(id),
+            None => ds,
+        }
+    }
+
+    /// The job's sync state.
+    pub fn state(&self) -> anyhow::Result<SyncState> {
+        Ok(match &self.participant {
+            Some(_) => SyncState::load_from(self.dataset().own_dir().join("state.json"))?,
+            None => SyncState::load(&self.out)?,
+        })
+    }
 }
 
 /// How a run ended.
@@ -228,7 +251,10 @@ pub async fn ingest(
     client: &mut ApiClient,
     progress: Arc<Progress>,
 ) -> anyhow::Result<Outcome> {
-    let user = client.tokens().user_id.clone();
+    let user = job
+        .participant
+        .clone()
+        .unwrap_or_else(|| client.tokens().user_id.clone());
     let mut tz = job.timezone.or_else(|| {
         client
             .tokens()
@@ -240,9 +266,9 @@ pub async fn ingest(
     if !job.dry_run {
         // The caller holds the dataset's lock: finish or undo what a killed run left
         // before reading what was fetched.
-        crate::tables::dataset(&job.out, job.formats.as_deref()).recover()?;
+        job.dataset().recover()?;
     }
-    let mut state = SyncState::load(&job.out)?;
+    let mut state = job.state()?;
     let plans = plan(job, &state, &user, client.now(), tz.unwrap_or(Tz::UTC))?;
     let total: usize = plans.iter().map(|p| p.windows.len()).sum();
     if job.dry_run {
@@ -274,7 +300,7 @@ pub async fn ingest(
         return Ok(Outcome::Done);
     }
     progress.set_total(total as u64);
-    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    let ds = job.dataset();
     let mut written: Vec<Written> = Vec::new();
     let mut outcome = Outcome::Done;
     let mut failure = None;
@@ -335,9 +361,11 @@ pub async fn ingest(
                             e => {
                                 if matches!(
                                     e,
-                                    IngestError::InvalidGrant | IngestError::Unauthorized(_)
+                                    IngestError::InvalidGrant
+                                        | IngestError::Unauthorized(_)
+                                        | IngestError::TestingExpired(_)
                                 ) {
-                                    session::mark_refused(provider, &user, client.now());
+                                    client.mark_refused();
                                 }
                                 failure = Some(session::explain(e))
                             }
@@ -352,17 +380,30 @@ pub async fn ingest(
                 } else {
                     (w.start, w.end)
                 };
-                raw::save(
-                    &job.out,
-                    provider,
-                    &user,
-                    &key,
-                    (covered.0, covered.1, page),
-                    fetched.at,
-                    &fetched.body,
-                )?;
-                let r = normalise(job.provider, &fetched.body, &user, tz, Some(fetched.at))
+                // A study keeps no raw identity or profile answer: they hold the
+                // provider's id of the account and names (the profile row is scrubbed).
+                let pseudonymous = job.participant.is_some() && key == "profile";
+                if !pseudonymous {
+                    raw::save(
+                        &job.out,
+                        provider,
+                        &user,
+                        &key,
+                        (covered.0, covered.1, page),
+                        fetched.at,
+                        &fetched.body,
+                    )?;
+                }
+                let mut r = normalise(job.provider, &fetched.body, &user, tz, Some(fetched.at))
                     .map_err(|e| normalise_error(&req.path, e))?;
+                if let Some(id) = &job.participant {
+                    // The study id only: no account id, no name.
+                    for p in &mut r.profile {
+                        p.user_id = id.as_str().into();
+                        p.legacy_user_id = None;
+                        p.display_name = None;
+                    }
+                }
                 if job.timezone.is_none() {
                     if let Some(z) = r.profile.iter().find_map(|p| p.timezone.as_deref()) {
                         tz = z.parse().ok().or(tz);

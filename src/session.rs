@@ -33,7 +33,10 @@ pub fn app(
     let api_base = api_base
         .or(cfg.api_base.clone())
         .unwrap_or_else(|| provider.api_base().to_string());
-    let client_id = client_id.or(cfg.client_id.clone()).ok_or_else(|| {
+    let client_id = client_id
+        .or_else(|| env::get(env::CLIENT_ID))
+        .or(cfg.client_id.clone())
+        .ok_or_else(|| {
         hint(
             format!("no OAuth client id for `{}`", provider.name()),
             match provider {
@@ -254,16 +257,6 @@ pub fn revoke_grant(
     }
     store()?.remove(provider.name(), &t.user_id)?;
     Ok(Ok(()))
-}
-
-/// Notes in the token store that the provider refused a user's tokens (revoked or
-/// ended), so `auth status` says so instead of showing them as valid. Best effort.
-pub fn mark_refused(provider: &str, user: &str, at: DateTime<Utc>) {
-    let Ok(store) = store() else { return };
-    if let Ok(Some(mut t)) = store.load(provider, user) {
-        t.refused_at = Some(at);
-        let _ = store.save(&t);
-    }
 }
 
 /// The hint for an error of the ingest crate, if it has one.

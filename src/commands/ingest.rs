@@ -39,6 +39,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         timezone: parse_tz(args.timezone.as_deref())?,
         quiet: args.quiet,
         verbose: args.verbose,
+        participant: None,
     };
     if let (Some(f), Some(t)) = (job.from, job.to) {
         if f > t {

@@ -54,6 +54,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "see pipelines/daily.toml",
         )
     })?;
+    if crate::study::is_study(&text) {
+        return study(args);
+    }
+    if args.shard.is_some() {
+        return Err(hint(
+            "`--shard` splits a study's roster, and this is a single-user pipeline",
+            "add `study = \"name\"` and the participants to the file (see pipelines/study.toml), or drop `--shard`",
+        ));
+    }
     let p: Pipeline = toml::from_str(&text).map_err(|e| {
         hint(
             format!("`{}`: {e}", args.pipeline.display()),
@@ -112,6 +121,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         timezone: parse_tz(p.timezone.as_deref())?,
         quiet: args.quiet,
         verbose: false,
+        participant: None,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
@@ -126,4 +136,39 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .await?;
         finish(ingest(&job, &mut client, progress).await?, &job)
     })
+}
+
+/// `fitpipe run study.toml`: every participant of the shard; the summary on stdout.
+fn study(args: RunArgs) -> anyhow::Result<ExitCode> {
+    use crate::study::{self, Shard, Study};
+    let s = Study::load(&args.pipeline)?;
+    let shard = match &args.shard {
+        Some(x) => Shard::parse(x)?,
+        None => Shard::ALL,
+    };
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let out = crate::remote::Output::open(&s.file.out)?;
+    let runs = rt.block_on(study::run(&s, Arc::new(out), shard, args.quiet))?;
+    if args.json {
+        crate::output::stdout(&format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
+    } else {
+        crate::output::stdout(&study::summary(&runs))?;
+    }
+    let bad: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.status != "ok")
+        .map(|r| r.participant.as_str())
+        .collect();
+    if bad.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Err(hint(
+        format!(
+            "{} of {} participant(s) did not finish: {}; everyone else's data is saved",
+            bad.len(),
+            runs.len(),
+            bad.join(", ")
+        ),
+        "`consent`: send them a new enrollment link (`fitpipe enroll link`); `failed`, `partial`, `busy`: the next run resumes them",
+    ))
 }

@@ -71,6 +71,7 @@ fn a_pipeline_runs_in_process_with_the_requests_it_plans() {
         timezone: None,
         quiet: true,
         verbose: false,
+        participant: None,
     };
     let before = env.requests();
     let outcome = env

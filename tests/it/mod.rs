@@ -10,6 +10,7 @@ mod plot;
 mod schema;
 mod sim;
 mod simenv;
+mod study;
 mod takeout;
 
 use std::collections::BTreeMap;

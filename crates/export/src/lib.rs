@@ -140,6 +140,9 @@ pub struct Written {
 #[derive(Debug, Clone)]
 pub struct Dataset {
     root: PathBuf,
+    /// A study participant's share: tables under `<table>/user_id=<id>/` (hive
+    /// partitions), with a lock and transactions of its own.
+    participant: Option<String>,
     formats: Vec<Format>,
     /// Tables written as Parquet only, unless a partition already has a CSV mirror.
     no_csv: Vec<String>,
@@ -151,8 +154,43 @@ impl Dataset {
     pub fn new(root: impl Into<PathBuf>, formats: &[Format]) -> Self {
         Self {
             root: root.into(),
+            participant: None,
             formats: formats.to_vec(),
             no_csv: Vec::new(),
+        }
+    }
+
+    /// The same dataset seen as one participant's share of a study: every table file
+    /// under `<table>/user_id=<id>/` (hive partitioning, so one glob reads every
+    /// participant), its own lock and transaction folder under `.fitpipe/users/<id>/`.
+    /// Participants (and shards of a study) never write the same file.
+    pub fn for_participant(mut self, id: &str) -> Self {
+        self.participant = Some(id.to_string());
+        self
+    }
+
+    /// The participant this dataset writes for, if it is one participant's share.
+    pub fn participant(&self) -> Option<&str> {
+        self.participant.as_deref()
+    }
+
+    /// The folder of fitpipe's own files for this dataset (or participant).
+    pub fn own_dir(&self) -> PathBuf {
+        match &self.participant {
+            None => self.root.join(".fitpipe"),
+            Some(id) => self.root.join(".fitpipe").join("users").join(id),
+        }
+    }
+
+    /// The folder of a table's files in a format.
+    pub fn table_dir(&self, table: &str, format: Format) -> PathBuf {
+        let dir = match format {
+            Format::Parquet => self.root.join(table),
+            Format::Csv => self.root.join("csv").join(table),
+        };
+        match &self.participant {
+            None => dir,
+            Some(id) => dir.join(format!("user_id={id}")),
         }
     }
 
@@ -170,14 +208,8 @@ impl Dataset {
 
     /// Path of a partition file of `table` in `format`.
     pub fn file(&self, table: &str, label: &str, format: Format) -> PathBuf {
-        match format {
-            Format::Parquet => self.root.join(table).join(format!("{label}.parquet")),
-            Format::Csv => self
-                .root
-                .join("csv")
-                .join(table)
-                .join(format!("{label}.csv")),
-        }
+        self.table_dir(table, format)
+            .join(format!("{label}.{}", format.extension()))
     }
 
     /// Checks a batch against a table layout without writing anything.
@@ -428,8 +460,11 @@ impl Dataset {
     pub fn read_table(&self, layout: &Layout) -> Result<Vec<RecordBatch>, ExportError> {
         let mut out = Vec::new();
         for (dir, f) in [
-            (self.root.join(&layout.name), Format::Parquet),
-            (self.root.join("csv").join(&layout.name), Format::Csv),
+            (
+                self.table_dir(&layout.name, Format::Parquet),
+                Format::Parquet,
+            ),
+            (self.table_dir(&layout.name, Format::Csv), Format::Csv),
         ] {
             let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
                 Ok(rd) => rd
@@ -628,8 +663,11 @@ impl Dataset {
     /// Takes the dataset's lock (`<out>/.fitpipe.lock`). With `wait` false, returns
     /// `Ok(None)` when another process holds it.
     pub fn lock(&self, wait: bool) -> Result<Option<DatasetLock>, ExportError> {
-        ensure_dir(&self.root)?;
-        let path = self.root.join(".fitpipe.lock");
+        let path = match &self.participant {
+            None => self.root.join(".fitpipe.lock"),
+            Some(_) => self.own_dir().join("lock"),
+        };
+        ensure_dir(path.parent().unwrap_or(&self.root))?;
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -652,7 +690,7 @@ impl Dataset {
 impl Dataset {
     /// Rows stored in a table (from Parquet footers, else by reading the CSV files).
     pub fn row_count(&self, layout: &Layout) -> Result<usize, ExportError> {
-        let dir = self.root.join(&layout.name);
+        let dir = self.table_dir(&layout.name, Format::Parquet);
         if let Ok(rd) = fs::read_dir(&dir) {
             let mut n = 0usize;
             let mut any = false;

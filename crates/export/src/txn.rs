@@ -40,7 +40,7 @@ pub struct Transaction<'a> {
 impl Dataset {
     /// The folder of the open transaction.
     fn txn_dir(&self) -> PathBuf {
-        self.root.join(".fitpipe").join("txn")
+        self.own_dir().join("txn")
     }
 
     /// Where a transaction stages `live` (a path inside the dataset).
@@ -102,6 +102,16 @@ impl Dataset {
                     && (e.file_name() == "raw" || e.file_name() == ".fitpipe")
                 {
                     continue;
+                }
+                // Another participant's partition is theirs to recover.
+                if kind.is_dir() && self.participant.is_some() {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    if let Some(id) = name.strip_prefix("user_id=") {
+                        if Some(id) != self.participant.as_deref() {
+                            continue;
+                        }
+                    }
                 }
                 if kind.is_dir() {
                     dirs.push(p);

@@ -517,3 +517,36 @@ fn rows_of_partitions_interleaved_in_the_input_land_in_their_own_files() {
         [(D2020_01_01, Some(2)), (D2020_01_01 + 1, Some(4))]
     );
 }
+
+// A study participant's share: hive partitions under `user_id=<id>/`, its own lock and
+// transactions; recovering one participant leaves another's unfinished write alone.
+#[test]
+fn participants_write_hive_partitions_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Dataset::new(dir.path(), &[Format::Parquet]);
+    let a = base.clone().for_participant("P001");
+    let b = base.clone().for_participant("P002");
+    a.upsert(&layout(), &batch(&[("P001", D2020_01_01, Some(1), None)]))
+        .unwrap();
+    b.upsert(&layout(), &batch(&[("P002", D2020_01_01, Some(2), None)]))
+        .unwrap();
+    assert!(dir.path().join("daily/user_id=P001/2020.parquet").exists());
+    assert!(dir.path().join("daily/user_id=P002/2020.parquet").exists());
+    assert_eq!(rows_of(&a.read_table(&layout()).unwrap()[0])[0].2, Some(1));
+    assert_eq!(b.row_count(&layout()).unwrap(), 1);
+    // Both locks at once: participants run side by side.
+    let (_la, _lb) = (a.lock(false).unwrap(), b.lock(false).unwrap());
+    assert!(_la.is_some() && _lb.is_some());
+    // P002 is mid-write (a temporary file in its partition); P001 begins a transaction.
+    let tmp = dir
+        .path()
+        .join("daily/user_id=P002/.tmp-123-2021.parquet.fitpipe-tmp");
+    fs::write(&tmp, b"half").unwrap();
+    drop(a.begin().unwrap());
+    assert!(
+        tmp.exists(),
+        "P001's recovery removed P002's write in flight"
+    );
+    drop(b.begin().unwrap());
+    assert!(!tmp.exists(), "P002's own recovery keeps its leftovers");
+}

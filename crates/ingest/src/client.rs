@@ -64,6 +64,44 @@ pub struct Options {
     /// minute, paced at 240 as the reference recommends); `None` paces by the
     /// rate-limit headers (Fitbit).
     pub per_minute: Option<u32>,
+    /// A pace shared by every client of a project (a study's participants together):
+    /// at most its limit in any 60 seconds across them all, on top of `per_minute`.
+    pub project: Option<Arc<SharedPace>>,
+}
+
+/// A per-minute request limit shared by many clients (the project-wide quota: Google
+/// allows 120,000 a minute per project, 250 a second for an unverified app).
+#[derive(Debug)]
+pub struct SharedPace {
+    per_minute: u32,
+    sent: std::sync::Mutex<std::collections::VecDeque<DateTime<Utc>>>,
+}
+
+impl SharedPace {
+    /// A shared limit of `per_minute` requests in any 60 seconds.
+    pub fn new(per_minute: u32) -> Arc<Self> {
+        Arc::new(SharedPace {
+            per_minute: per_minute.max(1),
+            sent: Default::default(),
+        })
+    }
+
+    /// Books a request at `now`, or says how long to wait before asking again.
+    fn book(&self, now: DateTime<Utc>) -> Option<Duration> {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        while sent
+            .front()
+            .is_some_and(|t| now - *t >= Duration::minutes(1))
+        {
+            sent.pop_front();
+        }
+        let n = self.per_minute as usize;
+        if sent.len() >= n {
+            return Some(sent[sent.len() - n] + Duration::minutes(1) - now);
+        }
+        sent.push_back(now);
+        None
+    }
 }
 
 impl Default for Options {
@@ -77,6 +115,7 @@ impl Default for Options {
             no_wait: false,
             refresh_margin: Duration::minutes(5),
             per_minute: None,
+            project: None,
         }
     }
 }
@@ -235,6 +274,27 @@ impl ApiClient {
     }
 
     async fn pace(&mut self) -> Result<(), IngestError> {
+        self.pace_user().await?;
+        if let Some(project) = self.opts.project.clone() {
+            while let Some(d) = project.book(self.clock.now()) {
+                self.wait(
+                    d.max(Duration::milliseconds(10)),
+                    "pacing under the project-wide quota",
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes in the token store that the provider refused these tokens (revoked or
+    /// ended), so `auth status` and a study's summary say so. Best effort.
+    pub fn mark_refused(&mut self) {
+        self.tokens.refused_at = Some(self.clock.now());
+        let _ = self.store.save(&self.tokens);
+    }
+
+    async fn pace_user(&mut self) -> Result<(), IngestError> {
         if let Some(n) = self.opts.per_minute {
             let now = self.clock.now();
             while self

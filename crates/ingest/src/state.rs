@@ -54,7 +54,11 @@ pub struct SyncState {
 impl SyncState {
     /// Loads the state of an output folder (empty if there is none yet).
     pub fn load(out: &Path) -> Result<Self, IngestError> {
-        let path = out.join(".fitpipe").join("state.json");
+        Self::load_from(out.join(".fitpipe").join("state.json"))
+    }
+
+    /// Loads the state kept at `path` (a study participant's lives with their share).
+    pub fn load_from(path: PathBuf) -> Result<Self, IngestError> {
         let file = match std::fs::read(&path) {
             Ok(b) => serde_json::from_slice(&b).map_err(|e| IngestError::Store {
                 path: path.clone(),

@@ -1,0 +1,305 @@
+//! Studies: a roster run against the simulator, participants side by side in hive
+//! partitions, shards that split the roster without overlap, a revoked participant who
+//! does not stop the others, and no account id or name anywhere in the dataset.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::Duration;
+use fitpipe_ingest::provider::Provider;
+use fitpipe_ingest::store::{TokenStore, Tokens};
+use fitpipe_sim::Config;
+
+use super::simenv::SimEnv;
+
+/// A Google study of `n` simulated people, their grants stored for study ids `P01`...
+/// (person `i` is `P0{i+1}`), as `fitpipe enroll` would have stored them.
+fn study(n: usize) -> (SimEnv, PathBuf) {
+    let mut env = SimEnv::new(Config {
+        users: n,
+        ..Config::default()
+    });
+    env.google = true;
+    let grants = env.dir.path().join("grants");
+    let store = TokenStore::new(&grants);
+    let scope = Provider::Google.scopes().join(" ");
+    for i in 0..n {
+        let token = env.sim.issue_google_token(i, &scope);
+        store
+            .save(&Tokens {
+                provider: "google-health".into(),
+                user_id: format!("P{:02}", i + 1),
+                access_token: oauth2::AccessToken::new(token),
+                refresh_token: None,
+                expires_at: env.sim.now() + Duration::minutes(50),
+                scope: scope.clone(),
+                timezone: None,
+                refresh_expires_at: None,
+                refused_at: None,
+            })
+            .unwrap();
+    }
+    let file = write_study(&env, "data", n, "");
+    (env, file)
+}
+
+fn write_study(env: &SimEnv, out: &str, n: usize, extra: &str) -> PathBuf {
+    let ids: Vec<String> = (1..=n).map(|i| format!("\"P{i:02}\"")).collect();
+    let file = env.dir.path().join(format!("{out}.toml"));
+    std::fs::write(
+        &file,
+        format!(
+            r#"study = "sleep-2026"
+provider = "google-health"
+client_id = "{client}"
+api_base = "{base}"
+out = "{out}"
+grants = "{grants}"
+first_from = "2026-10-20"
+resources = ["profile", "steps", "heart", "sleep"]
+formats = ["parquet"]
+concurrency = 3
+participants = [{ids}]
+{extra}
+"#,
+            client = env.sim.google_client_id(),
+            base = env.sim.base_url(),
+            out = env.dir.path().join(out).display(),
+            grants = env.dir.path().join("grants").display(),
+            ids = ids.join(", "),
+        ),
+    )
+    .unwrap();
+    file
+}
+
+/// Every file below `dir` (relative), fitpipe's own folder left out.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.file_name().unwrap() == ".fitpipe" {
+                continue;
+            }
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The distinct `user_id` values of every Parquet file of a table (all partitions).
+fn user_ids(out: &Path, table: &str) -> BTreeSet<String> {
+    use arrow::array::{Array, StringArray};
+    let mut ids = BTreeSet::new();
+    for rel in files(&out.join(table)).into_keys() {
+        if !rel.ends_with(".parquet") {
+            continue;
+        }
+        let f = std::fs::File::open(out.join(table).join(&rel)).unwrap();
+        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .unwrap()
+            .build()
+            .unwrap();
+        for b in r {
+            let b = b.unwrap();
+            let col = b.column_by_name("user_id").unwrap();
+            let s = col.as_any().downcast_ref::<StringArray>().unwrap();
+            for i in 0..s.len() {
+                let v = s.value(i).to_string();
+                // The hive folder and the column agree.
+                assert!(rel.starts_with(&format!("user_id={v}/")), "{rel}: {v}");
+                ids.insert(v);
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn a_study_run_fetches_every_participant_into_hive_partitions() {
+    let (env, file) = study(4);
+    let r = env.run(&["run", file.to_str().unwrap(), "--json", "--quiet"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let runs: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    let out = env.dir.path().join("data");
+    for table in ["daily_activity", "sleep_sessions", "profile"] {
+        assert_eq!(
+            user_ids(&out, table),
+            ["P01", "P02", "P03", "P04"].map(String::from).into(),
+            "{table}"
+        );
+    }
+    // Each participant cost exactly what one user's run of the same days costs (the
+    // simulator counted), and none was refused for the rate.
+    let stats = env.sim.stats();
+    let people = env.sim.people();
+    for (i, run) in runs.iter().enumerate() {
+        assert_eq!(run["status"], "ok", "{run}");
+        let served = &stats.users[&people[i].health_user_id()];
+        assert_eq!(run["requests"].as_u64().unwrap(), served.requests);
+        assert_eq!(served.rate_limited, 0);
+    }
+    // The single-user run of person 1 (the ordinary `ingest`, its own grant).
+    let scope = Provider::Google.scopes().join(" ");
+    TokenStore::new(&env.config())
+        .save(&Tokens {
+            provider: "google-health".into(),
+            user_id: people[0].id.clone(),
+            access_token: oauth2::AccessToken::new(env.sim.issue_google_token(0, &scope)),
+            refresh_token: None,
+            expires_at: env.sim.now() + Duration::minutes(50),
+            scope,
+            timezone: None,
+            refresh_expires_at: None,
+            refused_at: None,
+        })
+        .unwrap();
+    let single = env.dir.path().join("single");
+    let one = env.run(&[
+        "ingest",
+        "--from",
+        "2026-10-20",
+        "--resources",
+        "profile,steps,heart,sleep",
+        "--format",
+        "parquet",
+        "--quiet",
+        "--out",
+        single.to_str().unwrap(),
+    ]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let hid = people[0].health_user_id();
+    let alone = env.sim.stats().users[&hid].requests - stats.users[&hid].requests;
+    assert_eq!(runs[0]["requests"].as_u64().unwrap(), alone);
+    // No account id and no name anywhere: not in a table, not in a raw answer's path or
+    // body.
+    let everything = files(&out);
+    for p in &people {
+        for id in [p.id.clone(), p.health_user_id(), p.name.clone()] {
+            for (rel, bytes) in &everything {
+                assert!(!rel.contains(&id), "{rel} names account {id}");
+                let text = String::from_utf8_lossy(bytes);
+                assert!(!text.contains(&id), "{rel} holds {id}");
+            }
+        }
+    }
+    assert!(everything
+        .keys()
+        .any(|k| k.starts_with("raw/google-health/P01/")));
+
+    // A second run the same day fetches only the overlap again and changes nothing.
+    let again = env.run(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        files(&out)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("raw/"))
+            .collect::<BTreeMap<_, _>>(),
+        everything
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("raw/"))
+            .collect::<BTreeMap<_, _>>()
+    );
+}
+
+#[test]
+fn shards_split_the_roster_and_give_the_same_dataset() {
+    let (env, file) = study(6);
+    let whole = env.run(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(whole.code, 0, "{}{}", whole.stdout, whole.stderr);
+    let sharded = write_study(&env, "sharded", 6, "");
+    let mut seen: Vec<String> = Vec::new();
+    for i in 0..4 {
+        let shard = format!("{i}/4");
+        let r = env.run(&[
+            "run",
+            sharded.to_str().unwrap(),
+            "--shard",
+            &shard,
+            "--json",
+        ]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        let runs: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        for run in runs.as_array().unwrap() {
+            seen.push(run["participant"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["P01", "P02", "P03", "P04", "P05", "P06"]);
+    let tables = |d: &Path| {
+        files(d)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("raw/"))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (a, b) = (
+        tables(&env.dir.path().join("data")),
+        tables(&env.dir.path().join("sharded")),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(
+            b[k] == *v,
+            "{k} differs between the whole run and the shards"
+        );
+    }
+    // A bad shard is refused with the fix.
+    let bad = env.run(&["run", sharded.to_str().unwrap(), "--shard", "4/4"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("I/N"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_revoked_participant_does_not_stop_the_others() {
+    let (env, file) = study(3);
+    let people = env.sim.people();
+    env.sim.revoke_user(&people[1].id);
+    let r = env.run(&["run", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let line = |id: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing from\n{}", r.stdout))
+            .to_string()
+    };
+    assert!(line("P01").contains(" ok "), "{}", r.stdout);
+    assert!(line("P02").contains(" consent "), "{}", r.stdout);
+    assert!(line("P03").contains(" ok "), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("P02") && r.stderr.contains("hint:"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        user_ids(&env.dir.path().join("data"), "daily_activity"),
+        ["P01", "P03"].map(String::from).into()
+    );
+}
+
+#[test]
+fn a_roster_with_a_name_or_address_is_refused() {
+    let (env, _) = study(1);
+    let file = env.dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "study = \"s\"\nprovider = \"google-health\"\nparticipants = [\"jane.doe@example.com\"]\n",
+    )
+    .unwrap();
+    let r = env.run(&["run", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("not a study id") && r.stderr.contains("pseudonymous"),
+        "{}",
+        r.stderr
+    );
+}
