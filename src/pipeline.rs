@@ -414,7 +414,6 @@ pub async fn ingest(
                     .iter()
                     .find_map(|p| p.member_since)
                     .or(member_since);
-                let mut r = r;
                 before_the_account(&mut r, member_since);
                 pending.rows.extend(r);
                 request = if unfiltered {
