@@ -78,6 +78,13 @@ pub enum Command {
     /// Example: fitpipe forget --user 3005158117181735157 --out data
     #[command(verbatim_doc_comment)]
     Forget(ForgetArgs),
+    /// Enroll a study's participants: signed personal links, and the consent page they
+    /// open (serve it behind your TLS proxy).
+    ///
+    /// Example: fitpipe enroll study.toml link P001 P002
+    ///          fitpipe enroll study.toml serve
+    #[command(verbatim_doc_comment)]
+    Enroll(EnrollArgs),
     /// Load files you already have into the tables.
     #[command(subcommand)]
     Import(Import),
@@ -241,6 +248,31 @@ pub struct RunArgs {
     /// No progress bars or notes.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The study file (see pipelines/study.toml; `[enroll]` holds the page's settings).
+    pub study: PathBuf,
+    #[command(subcommand)]
+    pub action: EnrollAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollAction {
+    /// Print personal links, one `ID<TAB>LINK` per line [default: everyone on the roster
+    /// not yet enrolled]. A link enrolls once and expires after `link_days`.
+    Link {
+        /// Study ids.
+        ids: Vec<String>,
+    },
+    /// Serve the consent page on `[enroll] listen` (plain HTTP; put the TLS proxy in
+    /// front) until stopped. The client secret comes from `FITPIPE_CLIENT_SECRET`.
+    Serve {
+        /// Listen here instead of `[enroll] listen`.
+        #[arg(long)]
+        listen: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

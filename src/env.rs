@@ -18,6 +18,9 @@ pub const API_BASE: &str = "FITPIPE_API_BASE";
 pub const PROVIDER: &str = "FITPIPE_PROVIDER";
 /// Which authorised user to use (`--user`).
 pub const USER: &str = "FITPIPE_USER";
+/// A study's key for signing enrollment links (else `link.key` beside its grants), so
+/// several hosts sign alike.
+pub const ENROLL_KEY: &str = "FITPIPE_ENROLL_KEY";
 /// Testing: a simulator whose clock fitpipe advances instead of sleeping.
 pub const SIM_CONTROL: &str = "FITPIPE_SIM_CONTROL";
 /// Testing: first retry backoff in milliseconds.

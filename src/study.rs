@@ -39,7 +39,7 @@ pub struct StudyFile {
     /// Output: a folder, or `s3://`, `gs://`, `az://`, `file://` URL.
     #[serde(default = "default_out")]
     pub out: String,
-    /// First day of a participant's first run.
+    /// First day of a participant's first run [default: 30 days before it].
     pub first_from: Option<NaiveDate>,
     pub resources: Option<Vec<String>>,
     #[serde(default)]
@@ -455,7 +455,10 @@ async fn one(
         Ok(state) => {
             let prefix = format!("{}/{id}/", job.provider.name());
             if !state.resources().keys().any(|k| k.starts_with(&prefix)) {
-                job.from = first_from;
+                job.from = Some(
+                    first_from
+                        .unwrap_or_else(|| client.now().date_naive() - chrono::Duration::days(30)),
+                );
             }
         }
         Err(e) => {

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod demo;
+mod enroll;
 mod forget;
 mod import;
 pub mod ingest;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plot(a) => plot::run(a),
         Command::Status(a) => status::run(a),
         Command::Forget(a) => forget::run(a),
+        Command::Enroll(a) => enroll::run(a),
         Command::Import(Import::Json(args)) => import::json(args),
         Command::Import(Import::Takeout(args)) => import::takeout(args),
         Command::Schema => {

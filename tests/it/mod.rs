@@ -1,6 +1,7 @@
 //! Helpers: a temp dir per test and a `fitpipe` command.
 
 mod crash;
+mod enroll;
 mod google;
 mod import_json;
 mod ingest;

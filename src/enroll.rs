@@ -1,0 +1,496 @@
+//! The enrollment page of a study: a participant opens their signed personal link,
+//! reads what will be collected, presses one button, consents at the provider and lands
+//! on a thank-you page; the grant is stored for their study id.
+//!
+//! - Links are `<public_url>/e/<id>.<expiry>.<signature>`, the signature an HMAC-SHA256
+//!   of the study, the id and the expiry under the study's link key (`link.key`, 0600,
+//!   made on first use; or `FITPIPE_ENROLL_KEY`). A forged, expired or used link is
+//!   refused.
+//! - The consent button posts a form with a CSRF token that must match a cookie set
+//!   with the page (SameSite=Strict). Its answer starts the code flow: PKCE S256, a
+//!   fresh `state` kept server-side with the link and bound to the browser by a cookie,
+//!   the redirect URI `<public_url>/callback` of a Web application client.
+//! - The callback takes each `state` once: a replayed callback is refused. A denial
+//!   stores nothing and leaves the link usable.
+//! - No page shows a token, a secret or the account's id. The server speaks plain HTTP:
+//!   put it behind the operator's TLS proxy.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use fitpipe_ingest::oauth::OAuthApp;
+use fitpipe_ingest::provider::Provider;
+use fitpipe_ingest::store::Tokens;
+use hmac::{Hmac, Mac};
+use oauth2::{CsrfToken, PkceCodeVerifier};
+use sha2::Sha256;
+
+use crate::output::hint;
+use crate::study::{EnrollSettings, Enrolled, Study};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// How long a started consent may take.
+const PENDING_MINUTES: i64 = 30;
+
+/// The study's link key: `FITPIPE_ENROLL_KEY`, else `<grants>/link.key`, made (32
+/// random bytes, 0600) on first use.
+pub fn link_key(study: &Study) -> anyhow::Result<Vec<u8>> {
+    if let Some(k) = crate::env::get(crate::env::ENROLL_KEY).filter(|k| k.len() >= 16) {
+        return Ok(k.into_bytes());
+    }
+    let path = study.dir.join("link.key");
+    match std::fs::read(&path) {
+        Ok(k) if k.len() >= 32 => return Ok(k),
+        Ok(_) => anyhow::bail!("`{}` is too short to be a link key", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading `{}`", path.display())),
+    }
+    // 32 bytes from the operating system's generator (two 16-byte CSRF tokens).
+    let key = format!(
+        "{}{}",
+        CsrfToken::new_random().secret(),
+        CsrfToken::new_random().secret()
+    )
+    .into_bytes();
+    fitpipe_ingest::store::write_private(&path, &key)?;
+    Ok(key)
+}
+
+fn settings(study: &Study) -> anyhow::Result<&EnrollSettings> {
+    study.file.enroll.as_ref().ok_or_else(|| {
+        hint(
+            "the study file has no `[enroll]` section",
+            "add `[enroll]` with `public_url = \"https://...\"` (see pipelines/study.toml)",
+        )
+    })
+}
+
+fn signature(key: &[u8], study: &str, id: &str, expires: i64) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(format!("fitpipe-enroll|{study}|{id}|{expires}").as_bytes());
+    mac
+}
+
+/// A participant's personal link, valid until `expires`.
+pub fn link(study: &Study, key: &[u8], id: &str, expires: DateTime<Utc>) -> anyhow::Result<String> {
+    crate::study::check_id(id)?;
+    if !study.roster.iter().any(|r| r == id) {
+        return Err(hint(
+            format!("`{id}` is not on the study's roster"),
+            "add them to `participants` (or the `participants_file`) first",
+        ));
+    }
+    let s = settings(study)?;
+    let exp = expires.timestamp();
+    let sig = B64.encode(
+        signature(key, &study.file.study, id, exp)
+            .finalize()
+            .into_bytes(),
+    );
+    Ok(format!(
+        "{}/e/{id}.{exp}.{sig}",
+        s.public_url.trim_end_matches('/')
+    ))
+}
+
+/// A link's parts once its signature, expiry and roster place are checked.
+struct Checked {
+    id: String,
+    sig: String,
+}
+
+/// Why a link is refused (shown to the participant, who can do nothing but ask for a new
+/// one).
+enum Refusal {
+    Forged,
+    Expired,
+    Used,
+}
+
+impl Refusal {
+    fn page(&self) -> Response {
+        let (status, text) = match self {
+            Refusal::Forged => (
+                StatusCode::FORBIDDEN,
+                "This link is not valid. Please use the link the study team sent you, exactly as it was sent.",
+            ),
+            Refusal::Expired => (
+                StatusCode::GONE,
+                "This link has expired. Please ask the study team for a new one.",
+            ),
+            Refusal::Used => (
+                StatusCode::GONE,
+                "This link was already used: your consent is recorded. If you want to consent again, ask the study team for a new link.",
+            ),
+        };
+        (status, page("Enrollment link", &format!("<p>{text}</p>"))).into_response()
+    }
+}
+
+struct Server {
+    study: Study,
+    key: Vec<u8>,
+    app: OAuthApp,
+    api_base: String,
+    provider: Provider,
+    /// `state` -> the consent it belongs to; each taken once.
+    pending: Mutex<HashMap<String, Pending>>,
+    /// CSRF tokens of pages shown, with when they were shown.
+    csrf: Mutex<HashMap<String, DateTime<Utc>>>,
+}
+
+struct Pending {
+    id: String,
+    sig: String,
+    verifier: PkceCodeVerifier,
+    started: DateTime<Utc>,
+}
+
+impl Server {
+    fn check(&self, token: &str) -> Result<Checked, Refusal> {
+        let mut parts = token.splitn(3, '.');
+        let (Some(id), Some(exp), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(Refusal::Forged);
+        };
+        let exp: i64 = exp.parse().map_err(|_| Refusal::Forged)?;
+        let raw = B64.decode(sig).map_err(|_| Refusal::Forged)?;
+        signature(&self.key, &self.study.file.study, id, exp)
+            .verify_slice(&raw)
+            .map_err(|_| Refusal::Forged)?;
+        if !self.study.roster.iter().any(|r| r == id) {
+            return Err(Refusal::Forged);
+        }
+        if Utc::now().timestamp() > exp {
+            return Err(Refusal::Expired);
+        }
+        let used = self
+            .study
+            .enrolled()
+            .map(|e| e.values().any(|x| x.link == sig))
+            .unwrap_or(false);
+        if used {
+            return Err(Refusal::Used);
+        }
+        Ok(Checked {
+            id: id.to_string(),
+            sig: sig.to_string(),
+        })
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+         <title>{t}</title><style>body{{font:17px/1.5 system-ui,sans-serif;max-width:34em;margin:2em auto;padding:0 1em}}\
+         button{{font-size:1.1em;padding:.6em 1.4em}}</style><h1>{t}</h1>{body}</html>",
+        t = esc(title)
+    ))
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+async fn show(State(s): State<Arc<Server>>, UrlPath(token): UrlPath<String>) -> Response {
+    let c = match s.check(&token) {
+        Ok(c) => c,
+        Err(r) => return r.page(),
+    };
+    let csrf = CsrfToken::new_random().secret().clone();
+    {
+        let mut m = s.csrf.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Utc::now();
+        m.retain(|_, at| now - *at < Duration::minutes(PENDING_MINUTES));
+        m.insert(csrf.clone(), now);
+    }
+    let f = &s.study.file;
+    let what = f
+        .enroll
+        .as_ref()
+        .and_then(|e| e.description.clone())
+        .unwrap_or_else(|| {
+            "Your daily activity, heart rate and sleep, as recorded by your Fitbit.".into()
+        });
+    let resources = f.resources.clone().unwrap_or_else(|| {
+        s.provider
+            .default_resources()
+            .iter()
+            .map(|r| r.to_string())
+            .collect()
+    });
+    let provider = match s.provider {
+        Provider::Google => "Google",
+        Provider::Fitbit => "Fitbit",
+    };
+    let body = format!(
+        "<p>You are invited to share your Fitbit data with the study <b>{study}</b> as participant <b>{id}</b>.</p>\
+         <p>{what}</p><p>What is collected: {list}{intraday}. Read-only: the study cannot change anything in your account. \
+         Your data is stored under your participant number only, never your name or e-mail address.</p>\
+         <p>After you press the button, {provider} asks you to sign in and to allow access. \
+         You can withdraw at any time; ask the study team, and your data is deleted.</p>\
+         <form method=post action=\"/e/{token}\"><input type=hidden name=csrf value=\"{csrf}\">\
+         <button id=consent type=submit>Continue to {provider}</button></form>",
+        study = esc(&f.study),
+        id = esc(&c.id),
+        what = esc(&what),
+        list = esc(&resources.join(", ")),
+        intraday = if f.intraday.is_empty() {
+            String::new()
+        } else {
+            format!(", and minute-by-minute {}", esc(&f.intraday.join(", ")))
+        },
+        token = esc(&token),
+    );
+    (
+        [
+            (
+                header::SET_COOKIE,
+                format!("fp_csrf={csrf}; Path=/; HttpOnly; SameSite=Strict"),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        page("Share your Fitbit data", &body),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct ConsentForm {
+    csrf: String,
+}
+
+async fn consent(
+    State(s): State<Arc<Server>>,
+    UrlPath(token): UrlPath<String>,
+    headers: HeaderMap,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let c = match s.check(&token) {
+        Ok(c) => c,
+        Err(r) => return r.page(),
+    };
+    let known = s
+        .csrf
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&form.csrf)
+        .is_some();
+    if !known || cookie(&headers, "fp_csrf").as_deref() != Some(form.csrf.as_str()) {
+        return (
+            StatusCode::FORBIDDEN,
+            page(
+                "Please start again",
+                "<p>This form was not sent from the enrollment page. Please open your link again.</p>",
+            ),
+        )
+            .into_response();
+    }
+    let a = match s.app.start() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("enroll: cannot start the consent of {}: {e}", c.id);
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                page(
+                    "Sorry",
+                    "<p>Something went wrong. Please try again later.</p>",
+                ),
+            )
+                .into_response();
+        }
+    };
+    let state = a.state.secret().clone();
+    {
+        let mut m = s.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Utc::now();
+        m.retain(|_, p| now - p.started < Duration::minutes(PENDING_MINUTES));
+        m.insert(
+            state.clone(),
+            Pending {
+                id: c.id,
+                sig: c.sig,
+                verifier: a.verifier,
+                started: now,
+            },
+        );
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, a.url),
+            (
+                header::SET_COOKIE,
+                format!("fp_state={state}; Path=/; HttpOnly; SameSite=Lax"),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+async fn callback(
+    State(s): State<Arc<Server>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let state = q.get("state").cloned().unwrap_or_default();
+    let taken = s
+        .pending
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&state);
+    let Some(p) = taken else {
+        return (
+            StatusCode::BAD_REQUEST,
+            page(
+                "This page has expired",
+                "<p>This consent was already completed or has expired. If you are enrolling, open your link again.</p>",
+            ),
+        )
+            .into_response();
+    };
+    if cookie(&headers, "fp_state").as_deref() != Some(state.as_str()) {
+        return (
+            StatusCode::BAD_REQUEST,
+            page(
+                "Please start again",
+                "<p>This consent was started in another browser. Please open your link again in this one.</p>",
+            ),
+        )
+            .into_response();
+    }
+    if let Some(e) = q.get("error") {
+        eprintln!("enroll: {} declined ({e})", p.id);
+        return page(
+            "Nothing was shared",
+            "<p>You chose not to allow access, so nothing was stored. If you change your mind, open your link again.</p>",
+        )
+        .into_response();
+    }
+    let Some(code) = q.get("code") else {
+        return (StatusCode::BAD_REQUEST, page("Please start again", "<p>The answer from the sign-in page was incomplete. Please open your link again.</p>")).into_response();
+    };
+    match finish(&s, &p, code).await {
+        Ok(()) => page(
+            "Thank you",
+            &format!(
+                "<p>Thank you: your consent is recorded for participant <b>{}</b> and your data will be collected from now on. You can close this page.</p>",
+                esc(&p.id)
+            ),
+        )
+        .into_response(),
+        Err(e) => {
+            eprintln!("enroll: the consent of {} failed: {e:#}", p.id);
+            (
+                StatusCode::BAD_GATEWAY,
+                page("Sorry", "<p>The sign-in could not be completed. Please open your link again in a few minutes.</p>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Exchanges the code, finds the account, stores the grant under the study id.
+async fn finish(s: &Server, p: &Pending, code: &str) -> anyhow::Result<()> {
+    let verifier = PkceCodeVerifier::new(p.verifier.secret().clone());
+    let grant = s
+        .app
+        .exchange(code, verifier)
+        .await
+        .map_err(crate::session::explain)?;
+    let (account, tz) =
+        crate::session::identify(s.provider, &s.api_base, grant.access_token.secret()).await?;
+    let now = crate::session::clock().await.now();
+    let store = s.study.store();
+    let tokens = Tokens {
+        provider: s.provider.name().into(),
+        user_id: p.id.clone(),
+        expires_at: crate::session::expiry(now, &grant),
+        refresh_expires_at: crate::session::refresh_expiry(now, &grant),
+        refused_at: None,
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
+        scope: grant.scope.unwrap_or_default(),
+        timezone: tz,
+    };
+    store.save(&tokens)?;
+    if let Some(secret) = &s.app.client_secret {
+        store.save_secret(s.provider.name(), &p.id, secret)?;
+    }
+    s.study.record_enrolled(
+        &p.id,
+        Enrolled {
+            at: Utc::now(),
+            account_id: account,
+            link: p.sig.clone(),
+        },
+    )?;
+    eprintln!("enroll: {} consented", p.id);
+    Ok(())
+}
+
+/// Serves the enrollment page until the process is stopped; `ready` gets the address.
+pub async fn serve(study: Study, ready: impl FnOnce(std::net::SocketAddr)) -> anyhow::Result<()> {
+    let s = settings(&study)?.clone();
+    let key = link_key(&study)?;
+    let f = &study.file;
+    let redirect = format!("{}/callback", s.public_url.trim_end_matches('/'));
+    let settings = crate::session::app(
+        study.provider,
+        f.client_id.clone(),
+        Some(redirect),
+        f.api_base.clone(),
+        true,
+    )?;
+    let listener = tokio::net::TcpListener::bind(&s.listen)
+        .await
+        .map_err(|e| {
+            hint(
+                format!("cannot listen on `{}`: {e}", s.listen),
+                "set `listen` in `[enroll]` to a free address (the TLS proxy forwards to it)",
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let server = Arc::new(Server {
+        provider: study.provider,
+        key,
+        app: settings.app,
+        api_base: settings.api_base,
+        study,
+        pending: Mutex::new(HashMap::new()),
+        csrf: Mutex::new(HashMap::new()),
+    });
+    let router = Router::new()
+        .route("/e/{token}", get(show).post(consent))
+        .route("/callback", get(callback))
+        .with_state(server);
+    ready(addr);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving the enrollment page")
+}
