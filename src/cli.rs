@@ -471,6 +471,10 @@ pub struct ForgetArgs {
     /// Keep the grant (only remove the data).
     #[arg(long)]
     pub keep_grant: bool,
+    /// The study the person is a participant of: their grant is revoked from the
+    /// study's grants (`--user` is their study id).
+    #[arg(long)]
+    pub study: Option<PathBuf>,
     #[command(flatten)]
     pub api: ApiBase,
     #[command(flatten)]

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod enroll;
 pub mod env;
+pub mod forget;
 pub mod import;
 pub mod output;
 pub mod pipeline;

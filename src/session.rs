@@ -239,12 +239,13 @@ pub async fn client(
 /// both providers one revokes the whole grant) and deletes its tokens here.
 pub fn revoke_grant(
     provider: Provider,
+    store: &TokenStore,
     t: &Tokens,
     api_base: Option<String>,
 ) -> anyhow::Result<Result<(), String>> {
     let mut s = app(provider, None, None, api_base, false)?;
     if s.app.client_secret.is_none() {
-        s.app.client_secret = store()?.load_secret(provider.name(), &t.user_id)?;
+        s.app.client_secret = store.load_secret(provider.name(), &t.user_id)?;
     }
     let token = t
         .refresh_token
@@ -255,7 +256,7 @@ pub fn revoke_grant(
     if let Err(e) = rt.block_on(s.app.revoke(&token)) {
         return Ok(Err(e.to_string()));
     }
-    store()?.remove(provider.name(), &t.user_id)?;
+    store.remove(provider.name(), &t.user_id)?;
     Ok(Ok(()))
 }
 

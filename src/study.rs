@@ -229,6 +229,18 @@ impl Study {
         Ok(())
     }
 
+    /// Drops an enrollment record (a withdrawal).
+    pub fn forget_enrolled(&self, id: &str) -> anyhow::Result<()> {
+        let mut all = self.enrolled()?;
+        if all.remove(id).is_some() {
+            fitpipe_ingest::store::write_private(
+                &self.dir.join("enrolled.json"),
+                &serde_json::to_vec_pretty(&all)?,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Formats to write.
     pub fn formats(&self) -> anyhow::Result<Option<Vec<Format>>> {
         self.file

@@ -4,74 +4,38 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use arrow::record_batch::RecordBatch;
-use fitpipe_export::{Rows, Window};
-use fitpipe_ingest::state::SyncState;
-
 use crate::cli::ForgetArgs;
 use crate::output::{hint, stdout};
 use crate::session;
-use crate::tables::{dataset, layout, lock_waiting};
+use crate::study::Study;
 
 pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
     let out = &args.output.out;
     let user = args.user.trim();
-    if user.is_empty() || user.contains('/') || user == "." || user == ".." {
-        return Err(hint(
-            format!("`{user}` is not a user id"),
-            "pass the `user_id` of the rows to remove (see `fitpipe status`)",
-        ));
-    }
-    let ds = dataset(out, args.output.format.as_deref());
-    let _lock = lock_waiting(&ds)?;
-    let mut txn = ds.begin()?;
-    let mut removed = 0usize;
-    let mut tables = 0usize;
-    for spec in fitpipe_transform::ALL_TABLES {
-        let l = layout(spec);
-        let window = Window {
-            equals: vec![("user_id".into(), user.to_string())],
-            rows: vec![Rows::All],
-            days: None,
-            report: None,
-        };
-        let w = txn
-            .replace(&l, &RecordBatch::new_empty(l.schema.clone()), &window)
-            .with_context(|| format!("removing the rows of `{user}` from `{}`", spec.name))?;
-        if w.removed > 0 {
-            tables += 1;
-        }
-        removed += w.removed;
-    }
-    let mut state = SyncState::load(out)?;
-    if state.forget_user(user) > 0 {
-        txn.put(state.path(), &state.bytes())?;
-    }
-    txn.commit()?;
-    // Raw answers: `<out>/raw/<provider>/<user>/`.
-    let mut raw = 0usize;
-    if let Ok(rd) = std::fs::read_dir(out.join("raw")) {
-        for p in rd.flatten() {
-            let dir = p.path().join(user);
-            if dir.is_dir() {
-                raw += walk_count(&dir);
-                std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("removing `{}`", dir.display()))?;
-            }
-        }
-    }
+    let study = args.study.as_deref().map(Study::load).transpose()?;
+    let done = crate::forget::forget(out, args.output.format.as_deref(), user)?;
     if !args.output.quiet {
         stdout(&format!(
-            "removed {removed} row(s) of `{user}` from {tables} table(s) and {raw} raw answer(s) under `{}`\n",
+            "removed {} row(s) of `{user}` from {} table(s) and {} raw answer(s) under `{}`\n",
+            done.rows,
+            done.tables,
+            done.raw,
             out.display()
         ))?;
     }
     if args.keep_grant {
         return Ok(ExitCode::SUCCESS);
     }
-    // The grant, where this machine holds one for the user.
-    let store = session::store()?;
+    if let Some(s) = &study {
+        // The record of their consent holds the provider's id of their account.
+        s.forget_enrolled(user)?;
+    }
+    // The grant, where this machine holds one for the user (a study's grants are kept
+    // apart, by study id).
+    let store = match &study {
+        Some(s) => s.store(),
+        None => session::store()?,
+    };
     let grants: Vec<_> = store
         .users(None)?
         .into_iter()
@@ -81,7 +45,12 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
         let Some(provider) = fitpipe_ingest::provider::Provider::parse(&t.provider) else {
             continue;
         };
-        session::revoke_grant(provider, &t, args.api.api_base.clone())?.map_err(|e| {
+        let api_base = args
+            .api
+            .api_base
+            .clone()
+            .or_else(|| study.as_ref().and_then(|s| s.file.api_base.clone()));
+        session::revoke_grant(provider, &store, &t, api_base)?.map_err(|e| {
             hint(
                 format!("the data is removed, but revoking the grant at `{}` failed: {e}", provider.name()),
                 format!("run `fitpipe auth revoke --provider {} --user {user}` again, or remove the app in the account's settings", provider.name()),
@@ -95,19 +64,4 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn walk_count(dir: &std::path::Path) -> usize {
-    let mut n = 0;
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                dirs.push(e.path());
-            } else {
-                n += 1;
-            }
-        }
-    }
-    n
 }

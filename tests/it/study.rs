@@ -303,3 +303,45 @@ fn a_roster_with_a_name_or_address_is_refused() {
         r.stderr
     );
 }
+
+#[test]
+fn a_withdrawn_participant_leaves_nothing_and_changes_no_other_file() {
+    let (env, file) = study(3);
+    let r = env.run(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = env.dir.path().join("data");
+    let before = files(&out);
+    let r = env.run(&[
+        "forget",
+        "--user",
+        "P02",
+        "--study",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("revoked the grant"), "{}", r.stdout);
+    let after = files(&out);
+    assert!(
+        after.keys().all(|k| !k.contains("P02")),
+        "{:?}",
+        after.keys()
+    );
+    for (k, v) in &before {
+        if !k.contains("P02") {
+            assert!(after.get(k) == Some(v), "{k} changed");
+        }
+    }
+    assert!(!out.join(".fitpipe/users/P02").exists());
+    assert_eq!(
+        user_ids(&out, "daily_activity"),
+        ["P01", "P03"].map(String::from).into()
+    );
+    let store = TokenStore::new(&env.dir.path().join("grants"));
+    assert!(store.load("google-health", "P02").unwrap().is_none());
+    assert!(store.load("google-health", "P01").unwrap().is_some());
+    // The next run goes on for the others; P02 has no grant any more.
+    let r = env.run(&["run", file.to_str().unwrap()]);
+    assert!(r.stdout.contains("not-enrolled"), "{}", r.stdout);
+}
