@@ -345,3 +345,37 @@ fn a_withdrawn_participant_leaves_nothing_and_changes_no_other_file() {
     let r = env.run(&["run", file.to_str().unwrap()]);
     assert!(r.stdout.contains("not-enrolled"), "{}", r.stdout);
 }
+
+// Object storage through `object_store` (here its `file://` store): the same objects a
+// folder run writes, whole, with no work files left behind; a second run fetches the
+// share back and changes nothing.
+#[test]
+fn a_study_writes_to_object_storage_as_it_does_to_a_folder() {
+    let (env, file) = study(3);
+    let r = env.run(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bucket = env.dir.path().join("bucket");
+    std::fs::create_dir_all(&bucket).unwrap();
+    let url = format!("file://{}/study", bucket.display());
+    let remote = write_study(&env, "remote", 3, "");
+    let text = std::fs::read_to_string(&remote)
+        .unwrap()
+        .replace(&format!("out = \"{}\"", env.dir.path().join("remote").display()), &format!("out = \"{url}\""));
+    std::fs::write(&remote, text).unwrap();
+    let r = env.run(&["run", remote.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let tables = |d: &Path| {
+        files(d)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("raw/"))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let stored = bucket.join("study");
+    assert_eq!(tables(&env.dir.path().join("data")), tables(&stored));
+    assert!(stored.join(".fitpipe/users/P01/state.json").exists());
+    assert!(!stored.join(".fitpipe/users/P01/lock").exists());
+    assert!(files(&stored).keys().any(|k| k.starts_with("raw/google-health/P02/")));
+    let again = env.run(&["run", remote.to_str().unwrap(), "--quiet"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(tables(&env.dir.path().join("data")), tables(&stored));
+}
