@@ -379,3 +379,101 @@ fn a_study_writes_to_object_storage_as_it_does_to_a_folder() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(tables(&env.dir.path().join("data")), tables(&stored));
 }
+
+/// The Python with moto and pyarrow (CI's venv), if there is one.
+fn python_with_moto() -> Option<String> {
+    let py = std::env::var("FITPIPE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import moto.server, pyarrow.fs"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must provide a Python with moto[server] and pyarrow (FITPIPE_TEST_PYTHON)"
+    );
+    eprintln!("skipped: no Python with moto[server] and pyarrow (set FITPIPE_TEST_PYTHON)");
+    None
+}
+
+// A study on an S3-compatible server on loopback (moto): the run puts every object, and
+// pyarrow reads each table back over S3 as one dataset across participants, keys unique.
+#[test]
+fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
+    let Some(py) = python_with_moto() else {
+        return;
+    };
+    let port = super::simenv::free_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut moto = std::process::Command::new(&py)
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _moto = {
+        // Wait for it, then make the bucket (moto takes unsigned requests).
+        let http = reqwest::Client::new();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let mut made = false;
+        for _ in 0..100 {
+            if let Ok(r) = rt.block_on(http.put(format!("{endpoint}/fitpipe-study")).send()) {
+                made = r.status().is_success();
+                break;
+            }
+            if moto.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(made, "moto did not start or refused the bucket");
+        Kill(moto)
+    };
+    let (env, _) = study(3);
+    let file = write_study(&env, "s3", 3, "");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        &format!("out = \"{}\"", env.dir.path().join("s3").display()),
+        "out = \"s3://fitpipe-study/studies/sleep-2026\"",
+    );
+    std::fs::write(&file, text).unwrap();
+    let aws = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+    ];
+    let r = env.cmd(&["run", file.to_str().unwrap(), "--quiet"]).envs(aws).output().unwrap();
+    let r: super::Run = r.into();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let tables = ["daily_activity", "sleep_sessions", "sleep_stages", "profile"];
+    let back = std::process::Command::new(&py)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/s3_readback.py"))
+        .arg(&endpoint)
+        .arg("fitpipe-study/studies/sleep-2026")
+        .args(tables)
+        .envs(aws)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&back.stdout);
+    assert!(
+        back.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for t in tables {
+        assert_eq!(v[t]["participants"], serde_json::json!(["P01", "P02", "P03"]), "{t}: {v}");
+        assert_eq!(v[t]["unique_keys"], true, "{t}: {v}");
+        assert!(v[t]["rows"].as_u64().unwrap() >= 3, "{t}: {v}");
+    }
+}
