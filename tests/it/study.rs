@@ -15,10 +15,11 @@ use super::simenv::SimEnv;
 /// A Google study of `n` simulated people, their grants stored for study ids `P01`...
 /// (person `i` is `P0{i+1}`), as `fitpipe enroll` would have stored them.
 fn study(n: usize) -> (SimEnv, PathBuf) {
-    let mut env = SimEnv::new(Config {
-        users: n,
-        ..Config::default()
-    });
+    study_with(n, Config::default())
+}
+
+fn study_with(n: usize, cfg: Config) -> (SimEnv, PathBuf) {
+    let mut env = SimEnv::new(Config { users: n, ..cfg });
     env.google = true;
     let grants = env.dir.path().join("grants");
     let store = TokenStore::new(&grants);
@@ -476,4 +477,38 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
         assert_eq!(v[t]["unique_keys"], true, "{t}: {v}");
         assert!(v[t]["rows"].as_u64().unwrap() >= 3, "{t}: {v}");
     }
+}
+
+// The project-wide quota: participants in flight together stay under it (the simulator
+// answers 429 past its project limit), paced on the shared clock.
+#[test]
+fn participants_together_stay_under_the_project_quota() {
+    let (env, _) = study_with(
+        6,
+        Config {
+            google_project_rate_limit: 30,
+            ..Config::default()
+        },
+    );
+    let file = write_study(
+        &env,
+        "paced",
+        6,
+        "project_requests_per_minute = 24\nintraday = [\"steps\", \"distance\"]",
+    );
+    let start = env.sim.now();
+    let r = env.run(&["run", file.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let stats = env.sim.stats();
+    let total: u64 = stats.users.values().map(|u| u.requests).sum();
+    assert!(total > 60, "only {total} requests: the test needs more than two minutes' worth");
+    for (user, st) in &stats.users {
+        assert_eq!(st.rate_limited, 0, "{user} was refused for the rate");
+    }
+    // 24 a minute: the run took at least (total / 24 - 1) minutes of the shared clock.
+    let took = env.sim.now() - start;
+    assert!(
+        took >= Duration::minutes(total as i64 / 24 - 1),
+        "{total} requests in {took}"
+    );
 }

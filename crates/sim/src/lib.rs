@@ -66,6 +66,9 @@ pub struct Config {
     pub gone: bool,
     /// Google Health: requests per user per minute (300 by the rate-limits page).
     pub google_rate_limit: u32,
+    /// Google Health: requests per minute of the whole project, every user together
+    /// (120,000 by the rate-limits page; an unverified app 250 a second).
+    pub google_project_rate_limit: u32,
     /// Google OAuth: the app is in Testing publishing status, so refresh tokens die
     /// 7 days after consent.
     pub google_testing: bool,
@@ -99,6 +102,7 @@ impl Default for Config {
             faults: Vec::new(),
             gone: false,
             google_rate_limit: 300,
+            google_project_rate_limit: 120_000,
             google_testing: true,
             google_unticked_scopes: Vec::new(),
             fitbit_unticked_scopes: Vec::new(),
@@ -187,6 +191,8 @@ pub(crate) struct Inner {
     pub google_oauth: google_oauth::GoogleOAuth,
     /// Google Health: (minute, used) per health user id.
     pub minutes: HashMap<String, (i64, u32)>,
+    /// Google Health requests of the whole project in the current clock minute.
+    pub project_minute: (i64, u32),
     /// Simulated time at `real_base` plus what has been advanced.
     pub sim_base: DateTime<Utc>,
     pub real_base: std::time::Instant,
@@ -240,8 +246,13 @@ impl Inner {
         let st = self.stats.users.entry(user.to_string()).or_default();
         st.requests += 1;
         *st.by_endpoint.entry(endpoint.to_string()).or_default() += 1;
-        if w.1 < limit {
+        if self.project_minute.0 != minute {
+            self.project_minute = (minute, 0);
+        }
+        let project_ok = self.project_minute.1 < self.cfg.google_project_rate_limit;
+        if w.1 < limit && project_ok {
             w.1 += 1;
+            self.project_minute.1 += 1;
             true
         } else {
             st.rate_limited += 1;
@@ -320,6 +331,7 @@ impl Sim {
             google_client_secret,
             google_oauth: google_oauth::GoogleOAuth::default(),
             minutes: HashMap::new(),
+            project_minute: (0, 0),
             sim_base: cfg.start,
             real_base: std::time::Instant::now(),
             oauth: oauth::OAuthState::default(),
