@@ -489,6 +489,16 @@ pub struct StatusArgs {
     /// Print JSON (stable; documented in docs/status.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// A study's coverage instead: per participant the days with data, wear, last sync
+    /// and grant (from the study's output, folder or object storage).
+    #[arg(long)]
+    pub study: Option<PathBuf>,
+    /// With `--study`: days of the coverage window, ending today.
+    #[arg(long, default_value_t = 90)]
+    pub days: i64,
+    /// With `--study`: also draw the coverage heatmap (participants x days) to this PNG.
+    #[arg(long)]
+    pub heatmap: Option<PathBuf>,
 }
 
 /// `--resources` help, derived from the providers' resource specs.

@@ -7,6 +7,7 @@ pub mod chunks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod coverage;
 pub mod enroll;
 pub mod env;
 pub mod forget;

@@ -186,6 +186,27 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Drops the local copy of a participant's share without storing it (after reading).
+    pub fn release(&self, participant: &str) {
+        if self.remote.is_some() {
+            self.remote_pulled_forget(participant);
+            for dir in share_dirs(&self.local, participant) {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+
+    fn remote_pulled_forget(&self, participant: &str) {
+        if let Some(r) = &self.remote {
+            r.pulled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(participant);
+        }
+    }
+}
+
 impl Remote {
     fn object(&self, rel: &str) -> ObjectPath {
         let mut p = self.prefix.clone();

@@ -7,7 +7,7 @@ mod enroll;
 mod forget;
 mod import;
 pub mod ingest;
-mod plot;
+pub(crate) mod plot;
 mod rebuild;
 mod run;
 mod sim;

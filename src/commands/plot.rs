@@ -320,6 +320,11 @@ fn label(d: NaiveDate, n: usize) -> String {
     }
 }
 
+/// ab_glyph draws only fonts it was given: the bundled DejaVu Sans, as `sans-serif`.
+pub(crate) fn register_font() {
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+}
+
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     chart: &Chart,
@@ -329,8 +334,7 @@ fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // ab_glyph draws only fonts it was given: the bundled DejaVu Sans.
-    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    register_font();
     root.fill(&WHITE)?;
     let n = days.len();
     let ymax = match chart {

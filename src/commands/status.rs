@@ -58,6 +58,9 @@ struct UserStatus {
 }
 
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.study {
+        return study(path, &args);
+    }
     let ds = Dataset::new(&args.data, &[Format::Parquet]);
     let mut tables = Vec::new();
     for spec in ALL_TABLES {
@@ -212,5 +215,28 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     }
     s.push('\n');
     stdout(&s)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fitpipe status --study`: the coverage view.
+fn study(path: &std::path::Path, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let study = crate::study::Study::load(path)?;
+    let out = crate::remote::Output::open(&study.file.out)?;
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let to = rt.block_on(session::clock()).now().date_naive();
+    let from = to - chrono::Duration::days(args.days.max(1) - 1);
+    let rows = rt.block_on(crate::coverage::coverage(&study, &out, from, to))?;
+    if let Some(png) = &args.heatmap {
+        crate::coverage::heatmap(&rows, from, to, png)
+            .with_context(|| format!("drawing `{}`", png.display()))?;
+        if !args.json {
+            eprintln!("heatmap written to `{}`", png.display());
+        }
+    }
+    if args.json {
+        stdout(&(serde_json::to_string_pretty(&rows)? + "\n"))?;
+    } else {
+        stdout(&crate::coverage::text(&rows, from, to))?;
+    }
     Ok(ExitCode::SUCCESS)
 }

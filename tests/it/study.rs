@@ -285,6 +285,43 @@ fn a_revoked_participant_does_not_stop_the_others() {
         user_ids(&env.dir.path().join("data"), "daily_activity"),
         ["P01", "P03"].map(String::from).into()
     );
+    // The coverage view names who to contact, and its heatmap shows who has data.
+    let png = env.dir.path().join("coverage.png");
+    let st = env.run(&[
+        "status",
+        "--study",
+        file.to_str().unwrap(),
+        "--days",
+        "20",
+        "--json",
+        "--heatmap",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(st.code, 0, "{}", st.stderr);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    let by = |id: &str| v.as_array().unwrap().iter().find(|p| p["participant"] == id).unwrap().clone();
+    assert_eq!(by("P02")["grant"], "refused");
+    assert_eq!(by("P02")["days_with_data"], 0);
+    assert_eq!(by("P01")["grant"], "ok");
+    // The window is the 20 days to the simulator's today (2026-11-04); data from 10-20.
+    let p1 = by("P01");
+    let days = p1["days_with_data"].as_u64().unwrap();
+    assert!((10..=16).contains(&days), "{p1}");
+    assert!(p1["days_worn"].as_u64().unwrap() <= days);
+    assert!(p1["last_sync"].is_string(), "{p1}");
+    let text = env.run(&["status", "--study", file.to_str().unwrap()]);
+    assert!(text.stdout.contains("to contact") && text.stdout.contains("P02"), "{}", text.stdout);
+    // The picture: 3 rows of 18 px, 20 columns of 16 px; P01's row has green, P02's none.
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (120 + 20 * 16 + 20, 50 + 3 * 18 + 40));
+    let row_has_green = |r: u32| {
+        let y = 50 + r * 18 + 9;
+        (120..120 + 20 * 16).any(|x| {
+            let p = img.get_pixel(x, y);
+            p[1] as i32 > p[0] as i32 + 20
+        })
+    };
+    assert!(row_has_green(0) && !row_has_green(1) && row_has_green(2));
 }
 
 #[test]

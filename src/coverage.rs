@@ -1,0 +1,245 @@
+//! A study's coverage: per participant the days with data, wear, the last sync and the
+//! state of their grant, and a heatmap (participants x days) a coordinator reads at a
+//! glance.
+//!
+//! Wear per day: with intraday heart rate, the share of the day's minutes that have a
+//! heart-rate sample; without it, 1 for a day with a resting heart rate (the tracker
+//! computes one only when worn long enough), 0.5 for a day with steps but none, 0 else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow::array::{Array, Date32Array, Float64Array, Int64Array, TimestampMicrosecondArray};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, NaiveDate, Utc};
+use fitpipe_export::Dataset;
+use serde::Serialize;
+
+use crate::remote::Output;
+use crate::study::Study;
+use crate::tables::layout;
+
+/// One participant's line of the coverage view (`fitpipe status --study --json`).
+#[derive(Debug, Serialize)]
+pub struct Participant {
+    pub participant: String,
+    /// Days of the window with any data.
+    pub days_with_data: usize,
+    /// Days of the window worn (wear of at least a half).
+    pub days_worn: usize,
+    /// Minutes with a heart-rate sample in the window (intraday heart rate only).
+    pub wear_minutes: Option<u64>,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    /// When their last run finished, and how.
+    pub last_sync: Option<DateTime<Utc>>,
+    pub last_outcome: Option<String>,
+    /// `ok`, `lapsing` (ends within 2 days), `refused` (consent again), `none`.
+    pub grant: &'static str,
+    pub grant_expires: Option<DateTime<Utc>>,
+    /// Wear per day of the window, 0 to 1 (the heatmap's row).
+    #[serde(skip)]
+    pub wear: BTreeMap<NaiveDate, f64>,
+}
+
+/// The coverage of every participant over `from..=to`.
+pub async fn coverage(
+    study: &Study,
+    out: &Output,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Vec<Participant>> {
+    let store = study.store();
+    let now = Utc::now();
+    let mut all = Vec::new();
+    for id in &study.roster {
+        out.pull(id).await?;
+        let ds = Dataset::new(out.local(), &[]).for_participant(id);
+        let table = |name: &str| -> anyhow::Result<Vec<RecordBatch>> {
+            let spec = fitpipe_transform::ALL_TABLES
+                .iter()
+                .find(|t| t.name == name)
+                .expect("a contract table");
+            Ok(ds.read_table(&layout(spec))?)
+        };
+        let mut wear: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+        let mut data: BTreeSet<NaiveDate> = BTreeSet::new();
+        for b in table("daily_activity")? {
+            let date = col::<Date32Array>(&b, "date")?;
+            let steps = col::<Int64Array>(&b, "steps")?;
+            let rhr = col::<Float64Array>(&b, "resting_heart_rate_bpm")?;
+            for i in 0..b.num_rows() {
+                let Some(d) = date.value_as_date(i) else { continue };
+                if d < from || d > to {
+                    continue;
+                }
+                let moved = steps.is_valid(i) && steps.value(i) > 0;
+                let hr = rhr.is_valid(i);
+                if moved || hr {
+                    data.insert(d);
+                }
+                let w = if hr { 1.0 } else if moved { 0.5 } else { 0.0 };
+                let e = wear.entry(d).or_insert(0.0);
+                *e = e.max(w);
+            }
+        }
+        // Minutes with a heart-rate sample, per local day.
+        let mut minutes: BTreeMap<NaiveDate, BTreeSet<i64>> = BTreeMap::new();
+        for b in table("heart_rate_intraday")? {
+            let local = col::<TimestampMicrosecondArray>(&b, "time_local")?;
+            let utc = col::<TimestampMicrosecondArray>(&b, "time_utc")?;
+            for i in 0..b.num_rows() {
+                let us = if local.is_valid(i) { local.value(i) } else { utc.value(i) };
+                let Some(t) = DateTime::from_timestamp_micros(us) else {
+                    continue;
+                };
+                let d = t.date_naive();
+                if d >= from && d <= to {
+                    minutes.entry(d).or_default().insert(us.div_euclid(60_000_000));
+                }
+            }
+        }
+        let wear_minutes = (!minutes.is_empty())
+            .then(|| minutes.values().map(|m| m.len() as u64).sum());
+        for (d, m) in &minutes {
+            data.insert(*d);
+            wear.insert(*d, (m.len() as f64 / 1440.0).min(1.0));
+        }
+        let state = fitpipe_ingest::state::SyncState::load_from(ds.own_dir().join("state.json"))?;
+        let last = state
+            .runs()
+            .iter()
+            .filter_map(|(_, r)| r.finished.map(|f| (f, r.outcome.clone())))
+            .max_by_key(|(f, _)| *f);
+        let tokens = store.load(study.provider.name(), id)?;
+        let (grant, grant_expires) = match &tokens {
+            None => ("none", None),
+            Some(t) if t.refused_at.is_some() => ("refused", t.refresh_expires_at),
+            Some(t) => match t.refresh_expires_at {
+                Some(at) if at <= now => ("refused", Some(at)),
+                Some(at) if at - now <= chrono::Duration::days(2) => ("lapsing", Some(at)),
+                at => ("ok", at),
+            },
+        };
+        all.push(Participant {
+            participant: id.clone(),
+            days_with_data: data.len(),
+            days_worn: wear.values().filter(|w| **w >= 0.5).count(),
+            wear_minutes,
+            first_day: data.first().copied(),
+            last_day: data.last().copied(),
+            last_sync: last.as_ref().map(|l| l.0),
+            last_outcome: last.map(|l| l.1),
+            grant,
+            grant_expires,
+            wear,
+        });
+        out.release(id);
+    }
+    Ok(all)
+}
+
+fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> anyhow::Result<&'a T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| anyhow::anyhow!("column `{name}` of an unexpected type"))
+}
+
+/// The coverage view as text.
+pub fn text(rows: &[Participant], from: NaiveDate, to: NaiveDate) -> String {
+    let days = (to - from).num_days() + 1;
+    let mut s = format!(
+        "coverage {from} .. {to} ({days} days)\n{:<16} {:>9} {:>6} {:>12} {:>11}  {:<17} {:<8} {}\n",
+        "participant", "data days", "worn", "wear hours", "last day", "last sync", "grant", "last outcome"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<16} {:>9} {:>6} {:>12} {:>11}  {:<17} {:<8} {}\n",
+            r.participant,
+            r.days_with_data,
+            r.days_worn,
+            r.wear_minutes
+                .map_or("-".into(), |m| format!("{:.1}", m as f64 / 60.0)),
+            r.last_day.map_or("-".into(), |d| d.to_string()),
+            r.last_sync
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            match (r.grant, r.grant_expires) {
+                ("lapsing", Some(at)) => format!("lapsing {}", at.format("%m-%d")),
+                (g, _) => g.to_string(),
+            },
+            r.last_outcome.as_deref().unwrap_or("-"),
+        ));
+    }
+    let refused: Vec<&str> = rows
+        .iter()
+        .filter(|r| matches!(r.grant, "refused" | "none" | "lapsing"))
+        .map(|r| r.participant.as_str())
+        .collect();
+    if !refused.is_empty() {
+        s.push_str(&format!(
+            "to contact (no grant, refused or lapsing): {}\n",
+            refused.join(", ")
+        ));
+    }
+    s
+}
+
+/// Draws the heatmap: one row per participant, one column per day, darker for more
+/// wear, white for no data.
+pub fn heatmap(
+    rows: &[Participant],
+    from: NaiveDate,
+    to: NaiveDate,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    let days = ((to - from).num_days() + 1).max(1) as u32;
+    let n = rows.len().max(1) as u32;
+    let cell_w = (1000 / days).clamp(3, 16);
+    let cell_h = (1000 / n).clamp(2, 18);
+    let left = if cell_h >= 10 { 120 } else { 20 };
+    let (top, bottom) = (50, 40);
+    let size = (left + days * cell_w + 20, top + n * cell_h + bottom);
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    crate::commands::plot::register_font();
+    root.fill(&WHITE)?;
+    root.draw(&Text::new(
+        format!("wear by day, {from} .. {to} ({} participants)", rows.len()),
+        (left as i32, 12),
+        ("sans-serif", 18).into_font(),
+    ))?;
+    for (r, p) in rows.iter().enumerate() {
+        let y = (top + r as u32 * cell_h) as i32;
+        if cell_h >= 10 {
+            root.draw(&Text::new(
+                p.participant.clone(),
+                (8, y),
+                ("sans-serif", (cell_h as f64 * 0.8).min(14.0)).into_font(),
+            ))?;
+        }
+        for (d, w) in &p.wear {
+            let x = (left + (*d - from).num_days() as u32 * cell_w) as i32;
+            // White (nothing) to dark green (worn all day).
+            let g = |lo: f64, hi: f64| (hi - (hi - lo) * w.clamp(0.0, 1.0)) as u8;
+            let color = RGBColor(g(20.0, 235.0), g(110.0, 245.0), g(50.0, 235.0));
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cell_w as i32 - 1, y + cell_h as i32 - 1)],
+                color.filled(),
+            ))?;
+        }
+    }
+    // The first day of each month under the grid.
+    let mut d = from;
+    while d <= to {
+        if d == from || d.format("%d").to_string() == "01" {
+            let x = (left + (d - from).num_days() as u32 * cell_w) as i32;
+            root.draw(&Text::new(
+                d.format("%Y-%m-%d").to_string(),
+                (x, (top + n * cell_h + 8) as i32),
+                ("sans-serif", 13).into_font(),
+            ))?;
+        }
+        d += chrono::Duration::days(1);
+    }
+    root.present()?;
+    Ok(())
+}
