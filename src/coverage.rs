@@ -68,7 +68,9 @@ pub async fn coverage(
             let steps = col::<Int64Array>(&b, "steps")?;
             let rhr = col::<Float64Array>(&b, "resting_heart_rate_bpm")?;
             for i in 0..b.num_rows() {
-                let Some(d) = date.value_as_date(i) else { continue };
+                let Some(d) = date.value_as_date(i) else {
+                    continue;
+                };
                 if d < from || d > to {
                     continue;
                 }
@@ -77,7 +79,13 @@ pub async fn coverage(
                 if moved || hr {
                     data.insert(d);
                 }
-                let w = if hr { 1.0 } else if moved { 0.5 } else { 0.0 };
+                let w = if hr {
+                    1.0
+                } else if moved {
+                    0.5
+                } else {
+                    0.0
+                };
                 let e = wear.entry(d).or_insert(0.0);
                 *e = e.max(w);
             }
@@ -88,18 +96,25 @@ pub async fn coverage(
             let local = col::<TimestampMicrosecondArray>(&b, "time_local")?;
             let utc = col::<TimestampMicrosecondArray>(&b, "time_utc")?;
             for i in 0..b.num_rows() {
-                let us = if local.is_valid(i) { local.value(i) } else { utc.value(i) };
+                let us = if local.is_valid(i) {
+                    local.value(i)
+                } else {
+                    utc.value(i)
+                };
                 let Some(t) = DateTime::from_timestamp_micros(us) else {
                     continue;
                 };
                 let d = t.date_naive();
                 if d >= from && d <= to {
-                    minutes.entry(d).or_default().insert(us.div_euclid(60_000_000));
+                    minutes
+                        .entry(d)
+                        .or_default()
+                        .insert(us.div_euclid(60_000_000));
                 }
             }
         }
-        let wear_minutes = (!minutes.is_empty())
-            .then(|| minutes.values().map(|m| m.len() as u64).sum());
+        let wear_minutes =
+            (!minutes.is_empty()).then(|| minutes.values().map(|m| m.len() as u64).sum());
         for (d, m) in &minutes {
             data.insert(*d);
             wear.insert(*d, (m.len() as f64 / 1440.0).min(1.0));
@@ -183,8 +198,8 @@ pub fn text(rows: &[Participant], from: NaiveDate, to: NaiveDate) -> String {
     s
 }
 
-/// Draws the heatmap: one row per participant, one column per day, darker for more
-/// wear, white for no data.
+/// Draws the heatmap: one row per participant, one column per day, darker green for more
+/// wear, white for no data; the row of a participant without a working grant is red.
 pub fn heatmap(
     rows: &[Participant],
     from: NaiveDate,
@@ -209,6 +224,16 @@ pub fn heatmap(
     ))?;
     for (r, p) in rows.iter().enumerate() {
         let y = (top + r as u32 * cell_h) as i32;
+        // No grant, or a refused one: the row is shaded red (someone to contact).
+        if matches!(p.grant, "none" | "refused") {
+            root.draw(&Rectangle::new(
+                [
+                    (left as i32, y),
+                    ((left + days * cell_w) as i32 - 1, y + cell_h as i32 - 1),
+                ],
+                RGBColor(248, 222, 222).filled(),
+            ))?;
+        }
         if cell_h >= 10 {
             root.draw(&Text::new(
                 p.participant.clone(),

@@ -291,7 +291,8 @@ description = "Your steps, heart rate and sleep for 90 days."
 
     // The enrolled participant's data comes in with the study run.
     let r = env.run(&["run", study.to_str().unwrap()]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    // Someone not enrolled yet does not fail the run.
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
             .lines()

@@ -299,7 +299,14 @@ fn a_revoked_participant_does_not_stop_the_others() {
     ]);
     assert_eq!(st.code, 0, "{}", st.stderr);
     let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
-    let by = |id: &str| v.as_array().unwrap().iter().find(|p| p["participant"] == id).unwrap().clone();
+    let by = |id: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["participant"] == id)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by("P02")["grant"], "refused");
     assert_eq!(by("P02")["days_with_data"], 0);
     assert_eq!(by("P01")["grant"], "ok");
@@ -310,7 +317,11 @@ fn a_revoked_participant_does_not_stop_the_others() {
     assert!(p1["days_worn"].as_u64().unwrap() <= days);
     assert!(p1["last_sync"].is_string(), "{p1}");
     let text = env.run(&["status", "--study", file.to_str().unwrap()]);
-    assert!(text.stdout.contains("to contact") && text.stdout.contains("P02"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("to contact") && text.stdout.contains("P02"),
+        "{}",
+        text.stdout
+    );
     // The picture: 3 rows of 18 px, 20 columns of 16 px; P01's row has green, P02's none.
     let img = image::open(&png).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (120 + 20 * 16 + 20, 50 + 3 * 18 + 40));
@@ -396,9 +407,10 @@ fn a_study_writes_to_object_storage_as_it_does_to_a_folder() {
     std::fs::create_dir_all(&bucket).unwrap();
     let url = format!("file://{}/study", bucket.display());
     let remote = write_study(&env, "remote", 3, "");
-    let text = std::fs::read_to_string(&remote)
-        .unwrap()
-        .replace(&format!("out = \"{}\"", env.dir.path().join("remote").display()), &format!("out = \"{url}\""));
+    let text = std::fs::read_to_string(&remote).unwrap().replace(
+        &format!("out = \"{}\"", env.dir.path().join("remote").display()),
+        &format!("out = \"{url}\""),
+    );
     std::fs::write(&remote, text).unwrap();
     let r = env.run(&["run", remote.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -412,7 +424,9 @@ fn a_study_writes_to_object_storage_as_it_does_to_a_folder() {
     assert_eq!(tables(&env.dir.path().join("data")), tables(&stored));
     assert!(stored.join(".fitpipe/users/P01/state.json").exists());
     assert!(!stored.join(".fitpipe/users/P01/lock").exists());
-    assert!(files(&stored).keys().any(|k| k.starts_with("raw/google-health/P02/")));
+    assert!(files(&stored)
+        .keys()
+        .any(|k| k.starts_with("raw/google-health/P02/")));
     let again = env.run(&["run", remote.to_str().unwrap(), "--quiet"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(tables(&env.dir.path().join("data")), tables(&stored));
@@ -446,7 +460,14 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
     let port = super::simenv::free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let mut moto = std::process::Command::new(&py)
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -490,12 +511,24 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
         ("AWS_ENDPOINT_URL", endpoint.as_str()),
         ("AWS_ALLOW_HTTP", "true"),
     ];
-    let r = env.cmd(&["run", file.to_str().unwrap(), "--quiet"]).envs(aws).output().unwrap();
+    let r = env
+        .cmd(&["run", file.to_str().unwrap(), "--quiet"])
+        .envs(aws)
+        .output()
+        .unwrap();
     let r: super::Run = r.into();
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let tables = ["daily_activity", "sleep_sessions", "sleep_stages", "profile"];
+    let tables = [
+        "daily_activity",
+        "sleep_sessions",
+        "sleep_stages",
+        "profile",
+    ];
     let back = std::process::Command::new(&py)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/s3_readback.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/s3_readback.py"
+        ))
         .arg(&endpoint)
         .arg("fitpipe-study/studies/sleep-2026")
         .args(tables)
@@ -510,7 +543,11 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
     );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     for t in tables {
-        assert_eq!(v[t]["participants"], serde_json::json!(["P01", "P02", "P03"]), "{t}: {v}");
+        assert_eq!(
+            v[t]["participants"],
+            serde_json::json!(["P01", "P02", "P03"]),
+            "{t}: {v}"
+        );
         assert_eq!(v[t]["unique_keys"], true, "{t}: {v}");
         assert!(v[t]["rows"].as_u64().unwrap() >= 3, "{t}: {v}");
     }
@@ -538,7 +575,10 @@ fn participants_together_stay_under_the_project_quota() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let stats = env.sim.stats();
     let total: u64 = stats.users.values().map(|u| u.requests).sum();
-    assert!(total > 60, "only {total} requests: the test needs more than two minutes' worth");
+    assert!(
+        total > 60,
+        "only {total} requests: the test needs more than two minutes' worth"
+    );
     for (user, st) in &stats.users {
         assert_eq!(st.rate_limited, 0, "{user} was refused for the rate");
     }
