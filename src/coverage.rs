@@ -122,8 +122,8 @@ pub async fn coverage(
         let state = fitpipe_ingest::state::SyncState::load_from(ds.own_dir().join("state.json"))?;
         let last = state
             .runs()
-            .iter()
-            .filter_map(|(_, r)| r.finished.map(|f| (f, r.outcome.clone())))
+            .values()
+            .filter_map(|r| r.finished.map(|f| (f, r.outcome.clone())))
             .max_by_key(|(f, _)| *f);
         let tokens = store.load(study.provider.name(), id)?;
         let (grant, grant_expires) = match &tokens {
