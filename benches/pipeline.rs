@@ -83,6 +83,42 @@ fn generate(dir: &Path, scale: usize) {
             ));
         }
         jobs.push(("profile.json".into(), "/1/user/-/profile.json".into()));
+        // Google Health heart rate, every 2 seconds, in pages of at most 5,000 points:
+        // about 25 MB of JSON per person-day, the volume of the live API.
+        let gtoken = sim.issue_google_token(
+            0,
+            &fitpipe_ingest::provider::Provider::Google.scopes().join(" "),
+        );
+        let gday = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        for i in 0..scale as i64 {
+            let (a, b) = (gday + chrono::Duration::days(i), gday + chrono::Duration::days(i + 1));
+            let filter = format!(
+                "heart_rate.sample_time.civil_time >= \"{a}T00:00:00\" AND heart_rate.sample_time.civil_time < \"{b}T00:00:00\""
+            );
+            let mut token = String::new();
+            for page in 0.. {
+                let mut url = reqwest::Url::parse(&format!(
+                    "{}/v4/users/me/dataTypes/heart-rate/dataPoints",
+                    sim.base_url()
+                ))
+                .unwrap();
+                url.query_pairs_mut()
+                    .append_pair("filter", &filter)
+                    .append_pair("pageSize", "10000");
+                if !token.is_empty() {
+                    url.query_pairs_mut().append_pair("pageToken", &token);
+                }
+                let body = http.get(url).bearer_auth(&gtoken).send().await.unwrap().bytes().await.unwrap();
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let p = dir.join(format!("google-heart/heart-{a}-{page:03}.json"));
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, &body).unwrap();
+                match v["nextPageToken"].as_str() {
+                    Some(t) if !t.is_empty() => token = t.to_string(),
+                    _ => break,
+                }
+            }
+        }
         for (name, path) in jobs {
             let body = http
                 .get(format!("{}{path}", sim.base_url()))
@@ -127,6 +163,19 @@ fn normalise_all(docs: &[Vec<u8>]) -> RowSet {
     rows
 }
 
+fn gctx() -> fitpipe_transform::google::Context {
+    fitpipe_transform::google::Context::new("BENCH")
+}
+
+fn normalise_google(docs: &[Vec<u8>]) -> RowSet {
+    let mut rows = RowSet::default();
+    for b in docs {
+        let doc = fitpipe_transform::google::parse(b).unwrap();
+        rows.extend(fitpipe_transform::google::normalise(&doc, &gctx()).unwrap());
+    }
+    rows
+}
+
 fn write(rows: &RowSet, out: &Path) -> usize {
     let ds = Dataset::new(out, &[Format::Parquet]);
     let mut n = 0;
@@ -147,13 +196,25 @@ fn main() {
         .unwrap_or(1);
     generate(&dir, scale);
     let tmp = tempfile::tempdir().unwrap();
-    for corpus in ["intraday", "series", "sleep"] {
+    for corpus in ["intraday", "series", "sleep", "google-heart"] {
+        let google = corpus.starts_with("google");
+        let normalise_all = |docs: &[Vec<u8>]| {
+            if google {
+                normalise_google(docs)
+            } else {
+                normalise_all(docs)
+            }
+        };
         let docs = files(&dir.join(corpus));
         let mb = docs.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
         // The floor: parse into the serde models only.
         let t = Instant::now();
         for b in &docs {
-            std::hint::black_box(fitbit::parse(b).unwrap());
+            if google {
+                std::hint::black_box(fitpipe_transform::google::parse(b).unwrap());
+            } else {
+                std::hint::black_box(fitbit::parse(b).unwrap());
+            }
         }
         let parse = t.elapsed().as_secs_f64();
         // Phases, one core: parse + normalise; + Arrow batches.

@@ -60,10 +60,25 @@ def sleep(files):
     return pd.concat([df, pd.DataFrame(sessions)], ignore_index=True)
 
 
+def google_heart(files):
+    # The Google Health API's heart-rate pages: one row per sample.
+    rows = []
+    for f in files:
+        doc = json.load(open(f))
+        for p in doc.get("dataPoints", []):
+            h = p["heartRate"]
+            rows.append({"time_utc": h["sampleTime"]["physicalTime"], "offset": h["sampleTime"].get("utcOffset"), "bpm": h["beatsPerMinute"]})
+    df = pd.DataFrame(rows)
+    df["time_utc"] = pd.to_datetime(df["time_utc"], utc=True)
+    df["time_local"] = df["time_utc"].dt.tz_localize(None) + pd.to_timedelta(df["offset"].str.rstrip("s").astype(int), unit="s")
+    df["bpm"] = pd.to_numeric(df["bpm"])
+    return df.drop(columns=["offset"])
+
+
 def main():
     corpus, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    for name, fn in (("intraday", intraday), ("series", series), ("sleep", sleep)):
+    for name, fn in (("intraday", intraday), ("series", series), ("sleep", sleep), ("google-heart", google_heart)):
         files = sorted(glob.glob(os.path.join(corpus, name, "*.json")))
         mb = sum(os.path.getsize(f) for f in files) / 1e6
         t = time.perf_counter()

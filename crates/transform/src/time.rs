@@ -21,16 +21,33 @@ use chrono_tz::Tz;
 pub struct SeriesClock {
     tz: Tz,
     last: Option<DateTime<Utc>>,
+    /// A local quarter hour whose every time has one and the same offset (seconds east
+    /// of UTC): zones change offsets on quarter hours, so its points need no lookup.
+    quarter: Option<(i64, i64)>,
 }
 
 impl SeriesClock {
     /// A clock for a new series in zone `tz`.
     pub fn new(tz: Tz) -> Self {
-        Self { tz, last: None }
+        Self {
+            tz,
+            last: None,
+            quarter: None,
+        }
     }
 
     /// The UTC instant of the next local time of the series.
     pub fn to_utc(&mut self, local: NaiveDateTime) -> DateTime<Utc> {
+        let secs = local.and_utc().timestamp();
+        let q = secs.div_euclid(900);
+        if self.quarter.map(|c| c.0) != Some(q) {
+            self.quarter = self.plain_quarter(q);
+        }
+        if let Some((_, off)) = self.quarter {
+            let t = (local - Duration::seconds(off)).and_utc();
+            self.last = Some(t);
+            return t;
+        }
         let t = match self.tz.from_local_datetime(&local) {
             LocalResult::Single(t) => t.with_timezone(&Utc),
             LocalResult::Ambiguous(first, second) => {
@@ -44,6 +61,22 @@ impl SeriesClock {
         };
         self.last = Some(t);
         t
+    }
+}
+
+impl SeriesClock {
+    /// The offset of local quarter hour `q` if its first and last second map to one
+    /// instant each with the same offset (no change inside it).
+    fn plain_quarter(&self, q: i64) -> Option<(i64, i64)> {
+        let at = |s: i64| -> Option<i64> {
+            let local = DateTime::from_timestamp(s, 0)?.naive_utc();
+            match self.tz.from_local_datetime(&local) {
+                LocalResult::Single(t) => Some(t.offset().fix().local_minus_utc() as i64),
+                _ => None,
+            }
+        };
+        let (a, b) = (at(q * 900)?, at(q * 900 + 899)?);
+        (a == b).then_some((q, a))
     }
 }
 
@@ -69,6 +102,67 @@ fn skipped_to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    // The quarter-hour cache gives the instants the zone lookup gives, point by point,
+    // through every kind of change: an hour, half an hour (Lord Howe), quarter-hour zones
+    // (Kathmandu, Chatham), both directions, minute and second series.
+    #[test]
+    fn the_quarter_hour_cache_agrees_with_a_lookup_per_point() {
+        fn reference(tz: Tz, locals: &[NaiveDateTime]) -> Vec<DateTime<Utc>> {
+            let mut last: Option<DateTime<Utc>> = None;
+            locals
+                .iter()
+                .map(|l| {
+                    let t = match tz.from_local_datetime(l) {
+                        LocalResult::Single(t) => t.with_timezone(&Utc),
+                        LocalResult::Ambiguous(a, b) => match last {
+                            Some(x) if a.with_timezone(&Utc) <= x => b.with_timezone(&Utc),
+                            _ => a.with_timezone(&Utc),
+                        },
+                        LocalResult::None => skipped_to_utc(tz, *l),
+                    };
+                    last = Some(t);
+                    t
+                })
+                .collect()
+        }
+        let days = [
+            ("America/New_York", "2026-03-08"),
+            ("America/New_York", "2026-11-01"),
+            ("Europe/London", "2026-10-25"),
+            ("Australia/Lord_Howe", "2026-04-05"),
+            ("Australia/Lord_Howe", "2026-10-04"),
+            ("Asia/Kathmandu", "2026-06-01"),
+            ("Pacific/Chatham", "2026-04-05"),
+            ("Pacific/Chatham", "2026-09-27"),
+        ];
+        for (zone, day) in days {
+            let tz: Tz = zone.parse().unwrap();
+            let d: NaiveDate = day.parse().unwrap();
+            for step in [1, 60] {
+                // A day's wall clock, the repeated hour sent twice, as devices do.
+                let mut locals: Vec<NaiveDateTime> = (0..86_400 / step)
+                    .map(|i| d.and_hms_opt(0, 0, 0).unwrap() + Duration::seconds(i * step))
+                    .collect();
+                let repeated: Vec<NaiveDateTime> = locals
+                    .iter()
+                    .filter(|l| matches!(tz.from_local_datetime(l), LocalResult::Ambiguous(..)))
+                    .copied()
+                    .collect();
+                if let Some(first) = repeated.first() {
+                    let at = locals
+                        .iter()
+                        .position(|l| l > repeated.last().unwrap())
+                        .unwrap();
+                    locals.splice(at..at, repeated.iter().copied());
+                    assert!(locals.contains(first));
+                }
+                let mut clock = SeriesClock::new(tz);
+                let fast: Vec<_> = locals.iter().map(|l| clock.to_utc(*l)).collect();
+                assert_eq!(fast, reference(tz, &locals), "{zone} {day} every {step} s");
+            }
+        }
+    }
 
     fn t(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()

@@ -111,6 +111,7 @@ pub struct Intraday {
 #[derive(Debug, Clone, Deserialize)]
 pub struct IntradayPoint {
     /// Local time of day (`HH:mm:ss`), no offset.
+    #[serde(deserialize_with = "hms")]
     pub time: NaiveTime,
     /// The value (a number here, unlike the daily series).
     pub value: Num,
@@ -118,6 +119,35 @@ pub struct IntradayPoint {
     pub level: Option<Num>,
     /// METs times 10 (calories series only).
     pub mets: Option<Num>,
+}
+
+/// `HH:MM:SS` read by position (a second of heart rate is one of 86,400 a day), other
+/// forms through chrono's parser.
+fn hms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = NaiveTime;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a time of day `HH:MM:SS`")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<NaiveTime, E> {
+            let b = s.as_bytes();
+            let two = |i: usize| -> Option<u32> {
+                let (x, y) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+                (x < 10 && y < 10).then(|| u32::from(x) * 10 + u32::from(y))
+            };
+            if b.len() == 8 && b[2] == b':' && b[5] == b':' {
+                if let (Some(h), Some(m), Some(sec)) = (two(0), two(3), two(6)) {
+                    if let Some(t) = NaiveTime::from_hms_opt(h, m, sec) {
+                        return Ok(t);
+                    }
+                }
+            }
+            s.parse()
+                .map_err(|e| E::custom(format!("`{s}` is not a time of day ({e})")))
+        }
+    }
+    d.deserialize_str(V)
 }
 
 /// A sleep log of the v1.2 API.
