@@ -186,6 +186,19 @@ fn write(rows: &RowSet, out: &Path) -> usize {
     n
 }
 
+/// The median of three runs of `f` (seconds), and its last result.
+fn median3<T>(mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        last = Some(f());
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    (times[1], last.expect("three runs"))
+}
+
 fn main() {
     let dir = PathBuf::from(
         std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp/fitpipe-bench-corpus".into()),
@@ -208,41 +221,41 @@ fn main() {
         let docs = files(&dir.join(corpus));
         let mb = docs.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
         // The floor: parse into the serde models only.
-        let t = Instant::now();
-        for b in &docs {
-            if google {
-                std::hint::black_box(fitpipe_transform::google::parse(b).unwrap());
-            } else {
-                std::hint::black_box(fitbit::parse(b).unwrap());
+        let (parse, ()) = median3(|| {
+            for b in &docs {
+                if google {
+                    std::hint::black_box(fitpipe_transform::google::parse(b).unwrap());
+                } else {
+                    std::hint::black_box(fitbit::parse(b).unwrap());
+                }
             }
-        }
-        let parse = t.elapsed().as_secs_f64();
+        });
         // Phases, one core: parse + normalise; + Arrow batches.
-        let t = Instant::now();
-        let rows_only = normalise_all(&docs);
-        let normalise = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let batches = rows_only.batches();
-        let arrow = t.elapsed().as_secs_f64();
+        let (normalise, rows_only) = median3(|| normalise_all(&docs));
+        let (arrow, batches) = median3(|| rows_only.batches());
         std::hint::black_box(batches);
         drop(rows_only);
-        // End to end, one core: parse, normalise, Arrow, Parquet.
-        let out = tmp.path().join(format!("{corpus}-1"));
-        let t = Instant::now();
-        let rows = write(&normalise_all(&docs), &out);
-        let one = t.elapsed().as_secs_f64();
-        // End to end, two cores: parse and normalise split in two, then write.
-        let out = tmp.path().join(format!("{corpus}-2"));
-        let t = Instant::now();
-        let (a, b) = docs.split_at(docs.len() / 2);
-        let mut rows2 = std::thread::scope(|s| {
-            let h = s.spawn(|| normalise_all(b));
-            let mut r = normalise_all(a);
-            r.extend(h.join().unwrap());
-            r
+        // End to end, one core: parse, normalise, Arrow, Parquet (a fresh folder each run).
+        let mut k = 0;
+        let (one, rows) = median3(|| {
+            k += 1;
+            write(
+                &normalise_all(&docs),
+                &tmp.path().join(format!("{corpus}-1-{k}")),
+            )
         });
-        let n2 = write(&std::mem::take(&mut rows2), &out);
-        let two = t.elapsed().as_secs_f64();
+        // End to end, two cores: parse and normalise split in two, then write.
+        let (two, n2) = median3(|| {
+            k += 1;
+            let (a, b) = docs.split_at(docs.len() / 2);
+            let rows2 = std::thread::scope(|s| {
+                let h = s.spawn(|| normalise_all(b));
+                let mut r = normalise_all(a);
+                r.extend(h.join().unwrap());
+                r
+            });
+            write(&rows2, &tmp.path().join(format!("{corpus}-2-{k}")))
+        });
         assert_eq!(rows, n2);
         println!("parse\t{corpus}\t{mb:.3}\t{rows}\t{parse:.4}");
         println!("parse+normalise\t{corpus}\t{mb:.3}\t{rows}\t{normalise:.4}");
