@@ -1,5 +1,6 @@
 //! The Fitbit Web API: response models and their normalisation into the tables.
 
+mod fast;
 pub mod model;
 pub mod normalise;
 
@@ -8,8 +9,24 @@ pub use normalise::{normalise, Context, Units, SOURCE};
 
 use crate::TransformError;
 
-/// Parses one raw response body; errors name the JSON path that failed.
+/// Parses one raw response body; errors name the JSON path that failed. An intraday
+/// dataset of the plain record form is read by a scanner ([`fast`]), the rest by serde.
 pub fn parse(bytes: &[u8]) -> Result<FitbitDocument, TransformError> {
+    if let Some((rest, points)) = fast::split_dataset(bytes) {
+        if let Ok(mut doc) = parse_serde(&rest) {
+            if let [(_, data)] = doc.intraday.as_mut_slice() {
+                if data.dataset.is_empty() {
+                    data.dataset = points;
+                    return Ok(doc);
+                }
+            }
+        }
+    }
+    parse_serde(bytes)
+}
+
+/// Parses a body with serde alone.
+pub fn parse_serde(bytes: &[u8]) -> Result<FitbitDocument, TransformError> {
     let doc: FitbitDocument = crate::from_json(bytes)?;
     if !doc.is_recognised() {
         return Err(TransformError::UnknownShape {
