@@ -72,7 +72,8 @@ pub fn rebuild(
     let zone_of = |f: &raw::RawFile| flag_tz.or_else(|| zones.get(&f.user).copied());
     crate::chunks::pipelined(
         &files,
-        |f| std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0),
+        // Chunks by the JSON inside (a raw zone compresses about 45 times).
+        |f| raw::content_size(&f.path),
         // Read, inflate and normalise a chunk on all cores...
         |chunk| {
             crate::chunks::par_map(chunk, |f| rows_of(f, zone_of(f)))
@@ -95,7 +96,11 @@ pub fn rebuild(
                                 && (*page == 1 || !same_answer(r, w)))
                     })
                 });
-                if clash || size >= 8 << 20 {
+                // A full buffer is written only between answers: the pages of one
+                // answer replace their window together, so a write between them would
+                // drop the pages written before it.
+                let between_answers = window.as_ref().is_none_or(|(_, page)| *page == 1);
+                if clash || (size >= crate::chunks::buffer_bytes() as u64 && between_answers) {
                     written.extend(write_rows_in(
                         &mut txn,
                         &std::mem::take(&mut rows),
@@ -110,7 +115,7 @@ pub fn rebuild(
                         refetched.push(w);
                     }
                 }
-                size += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+                size += raw::content_size(&f.path);
             }
             Ok(())
         },
