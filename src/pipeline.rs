@@ -160,6 +160,20 @@ fn normalise_error(path: &str, e: fitpipe_transform::TransformError) -> anyhow::
     hint(format!("`{path}`: {e}"), what)
 }
 
+/// `formats = [...]` of a pipeline or study file.
+pub fn parse_formats(names: Option<&[String]>) -> anyhow::Result<Option<Vec<Format>>> {
+    names
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    f.parse::<Format>()
+                        .map_err(|e| hint(e, "use `parquet` and/or `csv`"))
+                })
+                .collect()
+        })
+        .transpose()
+}
+
 pub fn parse_tz(name: Option<&str>) -> anyhow::Result<Option<Tz>> {
     name.map(|n| {
         n.parse::<Tz>().map_err(|_| {

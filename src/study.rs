@@ -243,18 +243,7 @@ impl Study {
 
     /// Formats to write.
     pub fn formats(&self) -> anyhow::Result<Option<Vec<Format>>> {
-        self.file
-            .formats
-            .as_ref()
-            .map(|fs| {
-                fs.iter()
-                    .map(|f| {
-                        f.parse::<Format>()
-                            .map_err(|e| hint(e, "use `parquet` and/or `csv`"))
-                    })
-                    .collect()
-            })
-            .transpose()
+        crate::pipeline::parse_formats(self.file.formats.as_deref())
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use fitpipe_export::Format;
 use fitpipe_ingest::provider::Provider;
 use serde::Deserialize;
 
@@ -79,18 +78,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         })?),
     };
     let provider = session::provider(named, p.user.as_deref(), Provider::Google)?;
-    let formats = p
-        .formats
-        .as_ref()
-        .map(|fs| {
-            fs.iter()
-                .map(|f| {
-                    f.parse::<Format>()
-                        .map_err(|e| hint(e, "use `parquet` and/or `csv`"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()
-        })
-        .transpose()?;
+    let formats = crate::pipeline::parse_formats(p.formats.as_deref())?;
     let ds = crate::tables::dataset(&p.out, formats.as_deref());
     let Some(_lock) = ds.lock(false)? else {
         if !args.quiet {

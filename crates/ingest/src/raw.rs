@@ -92,7 +92,7 @@ pub fn save(
 /// day of heart rate compresses about 45 times), or a plain file's size.
 pub fn content_size(path: &Path) -> u64 {
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
-    if !path.extension().is_some_and(|x| x == "zst") {
+    if path.extension().is_none_or(|x| x != "zst") {
         return len;
     }
     let mut head = [0u8; 18];
