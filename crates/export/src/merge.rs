@@ -28,24 +28,20 @@ pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, Expo
     };
     // Fast paths: batches each in key order without repeats, one wholly before the next
     // (a fresh partition, or newer days appended to older ones) need no merge: they are
-    // laid end to end, newest-first order being impossible for equal keys.
-    let mut runs = Vec::with_capacity(batches.len());
-    for b in batches.iter().filter(|b| b.num_rows() > 0) {
-        let rows = keys_of(b)?;
-        if !(1..rows.num_rows()).all(|i| rows.row(i - 1) < rows.row(i)) {
-            runs.clear();
-            break;
-        }
-        runs.push((b, rows));
-    }
-    if !runs.is_empty()
-        && runs
-            .windows(2)
-            .all(|w| w[0].1.row(w[0].1.num_rows() - 1) < w[1].1.row(0))
-    {
-        return Ok(match runs.as_slice() {
-            [(only, _)] => (*only).clone(),
-            _ => concat_batches(&first.schema(), runs.iter().map(|r| r.0))?,
+    // laid end to end, newest-first order being impossible for equal keys. The common key
+    // (one user's strings, then a time or date) is checked on the columns themselves; any
+    // other key through the row format.
+    let live: Vec<&RecordBatch> = batches.iter().filter(|b| b.num_rows() > 0).collect();
+    let simple: Option<Vec<(SimpleKey, SimpleKey)>> =
+        live.iter().map(|b| simple_span(b, key)).collect();
+    let ordered = match simple {
+        Some(spans) => spans.windows(2).all(|w| w[0].1 < w[1].0),
+        None => rows_ordered(&live, &keys_of)?,
+    };
+    if ordered && !live.is_empty() {
+        return Ok(match live.as_slice() {
+            [only] => (*only).clone(),
+            _ => concat_batches(&first.schema(), live.iter().copied())?,
         });
     }
     let all = concat_batches(&first.schema(), batches)?;
@@ -88,4 +84,154 @@ pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, Expo
         .map(|(c, idx)| take(all.column(c).as_ref(), &UInt32Array::from(idx), None))
         .collect::<Result<_, _>>()?;
     Ok(RecordBatch::try_new(all.schema(), cols)?)
+}
+
+/// Whether batches are each strictly increasing in key, and each wholly before the next,
+/// by the row format.
+fn rows_ordered(
+    live: &[&RecordBatch],
+    keys_of: &dyn Fn(&RecordBatch) -> Result<arrow::row::Rows, arrow::error::ArrowError>,
+) -> Result<bool, ExportError> {
+    let mut runs = Vec::with_capacity(live.len());
+    for b in live {
+        let rows = keys_of(b)?;
+        if !(1..rows.num_rows()).all(|i| rows.row(i - 1) < rows.row(i)) {
+            return Ok(false);
+        }
+        runs.push(rows);
+    }
+    Ok(!runs.is_empty()
+        && runs
+            .windows(2)
+            .all(|w| w[0].row(w[0].num_rows() - 1) < w[1].row(0)))
+}
+
+/// A key of constant strings and one whole number, compared as the row format does.
+type SimpleKey = (Vec<String>, i64);
+
+/// For a batch whose key is string columns holding one value each (no nulls) and then one
+/// integer, time or date column strictly increasing (no nulls): its first and last key.
+/// `None` for anything else (the row format decides then).
+fn simple_span(b: &RecordBatch, key: &[usize]) -> Option<(SimpleKey, SimpleKey)> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType as T, Date32Type, Int64Type, TimeUnit};
+    let (&last, strings) = key.split_last()?;
+    let mut consts = Vec::with_capacity(strings.len());
+    for &c in strings {
+        let a = b.column(c).as_string_opt::<i32>()?;
+        if a.null_count() > 0 {
+            return None;
+        }
+        let v = a.value(0);
+        if !(1..a.len()).all(|i| a.value(i) == v) {
+            return None;
+        }
+        consts.push(v.to_string());
+    }
+    let col = b.column(last);
+    if col.null_count() > 0 {
+        return None;
+    }
+    let values: Vec<i64> = match col.data_type() {
+        T::Int64 => col.as_primitive::<Int64Type>().values().to_vec(),
+        T::Date32 => col
+            .as_primitive::<Date32Type>()
+            .values()
+            .iter()
+            .map(|&d| i64::from(d))
+            .collect(),
+        T::Timestamp(TimeUnit::Microsecond, _) => col
+            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+            .values()
+            .to_vec(),
+        _ => return None,
+    };
+    if !values.windows(2).all(|w| w[0] < w[1]) {
+        return None;
+    }
+    Some((
+        (consts.clone(), *values.first()?),
+        (consts, *values.last()?),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{StringArray, TimestampMicrosecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+
+    fn batch(user: &str, ts: &[i64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("user_id", DataType::Utf8, false),
+            Field::new(
+                "time_utc",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec![user; ts.len()])),
+                Arc::new(TimestampMicrosecondArray::from(ts.to_vec()).with_timezone("UTC")),
+            ],
+        )
+        .unwrap()
+    }
+
+    // The column check orders batches exactly as the row format does.
+    #[test]
+    fn the_simple_key_check_agrees_with_the_row_format() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let converter = RowConverter::new(vec![
+            SortField::new(DataType::Utf8),
+            SortField::new(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into()),
+            )),
+        ])
+        .unwrap();
+        let keys_of = |b: &RecordBatch| {
+            converter.convert_columns(&[b.column(0).clone(), b.column(1).clone()])
+        };
+        let mut simple_cases = 0;
+        for _ in 0..2000 {
+            let batches: Vec<RecordBatch> = (0..1 + next(3))
+                .map(|_| {
+                    let user = ["a", "b", "ab"][next(3) as usize];
+                    let start = next(20) as i64;
+                    let mut ts: Vec<i64> = (0..1 + next(4))
+                        .map(|i| start + i as i64 * (1 + next(3) as i64))
+                        .collect();
+                    if next(5) == 0 {
+                        ts.reverse();
+                    }
+                    batch(user, &ts)
+                })
+                .collect();
+            let live: Vec<&RecordBatch> = batches.iter().collect();
+            let simple: Option<Vec<_>> = live.iter().map(|b| simple_span(b, &[0, 1])).collect();
+            let rows = rows_ordered(&live, &keys_of).unwrap();
+            if let Some(spans) = simple {
+                simple_cases += 1;
+                assert_eq!(
+                    spans.windows(2).all(|w| w[0].1 < w[1].0),
+                    rows,
+                    "{batches:?}"
+                );
+            } else {
+                assert!(
+                    !rows,
+                    "the row format found order the column check did not: {batches:?}"
+                );
+            }
+        }
+        assert!(simple_cases > 1000);
+    }
 }
