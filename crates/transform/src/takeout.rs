@@ -566,8 +566,11 @@ struct Zones {
 }
 
 fn source() -> Arc<str> {
-    static S: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
-    S.get_or_init(|| Arc::from(SOURCE)).clone()
+    // One per thread: threads normalising side by side do not contend for one count.
+    thread_local! {
+        static S: Arc<str> = Arc::from(SOURCE);
+    }
+    S.with(Arc::clone)
 }
 
 /// Fitbit's filtered (smoothed) estimate where present, else the raw one.

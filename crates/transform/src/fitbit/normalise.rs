@@ -17,8 +17,11 @@ pub const SOURCE: &str = "fitbit-web-api";
 
 /// [`SOURCE`] as the shared string every row points to.
 fn source() -> Arc<str> {
-    static S: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
-    S.get_or_init(|| Arc::from(SOURCE)).clone()
+    // One per thread: threads normalising side by side do not contend for one count.
+    thread_local! {
+        static S: Arc<str> = Arc::from(SOURCE);
+    }
+    S.with(Arc::clone)
 }
 
 const KM_PER_MILE: f64 = 1.609_344;
@@ -386,7 +389,15 @@ fn intraday(
         Units::Us => (KM_PER_MILE, M_PER_FOOT),
     };
     let mut clock = SeriesClock::new(tz);
-    let src_i = source();
+    // Reference counts of this answer's own: threads normalising other answers do not
+    // contend for one shared count, row by row.
+    let src_i: Arc<str> = Arc::from(SOURCE);
+    let uid: Arc<str> = Arc::from(&*ctx.user_id);
+    if res == "heart" {
+        out.heart_rate_intraday.reserve(data.dataset.len());
+    } else {
+        out.activity_intraday.reserve(data.dataset.len());
+    }
     // A range request concatenates days; a time going backwards starts the next day.
     let mut date = first;
     let mut prev_time = None;
@@ -400,8 +411,8 @@ fn intraday(
         let path = || format!("activities-{res}-intraday.dataset[{i}].value");
         if res == "heart" {
             out.heart_rate_intraday.push(HeartRateIntraday {
-                user_id: ctx.user_id.clone(),
-                source: source(),
+                user_id: uid.clone(),
+                source: src_i.clone(),
                 time_utc: utc,
                 time_local: Some(local),
                 bpm: Some(p.value.0),
@@ -410,7 +421,7 @@ fn intraday(
             });
             continue;
         }
-        let mut row = activity_point(&ctx.user_id, &src_i, utc, Some(local), interval);
+        let mut row = activity_point(&uid, &src_i, utc, Some(local), interval);
         match res {
             "steps" => row.steps = int(Some(p.value), path)?,
             "calories" => {
