@@ -128,7 +128,8 @@ impl<'a> Scan<'a> {
     }
 }
 
-fn hms(b: &[u8]) -> Option<NaiveTime> {
+/// `HH:MM:SS` read by position.
+pub(super) fn hms(b: &[u8]) -> Option<NaiveTime> {
     let two = |i: usize| -> Option<u32> {
         let (x, y) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
         (x < 10 && y < 10).then(|| u32::from(x) * 10 + u32::from(y))

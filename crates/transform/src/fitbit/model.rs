@@ -131,17 +131,8 @@ fn hms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
             f.write_str("a time of day `HH:MM:SS`")
         }
         fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<NaiveTime, E> {
-            let b = s.as_bytes();
-            let two = |i: usize| -> Option<u32> {
-                let (x, y) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
-                (x < 10 && y < 10).then(|| u32::from(x) * 10 + u32::from(y))
-            };
-            if b.len() == 8 && b[2] == b':' && b[5] == b':' {
-                if let (Some(h), Some(m), Some(sec)) = (two(0), two(3), two(6)) {
-                    if let Some(t) = NaiveTime::from_hms_opt(h, m, sec) {
-                        return Ok(t);
-                    }
-                }
+            if let Some(t) = super::fast::hms(s.as_bytes()) {
+                return Ok(t);
             }
             s.parse()
                 .map_err(|e| E::custom(format!("`{s}` is not a time of day ({e})")))

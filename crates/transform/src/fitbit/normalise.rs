@@ -389,9 +389,9 @@ fn intraday(
         Units::Us => (KM_PER_MILE, M_PER_FOOT),
     };
     let mut clock = SeriesClock::new(tz);
-    // Reference counts of this answer's own: threads normalising other answers do not
-    // contend for one shared count, row by row.
-    let src_i: Arc<str> = Arc::from(SOURCE);
+    let src_i = source();
+    // A count of this answer's own: threads normalising other answers of the same user
+    // do not contend for one shared count, row by row.
     let uid: Arc<str> = Arc::from(&*ctx.user_id);
     if res == "heart" {
         out.heart_rate_intraday.reserve(data.dataset.len());
