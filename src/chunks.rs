@@ -40,10 +40,14 @@ fn chunk_ranges<T>(items: &[T], size_of: impl Fn(&T) -> u64) -> Vec<std::ops::Ra
     out
 }
 
+/// Parsed chunks that may wait for the writer: while it compresses a partition, the
+/// parser reads this far ahead (memory: this many chunks' rows).
+const AHEAD: usize = 4;
+
 /// Splits `items` into chunks of about [`chunk_bytes`] and runs `parse` on each in a
-/// second thread, one chunk ahead of `write`, which gets the results in order: reading and
-/// normalising the next chunk overlaps writing this one. At most one parsed chunk waits
-/// for the writer, so memory stays bounded. An error from either stops both.
+/// second thread, ahead of `write`, which gets the results in order: reading and
+/// normalising the next chunks overlaps writing this one. At most [`AHEAD`] parsed chunks
+/// wait for the writer, so memory stays bounded. An error from either stops both.
 pub fn pipelined<T: Sync, P: Send>(
     items: &[T],
     size_of: impl Fn(&T) -> u64,
@@ -52,7 +56,7 @@ pub fn pipelined<T: Sync, P: Send>(
 ) -> anyhow::Result<()> {
     let chunks = chunk_ranges(items, size_of);
     std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<P>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<P>>(AHEAD);
         s.spawn(move || {
             for r in chunks {
                 let p = parse(&items[r]);
@@ -70,61 +74,117 @@ pub fn pipelined<T: Sync, P: Send>(
     })
 }
 
-/// Runs `work` on every item of a chunk, the items split over the machine's cores
-/// (`available_parallelism`); returns the rows (as Arrow batches, built on the same cores:
-/// no copying rows from set to set) and one error per item that failed. A panic in a
-/// worker is a bug: it goes on to the panic hook (exit 2), not into the list of bad items.
+/// Runs `work` on every item of a chunk on all cores; returns the rows (as Arrow
+/// batches, built on the same cores: no copying rows from set to set) in the items'
+/// order and one error per item that failed. A panic in a worker is a bug: it goes on to
+/// the panic hook (exit 2), not into the list of bad items.
 pub fn process<T: Sync>(
     items: &[T],
     work: impl Fn(&T) -> anyhow::Result<Batches> + Sync,
 ) -> (Batches, Vec<anyhow::Error>) {
-    let run = |part: &[T]| {
-        let mut batches = Batches::new();
-        let mut bad = Vec::new();
-        for item in part {
-            match work(item) {
-                Ok(b) => batches.extend(b),
-                Err(e) => bad.push(e),
-            }
-        }
-        (batches, bad)
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = items.len().div_ceil(cores.max(1)).max(1);
-    let mut parts = items.chunks(per);
-    let first = parts.next().unwrap_or(&[]);
-    let results = std::thread::scope(|s| {
-        let handles: Vec<_> = parts.map(|p| s.spawn(move || run(p))).collect();
-        let mut out = vec![run(first)];
-        for h in handles {
-            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        out
-    });
     let (mut batches, mut bad) = (Batches::new(), Vec::new());
-    for (b, e) in results {
-        batches.extend(b);
-        bad.extend(e);
+    for r in par_map(items, work) {
+        match r {
+            Ok(b) => batches.extend(b),
+            Err(e) => bad.push(e),
+        }
     }
     (batches, bad)
 }
 
-/// `work` on every item, the items split over the machine's cores; the results in the
-/// items' order. A panic in a worker goes on to the panic hook (exit 2).
+/// `work` on every item on the machine's cores (`available_parallelism`), the results
+/// in the items' order. Items are handed out one at a time, so a large file does not
+/// leave the other cores idle behind a fixed share. A panic in a worker goes on to the
+/// panic hook (exit 2).
 pub fn par_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = items.len().div_ceil(cores.max(1)).max(1);
-    let work = &work;
-    let mut parts = items.chunks(per);
-    let first = parts.next().unwrap_or(&[]);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .map(|p| s.spawn(move || p.iter().map(work).collect::<Vec<R>>()))
-            .collect();
-        let mut out: Vec<R> = first.iter().map(work).collect();
+    let threads = cores.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let run = || {
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return out;
+            };
+            out.push((i, work(item)));
+        }
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+        let mut out = run();
         for h in handles {
             out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         }
         out
-    })
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn par_map_keeps_the_items_order_whatever_finishes_first() {
+        // Every tenth item is slow, so workers take items out of turn.
+        let items: Vec<u64> = (0..500).collect();
+        let got = par_map(&items, |&i| {
+            if i % 10 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            i * 3
+        });
+        assert_eq!(got, items.iter().map(|i| i * 3).collect::<Vec<_>>());
+        assert!(par_map(&[] as &[u64], |&i| i).is_empty());
+    }
+
+    #[test]
+    fn process_keeps_rows_in_order_and_collects_every_failure() {
+        let items: Vec<u32> = (0..40).collect();
+        let (rows, bad) = process(&items, |&i| {
+            if i % 7 == 3 {
+                anyhow::bail!("item {i} is damaged");
+            }
+            let mut set = fitpipe_transform::RowSet::default();
+            set.heart_rate_intraday
+                .push(fitpipe_transform::tables::HeartRateIntraday {
+                    user_id: "u".into(),
+                    source: "takeout".into(),
+                    time_utc: chrono::DateTime::from_timestamp(i64::from(i), 0).unwrap(),
+                    time_local: None,
+                    bpm: Some(f64::from(i)),
+                    confidence: None,
+                    interval_seconds: Some(1),
+                });
+            Ok(set.batches())
+        });
+        let order: Vec<u32> = rows
+            .iter()
+            .map(|(_, b)| {
+                b.column(4)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Float64Array>()
+                    .unwrap()
+                    .value(0) as u32
+            })
+            .collect();
+        assert_eq!(
+            order,
+            items
+                .iter()
+                .copied()
+                .filter(|i| i % 7 != 3)
+                .collect::<Vec<_>>()
+        );
+        let mut names: Vec<String> = bad.iter().map(|e| e.to_string()).collect();
+        names.sort();
+        assert_eq!(names.len(), 6);
+        assert!(names.iter().all(|n| n.ends_with("is damaged")));
+    }
 }

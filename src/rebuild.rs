@@ -1,6 +1,6 @@
 //! Every table again from `<out>/raw`, without a request (the library behind `fitpipe
 //! rebuild`). Raw answers are read and normalised on all cores, a chunk ahead of the
-//! writer, oldest first; memory holds about two chunks whatever the size of the raw zone.
+//! writer, oldest first; memory holds a few chunks whatever the size of the raw zone.
 
 use std::collections::HashMap;
 use std::path::Path;

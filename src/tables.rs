@@ -157,20 +157,30 @@ fn windows_of(
     })
 }
 
-/// Rows waiting to be written inside a transaction, table by table. Each flush upserts a
-/// table's waiting rows at once, so a partition that many chunks add to is read, merged
-/// and compressed once per flush instead of once per chunk. The largest table is flushed
-/// whenever the waiting rows pass the budget, so memory stays bounded.
+/// Rows waiting to be written inside a transaction, table by table and partition by
+/// partition. Each flush upserts a table's waiting rows at once (the batches as they
+/// are, not copied into one), so a partition that many chunks add to is read, merged and
+/// compressed once per flush instead of once per chunk. The largest table is flushed
+/// whenever the waiting rows pass the budget, so memory stays bounded. For input in time
+/// order ([`Buffered::in_order`]) a partition is written as soon as rows of a later one
+/// arrive: the writer works while the next files are read, and no partition is written
+/// twice.
 pub struct Buffered<'t, 'a> {
     txn: &'t mut Transaction<'a>,
-    waiting: Vec<(
-        &'static TableSpec,
-        Vec<arrow::record_batch::RecordBatch>,
-        usize,
-    )>,
+    waiting: Vec<Waiting>,
     bytes: usize,
     budget: usize,
+    in_order: bool,
     written: Vec<Written>,
+}
+
+/// One table's waiting rows.
+struct Waiting {
+    spec: &'static TableSpec,
+    layout: Layout,
+    /// By partition label: the batches in arrival order, and their share of the bytes.
+    parts: std::collections::BTreeMap<String, (Vec<arrow::record_batch::RecordBatch>, usize)>,
+    bytes: usize,
 }
 
 impl<'t, 'a> Buffered<'t, 'a> {
@@ -181,50 +191,110 @@ impl<'t, 'a> Buffered<'t, 'a> {
             waiting: Vec::new(),
             bytes: 0,
             budget,
+            in_order: false,
             written: Vec::new(),
         }
     }
 
+    /// Rows come in time order (files sorted by date): a partition is complete once rows
+    /// of a later partition of its table arrive, and is written then. Out-of-order rows
+    /// are still merged correctly, at the cost of writing a partition again.
+    pub fn in_order(mut self) -> Self {
+        self.in_order = true;
+        self
+    }
+
     /// Adds rows (checked against their tables now, so a bad row fails early).
     pub fn push(&mut self, batches: Batches) -> anyhow::Result<()> {
+        // Per table: the partitions that rows of a later partition have closed.
+        let mut closed: Vec<(usize, String)> = Vec::new();
         for (spec, batch) in batches {
-            Dataset::check(&layout(spec), &batch)?;
-            let size = batch.get_array_memory_size();
-            self.bytes += size;
-            match self.waiting.iter_mut().find(|w| w.0.name == spec.name) {
-                Some(w) => {
-                    w.1.push(batch);
-                    w.2 += size;
+            let i = match self.waiting.iter().position(|w| w.spec.name == spec.name) {
+                Some(i) => i,
+                None => {
+                    self.waiting.push(Waiting {
+                        spec,
+                        layout: layout(spec),
+                        parts: Default::default(),
+                        bytes: 0,
+                    });
+                    self.waiting.len() - 1
                 }
-                None => self.waiting.push((spec, vec![batch], size)),
+            };
+            let w = &mut self.waiting[i];
+            Dataset::check(&w.layout, &batch)?;
+            let size = batch.get_array_memory_size();
+            let rows = batch.num_rows().max(1);
+            let parts = w.layout.split(&batch)?;
+            if self.in_order {
+                if let Some(first) = parts.keys().next() {
+                    for label in w.parts.keys().take_while(|l| *l < first) {
+                        if !closed.iter().any(|c| c.0 == i && &c.1 == label) {
+                            closed.push((i, label.clone()));
+                        }
+                    }
+                }
+            }
+            for (label, part) in parts {
+                let share = size * part.num_rows() / rows;
+                self.bytes += share;
+                w.bytes += share;
+                let slot = w.parts.entry(label).or_default();
+                slot.0.push(part);
+                slot.1 += share;
+            }
+        }
+        for i in 0..self.waiting.len() {
+            let labels: Vec<String> = closed
+                .iter()
+                .filter(|c| c.0 == i)
+                .map(|c| c.1.clone())
+                .collect();
+            if !labels.is_empty() {
+                self.flush(i, Some(&labels))?;
             }
         }
         while self.bytes > self.budget {
-            let Some(i) = (0..self.waiting.len()).max_by_key(|i| self.waiting[*i].2) else {
+            let Some(i) = (0..self.waiting.len()).max_by_key(|i| self.waiting[*i].bytes) else {
                 break;
             };
-            self.flush(i)?;
+            self.flush(i, None)?;
         }
         Ok(())
     }
 
-    fn flush(&mut self, i: usize) -> anyhow::Result<()> {
-        let (spec, batches, size) = self.waiting.swap_remove(i);
+    /// Writes table `i`'s waiting rows of the partitions `labels` (all with `None`).
+    fn flush(&mut self, i: usize, labels: Option<&[String]>) -> anyhow::Result<()> {
+        let w = &mut self.waiting[i];
+        let mut batches = Vec::new();
+        let keys: Vec<String> = match labels {
+            Some(l) => l.to_vec(),
+            None => w.parts.keys().cloned().collect(),
+        };
+        let mut size = 0;
+        for label in keys {
+            let (b, bytes) = w.parts.remove(&label).unwrap_or_default();
+            batches.extend(b);
+            size += bytes;
+        }
+        w.bytes -= size;
         self.bytes -= size;
-        let batch = arrow::compute::concat_batches(&spec.schema(), &batches)?;
-        drop(batches);
-        self.written.push(
-            self.txn
-                .upsert(&layout(spec), &batch)
-                .with_context(|| format!("writing table `{}`", spec.name))?,
-        );
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let name = w.spec.name;
+        let written = self
+            .txn
+            .upsert_batches(&w.layout, &batches)
+            .with_context(|| format!("writing table `{name}`"))?;
+        self.written.push(written);
         Ok(())
     }
 
     /// Writes everything still waiting; returns what was written.
     pub fn finish(mut self) -> anyhow::Result<Vec<Written>> {
-        while !self.waiting.is_empty() {
-            self.flush(0)?;
+        for i in 0..self.waiting.len() {
+            self.flush(i, None)?;
         }
         Ok(self.written)
     }
@@ -306,5 +376,125 @@ pub fn dataset(out: &std::path::Path, formats: Option<&[fitpipe_export::Format]>
     match formats {
         Some(f) => Dataset::new(out, f),
         None => Dataset::new(out, &[Format::Parquet, Format::Csv]).without_csv_for(INTRADAY),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fitpipe_transform::tables::HeartRateIntraday;
+
+    /// One heart-rate batch, a sample per hour from `from` for `hours` hours.
+    fn samples(from: chrono::DateTime<Utc>, hours: i64, bpm: f64) -> Batches {
+        let mut rows = RowSet::default();
+        for h in 0..hours {
+            rows.heart_rate_intraday.push(HeartRateIntraday {
+                user_id: "u".into(),
+                source: "takeout".into(),
+                time_utc: from + Duration::hours(h),
+                time_local: None,
+                bpm: Some(bpm),
+                confidence: None,
+                interval_seconds: Some(1),
+            });
+        }
+        rows.batches()
+    }
+
+    fn day(m: u32, d: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2020, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn files(w: &[Written]) -> Vec<String> {
+        w.iter()
+            .flat_map(|w| &w.files)
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn in_order_input_writes_each_month_once_as_soon_as_the_next_begins() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
+        let mut txn = ds.begin().unwrap();
+        let mut out = Buffered::new(&mut txn, usize::MAX).in_order();
+        out.push(samples(day(1, 30), 24, 60.0)).unwrap();
+        // A file over the month's end: January is still open.
+        out.push(samples(day(1, 31) + Duration::hours(12), 24, 61.0))
+            .unwrap();
+        assert!(out.written.is_empty());
+        // The first rows wholly of February close January, and only January.
+        out.push(samples(day(2, 2), 24, 62.0)).unwrap();
+        assert_eq!(files(&out.written), ["2020-01.parquet"]);
+        out.push(samples(day(3, 1), 2, 63.0)).unwrap();
+        assert_eq!(files(&out.written), ["2020-01.parquet", "2020-02.parquet"]);
+        let written = out.finish().unwrap();
+        assert_eq!(
+            files(&written),
+            ["2020-01.parquet", "2020-02.parquet", "2020-03.parquet"],
+            "each month written once"
+        );
+        txn.commit().unwrap();
+        let spec = &HeartRateIntraday::SPEC;
+        assert_eq!(ds.row_count(&layout(spec)).unwrap(), 24 + 24 + 24 + 2);
+    }
+
+    #[test]
+    fn out_of_order_input_is_still_merged_into_the_right_rows() {
+        // February, then January (which February's rows had already closed), then more
+        // February overlapping the first: January and February are written twice, and the
+        // later value of an overlapping sample wins.
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
+        let mut txn = ds.begin().unwrap();
+        let mut out = Buffered::new(&mut txn, usize::MAX).in_order();
+        out.push(samples(day(2, 10), 10, 70.0)).unwrap();
+        out.push(samples(day(3, 1), 1, 71.0)).unwrap();
+        out.push(samples(day(1, 5), 3, 72.0)).unwrap();
+        out.push(samples(day(2, 10) + Duration::hours(5), 10, 73.0))
+            .unwrap();
+        out.finish().unwrap();
+        txn.commit().unwrap();
+        let layout = layout(&HeartRateIntraday::SPEC);
+        let rows = ds.read_table(&layout).unwrap();
+        let all = arrow::compute::concat_batches(&layout.schema, &rows).unwrap();
+        let t = all
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+            .unwrap();
+        let bpm = all
+            .column(4)
+            .as_any()
+            .downcast_ref::<arrow::array::Float64Array>()
+            .unwrap();
+        let got: Vec<(i64, f64)> = (0..all.num_rows())
+            .map(|i| (t.value(i), bpm.value(i)))
+            .collect();
+        let mut want: Vec<(i64, f64)> = Vec::new();
+        let hour = 3_600_000_000i64;
+        let us = |d: chrono::DateTime<Utc>| d.timestamp_micros();
+        want.extend((0..3).map(|h| (us(day(1, 5)) + h * hour, 72.0)));
+        want.extend((0..5).map(|h| (us(day(2, 10)) + h * hour, 70.0)));
+        want.extend((5..15).map(|h| (us(day(2, 10)) + h * hour, 73.0)));
+        want.push((us(day(3, 1)), 71.0));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_budget_still_bounds_what_waits() {
+        // With a budget smaller than one month's rows, rows are written before their
+        // month closes, and the month is merged again when more of it arrives.
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
+        let mut txn = ds.begin().unwrap();
+        let mut out = Buffered::new(&mut txn, 1).in_order();
+        out.push(samples(day(1, 1), 24, 60.0)).unwrap();
+        assert_eq!(files(&out.written), ["2020-01.parquet"]);
+        assert_eq!(out.bytes, 0);
+        out.push(samples(day(1, 2), 24, 60.0)).unwrap();
+        out.finish().unwrap();
+        txn.commit().unwrap();
+        assert_eq!(ds.row_count(&layout(&HeartRateIntraday::SPEC)).unwrap(), 48);
     }
 }

@@ -302,7 +302,9 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
-    let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
+    // Files are in date order (`in_date_order`): a month is written once its last file
+    // is read.
+    let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes()).in_order();
     let mut damaged = 0usize;
     crate::chunks::pipelined(
         &files,

@@ -46,6 +46,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Datelike, NaiveDate};
 
 pub use merge::merge;
+use merge::merge_parts;
 pub use sink::{Format, Sink};
 pub use txn::Transaction;
 pub use window::{Rows, Window};
@@ -117,6 +118,14 @@ pub struct Layout {
     pub key: Vec<String>,
     /// How the table is split into files.
     pub partition: Partition,
+}
+
+impl Layout {
+    /// A batch's rows by partition (labelled by file name stem, in label order); rows of
+    /// a partition that lie together are a zero-copy slice.
+    pub fn split(&self, batch: &RecordBatch) -> Result<BTreeMap<String, RecordBatch>, ExportError> {
+        split(self, batch)
+    }
 }
 
 /// What one upsert wrote.
@@ -252,7 +261,7 @@ impl Dataset {
     /// Merges `batch` into the table: each touched partition is read, merged by primary
     /// key (newer non-null values win, column by column) and rewritten atomically.
     pub fn upsert(&self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
-        self.upsert_with(layout, batch, None, false)
+        self.upsert_with(layout, std::slice::from_ref(batch), None, false)
     }
 
     /// Replaces a window: every stored row the window matches is removed, then `batch`
@@ -264,7 +273,7 @@ impl Dataset {
         batch: &RecordBatch,
         window: &Window,
     ) -> Result<Written, ExportError> {
-        self.upsert_with(layout, batch, Some(window), false)
+        self.upsert_with(layout, std::slice::from_ref(batch), Some(window), false)
     }
 
     /// [`Dataset::upsert`] (or [`Dataset::replace`] with a window); with `staged`, files
@@ -272,7 +281,7 @@ impl Dataset {
     pub(crate) fn upsert_with(
         &self,
         layout: &Layout,
-        batch: &RecordBatch,
+        batches: &[RecordBatch],
         window: Option<&Window>,
         staged: bool,
     ) -> Result<Written, ExportError> {
@@ -292,10 +301,12 @@ impl Dataset {
                 live
             }
         };
-        Self::check(layout, batch)?;
+        for batch in batches {
+            Self::check(layout, batch)?;
+        }
         let mut written = Written {
             table: layout.name.clone(),
-            rows_in: batch.num_rows(),
+            rows_in: batches.iter().map(RecordBatch::num_rows).sum(),
             rows_total: 0,
             files: Vec::new(),
             removed: 0,
@@ -309,7 +320,13 @@ impl Dataset {
         // Every file to be replaced is handed to `before_write` first (a transaction keeps
         // the old one); then the partitions are merged and written on all cores.
         let mut jobs = Vec::new();
-        let mut parts = split(layout, batch)?;
+        // New rows by partition, as slices of the batches where they lie together.
+        let mut parts: BTreeMap<String, Vec<RecordBatch>> = BTreeMap::new();
+        for batch in batches {
+            for (label, part) in split(layout, batch)? {
+                parts.entry(label).or_default().push(part);
+            }
+        }
         if let Some(w) = window {
             // The window's stored partitions, also where no new row lands.
             let labels = match w.labels(layout) {
@@ -321,7 +338,7 @@ impl Dataset {
                     .iter()
                     .any(|f| current(self.file(&layout.name, &label, *f)).is_some());
                 if stored && !parts.contains_key(&label) {
-                    parts.insert(label, batch.slice(0, 0));
+                    parts.insert(label, Vec::new());
                 }
             }
         }
@@ -356,6 +373,7 @@ impl Dataset {
                    }: &PartJob|
          -> Result<PartDone, ExportError> {
             let (mut removed, mut gone) = (Vec::new(), 0);
+            let new_rows: usize = part.iter().map(RecordBatch::num_rows).sum();
             let merged = match existing {
                 Some((f, path)) => {
                     let mut stored = sink::read(*f, path, layout)?;
@@ -363,14 +381,18 @@ impl Dataset {
                         let before = stored.num_rows();
                         (stored, removed) = w.apply(layout, &stored)?;
                         gone = before - stored.num_rows();
-                        if gone == 0 && part.num_rows() == 0 {
+                        if gone == 0 && new_rows == 0 {
                             // Nothing of the window here and nothing new: leave the file.
                             return Ok((before, removed, 0));
                         }
                     }
-                    merge(&[stored, part.clone()], &key)?
+                    let mut all = Vec::with_capacity(part.len() + 1);
+                    all.push(stored);
+                    all.extend(part.iter().cloned());
+                    merge_parts(&all, &key)?
                 }
-                None => merge(std::slice::from_ref(part), &key)?,
+                None if part.is_empty() => vec![RecordBatch::new_empty(layout.schema.clone())],
+                None => merge_parts(part, &key)?,
             };
             for (f, path) in paths {
                 sink::write_atomic(*f, path, &merged)?;
@@ -378,7 +400,11 @@ impl Dataset {
                     checkpoint("staged");
                 }
             }
-            Ok((merged.num_rows(), removed, gone))
+            Ok((
+                merged.iter().map(RecordBatch::num_rows).sum(),
+                removed,
+                gone,
+            ))
         };
         let next = std::sync::atomic::AtomicUsize::new(0);
         let work = || -> Result<PartDone, ExportError> {
@@ -493,7 +519,7 @@ type PartDone = (usize, Vec<String>, usize);
 
 /// One partition of an upsert: the new rows, the file to merge them with, the files to write.
 struct PartJob {
-    part: RecordBatch,
+    part: Vec<RecordBatch>,
     existing: Option<(Format, PathBuf)>,
     paths: Vec<(Format, PathBuf)>,
 }
@@ -511,55 +537,80 @@ fn split(
     };
     let arr = batch.column(layout.schema.index_of(col)?);
     let bucket = |d: NaiveDate| (d.year(), if monthly { d.month() } else { 0 });
-    // The partition of every row, as (year, month or 0); `None` for a null date.
-    let keys: Vec<Option<(i32, u32)>> = match arr.data_type() {
+    // Runs of consecutive rows in one partition, by partition as (year, month or 0),
+    // `None` for a null date: time-ordered input has one run per partition.
+    type Runs = BTreeMap<Option<(i32, u32)>, Vec<std::ops::Range<usize>>>;
+    let mut runs = Runs::new();
+    fn add(runs: &mut Runs, k: Option<(i32, u32)>, rows: std::ops::Range<usize>) {
+        match runs.get_mut(&k) {
+            Some(v) if v.last().is_some_and(|r| r.end == rows.start) => {
+                v.last_mut().expect("checked").end = rows.end;
+            }
+            Some(v) => v.push(rows),
+            None => {
+                runs.insert(k, vec![rows]);
+            }
+        }
+    }
+    match arr.data_type() {
         DataType::Date32 => {
             let a = arr.as_any().downcast_ref::<Date32Array>().expect("date32");
-            (0..a.len())
-                .map(|i| {
-                    a.is_valid(i)
-                        .then(|| a.value_as_date(i))
-                        .flatten()
-                        .map(bucket)
-                })
-                .collect()
+            for i in 0..a.len() {
+                let k = a
+                    .is_valid(i)
+                    .then(|| a.value_as_date(i))
+                    .flatten()
+                    .map(bucket);
+                add(&mut runs, k, i..i + 1);
+            }
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
             let a = arr
                 .as_any()
                 .downcast_ref::<TimestampMicrosecondArray>()
                 .expect("ts");
-            // Consecutive rows mostly share a partition: remember the span of the last.
+            // The span of the partition of the last row: most rows fall in it, and a
+            // whole run of them is taken at once.
             let mut span: Option<(i64, i64, (i32, u32))> = None;
-            (0..a.len())
-                .map(|i| {
-                    if !a.is_valid(i) {
-                        return None;
-                    }
-                    let t = a.value(i);
-                    if let Some((lo, hi, k)) = span {
-                        if lo <= t && t < hi {
-                            return Some(k);
+            let mut i = 0;
+            while i < a.len() {
+                if !a.is_valid(i) {
+                    add(&mut runs, None, i..i + 1);
+                    i += 1;
+                    continue;
+                }
+                let t = a.value(i);
+                let k = match span {
+                    Some((lo, hi, k)) if lo <= t && t < hi => Some(k),
+                    _ => (|| {
+                        let d = DateTime::from_timestamp_micros(t)?.date_naive();
+                        let k = bucket(d);
+                        let first = NaiveDate::from_ymd_opt(k.0, k.1.max(1), 1)?;
+                        let next = if monthly {
+                            first.checked_add_months(chrono::Months::new(1))?
+                        } else {
+                            NaiveDate::from_ymd_opt(k.0 + 1, 1, 1)?
+                        };
+                        let us = |d: NaiveDate| {
+                            d.and_hms_opt(0, 0, 0)
+                                .map(|x| x.and_utc().timestamp_micros())
+                        };
+                        if let (Some(lo), Some(hi)) = (us(first), us(next)) {
+                            span = Some((lo, hi, k));
                         }
+                        Some(k)
+                    })(),
+                };
+                // The rows after it in the same span go with it, without a lookup each.
+                let mut j = i + 1;
+                if let Some((lo, hi, _)) = span.filter(|s| Some(s.2) == k) {
+                    while j < a.len() && a.is_valid(j) && (lo..hi).contains(&a.value(j)) {
+                        j += 1;
                     }
-                    let d = DateTime::from_timestamp_micros(t)?.date_naive();
-                    let k = bucket(d);
-                    let first = NaiveDate::from_ymd_opt(k.0, k.1.max(1), 1)?;
-                    let next = if monthly {
-                        first.checked_add_months(chrono::Months::new(1))?
-                    } else {
-                        NaiveDate::from_ymd_opt(k.0 + 1, 1, 1)?
-                    };
-                    let us = |d: NaiveDate| {
-                        d.and_hms_opt(0, 0, 0)
-                            .map(|x| x.and_utc().timestamp_micros())
-                    };
-                    if let (Some(lo), Some(hi)) = (us(first), us(next)) {
-                        span = Some((lo, hi, k));
-                    }
-                    Some(k)
-                })
-                .collect()
+                }
+                add(&mut runs, k, i..j);
+                i = j;
+            }
         }
         other => {
             return Err(ExportError::Schema {
@@ -568,28 +619,26 @@ fn split(
             })
         }
     };
-    let mut groups: BTreeMap<Option<(i32, u32)>, Vec<u32>> = BTreeMap::new();
-    for (i, k) in keys.iter().enumerate() {
-        groups.entry(*k).or_default().push(i as u32);
-    }
     let mut out = BTreeMap::new();
-    for (key, idx) in groups {
+    for (key, ranges) in runs {
         let label = match key {
             None => "undated".to_string(),
             Some((y, m)) if monthly => format!("{y:04}-{m:02}"),
             Some((y, _)) => format!("{y:04}"),
         };
-        let (first, last) = (idx[0] as usize, idx[idx.len() - 1] as usize);
-        let part = if last - first + 1 == idx.len() {
-            batch.slice(first, idx.len())
-        } else {
-            let idx = UInt32Array::from(idx);
-            let cols: Vec<ArrayRef> = batch
-                .columns()
-                .iter()
-                .map(|c| take(c.as_ref(), &idx, None))
-                .collect::<Result<_, _>>()?;
-            RecordBatch::try_new(batch.schema(), cols)?
+        let part = match ranges.as_slice() {
+            [r] => batch.slice(r.start, r.len()),
+            _ => {
+                let idx = UInt32Array::from_iter_values(
+                    ranges.iter().flat_map(|r| r.start as u32..r.end as u32),
+                );
+                let cols: Vec<ArrayRef> = batch
+                    .columns()
+                    .iter()
+                    .map(|c| take(c.as_ref(), &idx, None))
+                    .collect::<Result<_, _>>()?;
+                RecordBatch::try_new(batch.schema(), cols)?
+            }
         };
         out.insert(label, part);
     }

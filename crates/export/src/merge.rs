@@ -12,6 +12,20 @@ use crate::ExportError;
 /// For each key and each column, the value comes from the newest row whose value in that
 /// column is not null; so a newer row that lacks some columns does not erase them.
 pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, ExportError> {
+    let parts = merge_parts(batches, key)?;
+    match parts.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Ok(concat_batches(&parts[0].schema(), &parts)?),
+    }
+}
+
+/// [`merge`], as consecutive batches: input that is already in key order without
+/// repeats (a fresh partition, newer days after older ones) comes back as it is, with
+/// no copy, for a writer that takes batch after batch. Never empty.
+pub(crate) fn merge_parts(
+    batches: &[RecordBatch],
+    key: &[usize],
+) -> Result<Vec<RecordBatch>, ExportError> {
     let Some(first) = batches.first() else {
         return Err(ExportError::Arrow(
             arrow::error::ArrowError::InvalidArgumentError("merge of no batches".into()),
@@ -39,10 +53,7 @@ pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, Expo
         None => rows_ordered(&live, &keys_of)?,
     };
     if ordered && !live.is_empty() {
-        return Ok(match live.as_slice() {
-            [only] => (*only).clone(),
-            _ => concat_batches(&first.schema(), live.iter().copied())?,
-        });
+        return Ok(live.into_iter().cloned().collect());
     }
     let all = concat_batches(&first.schema(), batches)?;
     let n = all.num_rows();
@@ -83,7 +94,7 @@ pub fn merge(batches: &[RecordBatch], key: &[usize]) -> Result<RecordBatch, Expo
         .enumerate()
         .map(|(c, idx)| take(all.column(c).as_ref(), &UInt32Array::from(idx), None))
         .collect::<Result<_, _>>()?;
-    Ok(RecordBatch::try_new(all.schema(), cols)?)
+    Ok(vec![RecordBatch::try_new(all.schema(), cols)?])
 }
 
 /// Whether batches are each strictly increasing in key, and each wholly before the next,
@@ -106,6 +117,28 @@ fn rows_ordered(
             .all(|w| w[0].row(w[0].num_rows() - 1) < w[1].row(0)))
 }
 
+/// The one value of a string column that holds the same string in every row (no nulls):
+/// every value as long as the first, and the bytes repeating with that period.
+fn constant(a: &arrow::array::StringArray) -> Option<&str> {
+    use arrow::array::Array;
+    if a.is_empty() || a.null_count() > 0 {
+        return None;
+    }
+    let v = a.value(0);
+    let len = v.len();
+    let offsets = a.value_offsets();
+    let base = offsets[0] as usize;
+    if !offsets
+        .iter()
+        .enumerate()
+        .all(|(i, &o)| o as usize == base + i * len)
+    {
+        return None;
+    }
+    let data = &a.value_data()[base..base + len * a.len()];
+    (len == 0 || data[len..] == data[..data.len() - len]).then_some(v)
+}
+
 /// A key of constant strings and one whole number, compared as the row format does.
 type SimpleKey = (Vec<String>, i64);
 
@@ -122,37 +155,28 @@ fn simple_span(b: &RecordBatch, key: &[usize]) -> Option<(SimpleKey, SimpleKey)>
         if a.null_count() > 0 {
             return None;
         }
-        let v = a.value(0);
-        if !(1..a.len()).all(|i| a.value(i) == v) {
-            return None;
-        }
-        consts.push(v.to_string());
+        consts.push(constant(a)?.to_string());
     }
     let col = b.column(last);
     if col.null_count() > 0 {
         return None;
     }
-    let values: Vec<i64> = match col.data_type() {
-        T::Int64 => col.as_primitive::<Int64Type>().values().to_vec(),
-        T::Date32 => col
-            .as_primitive::<Date32Type>()
-            .values()
-            .iter()
-            .map(|&d| i64::from(d))
-            .collect(),
-        T::Timestamp(TimeUnit::Microsecond, _) => col
-            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
-            .values()
-            .to_vec(),
+    fn span<V: Copy + PartialOrd + Into<i64>>(values: &[V]) -> Option<(i64, i64)> {
+        values
+            .windows(2)
+            .all(|w| w[0] < w[1])
+            .then(|| Some(((*values.first()?).into(), (*values.last()?).into())))?
+    }
+    let (lo, hi) = match col.data_type() {
+        T::Int64 => span(col.as_primitive::<Int64Type>().values())?,
+        T::Date32 => span(col.as_primitive::<Date32Type>().values())?,
+        T::Timestamp(TimeUnit::Microsecond, _) => span(
+            col.as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                .values(),
+        )?,
         _ => return None,
     };
-    if !values.windows(2).all(|w| w[0] < w[1]) {
-        return None;
-    }
-    Some((
-        (consts.clone(), *values.first()?),
-        (consts, *values.last()?),
-    ))
+    Some(((consts.clone(), lo), (consts, hi)))
 }
 
 #[cfg(test)]

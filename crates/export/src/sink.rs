@@ -47,6 +47,131 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// How fitpipe writes Parquet: zstd, page statistics, dictionaries where they pay off.
+fn parquet_properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
+    // Dictionaries pay off for the repeated strings (user, source, stage) and for
+    // measurements, which take few distinct values (heart rates, confidences, steps per
+    // minute): zstd then has a byte per value to compress instead of eight. Not for
+    // timestamps, where they cost a hash per value and save nothing.
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("valid level"),
+        ))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_dictionary_enabled(false)
+        .set_created_by(concat!("fitpipe ", env!("CARGO_PKG_VERSION")).into());
+    use arrow::datatypes::DataType as T;
+    for f in schema.fields() {
+        let col = || parquet::schema::types::ColumnPath::from(f.name().as_str());
+        match f.data_type() {
+            T::Utf8 | T::Float64 => b = b.set_column_dictionary_enabled(col(), true),
+            // Times and counts change by small steps from row to row (rows are sorted by
+            // key): deltas bit-packed are a third of the bytes, and zstd has that much less
+            // to do.
+            T::Timestamp(..) | T::Int64 | T::Date32 => {
+                b = b.set_column_encoding(col(), Encoding::DELTA_BINARY_PACKED)
+            }
+            _ => {}
+        }
+    }
+    b.build()
+}
+
+/// Rows from which a Parquet file's columns are encoded on all cores at once: below it,
+/// starting threads costs more than it saves.
+const PARALLEL_ROWS: usize = 64 * 1024;
+
+/// Writes `batches` (one schema, flat columns) to `file` as Parquet with the columns of
+/// each row group encoded in parallel, one column per core at a time (the low-level
+/// arrow-rs API behind [`ArrowWriter`]: the same properties, schema and bytes per
+/// column). Returns the file, not yet synced.
+fn parquet_in_parallel(
+    file: File,
+    batches: &[RecordBatch],
+    path: &Path,
+) -> Result<File, ExportError> {
+    use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter};
+    use parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let err = |source| ExportError::Parquet {
+        path: path.into(),
+        source,
+    };
+    let schema = batches[0].schema();
+    let (mut writer, factory) =
+        ArrowWriter::try_new(file, schema.clone(), Some(parquet_properties(&schema)))
+            .and_then(ArrowWriter::into_serialized_writer)
+            .map_err(err)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Row groups of the default size, batches sliced where one ends.
+    let mut groups: Vec<Vec<RecordBatch>> = vec![Vec::new()];
+    let mut rows = 0;
+    for b in batches {
+        let mut at = 0;
+        while at < b.num_rows() {
+            if rows == DEFAULT_MAX_ROW_GROUP_ROW_COUNT {
+                groups.push(Vec::new());
+                rows = 0;
+            }
+            let take = (b.num_rows() - at).min(DEFAULT_MAX_ROW_GROUP_ROW_COUNT - rows);
+            groups
+                .last_mut()
+                .expect("one group")
+                .push(b.slice(at, take));
+            at += take;
+            rows += take;
+        }
+    }
+    for (index, group) in groups.iter().enumerate() {
+        let writers: Vec<Mutex<Option<ArrowColumnWriter>>> = factory
+            .create_column_writers(index)
+            .map_err(err)?
+            .into_iter()
+            .map(|w| Mutex::new(Some(w)))
+            .collect();
+        let next = AtomicUsize::new(0);
+        let encode = || -> Result<Vec<(usize, ArrowColumnChunk)>, ExportError> {
+            let mut done = Vec::new();
+            loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                let Some(slot) = writers.get(c) else {
+                    return Ok(done);
+                };
+                let mut w = slot
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                    .expect("each column is taken once");
+                let field = schema.field(c);
+                for b in group {
+                    for leaf in compute_leaves(field, b.column(c)).map_err(err)? {
+                        w.write(&leaf).map_err(err)?;
+                    }
+                }
+                done.push((c, w.close().map_err(err)?));
+            }
+        };
+        let mut chunks: Vec<(usize, ArrowColumnChunk)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (1..threads.min(writers.len()))
+                .map(|_| s.spawn(encode))
+                .collect();
+            let mut all = encode()?;
+            for h in handles {
+                all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
+            }
+            Ok::<_, ExportError>(all)
+        })?;
+        chunks.sort_by_key(|(c, _)| *c);
+        let mut row_group = writer.next_row_group().map_err(err)?;
+        for (_, chunk) in chunks {
+            chunk.append_to_row_group(&mut row_group).map_err(err)?;
+        }
+        row_group.close().map_err(err)?;
+    }
+    writer.into_inner().map_err(err)
+}
+
 /// An open writer of one format. `close` finishes the file and hands it back for syncing.
 pub enum Sink {
     /// Parquet writer.
@@ -63,38 +188,13 @@ impl Sink {
         schema: arrow::datatypes::SchemaRef,
     ) -> Result<Self, ExportError> {
         Ok(match format {
-            Format::Parquet => {
-                // Dictionaries pay off for the repeated strings (user, source, stage), not
-                // for timestamps and measurements, where they cost a hash per value.
-                let mut b = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(
-                        ZstdLevel::try_new(1).expect("valid level"),
-                    ))
-                    .set_statistics_enabled(EnabledStatistics::Page)
-                    .set_dictionary_enabled(false)
-                    .set_created_by(concat!("fitpipe ", env!("CARGO_PKG_VERSION")).into());
-                use arrow::datatypes::DataType as T;
-                for f in schema.fields() {
-                    let col = || parquet::schema::types::ColumnPath::from(f.name().as_str());
-                    match f.data_type() {
-                        T::Utf8 => b = b.set_column_dictionary_enabled(col(), true),
-                        // Times and counts change by small steps from row to row (rows are
-                        // sorted by key): deltas bit-packed are a third of the bytes, and
-                        // zstd has that much less to do.
-                        T::Timestamp(..) | T::Int64 | T::Date32 => {
-                            b = b.set_column_encoding(col(), Encoding::DELTA_BINARY_PACKED)
-                        }
-                        _ => {}
-                    }
-                }
-                let props = b.build();
-                Sink::Parquet(ArrowWriter::try_new(file, schema, Some(props)).map_err(
-                    |source| ExportError::Parquet {
+            Format::Parquet => Sink::Parquet(
+                ArrowWriter::try_new(file, schema.clone(), Some(parquet_properties(&schema)))
+                    .map_err(|source| ExportError::Parquet {
                         path: "<new file>".into(),
                         source,
-                    },
-                )?)
-            }
+                    })?,
+            ),
             Format::Csv => Sink::Csv(
                 arrow::csv::WriterBuilder::new()
                     .with_header(true)
@@ -132,12 +232,13 @@ impl Sink {
     }
 }
 
-/// Writes `batch` to `path` in `format` so that `path` is either the old file or the
-/// whole new one: write a temporary file beside it, sync, rename, sync the folder.
+/// Writes `batches` (one after the other, at least one) to `path` in `format` so that
+/// `path` is either the old file or the whole new one: write a temporary file beside it,
+/// sync, rename, sync the folder.
 pub(crate) fn write_atomic(
     format: Format,
     path: &Path,
-    batch: &RecordBatch,
+    batches: &[RecordBatch],
 ) -> Result<(), ExportError> {
     let dir = path.parent().expect("dataset files live in a folder");
     ensure_dir(dir)?;
@@ -146,9 +247,25 @@ pub(crate) fn write_atomic(
         .as_file()
         .try_clone()
         .map_err(io_err("open", tmp.path()))?;
-    let mut sink = Sink::create(format, file, batch.schema())?;
-    sink.write(batch, path)?;
-    let mut file = sink.close(path)?;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let flat = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .all(|f| !f.data_type().is_nested());
+    let parallel = format == Format::Parquet
+        && flat
+        && rows >= PARALLEL_ROWS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let mut file = if parallel {
+        parquet_in_parallel(file, batches, path)?
+    } else {
+        let mut sink = Sink::create(format, file, batches[0].schema())?;
+        for batch in batches {
+            sink.write(batch, path)?;
+        }
+        sink.close(path)?
+    };
     file.flush().map_err(io_err("write", path))?;
     file.sync_all().map_err(io_err("sync", path))?;
     tmp.persist(path).map_err(|e| ExportError::Io {

@@ -184,7 +184,19 @@ fn move_into_place(staged: &Path, live: &Path) -> Result<(), ExportError> {
 impl Transaction<'_> {
     /// Upserts within the transaction.
     pub fn upsert(&mut self, layout: &Layout, batch: &RecordBatch) -> Result<Written, ExportError> {
-        self.ds.upsert_with(layout, batch, None, true)
+        self.ds
+            .upsert_with(layout, std::slice::from_ref(batch), None, true)
+    }
+
+    /// [`Transaction::upsert`] of several batches of one table at once: each partition's
+    /// rows are written together, and batches already in key order are written one after
+    /// the other without being copied into one.
+    pub fn upsert_batches(
+        &mut self,
+        layout: &Layout,
+        batches: &[RecordBatch],
+    ) -> Result<Written, ExportError> {
+        self.ds.upsert_with(layout, batches, None, true)
     }
 
     /// Replaces a window within the transaction (see [`Dataset::replace`]).
@@ -194,7 +206,8 @@ impl Transaction<'_> {
         batch: &RecordBatch,
         window: &Window,
     ) -> Result<Written, ExportError> {
-        self.ds.upsert_with(layout, batch, Some(window), true)
+        self.ds
+            .upsert_with(layout, std::slice::from_ref(batch), Some(window), true)
     }
 
     /// Writes a file other than a table (the sync state) that commits with the rows:

@@ -24,6 +24,9 @@ use crate::tables::{
 use crate::time::SeriesClock;
 use crate::TransformError;
 
+mod scan;
+use scan::{us_time, Columns};
+
 /// The `source` value of rows from archives.
 pub const SOURCE: &str = "takeout";
 
@@ -340,173 +343,34 @@ impl<'de> Deserialize<'de> for UsTime {
     }
 }
 
-/// `MM/DD/YY HH:MM:SS` by hand: this runs once per record of multi-GB archives, and a
-/// fixed layout needs no format interpreter. Two-digit years are 20YY (Fitbit began 2007).
-fn us_time(v: &str) -> Option<NaiveDateTime> {
-    us_time_bytes(v.as_bytes())
-}
-
-/// [`us_time`] of raw bytes.
-fn us_time_bytes(b: &[u8]) -> Option<NaiveDateTime> {
-    if b.len() != 17
-        || b[2] != b'/'
-        || b[5] != b'/'
-        || b[8] != b' '
-        || b[11] != b':'
-        || b[14] != b':'
-    {
-        return None;
-    }
-    let n = |i: usize| -> Option<u32> {
-        let (a, c) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
-        (a < 10 && c < 10).then(|| u32::from(a) * 10 + u32::from(c))
-    };
-    NaiveDate::from_ymd_opt(2000 + n(6)? as i32, n(0)?, n(3)?)?.and_hms_opt(n(9)?, n(12)?, n(15)?)
-}
-
-/// A cursor over an archive file's bytes for the two record layouts that make up almost
-/// all of an archive; anything unexpected makes it give up (`None`), and the caller falls
-/// back to serde, whose errors name the problem.
-struct Scan<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl Scan<'_> {
-    fn ws(&mut self) {
-        while self.i < self.b.len() && self.b[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-
-    fn lit(&mut self, l: &[u8]) -> Option<()> {
-        self.ws();
-        (self.b.get(self.i..self.i + l.len())? == l).then(|| self.i += l.len())
-    }
-
-    /// A plain decimal number (digits, `.`, `-`), quoted or not.
-    fn num(&mut self) -> Option<f64> {
-        self.ws();
-        let quoted = self.b.get(self.i) == Some(&b'"');
-        if quoted {
-            self.i += 1;
-        }
-        let start = self.i;
-        let mut whole = 0u64;
-        let mut plain = true;
-        while self.i < self.b.len() && matches!(self.b[self.i], b'0'..=b'9' | b'.' | b'-') {
-            let c = self.b[self.i];
-            plain &= c.is_ascii_digit() && self.i - start < 15;
-            whole = whole
-                .wrapping_mul(10)
-                .wrapping_add(c.wrapping_sub(b'0') as u64);
-            self.i += 1;
-        }
-        // Whole numbers (heart rates, steps) need no float parser; exact below 10^15.
-        let v = if plain && self.i > start {
-            whole as f64
-        } else {
-            // Only ASCII digits, dots and minus signs were taken: valid UTF-8.
-            std::str::from_utf8(&self.b[start..self.i])
-                .ok()?
-                .parse()
-                .ok()?
-        };
-        if quoted {
-            self.lit(b"\"")?;
-        }
-        Some(v)
-    }
-
-    /// `"dateTime" : "MM/DD/YY HH:MM:SS"`.
-    fn date_time(&mut self) -> Option<NaiveDateTime> {
-        self.lit(b"\"dateTime\"")?;
-        self.lit(b":")?;
-        self.lit(b"\"")?;
-        let t = us_time_bytes(self.b.get(self.i..self.i + 17)?)?;
-        self.i += 17;
-        self.lit(b"\"")?;
-        Some(t)
-    }
-
-    /// `{"dateTime" : "MM/DD/YY HH:MM:SS", "value" :`: the start of every record.
-    fn record_head(&mut self) -> Option<NaiveDateTime> {
-        self.lit(b"{")?;
-        let t = self.date_time()?;
-        self.lit(b",")?;
-        self.lit(b"\"value\"")?;
-        self.lit(b":")?;
-        Some(t)
-    }
-
-    /// `[item, item, ...]` to the end of the input.
-    fn array<T>(mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut out = Vec::with_capacity(self.b.len() / 64);
-        self.lit(b"[")?;
-        self.ws();
-        if self.b.get(self.i) == Some(&b']') {
-            self.i += 1;
-        } else {
-            loop {
-                out.push(item(&mut self)?);
-                self.ws();
-                match self.b.get(self.i)? {
-                    b',' => self.i += 1,
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.ws();
-        (self.i == self.b.len()).then_some(out)
-    }
-}
-
-/// Reads `[{"dateTime" : "MM/DD/YY HH:MM:SS", "value" : {"bpm" : N, "confidence" : N}}, ...]`
-/// without a general JSON parser. Returns `None` for anything else (other keys or order,
-/// escapes, a cut-off file), and the caller falls back to serde.
-fn heart_rate_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64, Option<f64>)>> {
-    Scan { b, i: 0 }.array(|s| {
-        let t = s.record_head()?;
-        s.lit(b"{")?;
-        s.lit(b"\"bpm\"")?;
-        s.lit(b":")?;
-        let bpm = s.num()?;
-        let confidence = if s.lit(b",").is_some() {
-            s.lit(b"\"confidence\"")?;
-            s.lit(b":")?;
-            Some(s.num()?)
-        } else {
-            None
-        };
-        s.lit(b"}")?;
-        s.lit(b"}")?;
-        Some((t, bpm, confidence))
-    })
-}
-
-/// Reads `[{"dateTime" : "MM/DD/YY HH:MM:SS", "value" : "N"}, ...]` (the steps, distance,
-/// calories and altitude files; the value quoted or not) the same way.
-fn points_fast(b: &[u8]) -> Option<Vec<(NaiveDateTime, f64)>> {
-    Scan { b, i: 0 }.array(|s| {
-        let t = s.record_head()?;
-        let v = s.num()?;
-        s.lit(b"}")?;
-        Some((t, v))
-    })
-}
-
 /// The points of a steps, distance, calories or altitude file: the scanner, else serde.
-fn points(b: &[u8]) -> Result<Vec<(NaiveDateTime, f64)>, TransformError> {
-    match points_fast(b) {
-        Some(p) => Ok(p),
-        None => Ok(crate::from_json::<Vec<Point<Num>>>(b)?
-            .into_iter()
-            .map(|p| (p.date_time.0, p.value.0))
-            .collect()),
+fn points(b: &[u8]) -> Result<Columns, TransformError> {
+    match scan::points(b) {
+        Some(c) => Ok(c),
+        None => Ok(Columns::of_rows(
+            crate::from_json::<Vec<Point<Num>>>(b)?
+                .iter()
+                .map(|p| (p.date_time.0, p.value.0, None)),
+            false,
+        )),
+    }
+}
+
+/// The records of a heart-rate file: the scanner for its fixed record layout, with serde
+/// (and its error paths) for anything the scanner does not recognise.
+fn heart_points(b: &[u8]) -> Result<Columns, TransformError> {
+    match scan::heart_rate(b) {
+        Some(c) => Ok(c),
+        None => Ok(Columns::of_rows(
+            crate::from_json::<Vec<Point<Bpm>>>(b)?.iter().map(|p| {
+                (
+                    p.date_time.0,
+                    p.value.bpm.0,
+                    p.value.confidence.map(|c| c.0),
+                )
+            }),
+            true,
+        )),
     }
 }
 
@@ -630,20 +494,19 @@ pub fn normalise_batches(
             what: "archive times of day",
         })?;
         if family == Family::HeartRate {
-            if let Some(points) = heart_rate_fast(bytes) {
-                return Ok(vec![(
-                    &HeartRateIntraday::SPEC,
-                    heart_batch(&points, tz, ctx),
-                )]);
-            }
-        } else if let Some(points) = points_fast(bytes) {
-            // Steps must be whole; anything else takes the rows path, which names the value.
-            if family != Family::Steps || points.iter().all(|p| p.1.fract() == 0.0) {
-                return Ok(vec![(
-                    &ActivityIntraday::SPEC,
-                    activity_batch(family, &points, tz, ctx),
-                )]);
-            }
+            let cols = heart_points(bytes)?;
+            return Ok(vec![(
+                &HeartRateIntraday::SPEC,
+                heart_batch(&cols, tz, ctx),
+            )]);
+        }
+        let cols = points(bytes)?;
+        // Steps must be whole; anything else takes the rows path, which names the value.
+        if family != Family::Steps || cols.value.iter().all(|v| v.fract() == 0.0) {
+            return Ok(vec![(
+                &ActivityIntraday::SPEC,
+                activity_batch(family, &cols, tz, ctx),
+            )]);
         }
     }
     Ok(normalise(family, bytes, ctx)?.batches())
@@ -679,31 +542,25 @@ fn local_micros(utc: &[i64], tz: chrono_tz::Tz) -> Vec<i64> {
 /// (local stamps) file's points; one measure column filled, the others null.
 fn activity_batch(
     family: Family,
-    points: &[(NaiveDateTime, f64)],
+    points: &Columns,
     tz: chrono_tz::Tz,
     ctx: &Context,
 ) -> arrow::record_batch::RecordBatch {
     use arrow::array::TimestampMicrosecondArray as Ts;
     use arrow::array::{new_null_array, ArrayRef, Float64Array, Int64Array};
-    let n = points.len();
+    let n = points.at.len();
     let (utc, local): (Vec<i64>, Vec<i64>) = if family == Family::Calories {
         let mut clock = SeriesClock::new(tz);
-        points
-            .iter()
-            .map(|p| {
-                let local = p.0.and_utc().timestamp_micros();
-                (clock.to_utc(p.0).timestamp_micros(), local)
-            })
-            .unzip()
-    } else {
-        let utc: Vec<i64> = points
-            .iter()
-            .map(|p| p.0.and_utc().timestamp_micros())
+        let utc = points
+            .rows()
+            .map(|(at, _, _)| clock.to_utc(at).timestamp_micros())
             .collect();
-        let local = local_micros(&utc, tz);
-        (utc, local)
+        (utc, points.at.clone())
+    } else {
+        let local = local_micros(&points.at, tz);
+        (points.at.clone(), local)
     };
-    let values = || points.iter().map(|p| p.1);
+    let values = || points.value.iter().copied();
     let float = |f: fn(f64) -> f64| -> ArrayRef {
         Arc::new(Float64Array::from_iter_values(values().map(f)))
     };
@@ -754,27 +611,35 @@ fn id_columns(ctx: &Context, n: usize) -> [arrow::array::ArrayRef; 2] {
     ]
 }
 
-/// The `heart_rate_intraday` batch of a heart-rate file's points (UTC stamps).
+/// The `heart_rate_intraday` batch of a heart-rate file's records (UTC stamps).
 fn heart_batch(
-    points: &[(NaiveDateTime, f64, Option<f64>)],
+    cols: &Columns,
     tz: chrono_tz::Tz,
     ctx: &Context,
 ) -> arrow::record_batch::RecordBatch {
     use arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
-    let n = points.len();
-    let utc: Vec<i64> = points
-        .iter()
-        .map(|p| p.0.and_utc().timestamp_micros())
-        .collect();
-    let local = local_micros(&utc, tz);
+    use arrow::buffer::{NullBuffer, ScalarBuffer};
+    let n = cols.at.len();
+    let local = local_micros(&cols.at, tz);
     let [user, source] = id_columns(ctx, n);
+    let nulls = (!cols.missing.is_empty()).then(|| {
+        let mut valid = arrow::array::BooleanBufferBuilder::new(n);
+        valid.append_n(n, true);
+        for &i in &cols.missing {
+            valid.set_bit(i, false);
+        }
+        NullBuffer::new(valid.finish())
+    });
     let columns: Vec<ArrayRef> = vec![
         user,
         source,
-        Arc::new(TimestampMicrosecondArray::from(utc).with_timezone("UTC")),
+        Arc::new(TimestampMicrosecondArray::from(cols.at.clone()).with_timezone("UTC")),
         Arc::new(TimestampMicrosecondArray::from(local)),
-        Arc::new(Float64Array::from_iter_values(points.iter().map(|p| p.1))),
-        Arc::new(points.iter().map(|p| p.2).collect::<Float64Array>()),
+        Arc::new(Float64Array::from(cols.value.clone())),
+        Arc::new(Float64Array::new(
+            ScalarBuffer::from(cols.confidence.clone()),
+            nulls,
+        )),
         Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(1, n))),
     ];
     arrow::record_batch::RecordBatch::try_new(HeartRateIntraday::SPEC.schema(), columns)
@@ -797,23 +662,9 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
     let local_of = |utc: DateTime<Utc>| tz.map(|z| utc.with_timezone(&z).naive_local());
     match family {
         Family::HeartRate => {
-            // The largest family by far: a scanner for its fixed record layout, with serde
-            // (and its error paths) for anything the scanner does not recognise.
-            let points = match heart_rate_fast(bytes) {
-                Some(p) => p,
-                None => crate::from_json::<Vec<Point<Bpm>>>(bytes)?
-                    .into_iter()
-                    .map(|p| {
-                        (
-                            p.date_time.0,
-                            p.value.bpm.0,
-                            p.value.confidence.map(|c| c.0),
-                        )
-                    })
-                    .collect(),
-            };
-            out.heart_rate_intraday.reserve(points.len());
-            for (at, bpm, confidence) in points {
+            let cols = heart_points(bytes)?;
+            out.heart_rate_intraday.reserve(cols.at.len());
+            for (at, bpm, confidence) in cols.rows() {
                 let t = at.and_utc();
                 out.heart_rate_intraday.push(HeartRateIntraday {
                     user_id: uid.clone(),
@@ -827,9 +678,9 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
             }
         }
         Family::Steps | Family::Distance | Family::Altitude => {
-            let points = points(bytes)?;
-            out.activity_intraday.reserve(points.len());
-            for (i, (at, value)) in points.into_iter().enumerate() {
+            let cols = points(bytes)?;
+            out.activity_intraday.reserve(cols.at.len());
+            for (i, (at, value, _)) in cols.rows().enumerate() {
                 let t = at.and_utc();
                 let mut row = activity_point(uid, &src, t, local_of(t), 60);
                 match family {
@@ -845,9 +696,9 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
         }
         Family::Calories => {
             let mut clock = SeriesClock::new(tz.expect("needs_timezone"));
-            let points = points(bytes)?;
-            out.activity_intraday.reserve(points.len());
-            for (at, kcal) in points {
+            let cols = points(bytes)?;
+            out.activity_intraday.reserve(cols.at.len());
+            for (at, kcal, _) in cols.rows() {
                 let mut row = activity_point(uid, &src, clock.to_utc(at), Some(at), 60);
                 row.calories_kcal = Some(kcal);
                 out.activity_intraday.push(row);
@@ -1355,7 +1206,7 @@ mod tests {
     "confidence" : 3
   }
 },{"dateTime":"07/09/17 14:00:09","value":{"bpm":60.5}}]"#;
-        let fast = heart_rate_fast(good).unwrap();
+        let fast: Vec<_> = scan::heart_rate(good).unwrap().rows().collect();
         let slow: Vec<Point<Bpm>> = crate::from_json(good).unwrap();
         assert_eq!(fast.len(), 2);
         for (f, s) in fast.iter().zip(&slow) {
@@ -1368,14 +1219,14 @@ mod tests {
                 )
             );
         }
-        assert_eq!(heart_rate_fast(b" [ ] "), Some(vec![]));
+        assert_eq!(scan::heart_rate(b" [ ] "), Some(Columns::default()));
         for bad in [
             &br#"[{"dateTime" : "07/09/17 14:00:04", "value" : {"bpm" : 61, "confidence" : 3}},{"dateTime" : "07/09"#[..],
             br#"[{"value" : {"bpm" : 61}, "dateTime" : "07/09/17 14:00:04"}]"#,
             br#"[{"dateTime" : "07/09/17 14:00:04", "value" : {"bpm" : 61}}] trailing"#,
             br#"[{"dateTime" : "2017-07-09 14:00", "value" : {"bpm" : 61}}]"#,
         ] {
-            assert!(heart_rate_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+            assert!(scan::heart_rate(bad).is_none(), "{}", String::from_utf8_lossy(bad));
         }
     }
 
@@ -1443,12 +1294,12 @@ mod tests {
   "dateTime" : "07/09/17 14:00:00",
   "value" : "112"
 },{"dateTime":"07/09/17 14:01:00","value":0.25},{"dateTime":"07/09/17 14:02:00","value":"-3.5"}]"#;
-        let fast = points_fast(good).unwrap();
+        let fast: Vec<_> = scan::points(good).unwrap().rows().collect();
         let slow: Vec<Point<Num>> = crate::from_json(good).unwrap();
         assert_eq!(
             fast,
             slow.iter()
-                .map(|p| (p.date_time.0, p.value.0))
+                .map(|p| (p.date_time.0, p.value.0, None))
                 .collect::<Vec<_>>()
         );
         assert_eq!(fast[0].1, 112.0);
@@ -1460,14 +1311,16 @@ mod tests {
             br#"{"dateTime" : "07/09/17 14:00:00", "value" : "12"}"#,
         ] {
             assert!(
-                points_fast(bad).is_none(),
+                scan::points(bad).is_none(),
                 "{}",
                 String::from_utf8_lossy(bad)
             );
         }
         // What the scanner refuses still gets serde's named error, or its value.
         assert_eq!(
-            points(br#"[{"dateTime":"07/09/17 14:00:00","value":"1e3"}]"#).unwrap()[0].1,
+            points(br#"[{"dateTime":"07/09/17 14:00:00","value":"1e3"}]"#)
+                .unwrap()
+                .value[0],
             1000.0
         );
         let e = points(br#"[{"dateTime":"07/09/17 14:00:00","value":null}]"#).unwrap_err();
