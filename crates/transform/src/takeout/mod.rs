@@ -497,7 +497,7 @@ pub fn normalise_batches(
             let cols = heart_points(bytes)?;
             return Ok(vec![(
                 &HeartRateIntraday::SPEC,
-                heart_batch(&cols, tz, ctx),
+                heart_batch(cols, tz, ctx),
             )]);
         }
         let cols = points(bytes)?;
@@ -505,7 +505,7 @@ pub fn normalise_batches(
         if family != Family::Steps || cols.value.iter().all(|v| v.fract() == 0.0) {
             return Ok(vec![(
                 &ActivityIntraday::SPEC,
-                activity_batch(family, &cols, tz, ctx),
+                activity_batch(family, cols, tz, ctx),
             )]);
         }
     }
@@ -542,7 +542,7 @@ fn local_micros(utc: &[i64], tz: chrono_tz::Tz) -> Vec<i64> {
 /// (local stamps) file's points; one measure column filled, the others null.
 fn activity_batch(
     family: Family,
-    points: &Columns,
+    points: Columns,
     tz: chrono_tz::Tz,
     ctx: &Context,
 ) -> arrow::record_batch::RecordBatch {
@@ -555,10 +555,10 @@ fn activity_batch(
             .rows()
             .map(|(at, _, _)| clock.to_utc(at).timestamp_micros())
             .collect();
-        (utc, points.at.clone())
+        (utc, points.at)
     } else {
         let local = local_micros(&points.at, tz);
-        (points.at.clone(), local)
+        (points.at, local)
     };
     let values = || points.value.iter().copied();
     let float = |f: fn(f64) -> f64| -> ArrayRef {
@@ -599,21 +599,28 @@ fn activity_batch(
 
 /// The `user_id` and `source` columns of `n` rows.
 fn id_columns(ctx: &Context, n: usize) -> [arrow::array::ArrayRef; 2] {
+    [repeated(&ctx.user_id, n), repeated(SOURCE, n)]
+}
+
+/// A string column holding `value` in each of `n` rows, built whole: the bytes repeated
+/// and evenly spaced offsets, not a value pushed at a time.
+fn repeated(value: &str, n: usize) -> arrow::array::ArrayRef {
     use arrow::array::StringArray;
-    [
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-            &*ctx.user_id,
-            n,
-        ))),
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-            SOURCE, n,
-        ))),
-    ]
+    use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+    let len = value.len();
+    // An archive file is at most 128 MiB, so its rows' ids stay far below 2^31 bytes.
+    let offsets: ScalarBuffer<i32> = (0..=n).map(|i| (i * len) as i32).collect();
+    // `new` checks the offsets against the bytes.
+    Arc::new(StringArray::new(
+        OffsetBuffer::new(offsets),
+        Buffer::from(value.repeat(n).into_bytes()),
+        None,
+    ))
 }
 
 /// The `heart_rate_intraday` batch of a heart-rate file's records (UTC stamps).
 fn heart_batch(
-    cols: &Columns,
+    cols: Columns,
     tz: chrono_tz::Tz,
     ctx: &Context,
 ) -> arrow::record_batch::RecordBatch {
