@@ -376,20 +376,26 @@ impl Dataset {
             let new_rows: usize = part.iter().map(RecordBatch::num_rows).sum();
             let merged = match existing {
                 Some((f, path)) => {
-                    let mut stored = sink::read(*f, path, layout)?;
+                    let mut all = sink::read_batches(*f, path, layout)?;
                     if let Some(w) = window {
-                        let before = stored.num_rows();
-                        (stored, removed) = w.apply(layout, &stored)?;
-                        gone = before - stored.num_rows();
+                        let before: usize = all.iter().map(RecordBatch::num_rows).sum();
+                        for b in all.iter_mut() {
+                            let (kept, values) = w.apply(layout, b)?;
+                            *b = kept;
+                            removed.extend(values);
+                        }
+                        gone = before - all.iter().map(RecordBatch::num_rows).sum::<usize>();
                         if gone == 0 && new_rows == 0 {
                             // Nothing of the window here and nothing new: leave the file.
                             return Ok((before, removed, 0));
                         }
                     }
-                    let mut all = Vec::with_capacity(part.len() + 1);
-                    all.push(stored);
                     all.extend(part.iter().cloned());
-                    merge_parts(&all, &key)?
+                    if all.is_empty() {
+                        vec![RecordBatch::new_empty(layout.schema.clone())]
+                    } else {
+                        merge_parts(&all, &key)?
+                    }
                 }
                 None if part.is_empty() => vec![RecordBatch::new_empty(layout.schema.clone())],
                 None => merge_parts(part, &key)?,

@@ -1,7 +1,7 @@
 //! Upsert by primary key: newer non-null values win, column by column.
 
-use arrow::array::{ArrayRef, UInt32Array};
-use arrow::compute::{concat_batches, take};
+use arrow::array::ArrayRef;
+use arrow::compute::concat_batches;
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, SortField};
 
@@ -55,46 +55,69 @@ pub(crate) fn merge_parts(
     if ordered && !live.is_empty() {
         return Ok(live.into_iter().cloned().collect());
     }
-    let all = concat_batches(&first.schema(), batches)?;
-    let n = all.num_rows();
-    let rows = keys_of(&all)?;
-    let mut order: Vec<u32> = (0..n as u32).collect();
+    // The general case, without copying the batches into one first: each batch's keys
+    // in the row format, rows addressed as (batch, row), sorted, and every column
+    // gathered straight from the batches.
+    if live.is_empty() {
+        return Ok(vec![first.slice(0, 0)]);
+    }
+    let rows: Vec<arrow::row::Rows> = live.iter().map(|b| keys_of(b)).collect::<Result<_, _>>()?;
+    let row = |(b, r): (u32, u32)| rows[b as usize].row(r as usize);
+    let mut order: Vec<(u32, u32)> = Vec::with_capacity(live.iter().map(|b| b.num_rows()).sum());
+    for (b, batch) in live.iter().enumerate() {
+        order.extend((0..batch.num_rows() as u32).map(|r| (b as u32, r)));
+    }
     // Stable sort: rows with equal keys stay oldest first.
-    order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
-
-    let ncols = all.num_columns();
-    let mut picks: Vec<Vec<u32>> = vec![Vec::with_capacity(n); ncols];
+    order.sort_by(|&a, &b| row(a).cmp(&row(b)));
+    // Groups of equal keys, as ranges of `order`; the newest row of each is its last.
+    let mut groups: Vec<(u32, u32)> = Vec::new();
     let mut start = 0;
     while start < order.len() {
         let mut end = start + 1;
-        while end < order.len() && rows.row(order[end] as usize) == rows.row(order[start] as usize)
-        {
+        while end < order.len() && row(order[end]) == row(order[start]) {
             end += 1;
         }
-        let group = &order[start..end];
-        let newest = group[group.len() - 1];
-        for (c, pick) in picks.iter_mut().enumerate() {
-            let col = all.column(c);
-            let chosen = if group.len() == 1 {
-                newest
-            } else {
-                group
-                    .iter()
-                    .rev()
-                    .copied()
-                    .find(|&i| col.is_valid(i as usize))
-                    .unwrap_or(newest)
-            };
-            pick.push(chosen);
-        }
+        groups.push((start as u32, end as u32));
         start = end;
     }
-    let cols: Vec<ArrayRef> = picks
-        .into_iter()
-        .enumerate()
-        .map(|(c, idx)| take(all.column(c).as_ref(), &UInt32Array::from(idx), None))
-        .collect::<Result<_, _>>()?;
-    Ok(vec![RecordBatch::try_new(all.schema(), cols)?])
+    drop(rows);
+    let at = |(b, r): (u32, u32)| (b as usize, r as usize);
+    let newest: Vec<(usize, usize)> = groups
+        .iter()
+        .map(|&(_, e)| at(order[e as usize - 1]))
+        .collect();
+    let schema = first.schema();
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for c in 0..schema.fields().len() {
+        let arrays: Vec<&dyn arrow::array::Array> =
+            live.iter().map(|b| b.column(c).as_ref()).collect();
+        let valid = |(b, r): (usize, usize)| arrays[b].is_valid(r);
+        // A column takes an older row's value only where the newest row of a group has
+        // none; most columns never do, and share the newest rows' list.
+        let own = groups
+            .iter()
+            .zip(&newest)
+            .any(|(&(s, e), &n)| e - s > 1 && !valid(n));
+        let picks: std::borrow::Cow<[(usize, usize)]> = if own {
+            groups
+                .iter()
+                .zip(&newest)
+                .map(|(&(s, e), &n)| {
+                    order[s as usize..e as usize]
+                        .iter()
+                        .rev()
+                        .map(|&p| at(p))
+                        .find(|&p| valid(p))
+                        .unwrap_or(n)
+                })
+                .collect::<Vec<_>>()
+                .into()
+        } else {
+            (&newest[..]).into()
+        };
+        cols.push(arrow::compute::interleave(&arrays, &picks)?);
+    }
+    Ok(vec![RecordBatch::try_new(schema, cols)?])
 }
 
 /// Whether batches are each strictly increasing in key, and each wholly before the next,

@@ -297,13 +297,29 @@ pub(crate) fn is_temporary(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with(".tmp-") || n.ends_with(TMP_SUFFIX))
 }
 
-/// Reads a whole partition file, aligned to the layout's schema by column name (columns
-/// added to the table since the file was written come back as nulls).
+/// Reads a whole partition file as one batch (see [`read_batches`]).
 pub(crate) fn read(
     format: Format,
     path: &Path,
     layout: &Layout,
 ) -> Result<RecordBatch, ExportError> {
+    let batches = read_batches(format, path, layout)?;
+    match batches.as_slice() {
+        [] => Ok(RecordBatch::new_empty(layout.schema.clone())),
+        [one] => Ok(one.clone()),
+        _ => Ok(arrow::compute::concat_batches(&layout.schema, &batches)?),
+    }
+}
+
+/// Reads a whole partition file as the batches it is read in (not copied into one: a
+/// month of second-by-second data is a million rows), each aligned to the layout's
+/// schema by column name (columns added to the table since the file was written come
+/// back as nulls).
+pub(crate) fn read_batches(
+    format: Format,
+    path: &Path,
+    layout: &Layout,
+) -> Result<Vec<RecordBatch>, ExportError> {
     let file = File::open(path).map_err(io_err("open", path))?;
     let existing = |message: String| ExportError::Existing {
         table: layout.name.clone(),
@@ -333,11 +349,9 @@ pub(crate) fn read(
                 .map_err(|e| existing(e.to_string()))?
         }
     };
-    let file_schema = match batches.first() {
-        Some(b) => b.schema(),
-        None => return Ok(RecordBatch::new_empty(layout.schema.clone())),
+    let Some(file_schema) = batches.first().map(|b| b.schema()) else {
+        return Ok(Vec::new());
     };
-    let all = arrow::compute::concat_batches(&file_schema, &batches)?;
     for f in file_schema.fields() {
         if layout.schema.field_with_name(f.name()).is_err() {
             return Err(existing(format!(
@@ -346,24 +360,29 @@ pub(crate) fn read(
             )));
         }
     }
-    let cols: Vec<ArrayRef> = layout
-        .schema
-        .fields()
+    let schema = Arc::new(layout.schema.as_ref().clone());
+    batches
         .iter()
-        .map(|want| match file_schema.index_of(want.name()) {
-            Ok(i) if all.column(i).data_type() == want.data_type() => Ok(all.column(i).clone()),
-            Ok(i) => Err(existing(format!(
-                "column `{}` is {} where the table has {}",
-                want.name(),
-                all.column(i).data_type(),
-                want.data_type()
-            ))),
-            Err(_) if want.is_nullable() => Ok(new_null_array(want.data_type(), all.num_rows())),
-            Err(_) => Err(existing(format!("column `{}` is missing", want.name()))),
+        .map(|b| {
+            let cols: Vec<ArrayRef> = layout
+                .schema
+                .fields()
+                .iter()
+                .map(|want| match file_schema.index_of(want.name()) {
+                    Ok(i) if b.column(i).data_type() == want.data_type() => Ok(b.column(i).clone()),
+                    Ok(i) => Err(existing(format!(
+                        "column `{}` is {} where the table has {}",
+                        want.name(),
+                        b.column(i).data_type(),
+                        want.data_type()
+                    ))),
+                    Err(_) if want.is_nullable() => {
+                        Ok(new_null_array(want.data_type(), b.num_rows()))
+                    }
+                    Err(_) => Err(existing(format!("column `{}` is missing", want.name()))),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(RecordBatch::try_new(schema.clone(), cols)?)
         })
-        .collect::<Result<_, _>>()?;
-    Ok(RecordBatch::try_new(
-        Arc::new(layout.schema.as_ref().clone()),
-        cols,
-    )?)
+        .collect()
 }

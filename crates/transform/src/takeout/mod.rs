@@ -495,10 +495,7 @@ pub fn normalise_batches(
         })?;
         if family == Family::HeartRate {
             let cols = heart_points(bytes)?;
-            return Ok(vec![(
-                &HeartRateIntraday::SPEC,
-                heart_batch(cols, tz, ctx),
-            )]);
+            return Ok(vec![(&HeartRateIntraday::SPEC, heart_batch(cols, tz, ctx))]);
         }
         let cols = points(bytes)?;
         // Steps must be whole; anything else takes the rows path, which names the value.
