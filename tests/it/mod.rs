@@ -18,6 +18,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The package folder, as `cargo test` gives it at run time (not the one a reused test
+/// binary was built in, which may be another checkout's).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -46,7 +53,7 @@ pub fn fitpipe(args: &[&str]) -> Run {
 }
 
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
 }
 
 pub fn fixtures() -> PathBuf {

@@ -525,10 +525,7 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
         "profile",
     ];
     let back = std::process::Command::new(&py)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/s3_readback.py"
-        ))
+        .arg(super::repo().join("scripts/s3_readback.py"))
         .arg(&endpoint)
         .arg("fitpipe-study/studies/sleep-2026")
         .args(tables)

@@ -4,14 +4,13 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use common::{pretty, rows};
 
 fn fixture(name: &str) -> Vec<u8> {
     fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        common::manifest_dir()
             .join("tests/fixtures/fitbit")
             .join(name),
     )
@@ -24,7 +23,7 @@ fn utc(s: &str) -> String {
 
 #[test]
 fn every_fixture_matches_its_snapshot() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fitbit");
+    let dir = common::manifest_dir().join("tests/fixtures/fitbit");
     let mut names: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())

@@ -12,8 +12,7 @@ use fitpipe_transform::google::{self, Context};
 use fitpipe_transform::RowSet;
 
 fn dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/samples/google-health");
+    let d = common::manifest_dir().join("../../../shared/reference/samples/google-health");
     if d.is_dir() {
         Some(d)
     } else {

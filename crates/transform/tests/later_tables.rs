@@ -11,7 +11,7 @@ use fitpipe_transform::takeout::{self, Family};
 use fitpipe_transform::{google, RowSet};
 
 fn samples(sub: &str) -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let d = common::manifest_dir()
         .join("../../../shared/reference/samples")
         .join(sub);
     if d.is_dir() {

@@ -9,6 +9,13 @@ use chrono_tz::Tz;
 use fitpipe_transform::fitbit::{self, Context, Units};
 use fitpipe_transform::RowSet;
 
+/// The package folder, as `cargo test` gives it at run time (not the one a reused test
+/// binary was built in, which may be another checkout's).
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
+}
+
 pub fn ctx(tz: &str) -> Context {
     Context {
         user_id: "U1".into(),
@@ -47,8 +54,7 @@ pub fn pretty(rows: &RowSet, limit: usize) -> String {
 
 /// ../shared/reference/samples/fitbit-web-api, or None (with a notice) where absent.
 pub fn samples_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/samples/fitbit-web-api");
+    let d = manifest_dir().join("../../../shared/reference/samples/fitbit-web-api");
     if d.is_dir() {
         Some(d)
     } else {
