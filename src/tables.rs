@@ -161,10 +161,13 @@ fn windows_of(
 /// partition. Each flush upserts a table's waiting rows at once (the batches as they
 /// are, not copied into one), so a partition that many chunks add to is read, merged and
 /// compressed once per flush instead of once per chunk. The largest table is flushed
-/// whenever the waiting rows pass the budget, so memory stays bounded. For input in time
-/// order ([`Buffered::in_order`]) a partition is written as soon as rows of a later one
-/// arrive: the writer works while the next files are read, and no partition is written
-/// twice.
+/// whenever the waiting rows pass the budget, so memory stays bounded.
+///
+/// For input in time order ([`Buffered::in_order`]) rows do not wait at all where they
+/// can be written as they come: a partition no file holds yet is streamed
+/// ([`fitpipe_export::PartStream`]) batch by batch while its rows arrive in key order,
+/// and finished when rows of a later partition arrive. Rows that break the order wait
+/// and are merged into the finished file.
 pub struct Buffered<'t, 'a> {
     txn: &'t mut Transaction<'a>,
     waiting: Vec<Waiting>,
@@ -181,6 +184,8 @@ struct Waiting {
     /// By partition label: the batches in arrival order, and their share of the bytes.
     parts: std::collections::BTreeMap<String, (Vec<arrow::record_batch::RecordBatch>, usize)>,
     bytes: usize,
+    /// In order: the newest partition, being written as its rows come.
+    stream: Option<(String, fitpipe_export::PartStream)>,
 }
 
 impl<'t, 'a> Buffered<'t, 'a> {
@@ -196,9 +201,10 @@ impl<'t, 'a> Buffered<'t, 'a> {
         }
     }
 
-    /// Rows come in time order (files sorted by date): a partition is complete once rows
-    /// of a later partition of its table arrive, and is written then. Out-of-order rows
-    /// are still merged correctly, at the cost of writing a partition again.
+    /// Rows come in time order (files sorted by date): new partitions are streamed as
+    /// their rows arrive, and a partition is complete once rows of a later partition of
+    /// its table arrive. Out-of-order rows are still merged correctly, at the cost of
+    /// writing a partition again.
     pub fn in_order(mut self) -> Self {
         self.in_order = true;
         self
@@ -217,6 +223,7 @@ impl<'t, 'a> Buffered<'t, 'a> {
                         layout: layout(spec),
                         parts: Default::default(),
                         bytes: 0,
+                        stream: None,
                     });
                     self.waiting.len() - 1
                 }
@@ -236,6 +243,10 @@ impl<'t, 'a> Buffered<'t, 'a> {
                 }
             }
             for (label, part) in parts {
+                if self.in_order && self.stream(i, &label, &part)? {
+                    continue;
+                }
+                let w = &mut self.waiting[i];
                 let share = size * part.num_rows() / rows;
                 self.bytes += share;
                 w.bytes += share;
@@ -263,14 +274,78 @@ impl<'t, 'a> Buffered<'t, 'a> {
         Ok(())
     }
 
+    /// Writes `part` (rows of partition `label` of table `i`) through the table's stream
+    /// if it can: true when written.
+    fn stream(
+        &mut self,
+        i: usize,
+        label: &str,
+        part: &arrow::record_batch::RecordBatch,
+    ) -> anyhow::Result<bool> {
+        let w = &mut self.waiting[i];
+        // Rows of a later partition: the streamed one is complete.
+        if w.stream.as_ref().is_some_and(|(s, _)| s.as_str() < label) {
+            self.finish_stream(i)?;
+        }
+        let w = &mut self.waiting[i];
+        match &mut w.stream {
+            Some((s, st)) if s == label => {
+                if st.append(part)? {
+                    return Ok(true);
+                }
+                // Out of order: the file so far is finished, and these rows merged into it.
+                self.finish_stream(i)?;
+                Ok(false)
+            }
+            // Rows of an earlier partition than the one streamed.
+            Some(_) => Ok(false),
+            // Rows of this partition already wait (they broke the order): merge the rest.
+            None if w.parts.contains_key(label) => Ok(false),
+            None => {
+                let Some(mut st) = self.txn.stream(&w.layout, label)? else {
+                    return Ok(false);
+                };
+                if !st.append(part)? {
+                    return Ok(false);
+                }
+                w.stream = Some((label.to_string(), st));
+                Ok(true)
+            }
+        }
+    }
+
+    /// Finishes table `i`'s stream, if one is open.
+    fn finish_stream(&mut self, i: usize) -> anyhow::Result<()> {
+        if let Some((_, st)) = self.waiting[i].stream.take() {
+            let name = self.waiting[i].spec.name;
+            let written = st
+                .finish()
+                .with_context(|| format!("writing table `{name}`"))?;
+            self.written.push(written);
+        }
+        Ok(())
+    }
+
     /// Writes table `i`'s waiting rows of the partitions `labels` (all with `None`).
     fn flush(&mut self, i: usize, labels: Option<&[String]>) -> anyhow::Result<()> {
         let w = &mut self.waiting[i];
-        let mut batches = Vec::new();
         let keys: Vec<String> = match labels {
-            Some(l) => l.to_vec(),
+            Some(l) => l
+                .iter()
+                .filter(|l| w.parts.contains_key(*l))
+                .cloned()
+                .collect(),
             None => w.parts.keys().cloned().collect(),
         };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // Waiting rows of the streamed partition merge into its finished file.
+        if w.stream.as_ref().is_some_and(|(s, _)| keys.contains(s)) {
+            self.finish_stream(i)?;
+        }
+        let w = &mut self.waiting[i];
+        let mut batches = Vec::new();
         let mut size = 0;
         for label in keys {
             let (b, bytes) = w.parts.remove(&label).unwrap_or_default();
@@ -279,9 +354,6 @@ impl<'t, 'a> Buffered<'t, 'a> {
         }
         w.bytes -= size;
         self.bytes -= size;
-        if batches.is_empty() {
-            return Ok(());
-        }
         let name = w.spec.name;
         let written = self
             .txn
@@ -294,6 +366,7 @@ impl<'t, 'a> Buffered<'t, 'a> {
     /// Writes everything still waiting; returns what was written.
     pub fn finish(mut self) -> anyhow::Result<Vec<Written>> {
         for i in 0..self.waiting.len() {
+            self.finish_stream(i)?;
             self.flush(i, None)?;
         }
         Ok(self.written)
@@ -413,21 +486,23 @@ mod tests {
     }
 
     #[test]
-    fn in_order_input_writes_each_month_once_as_soon_as_the_next_begins() {
+    fn in_order_input_streams_each_month_once_finished_when_the_next_begins() {
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
         let mut txn = ds.begin().unwrap();
         let mut out = Buffered::new(&mut txn, usize::MAX).in_order();
         out.push(samples(day(1, 30), 24, 60.0)).unwrap();
-        // A file over the month's end: January is still open.
+        assert!(out.written.is_empty(), "January is still open");
+        // A file over the month's end: its February rows complete January.
         out.push(samples(day(1, 31) + Duration::hours(12), 24, 61.0))
             .unwrap();
-        assert!(out.written.is_empty());
-        // The first rows wholly of February close January, and only January.
+        assert_eq!(files(&out.written), ["2020-01.parquet"]);
         out.push(samples(day(2, 2), 24, 62.0)).unwrap();
         assert_eq!(files(&out.written), ["2020-01.parquet"]);
         out.push(samples(day(3, 1), 2, 63.0)).unwrap();
         assert_eq!(files(&out.written), ["2020-01.parquet", "2020-02.parquet"]);
+        // Nothing waited: every row went straight into its month's file.
+        assert_eq!(out.bytes, 0);
         let written = out.finish().unwrap();
         assert_eq!(
             files(&written),
@@ -437,6 +512,50 @@ mod tests {
         txn.commit().unwrap();
         let spec = &HeartRateIntraday::SPEC;
         assert_eq!(ds.row_count(&layout(spec)).unwrap(), 24 + 24 + 24 + 2);
+        let back = ds.read_table(&layout(spec)).unwrap();
+        let all = arrow::compute::concat_batches(&layout(spec).schema, &back).unwrap();
+        let t = all
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+            .unwrap();
+        assert!(
+            (1..t.len()).all(|i| t.value(i - 1) < t.value(i)),
+            "sorted, each time once"
+        );
+    }
+
+    #[test]
+    fn a_month_already_on_disk_is_merged_not_streamed() {
+        // A second import of overlapping days: January exists, so its rows wait and are
+        // merged (newer values win); February is new and streamed.
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
+        let mut txn = ds.begin().unwrap();
+        let mut out = Buffered::new(&mut txn, usize::MAX).in_order();
+        out.push(samples(day(1, 10), 5, 60.0)).unwrap();
+        out.finish().unwrap();
+        txn.commit().unwrap();
+        let mut txn = ds.begin().unwrap();
+        let mut out = Buffered::new(&mut txn, usize::MAX).in_order();
+        out.push(samples(day(1, 10) + Duration::hours(3), 4, 70.0))
+            .unwrap();
+        assert!(out.bytes > 0, "January's rows wait for the merge");
+        out.push(samples(day(2, 1), 3, 71.0)).unwrap();
+        out.finish().unwrap();
+        txn.commit().unwrap();
+        let layout = layout(&HeartRateIntraday::SPEC);
+        let back = ds.read_table(&layout).unwrap();
+        let all = arrow::compute::concat_batches(&layout.schema, &back).unwrap();
+        let bpm = all
+            .column(4)
+            .as_any()
+            .downcast_ref::<arrow::array::Float64Array>()
+            .unwrap();
+        assert_eq!(
+            bpm.values().to_vec(),
+            [60.0, 60.0, 60.0, 70.0, 70.0, 70.0, 70.0, 71.0, 71.0, 71.0]
+        );
     }
 
     #[test]
@@ -483,12 +602,13 @@ mod tests {
 
     #[test]
     fn the_budget_still_bounds_what_waits() {
-        // With a budget smaller than one month's rows, rows are written before their
-        // month closes, and the month is merged again when more of it arrives.
+        // Input in no particular order, a budget smaller than one month's rows: rows are
+        // written before their month is complete, and the month is merged again when
+        // more of it arrives.
         let dir = tempfile::tempdir().unwrap();
         let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
         let mut txn = ds.begin().unwrap();
-        let mut out = Buffered::new(&mut txn, 1).in_order();
+        let mut out = Buffered::new(&mut txn, 1);
         out.push(samples(day(1, 1), 24, 60.0)).unwrap();
         assert_eq!(files(&out.written), ["2020-01.parquet"]);
         assert_eq!(out.bytes, 0);

@@ -602,3 +602,147 @@ fn many_small_bomb_entries_are_refused_as_a_whole() {
     );
     assert!(!out.join("heart_rate_intraday").exists());
 }
+
+/// The bpm the test writes for a UTC second: a value the reader cannot guess.
+fn bpm_at(t: i64) -> i64 {
+    40 + (t / 30 * 7919) % 131
+}
+
+#[test]
+fn months_of_dense_heart_rate_land_whole_sorted_and_once_also_on_a_second_import() {
+    // 70 local days in Berlin (25 Jan - 4 Apr 2020), a sample every 30 s in Jackson's
+    // layout; each local-day file starts at 23:00 or 22:00 UTC the day before, so the
+    // files of 1 Feb, 1 Mar and 1 Apr hold rows of two months. One file has two records
+    // swapped (rows out of order inside a file), one record has no confidence.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let g = root.join("Takeout/Fitbit/Global Export Data");
+    fs::create_dir_all(&g).unwrap();
+    fs::create_dir_all(root.join("Takeout/Fitbit/Your Profile")).unwrap();
+    fs::write(
+        root.join("Takeout/Fitbit/Your Profile/Profile.csv"),
+        "id,timezone\nX,Europe/Berlin\n",
+    )
+    .unwrap();
+    let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let mut expected: BTreeMap<i64, (i64, Option<i64>)> = BTreeMap::new();
+    let first = chrono::NaiveDate::from_ymd_opt(2020, 1, 25).unwrap();
+    for d in 0..70 {
+        let day = first + chrono::Days::new(d);
+        use chrono::TimeZone;
+        let start = tz
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .timestamp();
+        let end = tz
+            .from_local_datetime(&day.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .timestamp();
+        let mut stamps: Vec<i64> = (start..end).step_by(30).collect();
+        if d == 20 {
+            stamps.swap(100, 101);
+        }
+        let records: Vec<String> = stamps
+            .iter()
+            .map(|&t| {
+                let at = chrono::DateTime::from_timestamp(t, 0).unwrap();
+                let conf = if d == 40 && t == start {
+                    None
+                } else {
+                    Some(t % 4)
+                };
+                expected.insert(t, (bpm_at(t), conf));
+                let value = match conf {
+                    Some(c) => format!(
+                        "{{\n    \"bpm\" : {},\n    \"confidence\" : {c}\n  }}",
+                        bpm_at(t)
+                    ),
+                    None => format!("{{\n    \"bpm\" : {}\n  }}", bpm_at(t)),
+                };
+                format!(
+                    "{{\n  \"dateTime\" : \"{}\",\n  \"value\" : {value}\n}}",
+                    at.format("%m/%d/%y %H:%M:%S")
+                )
+            })
+            .collect();
+        fs::write(
+            g.join(format!("heart_rate-{day}.json")),
+            format!("[{}]", records.join(",")),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("data");
+    let run = || {
+        fitpipe(&[
+            "import",
+            "takeout",
+            s(&root),
+            "--out",
+            s(&out),
+            "--format",
+            "parquet",
+        ])
+    };
+    for attempt in ["first", "second"] {
+        let r = run();
+        assert_eq!(r.code, 0, "{attempt}: {}", r.stderr);
+        // Every row read back, by month file: sorted by time, each time once, the bpm and
+        // confidence written for it.
+        let mut got: BTreeMap<i64, (i64, Option<i64>)> = BTreeMap::new();
+        let mut months = Vec::new();
+        for f in fs::read_dir(out.join("heart_rate_intraday")).unwrap() {
+            let p = f.unwrap().path();
+            months.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            let mut last = i64::MIN;
+            let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                fs::File::open(&p).unwrap(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+            for b in r {
+                let b = b.unwrap();
+                let col = |n: &str| b.column(b.schema().index_of(n).unwrap()).clone();
+                let t = col("time_utc");
+                let t = t
+                    .as_any()
+                    .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+                    .unwrap();
+                let bpm = col("bpm");
+                let bpm = bpm
+                    .as_any()
+                    .downcast_ref::<arrow::array::Float64Array>()
+                    .unwrap();
+                let conf = col("confidence");
+                let conf = conf
+                    .as_any()
+                    .downcast_ref::<arrow::array::Float64Array>()
+                    .unwrap();
+                for i in 0..b.num_rows() {
+                    use arrow::array::Array;
+                    let secs = t.value(i) / 1_000_000;
+                    assert!(secs > last, "{attempt}: {p:?} not sorted at {secs}");
+                    last = secs;
+                    let c = conf.is_valid(i).then(|| conf.value(i) as i64);
+                    assert!(got.insert(secs, (bpm.value(i) as i64, c)).is_none());
+                }
+            }
+        }
+        months.sort();
+        assert_eq!(
+            months,
+            [
+                "2020-01.parquet",
+                "2020-02.parquet",
+                "2020-03.parquet",
+                "2020-04.parquet"
+            ],
+            "{attempt}"
+        );
+        assert_eq!(got.len(), expected.len(), "{attempt}");
+        assert!(
+            got == expected,
+            "{attempt}: rows differ from what was written"
+        );
+    }
+}

@@ -32,6 +32,7 @@
 
 mod merge;
 mod sink;
+mod stream;
 mod txn;
 mod window;
 
@@ -48,6 +49,7 @@ use chrono::{DateTime, Datelike, NaiveDate};
 pub use merge::merge;
 use merge::merge_parts;
 pub use sink::{Format, Sink};
+pub use stream::PartStream;
 pub use txn::Transaction;
 pub use window::{Rows, Window};
 
@@ -221,6 +223,15 @@ impl Dataset {
             .join(format!("{label}.{}", format.extension()))
     }
 
+    /// The formats a new partition of `table` is written in.
+    pub(crate) fn formats_of(&self, table: &str) -> Vec<Format> {
+        let mut formats = self.formats.clone();
+        if self.no_csv.iter().any(|t| t == table) {
+            formats.retain(|f| *f != Format::Csv);
+        }
+        formats
+    }
+
     /// Checks a batch against a table layout without writing anything.
     pub fn check(layout: &Layout, batch: &RecordBatch) -> Result<(), ExportError> {
         let got = batch.schema();
@@ -343,10 +354,7 @@ impl Dataset {
             }
         }
         for (label, part) in parts {
-            let mut formats = self.formats.clone();
-            if self.no_csv.contains(&layout.name) {
-                formats.retain(|f| *f != Format::Csv);
-            }
+            let mut formats = self.formats_of(&layout.name);
             let mut existing = None;
             for f in [Format::Parquet, Format::Csv] {
                 if let Some(path) = current(self.file(&layout.name, &label, f)) {

@@ -163,12 +163,12 @@ fn constant(a: &arrow::array::StringArray) -> Option<&str> {
 }
 
 /// A key of constant strings and one whole number, compared as the row format does.
-type SimpleKey = (Vec<String>, i64);
+pub(crate) type SimpleKey = (Vec<String>, i64);
 
 /// For a batch whose key is string columns holding one value each (no nulls) and then one
 /// integer, time or date column strictly increasing (no nulls): its first and last key.
 /// `None` for anything else (the row format decides then).
-fn simple_span(b: &RecordBatch, key: &[usize]) -> Option<(SimpleKey, SimpleKey)> {
+pub(crate) fn simple_span(b: &RecordBatch, key: &[usize]) -> Option<(SimpleKey, SimpleKey)> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{DataType as T, Date32Type, Int64Type, TimeUnit};
     let (&last, strings) = key.split_last()?;

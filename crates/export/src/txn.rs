@@ -210,6 +210,11 @@ impl Transaction<'_> {
             .upsert_with(layout, std::slice::from_ref(batch), Some(window), true)
     }
 
+    /// The dataset the transaction writes.
+    pub(crate) fn ds(&self) -> &Dataset {
+        self.ds
+    }
+
     /// Writes a file other than a table (the sync state) that commits with the rows:
     /// `path` is inside the dataset folder.
     pub fn put(&mut self, path: &Path, bytes: &[u8]) -> Result<(), ExportError> {

@@ -726,3 +726,89 @@ fn large_partitions_are_encoded_column_by_column_on_all_cores_into_the_same_tabl
     let max = i64::from_le_bytes(stats.max_bytes_opt().unwrap().try_into().unwrap());
     assert_eq!((min, max), (start, start + ((1 << 20) - 1) * 1_000_000));
 }
+
+#[test]
+fn a_streamed_partition_takes_rows_in_key_order_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet, Format::Csv]);
+    let layout = series_layout();
+    let mut t = ds.begin().unwrap();
+    let mut s = t
+        .stream(&layout, "2020-01")
+        .unwrap()
+        .expect("a new partition");
+    assert!(s
+        .append(&series(&[
+            (at(1, 1, 0), Some(1.0)),
+            (at(1, 1, 1), Some(2.0))
+        ]))
+        .unwrap());
+    assert!(s.append(&series(&[(at(1, 2, 0), Some(3.0))])).unwrap());
+    // A key already written, and rows out of order within a batch: refused, not written.
+    assert!(!s.append(&series(&[(at(1, 2, 0), Some(9.0))])).unwrap());
+    assert!(!s
+        .append(&series(&[
+            (at(1, 5, 0), Some(9.0)),
+            (at(1, 4, 0), Some(9.0))
+        ]))
+        .unwrap());
+    assert_eq!(s.rows(), 3);
+    let w = s.finish().unwrap();
+    assert_eq!(w.rows_in, 3);
+    assert_eq!(w.files.len(), 2, "Parquet and its CSV mirror");
+    // The staged file is a partition like any other: the next write merges into it, and
+    // no second stream of it is opened.
+    assert!(t.stream(&layout, "2020-01").unwrap().is_none());
+    t.upsert(&layout, &series(&[(at(1, 2, 0), Some(4.0))]))
+        .unwrap();
+    t.commit().unwrap();
+    assert_eq!(
+        series_rows(&read_parquet(&dir.path().join("series/2020-01.parquet"))),
+        [
+            (at(1, 1, 0), Some(1.0)),
+            (at(1, 1, 1), Some(2.0)),
+            (at(1, 2, 0), Some(4.0))
+        ]
+    );
+    let csv = fs::read_to_string(dir.path().join("csv/series/2020-01.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    // A partition on disk is never streamed over.
+    let mut t = ds.begin().unwrap();
+    assert!(t.stream(&layout, "2020-01").unwrap().is_none());
+    assert!(t.stream(&layout, "2020-02").unwrap().is_some());
+}
+
+#[test]
+fn a_stream_left_unfinished_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    {
+        let mut t = ds.begin().unwrap();
+        let mut s = t.stream(&series_layout(), "2020-03").unwrap().unwrap();
+        assert!(s.append(&series(&[(at(3, 1, 0), Some(1.0))])).unwrap());
+        // Dropped without finish or commit: a run that failed half way.
+    }
+    let files: Vec<_> = walk(dir.path());
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.to_string_lossy().contains("2020-03")),
+        "{files:?}"
+    );
+    let t = ds.begin().unwrap();
+    t.commit().unwrap();
+    assert!(!dir.path().join("series/2020-03.parquet").exists());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
