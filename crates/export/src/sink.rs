@@ -81,101 +81,167 @@ fn parquet_properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
 /// starting threads costs more than it saves.
 const PARALLEL_ROWS: usize = 64 * 1024;
 
-/// Writes `batches` (one schema, flat columns) to `file` as Parquet with the columns of
-/// each row group encoded in parallel, one column per core at a time (the low-level
-/// arrow-rs API behind [`ArrowWriter`]: the same properties, schema and bytes per
-/// column). Returns the file, not yet synced.
-fn parquet_in_parallel(
-    file: File,
-    batches: &[RecordBatch],
-    path: &Path,
-) -> Result<File, ExportError> {
-    use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter};
-    use parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let err = |source| ExportError::Parquet {
-        path: path.into(),
-        source,
-    };
-    let schema = batches[0].schema();
-    let (mut writer, factory) =
-        ArrowWriter::try_new(file, schema.clone(), Some(parquet_properties(&schema)))
-            .and_then(ArrowWriter::into_serialized_writer)
-            .map_err(err)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Row groups of the default size, batches sliced where one ends.
-    let mut groups: Vec<Vec<RecordBatch>> = vec![Vec::new()];
-    let mut rows = 0;
-    for b in batches {
-        let mut at = 0;
-        while at < b.num_rows() {
-            if rows == DEFAULT_MAX_ROW_GROUP_ROW_COUNT {
-                groups.push(Vec::new());
-                rows = 0;
-            }
-            let take = (b.num_rows() - at).min(DEFAULT_MAX_ROW_GROUP_ROW_COUNT - rows);
-            groups
-                .last_mut()
-                .expect("one group")
-                .push(b.slice(at, take));
-            at += take;
-            rows += take;
+/// Batches a column worker may hold before the writer waits for it.
+const WORKER_QUEUE: usize = 4;
+
+/// A Parquet writer that encodes the columns on worker threads, one worker per core,
+/// each owning every n-th column, while the caller goes on (reading the next files):
+/// the low-level arrow-rs API behind [`ArrowWriter`], with the same properties, schema
+/// and bytes per column, and row groups of the same size. For flat schemas (one leaf
+/// per field), which every table has.
+pub struct ParallelParquet {
+    writer: parquet::file::writer::SerializedFileWriter<File>,
+    factory: parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory,
+    schema: arrow::datatypes::SchemaRef,
+    workers: usize,
+    /// The row group being encoded: a queue per worker and the workers.
+    group: Option<Group>,
+    groups: usize,
+    rows: usize,
+}
+
+type Leaves = Vec<(usize, parquet::arrow::arrow_writer::ArrowLeafColumn)>;
+type Chunks = Vec<(usize, parquet::arrow::arrow_writer::ArrowColumnChunk)>;
+
+struct Group {
+    queues: Vec<std::sync::mpsc::SyncSender<Leaves>>,
+    workers: Vec<std::thread::JoinHandle<parquet::errors::Result<Chunks>>>,
+}
+
+impl ParallelParquet {
+    /// Starts a file; `None` for a schema with nested columns.
+    pub fn try_new(
+        file: File,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> parquet::errors::Result<Option<Self>> {
+        if schema.fields().iter().any(|f| f.data_type().is_nested()) {
+            return Ok(None);
         }
+        let (writer, factory) =
+            ArrowWriter::try_new(file, schema.clone(), Some(parquet_properties(&schema)))?
+                .into_serialized_writer()?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(Some(ParallelParquet {
+            writer,
+            factory,
+            workers: cores.clamp(1, schema.fields().len().max(1)),
+            schema,
+            group: None,
+            groups: 0,
+            rows: 0,
+        }))
     }
-    for (index, group) in groups.iter().enumerate() {
-        let writers: Vec<Mutex<Option<ArrowColumnWriter>>> = factory
-            .create_column_writers(index)
-            .map_err(err)?
-            .into_iter()
-            .map(|w| Mutex::new(Some(w)))
-            .collect();
-        let next = AtomicUsize::new(0);
-        let encode = || -> Result<Vec<(usize, ArrowColumnChunk)>, ExportError> {
-            let mut done = Vec::new();
-            loop {
-                let c = next.fetch_add(1, Ordering::Relaxed);
-                let Some(slot) = writers.get(c) else {
-                    return Ok(done);
-                };
-                let mut w = slot
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .take()
-                    .expect("each column is taken once");
-                let field = schema.field(c);
-                for b in group {
-                    for leaf in compute_leaves(field, b.column(c)).map_err(err)? {
-                        w.write(&leaf).map_err(err)?;
+
+    /// Hands `batch` to the workers (a new row group where the current one is full).
+    pub fn write(&mut self, batch: &RecordBatch) -> parquet::errors::Result<()> {
+        use parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT as MAX;
+        let mut at = 0;
+        while at < batch.num_rows() {
+            if self.rows == MAX {
+                self.close_group()?;
+            }
+            let take = (batch.num_rows() - at).min(MAX - self.rows);
+            let part = batch.slice(at, take);
+            if self.group.is_none() {
+                self.group = Some(self.open_group()?);
+            }
+            let group = self.group.as_mut().expect("just opened");
+            for (w, queue) in group.queues.iter().enumerate() {
+                let mut leaves = Vec::new();
+                for c in (w..self.schema.fields().len()).step_by(self.workers) {
+                    for leaf in parquet::arrow::arrow_writer::compute_leaves(
+                        self.schema.field(c),
+                        part.column(c),
+                    )? {
+                        leaves.push((c, leaf));
                     }
                 }
-                done.push((c, w.close().map_err(err)?));
+                if queue.send(leaves).is_err() {
+                    // The worker stopped on an error: closing the group reports it.
+                    return self.close_group();
+                }
             }
-        };
-        let mut chunks: Vec<(usize, ArrowColumnChunk)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (1..threads.min(writers.len()))
-                .map(|_| s.spawn(encode))
-                .collect();
-            let mut all = encode()?;
-            for h in handles {
-                all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
-            }
-            Ok::<_, ExportError>(all)
-        })?;
-        chunks.sort_by_key(|(c, _)| *c);
-        let mut row_group = writer.next_row_group().map_err(err)?;
-        for (_, chunk) in chunks {
-            chunk.append_to_row_group(&mut row_group).map_err(err)?;
+            self.rows += take;
+            at += take;
         }
-        row_group.close().map_err(err)?;
+        Ok(())
     }
-    writer.into_inner().map_err(err)
+
+    fn open_group(&self) -> parquet::errors::Result<Group> {
+        let mut mine: Vec<Vec<(usize, parquet::arrow::arrow_writer::ArrowColumnWriter)>> =
+            (0..self.workers).map(|_| Vec::new()).collect();
+        for (c, w) in self
+            .factory
+            .create_column_writers(self.groups)?
+            .into_iter()
+            .enumerate()
+        {
+            mine[c % self.workers].push((c, w));
+        }
+        let (mut queues, mut workers) = (Vec::new(), Vec::new());
+        for mut writers in mine {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Leaves>(WORKER_QUEUE);
+            queues.push(tx);
+            workers.push(std::thread::spawn(move || {
+                for leaves in rx {
+                    for (c, leaf) in leaves {
+                        let w = writers
+                            .iter_mut()
+                            .find(|(i, _)| *i == c)
+                            .expect("a worker gets its own columns");
+                        w.1.write(&leaf)?;
+                    }
+                }
+                writers
+                    .into_iter()
+                    .map(|(c, w)| Ok((c, w.close()?)))
+                    .collect()
+            }));
+        }
+        Ok(Group { queues, workers })
+    }
+
+    /// Waits for the workers and appends their column chunks as a row group.
+    fn close_group(&mut self) -> parquet::errors::Result<()> {
+        let Some(Group { queues, workers }) = self.group.take() else {
+            return Ok(());
+        };
+        drop(queues);
+        let mut chunks = Vec::new();
+        let mut failed = None;
+        for w in workers {
+            match w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                Ok(c) => chunks.extend(c),
+                Err(e) => failed = failed.or(Some(e)),
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        chunks.sort_by_key(|(c, _)| *c);
+        let mut row_group = self.writer.next_row_group()?;
+        for (_, chunk) in chunks {
+            chunk.append_to_row_group(&mut row_group)?;
+        }
+        row_group.close()?;
+        self.groups += 1;
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// Finishes the file (the last row group and the footer) and returns it, not synced.
+    pub fn close(mut self) -> parquet::errors::Result<File> {
+        self.close_group()?;
+        self.writer.into_inner()
+    }
 }
 
 /// An open writer of one format. `close` finishes the file and hands it back for syncing.
 pub enum Sink {
     /// Parquet writer.
     Parquet(ArrowWriter<File>),
+    /// Parquet writer encoding the columns on worker threads.
+    ParallelParquet(ParallelParquet),
     /// CSV writer.
     Csv(arrow::csv::Writer<BufWriter<File>>),
 }
@@ -205,10 +271,40 @@ impl Sink {
         })
     }
 
+    /// Starts a file of `format` for much data: Parquet columns are then encoded on
+    /// worker threads ([`ParallelParquet`]) where the machine has more than one core.
+    pub fn create_large(
+        format: Format,
+        file: File,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<Self, ExportError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if format != Format::Parquet || cores < 2 {
+            return Self::create(format, file, schema);
+        }
+        let copy = file.try_clone().map_err(|source| ExportError::Io {
+            action: "open",
+            path: "<new file>".into(),
+            source,
+        })?;
+        match ParallelParquet::try_new(file, schema.clone()) {
+            Ok(Some(w)) => Ok(Sink::ParallelParquet(w)),
+            Ok(None) => Self::create(format, copy, schema),
+            Err(source) => Err(ExportError::Parquet {
+                path: "<new file>".into(),
+                source,
+            }),
+        }
+    }
+
     /// Appends a batch.
     pub fn write(&mut self, batch: &RecordBatch, path: &Path) -> Result<(), ExportError> {
         match self {
             Sink::Parquet(w) => w.write(batch).map_err(|source| ExportError::Parquet {
+                path: path.into(),
+                source,
+            }),
+            Sink::ParallelParquet(w) => w.write(batch).map_err(|source| ExportError::Parquet {
                 path: path.into(),
                 source,
             }),
@@ -220,6 +316,10 @@ impl Sink {
     pub fn close(self, path: &Path) -> Result<File, ExportError> {
         match self {
             Sink::Parquet(w) => w.into_inner().map_err(|source| ExportError::Parquet {
+                path: path.into(),
+                source,
+            }),
+            Sink::ParallelParquet(w) => w.close().map_err(|source| ExportError::Parquet {
                 path: path.into(),
                 source,
             }),
@@ -248,24 +348,15 @@ pub(crate) fn write_atomic(
         .try_clone()
         .map_err(io_err("open", tmp.path()))?;
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let flat = batches[0]
-        .schema()
-        .fields()
-        .iter()
-        .all(|f| !f.data_type().is_nested());
-    let parallel = format == Format::Parquet
-        && flat
-        && rows >= PARALLEL_ROWS
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    let mut file = if parallel {
-        parquet_in_parallel(file, batches, path)?
+    let mut sink = if rows >= PARALLEL_ROWS {
+        Sink::create_large(format, file, batches[0].schema())?
     } else {
-        let mut sink = Sink::create(format, file, batches[0].schema())?;
-        for batch in batches {
-            sink.write(batch, path)?;
-        }
-        sink.close(path)?
+        Sink::create(format, file, batches[0].schema())?
     };
+    for batch in batches {
+        sink.write(batch, path)?;
+    }
+    let mut file = sink.close(path)?;
     file.flush().map_err(io_err("write", path))?;
     file.sync_all().map_err(io_err("sync", path))?;
     tmp.persist(path).map_err(|e| ExportError::Io {

@@ -68,7 +68,11 @@ impl Dataset {
                 .as_file()
                 .try_clone()
                 .map_err(io_err("open", tmp.path()))?;
-            sinks.push((Sink::create(f, file, layout.schema.clone())?, tmp, path));
+            sinks.push((
+                Sink::create_large(f, file, layout.schema.clone())?,
+                tmp,
+                path,
+            ));
         }
         Ok(Some(PartStream {
             table: layout.name.clone(),
