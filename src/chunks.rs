@@ -40,23 +40,26 @@ fn chunk_ranges<T>(items: &[T], size_of: impl Fn(&T) -> u64) -> Vec<std::ops::Ra
     out
 }
 
-/// Parsed chunks that may wait for the writer: while it compresses a partition, the
-/// parser reads this far ahead (memory: this many chunks' rows).
-const AHEAD: usize = 4;
+/// Parsed chunks that may wait for the writer while it compresses and merges: the
+/// Takeout parser reads this far ahead (its rows take less room than its JSON).
+pub const AHEAD_TAKEOUT: usize = 4;
+/// The same for API answers, whose rows take about twice the room of their JSON.
+pub const AHEAD_ANSWERS: usize = 2;
 
 /// Splits `items` into chunks of about [`chunk_bytes`] and runs `parse` on each in a
 /// second thread, ahead of `write`, which gets the results in order: reading and
-/// normalising the next chunks overlaps writing this one. At most [`AHEAD`] parsed chunks
+/// normalising the next chunks overlaps writing this one. At most `ahead` parsed chunks
 /// wait for the writer, so memory stays bounded. An error from either stops both.
 pub fn pipelined<T: Sync, P: Send>(
     items: &[T],
     size_of: impl Fn(&T) -> u64,
+    ahead: usize,
     mut parse: impl FnMut(&[T]) -> anyhow::Result<P> + Send,
     mut write: impl FnMut(P) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let chunks = chunk_ranges(items, size_of);
     std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<P>>(AHEAD);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<P>>(ahead.max(1));
         s.spawn(move || {
             for r in chunks {
                 let p = parse(&items[r]);

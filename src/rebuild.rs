@@ -74,6 +74,7 @@ pub fn rebuild(
         &files,
         // Chunks by the JSON inside (a raw zone compresses about 45 times).
         |f| raw::content_size(&f.path),
+        crate::chunks::AHEAD_ANSWERS,
         // Read, inflate and normalise a chunk on all cores...
         |chunk| {
             crate::chunks::par_map(chunk, |f| rows_of(f, zone_of(f)))

@@ -66,6 +66,7 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
     crate::chunks::pipelined(
         &files,
         crate::chunks::file_size,
+        crate::chunks::AHEAD_ANSWERS,
         |chunk| normalise_chunk(chunk, &user_id, tz, units),
         |batches| out.push(batches),
     )?;

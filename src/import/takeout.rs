@@ -309,6 +309,7 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
     crate::chunks::pipelined(
         &files,
         |e| e.size,
+        crate::chunks::AHEAD_TAKEOUT,
         |chunk| {
             // Reading (inflating), parsing and normalising use both cores, one chunk
             // ahead of the writer.
