@@ -109,19 +109,21 @@ struct Group {
 }
 
 impl ParallelParquet {
-    /// Starts a file; `None` for a schema with nested columns.
+    /// Starts a file of a flat schema (no nested columns).
     pub fn try_new(
         file: File,
         schema: arrow::datatypes::SchemaRef,
-    ) -> parquet::errors::Result<Option<Self>> {
+    ) -> parquet::errors::Result<Self> {
         if schema.fields().iter().any(|f| f.data_type().is_nested()) {
-            return Ok(None);
+            return Err(parquet::errors::ParquetError::NYI(
+                "nested columns in the parallel writer".into(),
+            ));
         }
         let (writer, factory) =
             ArrowWriter::try_new(file, schema.clone(), Some(parquet_properties(&schema)))?
                 .into_serialized_writer()?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(Some(ParallelParquet {
+        Ok(ParallelParquet {
             writer,
             factory,
             workers: cores.clamp(1, schema.fields().len().max(1)),
@@ -129,7 +131,7 @@ impl ParallelParquet {
             group: None,
             groups: 0,
             rows: 0,
-        }))
+        })
     }
 
     /// Hands `batch` to the workers (a new row group where the current one is full).
@@ -157,8 +159,11 @@ impl ParallelParquet {
                     }
                 }
                 if queue.send(leaves).is_err() {
-                    // The worker stopped on an error: closing the group reports it.
-                    return self.close_group();
+                    // The worker stopped on an error, which closing the group reports.
+                    self.close_group()?;
+                    return Err(parquet::errors::ParquetError::General(
+                        "a column worker stopped".into(),
+                    ));
                 }
             }
             self.rows += take;
@@ -279,22 +284,16 @@ impl Sink {
         schema: arrow::datatypes::SchemaRef,
     ) -> Result<Self, ExportError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if format != Format::Parquet || cores < 2 {
+        let nested = schema.fields().iter().any(|f| f.data_type().is_nested());
+        if format != Format::Parquet || cores < 2 || nested {
             return Self::create(format, file, schema);
         }
-        let copy = file.try_clone().map_err(|source| ExportError::Io {
-            action: "open",
-            path: "<new file>".into(),
-            source,
-        })?;
-        match ParallelParquet::try_new(file, schema.clone()) {
-            Ok(Some(w)) => Ok(Sink::ParallelParquet(w)),
-            Ok(None) => Self::create(format, copy, schema),
-            Err(source) => Err(ExportError::Parquet {
+        ParallelParquet::try_new(file, schema)
+            .map(Sink::ParallelParquet)
+            .map_err(|source| ExportError::Parquet {
                 path: "<new file>".into(),
                 source,
-            }),
-        }
+            })
     }
 
     /// Appends a batch.
