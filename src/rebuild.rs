@@ -1,5 +1,5 @@
 //! Every table again from `<out>/raw`, without a request (the library behind `fitpipe
-//! rebuild`). Raw answers are read and normalised on all cores, a chunk ahead of the
+//! rebuild`). Raw answers are read and normalised on all cores, a few chunks ahead of the
 //! writer, oldest first; memory holds a few chunks whatever the size of the raw zone.
 
 use std::collections::HashMap;

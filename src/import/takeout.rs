@@ -311,8 +311,8 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
         |e| e.size,
         crate::chunks::AHEAD_TAKEOUT,
         |chunk| {
-            // Reading (inflating), parsing and normalising use both cores, one chunk
-            // ahead of the writer.
+            // Reading (inflating), parsing and normalising use both cores, up to
+            // AHEAD_TAKEOUT chunks ahead of the writer.
             let (rows, bad) = crate::chunks::process(chunk, |e| {
                 let bytes = archive
                     .read(e)

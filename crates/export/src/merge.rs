@@ -174,21 +174,17 @@ pub(crate) fn simple_span(b: &RecordBatch, key: &[usize]) -> Option<(SimpleKey, 
     let (&last, strings) = key.split_last()?;
     let mut consts = Vec::with_capacity(strings.len());
     for &c in strings {
-        let a = b.column(c).as_string_opt::<i32>()?;
-        if a.null_count() > 0 {
-            return None;
-        }
-        consts.push(constant(a)?.to_string());
+        consts.push(constant(b.column(c).as_string_opt::<i32>()?)?.to_string());
     }
     let col = b.column(last);
     if col.null_count() > 0 {
         return None;
     }
     fn span<V: Copy + PartialOrd + Into<i64>>(values: &[V]) -> Option<(i64, i64)> {
-        values
-            .windows(2)
-            .all(|w| w[0] < w[1])
-            .then(|| Some(((*values.first()?).into(), (*values.last()?).into())))?
+        if !values.windows(2).all(|w| w[0] < w[1]) {
+            return None;
+        }
+        Some(((*values.first()?).into(), (*values.last()?).into()))
     }
     let (lo, hi) = match col.data_type() {
         T::Int64 => span(col.as_primitive::<Int64Type>().values())?,

@@ -41,10 +41,6 @@ impl Transaction<'_> {
 
 impl Dataset {
     fn open_stream(&self, layout: &Layout, label: &str) -> Result<Option<PartStream>, ExportError> {
-        let held = [Format::Parquet, Format::Csv].iter().any(|&f| {
-            let live = self.file(&layout.name, label, f);
-            live.exists() || self.staged_path(&live).exists()
-        });
         let key: Vec<usize> = layout
             .key
             .iter()
@@ -55,7 +51,14 @@ impl Dataset {
                 .iter()
                 .all(|&c| layout.schema.field(c).data_type() == &arrow::datatypes::DataType::Utf8)
         });
-        if held || !simple {
+        if !simple {
+            return Ok(None);
+        }
+        let held = [Format::Parquet, Format::Csv].iter().any(|&f| {
+            let live = self.file(&layout.name, label, f);
+            live.exists() || self.staged_path(&live).exists()
+        });
+        if held {
             return Ok(None);
         }
         let mut sinks = Vec::new();

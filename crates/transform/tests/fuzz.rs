@@ -5,17 +5,12 @@
 //! parsers must answer with rows or an error, never a panic. `FUZZ_ROUNDS` sets the rounds
 //! per seed (CI runs the default).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use fitpipe_transform::fitbit::{self, Context, Units};
 use fitpipe_transform::{google, takeout};
-
-/// The package folder, as `cargo test` gives it at run time (not the one a reused test
-/// binary was built in, which may be another checkout's).
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
-}
 
 /// splitmix64.
 struct Rng(u64);
@@ -111,7 +106,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn seeds(sub: &str) -> Vec<(String, Vec<u8>)> {
-    let root = manifest_dir();
+    let root = common::manifest_dir();
     let mut paths = Vec::new();
     files(&root.join("tests/fixtures"), &mut paths);
     let shared = root.join("../../../shared/reference/samples").join(sub);

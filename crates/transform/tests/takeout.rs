@@ -1,7 +1,8 @@
 //! Conformance with the Takeout samples in ../shared/reference/samples/takeout (read at
 //! test time, skipped with a notice where absent).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
 use chrono_tz::Tz;
@@ -9,15 +10,8 @@ use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{normalise, Family};
 use fitpipe_transform::RowSet;
 
-/// The package folder, as `cargo test` gives it at run time (not the one a reused test
-/// binary was built in, which may be another checkout's).
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
-}
-
 fn sample(name: &str) -> Option<Vec<u8>> {
-    let d = manifest_dir().join("../../../shared/reference/samples/takeout");
+    let d = common::manifest_dir().join("../../../shared/reference/samples/takeout");
     if !d.is_dir() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
