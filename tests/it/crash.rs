@@ -254,3 +254,84 @@ fn a_killed_import_never_takes_rows_written_after_it() {
         "{ingested:?} {after:?}"
     );
 }
+
+/// A Takeout folder of heart rate every minute from 30 Jan to 2 Mar 2020 (UTC), one
+/// file a day: its months are streamed into their files as the days are read.
+fn takeout_months(root: &Path) {
+    let g = root.join("Takeout/Fitbit/Global Export Data");
+    std::fs::create_dir_all(&g).unwrap();
+    std::fs::create_dir_all(root.join("Takeout/Fitbit/Your Profile")).unwrap();
+    std::fs::write(
+        root.join("Takeout/Fitbit/Your Profile/Profile.csv"),
+        "id,timezone\nX,UTC\n",
+    )
+    .unwrap();
+    let first = chrono::NaiveDate::from_ymd_opt(2020, 1, 30).unwrap();
+    for d in 0..33 {
+        let day = first + chrono::Days::new(d);
+        let records: Vec<String> = (0..1440)
+            .map(|m| {
+                let at = day.and_hms_opt(m / 60, m % 60, 0).unwrap();
+                format!(
+                    "{{\n  \"dateTime\" : \"{}\",\n  \"value\" : {{\n    \"bpm\" : {},\n    \"confidence\" : 2\n  }}\n}}",
+                    at.format("%m/%d/%y %H:%M:%S"),
+                    50 + (m + d as u32) % 90
+                )
+            })
+            .collect();
+        std::fs::write(
+            g.join(format!("heart_rate-{day}.json")),
+            format!("[{}]", records.join(",")),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_takeout_import_killed_while_a_month_is_streamed_leaves_nothing_and_a_rerun_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("archive");
+    takeout_months(&input);
+    let import = |out: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fitpipe"));
+        c.args([
+            "import",
+            "takeout",
+            s(&input),
+            "--out",
+            s(out),
+            "--format",
+            "parquet",
+        ]);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("FITPIPE_") {
+                c.env_remove(k);
+            }
+        }
+        c
+    };
+    let reference = dir.path().join("reference");
+    assert!(import(&reference).status().unwrap().success());
+    let tables = |out: &Path| tree(&out.join("heart_rate_intraday"));
+    let after = tables(&reference);
+    assert_eq!(after.len(), 3, "January, February and March files");
+    // staged:1 is January finished while February's file is open and half written;
+    // staged:2 is February finished with March's open.
+    for point in ["staged:1", "staged:2"] {
+        let out = dir.path().join(point.replace(':', "-"));
+        assert!(kill_at(import(&out), point), "{point} was never reached");
+        readers_see_whole_files(&out);
+        assert!(
+            tables(&out).is_empty(),
+            "{point}: nothing of a killed import is visible"
+        );
+        // The next run recovers (drops the uncommitted staging) and imports it all.
+        assert!(import(&out).status().unwrap().success());
+        assert!(!out.join(".fitpipe/txn").exists(), "{point}");
+        assert_eq!(
+            tables(&out),
+            after,
+            "{point}: the re-run completes the data"
+        );
+    }
+}
