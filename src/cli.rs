@@ -222,9 +222,10 @@ pub struct IngestArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub api: ApiBase,
-    /// Output folder [default: ./data, or ./data/demo with --demo].
-    #[arg(long, env = env::OUT)]
-    pub out: Option<PathBuf>,
+    /// The dataset: a folder, or object storage (`s3://bucket/prefix`, `gs://`, `az://`,
+    /// `file:///`) [default: ./data, or ./data/demo with --demo]. `--out` is the same flag.
+    #[arg(long = "data", visible_alias = "out", env = env::DATA, value_name = "DIR|URL")]
+    pub data: Option<String>,
     /// Formats to write, comma-separated: `parquet`, `csv` [default: Parquet for every
     /// table, and CSV copies of the daily tables; `--format parquet,csv` adds CSV copies of
     /// the intraday tables].
@@ -272,6 +273,12 @@ pub enum EnrollAction {
         /// Listen here instead of `[enroll] listen`.
         #[arg(long)]
         listen: Option<String>,
+    },
+    /// Let a participant who withdrew (`fitpipe forget --study`) enroll again: their
+    /// old links stay refused, so send them a new one (`link ID`).
+    Readmit {
+        /// The study id.
+        id: String,
     },
 }
 
@@ -400,11 +407,33 @@ pub enum UnitsArg {
     Us,
 }
 
+/// The dataset a command reads or writes: one flag in every command.
+#[derive(Debug, Args, Clone)]
+pub struct DataArg {
+    /// The dataset: a folder (tables in `<data>/<table>/`, CSV copies in
+    /// `<data>/csv/<table>/`) or object storage (`s3://bucket/prefix`, `gs://`, `az://`,
+    /// `file:///`; credentials from `AWS_*`, `GOOGLE_*`, `AZURE_*`) [default: ./data].
+    /// `--out` is the same flag.
+    #[arg(long = "data", visible_alias = "out", env = env::DATA, value_name = "DIR|URL")]
+    pub data: Option<String>,
+}
+
+impl DataArg {
+    /// The dataset named (`--data`, `FITPIPE_DATA`, `FITPIPE_OUT`), else `default`.
+    pub fn or(&self, default: &str) -> String {
+        self.given().unwrap_or_else(|| default.to_string())
+    }
+
+    /// The dataset, if one was named at all.
+    pub fn given(&self) -> Option<String> {
+        self.data.clone().or_else(|| env::get(env::OUT))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output folder: tables go to `<out>/<table>/`, CSV copies to `<out>/csv/<table>/`.
-    #[arg(long, env = env::OUT, default_value = "./data")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub data: DataArg,
     /// Formats to write, comma-separated: `parquet`, `csv` [default: Parquet for every
     /// table, and CSV copies of the daily tables; `--format parquet,csv` adds CSV copies of
     /// the intraday tables].
@@ -452,12 +481,17 @@ pub struct PlotArgs {
     /// Whose data [default: the only user in the tables].
     #[arg(long, env = env::USER)]
     pub user: Option<String>,
-    /// fitpipe's output folder to read.
-    #[arg(long, env = env::OUT, default_value = "./data")]
-    pub data: PathBuf,
+    /// The dataset: a folder or object storage (`s3://bucket/prefix`, ...) [default:
+    /// ./data].
+    #[arg(long, env = env::DATA, value_name = "DIR|URL")]
+    pub data: Option<String>,
+    /// The dataset as in every other command; a name ending in `.png` or `.svg` is the
+    /// picture (as before `-o` existed).
+    #[arg(long, hide = true)]
+    pub out: Option<String>,
     /// The picture to write: `.png` or `.svg` [default: fitpipe-<kind>.png].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Daily step goal drawn on the steps chart.
     #[arg(long, default_value_t = 10_000.0)]
     pub goal: f64,
@@ -483,9 +517,8 @@ pub struct ForgetArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// fitpipe's output folder.
-    #[arg(long, env = env::OUT, default_value = "./data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataArg,
     /// Print JSON (stable; documented in docs/status.md) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -497,7 +530,7 @@ pub struct StatusArgs {
     #[arg(long, default_value_t = 90)]
     pub days: i64,
     /// With `--study`: also draw the coverage heatmap (participants x days) to this PNG.
-    #[arg(long)]
+    #[arg(long, short = 'o', visible_alias = "output", value_name = "FILE")]
     pub heatmap: Option<PathBuf>,
 }
 

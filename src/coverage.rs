@@ -33,7 +33,8 @@ pub struct Participant {
     /// When their last run finished, and how.
     pub last_sync: Option<DateTime<Utc>>,
     pub last_outcome: Option<String>,
-    /// `ok`, `lapsing` (ends within 2 days), `refused` (consent again), `none`.
+    /// `ok`, `lapsing` (ends within 2 days), `refused` (consent again), `damaged` (the
+    /// stored grant cannot be read: a new enrollment link), `none`.
     pub grant: &'static str,
     pub grant_expires: Option<DateTime<Utc>>,
     /// Wear per day of the window, 0 to 1 (the heatmap's row).
@@ -125,11 +126,13 @@ pub async fn coverage(
             .values()
             .filter_map(|r| r.finished.map(|f| (f, r.outcome.clone())))
             .max_by_key(|(f, _)| *f);
-        let tokens = store.load(study.provider.name(), id)?;
+        // A damaged grant file is that participant's line, not the view's failure.
+        let tokens = store.load(study.provider.name(), id);
         let (grant, grant_expires) = match &tokens {
-            None => ("none", None),
-            Some(t) if t.refused_at.is_some() => ("refused", t.refresh_expires_at),
-            Some(t) => match t.refresh_expires_at {
+            Err(_) => ("damaged", None),
+            Ok(None) => ("none", None),
+            Ok(Some(t)) if t.refused_at.is_some() => ("refused", t.refresh_expires_at),
+            Ok(Some(t)) => match t.refresh_expires_at {
                 Some(at) if at <= now => ("refused", Some(at)),
                 Some(at) if at - now <= chrono::Duration::days(2) => ("lapsing", Some(at)),
                 at => ("ok", at),
@@ -186,7 +189,7 @@ pub fn text(rows: &[Participant], from: NaiveDate, to: NaiveDate) -> String {
     }
     let refused: Vec<&str> = rows
         .iter()
-        .filter(|r| matches!(r.grant, "refused" | "none" | "lapsing"))
+        .filter(|r| matches!(r.grant, "refused" | "none" | "lapsing" | "damaged"))
         .map(|r| r.participant.as_str())
         .collect();
     if !refused.is_empty() {
@@ -225,7 +228,7 @@ pub fn heatmap(
     for (r, p) in rows.iter().enumerate() {
         let y = (top + r as u32 * cell_h) as i32;
         // No grant, or a refused one: the row is shaded red (someone to contact).
-        if matches!(p.grant, "none" | "refused") {
+        if matches!(p.grant, "none" | "refused" | "damaged") {
             root.draw(&Rectangle::new(
                 [
                     (left as i32, y),

@@ -2,8 +2,8 @@
 //! reads what will be collected, presses one button, consents at the provider and lands
 //! on a thank-you page; the grant is stored for their study id.
 //!
-//! - Links are `<public_url>/e/<id>.<expiry>.<signature>`, the signature an HMAC-SHA256
-//!   of the study, the id and the expiry under the study's link key (`link.key`, 0600,
+//! - Links are `<public_url>/e/<id>.<expiry>-<nonce>.<signature>`, the signature an
+//!   HMAC-SHA256 of the study, the id, the expiry and the nonce under the study's link key (`link.key`, 0600,
 //!   made on first use; or `FITPIPE_ENROLL_KEY`). A forged, expired or used link is
 //!   refused.
 //! - The consent button posts a form with a CSRF token that must match a cookie set
@@ -34,12 +34,40 @@ use oauth2::{CsrfToken, PkceCodeVerifier};
 use sha2::Sha256;
 
 use crate::output::hint;
-use crate::study::{EnrollSettings, Enrolled, Study};
+use crate::study::{EnrollSettings, Enrolled, NotRecorded, Recorded, Study};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How long a started consent may take.
 const PENDING_MINUTES: i64 = 30;
+
+/// Pages shown and consents started that the server keeps at once (each expires after
+/// `PENDING_MINUTES`): a flood of page views cannot grow memory past this.
+const MAX_OPEN: usize = 20_000;
+
+/// Connections served at once; one more is closed at once.
+const MAX_CONNECTIONS: usize = 512;
+
+/// How long a connection may take to send a request's headers (a half-sent request is
+/// closed after this: slowloris).
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long one connection may live, whatever it does.
+const CONNECTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The largest request body (the consent form is a few dozen bytes).
+const MAX_BODY: usize = 16 * 1024;
+
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(
+            "Please try again",
+            "<p>The enrollment page is busy. Please open your link again in a few minutes.</p>",
+        ),
+    )
+        .into_response()
+}
 
 /// The study's link key: `FITPIPE_ENROLL_KEY`, else `<grants>/link.key`, made (32
 /// random bytes, 0600) on first use.
@@ -74,7 +102,9 @@ fn settings(study: &Study) -> anyhow::Result<&EnrollSettings> {
     })
 }
 
-fn signature(key: &[u8], study: &str, id: &str, expires: i64) -> Hmac<Sha256> {
+/// The link's MAC; `expires` is the link's expiry field as written (`<unix time>` in
+/// older links, `<unix time>-<nonce>` since, so two links made in one second differ).
+fn signature(key: &[u8], study: &str, id: &str, expires: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
     mac.update(format!("fitpipe-enroll|{study}|{id}|{expires}").as_bytes());
     mac
@@ -90,9 +120,10 @@ pub fn link(study: &Study, key: &[u8], id: &str, expires: DateTime<Utc>) -> anyh
         ));
     }
     let s = settings(study)?;
-    let exp = expires.timestamp();
+    let nonce: String = CsrfToken::new_random().secret().chars().take(8).collect();
+    let exp = format!("{}-{nonce}", expires.timestamp());
     let sig = B64.encode(
-        signature(key, &study.file.study, id, exp)
+        signature(key, &study.file.study, id, &exp)
             .finalize()
             .into_bytes(),
     );
@@ -114,6 +145,10 @@ enum Refusal {
     Forged,
     Expired,
     Used,
+    /// The participant withdrew; the study team must readmit them first.
+    Withdrawn,
+    /// The consent record cannot be read: nobody enrolls until it is repaired.
+    Unavailable,
 }
 
 impl Refusal {
@@ -131,6 +166,14 @@ impl Refusal {
                 StatusCode::GONE,
                 "This link was already used: your consent is recorded. If you want to consent again, ask the study team for a new link.",
             ),
+            Refusal::Withdrawn => (
+                StatusCode::GONE,
+                "You have withdrawn from this study, so this link no longer works. If you want to take part again, please contact the study team.",
+            ),
+            Refusal::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Enrollment is paused for a moment. Please try again later or contact the study team.",
+            ),
         };
         (status, page("Enrollment link", &format!("<p>{text}</p>"))).into_response()
     }
@@ -146,6 +189,28 @@ struct Server {
     pending: Mutex<HashMap<String, Pending>>,
     /// CSRF tokens of pages shown, with when they were shown.
     csrf: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// The public address is https: cookies are `Secure` and `__Host-`.
+    secure: bool,
+}
+
+impl Server {
+    /// A cookie's name: `__Host-` prefixed over https (bound to this host, path `/`,
+    /// `Secure`; a sibling domain cannot set it).
+    fn cookie_name(&self, name: &str) -> String {
+        if self.secure {
+            format!("__Host-{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    fn set_cookie(&self, name: &str, value: &str, same_site: &str) -> String {
+        format!(
+            "{}={value}; Path=/; HttpOnly; SameSite={same_site}{}",
+            self.cookie_name(name),
+            if self.secure { "; Secure" } else { "" }
+        )
+    }
 }
 
 struct Pending {
@@ -161,7 +226,6 @@ impl Server {
         let (Some(id), Some(exp), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(Refusal::Forged);
         };
-        let exp: i64 = exp.parse().map_err(|_| Refusal::Forged)?;
         let raw = B64.decode(sig).map_err(|_| Refusal::Forged)?;
         signature(&self.key, &self.study.file.study, id, exp)
             .verify_slice(&raw)
@@ -169,15 +233,23 @@ impl Server {
         if !self.study.roster.iter().any(|r| r == id) {
             return Err(Refusal::Forged);
         }
+        let exp: i64 = exp
+            .split_once('-')
+            .map_or(exp, |(t, _)| t)
+            .parse()
+            .map_err(|_| Refusal::Forged)?;
         if Utc::now().timestamp() > exp {
             return Err(Refusal::Expired);
         }
-        let used = self
-            .study
-            .enrolled()
-            .map(|e| e.values().any(|x| x.link == sig))
-            .unwrap_or(false);
-        if used {
+        // An unreadable consent record refuses every link (it fails closed).
+        let consents = self.study.consents().map_err(|e| {
+            eprintln!("enroll: the consent record cannot be read: {e:#}");
+            Refusal::Unavailable
+        })?;
+        if consents.withdrawn.contains_key(id) {
+            return Err(Refusal::Withdrawn);
+        }
+        if consents.used_links.contains(sig) {
             return Err(Refusal::Used);
         }
         Ok(Checked {
@@ -224,6 +296,9 @@ async fn show(State(s): State<Arc<Server>>, UrlPath(token): UrlPath<String>) -> 
         let mut m = s.csrf.lock().unwrap_or_else(|e| e.into_inner());
         let now = Utc::now();
         m.retain(|_, at| now - *at < Duration::minutes(PENDING_MINUTES));
+        if m.len() >= MAX_OPEN {
+            return busy();
+        }
         m.insert(csrf.clone(), now);
     }
     let f = &s.study.file;
@@ -265,13 +340,7 @@ async fn show(State(s): State<Arc<Server>>, UrlPath(token): UrlPath<String>) -> 
         token = esc(&token),
     );
     (
-        [
-            (
-                header::SET_COOKIE,
-                format!("fp_csrf={csrf}; Path=/; HttpOnly; SameSite=Strict"),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+        [(header::SET_COOKIE, s.set_cookie("fp_csrf", &csrf, "Strict"))],
         page("Share your Fitbit data", &body),
     )
         .into_response()
@@ -298,7 +367,8 @@ async fn consent(
         .unwrap_or_else(|e| e.into_inner())
         .remove(&form.csrf)
         .is_some();
-    if !known || cookie(&headers, "fp_csrf").as_deref() != Some(form.csrf.as_str()) {
+    if !known || cookie(&headers, &s.cookie_name("fp_csrf")).as_deref() != Some(form.csrf.as_str())
+    {
         return (
             StatusCode::FORBIDDEN,
             page(
@@ -327,6 +397,9 @@ async fn consent(
         let mut m = s.pending.lock().unwrap_or_else(|e| e.into_inner());
         let now = Utc::now();
         m.retain(|_, p| now - p.started < Duration::minutes(PENDING_MINUTES));
+        if m.len() >= MAX_OPEN {
+            return busy();
+        }
         m.insert(
             state.clone(),
             Pending {
@@ -341,10 +414,7 @@ async fn consent(
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, a.url),
-            (
-                header::SET_COOKIE,
-                format!("fp_state={state}; Path=/; HttpOnly; SameSite=Lax"),
-            ),
+            (header::SET_COOKIE, s.set_cookie("fp_state", &state, "Lax")),
         ],
     )
         .into_response()
@@ -371,7 +441,7 @@ async fn callback(
         )
             .into_response();
     };
-    if cookie(&headers, "fp_state").as_deref() != Some(state.as_str()) {
+    if cookie(&headers, &s.cookie_name("fp_state")).as_deref() != Some(state.as_str()) {
         return (
             StatusCode::BAD_REQUEST,
             page(
@@ -382,7 +452,8 @@ async fn callback(
             .into_response();
     }
     if let Some(e) = q.get("error") {
-        eprintln!("enroll: {} declined ({e})", p.id);
+        // The provider's text, escaped: it comes from the query string.
+        eprintln!("enroll: {} declined ({})", p.id, e.escape_debug());
         return page(
             "Nothing was shared",
             "<p>You chose not to allow access, so nothing was stored. If you change your mind, open your link again.</p>",
@@ -392,8 +463,9 @@ async fn callback(
     let Some(code) = q.get("code") else {
         return (StatusCode::BAD_REQUEST, page("Please start again", "<p>The answer from the sign-in page was incomplete. Please open your link again.</p>")).into_response();
     };
-    match finish(&s, &p, code).await {
-        Ok(()) => page(
+    match finish(s.clone(), &p, code).await {
+        Ok(Err(refused)) => refused.page(),
+        Ok(Ok(())) => page(
             "Thank you",
             &format!(
                 "<p>Thank you: your consent is recorded for participant <b>{}</b> and your data will be collected from now on. You can close this page.</p>",
@@ -412,8 +484,9 @@ async fn callback(
     }
 }
 
-/// Exchanges the code, finds the account, stores the grant under the study id.
-async fn finish(s: &Server, p: &Pending, code: &str) -> anyhow::Result<()> {
+/// Exchanges the code, finds the account, then under the consent lock decides that the
+/// link was never used, records the consent (synced) and only then keeps the grant.
+async fn finish(s: Arc<Server>, p: &Pending, code: &str) -> anyhow::Result<Result<(), Refusal>> {
     let verifier = PkceCodeVerifier::new(p.verifier.secret().clone());
     let grant = s
         .app
@@ -423,7 +496,6 @@ async fn finish(s: &Server, p: &Pending, code: &str) -> anyhow::Result<()> {
     let (account, tz) =
         crate::session::identify(s.provider, &s.api_base, grant.access_token.secret()).await?;
     let now = crate::session::clock().await.now();
-    let store = s.study.store();
     let tokens = Tokens {
         provider: s.provider.name().into(),
         user_id: p.id.clone(),
@@ -435,25 +507,64 @@ async fn finish(s: &Server, p: &Pending, code: &str) -> anyhow::Result<()> {
         scope: grant.scope.unwrap_or_default(),
         timezone: tz,
     };
-    store.save(&tokens)?;
-    if let Some(secret) = &s.app.client_secret {
-        store.save_secret(s.provider.name(), &p.id, secret)?;
-    }
-    s.study.record_enrolled(
-        &p.id,
+    let (id, link) = (p.id.clone(), p.sig.clone());
+    // File locks and syncs block: off the runtime's threads.
+    tokio::task::spawn_blocking(move || keep(&s, &id, link, account, tokens))
+        .await
+        .context("recording the consent")?
+}
+
+/// Records the consent, then stores the grant, both under the consent lock.
+fn keep(
+    s: &Server,
+    id: &str,
+    link: String,
+    account: String,
+    tokens: Tokens,
+) -> anyhow::Result<Result<(), Refusal>> {
+    let lock = s.study.lock_consents()?;
+    let recorded = s.study.record_enrolled(
+        &lock,
+        id,
         Enrolled {
             at: Utc::now(),
             account_id: account,
-            link: p.sig.clone(),
+            link,
         },
     )?;
-    eprintln!("enroll: {} consented", p.id);
-    Ok(())
+    match recorded {
+        Err(NotRecorded::LinkUsed) => {
+            eprintln!("enroll: {id}: a second consent through a used link was refused");
+            return Ok(Err(Refusal::Used));
+        }
+        Err(NotRecorded::Withdrawn) => {
+            eprintln!("enroll: {id} withdrew; their consent through an old link was refused");
+            return Ok(Err(Refusal::Withdrawn));
+        }
+        Ok(Recorded::AccountChanged) => eprintln!(
+            "enroll: warning: {id} consented again with a different account than before; their data now comes from the new one (check with them)"
+        ),
+        Ok(Recorded::New) => {}
+    }
+    let store = s.study.store();
+    store.save(&tokens)?;
+    if let Some(secret) = &s.app.client_secret {
+        store.save_secret(s.provider.name(), id, secret)?;
+    }
+    drop(lock);
+    eprintln!("enroll: {id} consented");
+    Ok(Ok(()))
 }
 
 /// Serves the enrollment page until the process is stopped; `ready` gets the address.
+///
+/// Its own accept loop rather than `axum::serve`: at most `MAX_CONNECTIONS` at once, a
+/// header-read timeout (a half-sent request is closed), a lifetime per connection, a
+/// body limit, security headers on every answer, and a handler's panic answered with a
+/// 500 page while the server goes on.
 pub async fn serve(study: Study, ready: impl FnOnce(std::net::SocketAddr)) -> anyhow::Result<()> {
     let s = settings(&study)?.clone();
+    let secure = check_public_url(&s.public_url)?;
     let key = link_key(&study)?;
     let f = &study.file;
     let redirect = format!("{}/callback", s.public_url.trim_end_matches('/'));
@@ -481,16 +592,111 @@ pub async fn serve(study: Study, ready: impl FnOnce(std::net::SocketAddr)) -> an
         study,
         pending: Mutex::new(HashMap::new()),
         csrf: Mutex::new(HashMap::new()),
+        secure,
     });
     let router = Router::new()
         .route("/e/{token}", get(show).post(consent))
         .route("/callback", get(callback))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(server);
+    // A bug in a handler answers that request with a 500 page; the server goes on (the
+    // process-wide hook would exit).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "enroll: a request hit a bug and got an error page; the page goes on: {}",
+            info.to_string().escape_debug()
+        );
+    }));
     ready(addr);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving the enrollment page")
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            conn = listener.accept() => match conn {
+                Ok(c) => c,
+                // Out of file descriptors and the like: wait a moment, go on.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let router = router.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let router = router.clone();
+                    async move { Ok::<_, std::convert::Infallible>(answer(router, req).await) }
+                });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .max_buf_size(64 * 1024)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
+        });
+    }
+}
+
+/// One request through the router, a panic turned into a 500 page, and the headers every
+/// page carries.
+async fn answer(router: Router, req: hyper::Request<hyper::body::Incoming>) -> Response {
+    use futures::FutureExt as _;
+    use tower::ServiceExt as _;
+    let call = router.oneshot(req.map(axum::body::Body::new));
+    let mut r = match std::panic::AssertUnwindSafe(call).catch_unwind().await {
+        Ok(Ok(r)) => r,
+        Ok(Err(never)) => match never {},
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            page(
+                "Sorry",
+                "<p>Something went wrong. Please try again later.</p>",
+            ),
+        )
+            .into_response(),
+    };
+    let h = r.headers_mut();
+    for (k, v) in [
+        ("content-security-policy", "frame-ancestors 'none'"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+        ("cache-control", "no-store"),
+    ] {
+        h.insert(k, header::HeaderValue::from_static(v));
+    }
+    r
+}
+
+/// Whether the public address is https; plain http only on a loopback host (a test, or
+/// a proxy on the same machine that participants never see).
+fn check_public_url(public: &str) -> anyhow::Result<bool> {
+    let u = url::Url::parse(public).map_err(|e| {
+        hint(
+            format!("`public_url = \"{public}\"` is not a URL: {e}"),
+            "write the address participants open, such as `https://study.example.org`",
+        )
+    })?;
+    let loopback = match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match u.scheme() {
+        "https" => Ok(true),
+        "http" if loopback => Ok(false),
+        _ => Err(hint(
+            format!("`public_url = \"{public}\"` is not https"),
+            "participants must reach the page over TLS: put the operator's TLS proxy in front and write its `https://` address",
+        )),
+    }
 }

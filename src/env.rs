@@ -1,6 +1,8 @@
 //! Every environment variable fitpipe reads, named once.
 
-/// Output folder (`--out`).
+/// The dataset, a folder or a URL (`--data`, alias `--out`).
+pub const DATA: &str = "FITPIPE_DATA";
+/// The dataset's older name (read when `FITPIPE_DATA` is unset).
 pub const OUT: &str = "FITPIPE_OUT";
 /// Output formats (`--format`).
 pub const FORMAT: &str = "FITPIPE_FORMAT";

@@ -16,12 +16,14 @@ use fitpipe_ingest::state::SyncState;
 use crate::output::hint;
 use crate::tables::{dataset, layout, lock_waiting};
 
-/// What a withdrawal removed.
-#[derive(Debug, Default)]
+/// What a withdrawal removed. It holds the person's locks until dropped, so the caller
+/// can revoke their grant before any run of theirs may start again.
+#[derive(Default)]
 pub struct Forgotten {
     pub rows: usize,
     pub tables: usize,
     pub raw: usize,
+    held: Vec<fitpipe_export::DatasetLock>,
 }
 
 /// Removes every row, raw answer and state entry of `user` from the dataset at `out`.
@@ -41,7 +43,7 @@ pub fn forget(out: &Path, formats: Option<&[Format]>, user: &str) -> anyhow::Res
             .any(|f| share.table_dir(t.name, *f).exists())
     }) || share.own_dir().exists();
     if has_share {
-        let _lock = lock_waiting(&share)?;
+        let lock = lock_waiting(&share)?;
         share.recover()?;
         for spec in fitpipe_transform::ALL_TABLES {
             let n = share.row_count(&layout(spec)).unwrap_or(0);
@@ -57,15 +59,26 @@ pub fn forget(out: &Path, formats: Option<&[Format]>, user: &str) -> anyhow::Res
             done.rows += n;
             done.tables += usize::from(any && n > 0);
         }
+        // Everything of theirs but the lock file this run holds: removing it would let a
+        // concurrent run lock a fresh file beside ours.
         let own = share.own_dir();
-        if own.exists() {
-            std::fs::remove_dir_all(&own)
-                .with_context(|| format!("removing `{}`", own.display()))?;
+        for e in std::fs::read_dir(&own).into_iter().flatten().flatten() {
+            let p = e.path();
+            if e.file_name() == "lock" {
+                continue;
+            }
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            }
+            .with_context(|| format!("removing `{}`", p.display()))?;
         }
+        done.held.push(lock);
     }
     // Rows in the shared files (a single dataset, or rows imported beside a study).
     let ds = dataset(out, formats);
-    let _lock = lock_waiting(&ds)?;
+    let lock = lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
     for spec in fitpipe_transform::ALL_TABLES {
         let l = layout(spec);
@@ -99,6 +112,7 @@ pub fn forget(out: &Path, formats: Option<&[Format]>, user: &str) -> anyhow::Res
             }
         }
     }
+    done.held.push(lock);
     Ok(done)
 }
 

@@ -141,6 +141,82 @@ impl Output {
     /// Stores what a participant's run changed (the sync state last), then removes the
     /// local copy of their share.
     pub async fn push(&self, participant: &str) -> anyhow::Result<()> {
+        if self.remote.is_none() {
+            return Ok(());
+        }
+        let mut dirs = share_dirs(&self.local, participant);
+        dirs.extend(raw_dirs(&self.local, participant));
+        let mut now: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for dir in &dirs {
+            for p in files_below(dir) {
+                now.insert(rel_of(&self.local, &p), p);
+            }
+        }
+        self.push_files(participant, now).await?;
+        for dir in dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        Ok(())
+    }
+
+    /// Fetches every object of the dataset (a single person's dataset on object storage)
+    /// into the local work folder.
+    pub async fn pull_all(&self) -> anyhow::Result<()> {
+        let Some(r) = &self.remote else {
+            return Ok(());
+        };
+        let mut got = BTreeMap::new();
+        for o in r.list_all("").await? {
+            let rel = o
+                .prefix_match(&r.prefix)
+                .map(|parts| {
+                    parts
+                        .map(|p| p.as_ref().to_string())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .unwrap_or_default();
+            if rel.is_empty() || rel.split('/').any(|p| p == ".." || p == ".") {
+                continue;
+            }
+            let bytes = r
+                .store
+                .get(&o)
+                .await
+                .with_context(|| format!("reading `{}/{rel}`", r.url))?
+                .bytes()
+                .await
+                .with_context(|| format!("reading `{}/{rel}`", r.url))?;
+            let path = self.local.join(&rel);
+            std::fs::create_dir_all(path.parent().expect("in a folder"))?;
+            std::fs::write(&path, &bytes)?;
+            got.insert(rel, digest(&bytes));
+        }
+        r.pulled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(String::new(), got);
+        Ok(())
+    }
+
+    /// Stores every file of the local work folder that changed since [`Output::pull_all`]
+    /// (the sync state last) and deletes the objects of files that went.
+    pub async fn push_all(&self) -> anyhow::Result<()> {
+        if self.remote.is_none() {
+            return Ok(());
+        }
+        let now = files_below(&self.local)
+            .into_iter()
+            .map(|p| (rel_of(&self.local, &p), p))
+            .filter(|(rel, _)| !rel.starts_with(".demo-config/"))
+            .collect();
+        self.push_files("", now).await
+    }
+
+    /// Puts the files of `now` whose bytes differ from what `key`'s pull fetched (the
+    /// sync state last: a push cut short leaves the old state, so the next run fetches
+    /// those days again), then deletes the objects pulled that are gone locally.
+    async fn push_files(&self, key: &str, now: BTreeMap<String, PathBuf>) -> anyhow::Result<()> {
         let Some(r) = &self.remote else {
             return Ok(());
         };
@@ -148,16 +224,8 @@ impl Output {
             .pulled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(participant)
+            .remove(key)
             .unwrap_or_default();
-        let mut now: BTreeMap<String, PathBuf> = BTreeMap::new();
-        let mut dirs = share_dirs(&self.local, participant);
-        dirs.extend(raw_dirs(&self.local, participant));
-        for dir in &dirs {
-            for p in files_below(dir) {
-                now.insert(rel_of(&self.local, &p), p);
-            }
-        }
         let state = "state.json";
         let (mut first, mut last): (Vec<_>, Vec<_>) =
             now.iter().partition(|(rel, _)| !rel.ends_with(state));
@@ -179,10 +247,93 @@ impl Output {
                 .await
                 .with_context(|| format!("removing `{}/{rel}`", r.url))?;
         }
-        for dir in dirs {
-            let _ = std::fs::remove_dir_all(dir);
-        }
         Ok(())
+    }
+}
+
+/// Runs `f` on the dataset `data`, a folder or a URL. A URL's objects are fetched into a
+/// local work folder first; when `write`, every file `f` changed is stored back after it,
+/// whether `f` succeeded or not (what a run wrote is kept, as in a folder), and the work
+/// folder is removed. The sync state goes last, so an upload cut short is fetched again.
+pub fn with_dataset<T>(
+    data: &str,
+    write: bool,
+    f: impl FnOnce(&Path) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    if !is_url(data) {
+        return f(Path::new(data));
+    }
+    let out = Output::open(data)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(out.pull_all())?;
+    let r = f(out.local());
+    if write {
+        if let Err(e) = rt.block_on(out.push_all()) {
+            let e = e.context(format!("storing the changes in `{data}`"));
+            return Err(match r {
+                Ok(_) => e,
+                Err(first) => first.context(format!("{e:#}")),
+            });
+        }
+    }
+    r
+}
+
+impl Output {
+    /// Whether the output is object storage.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// The output as the person wrote it (a folder or a URL).
+    pub fn name(&self) -> String {
+        match &self.remote {
+            Some(r) => r.url.clone(),
+            None => self.local.display().to_string(),
+        }
+    }
+
+    /// Deletes every object of a participant from object storage: their partition of
+    /// each table in each format, their sync state and raw answers. Returns how many
+    /// objects went; fails if any is still listed afterwards.
+    pub async fn forget_participant(&self, participant: &str) -> anyhow::Result<usize> {
+        let Some(r) = &self.remote else {
+            return Ok(0);
+        };
+        let mut prefixes: Vec<String> = share_dirs(&self.local, participant)
+            .iter()
+            .map(|d| rel_of(&self.local, d))
+            .collect();
+        // `raw/<provider>/<participant>/` under every provider folder stored.
+        let raw = r
+            .store
+            .list_with_delimiter(Some(&r.object("raw")))
+            .await
+            .with_context(|| format!("listing `{}/raw`", r.url))?;
+        for p in raw.common_prefixes {
+            if let Some(name) = p.filename() {
+                prefixes.push(format!("raw/{name}/{participant}"));
+            }
+        }
+        let mut removed = 0;
+        for rel in &prefixes {
+            for o in r.list_all(rel).await? {
+                r.store
+                    .delete(&o)
+                    .await
+                    .with_context(|| format!("removing `{}/{o}`", r.url))?;
+                removed += 1;
+            }
+        }
+        for rel in &prefixes {
+            if let Some(o) = r.list_all(rel).await?.first() {
+                anyhow::bail!("`{}/{o}` is still stored after its deletion", r.url);
+            }
+        }
+        Ok(removed)
     }
 }
 
@@ -208,6 +359,18 @@ impl Output {
 }
 
 impl Remote {
+    /// Every object below `rel` (a folder inside the output).
+    async fn list_all(&self, rel: &str) -> anyhow::Result<Vec<ObjectPath>> {
+        use futures::TryStreamExt as _;
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&self.object(rel)))
+            .try_collect()
+            .await
+            .with_context(|| format!("listing `{}/{rel}`", self.url))?;
+        Ok(metas.into_iter().map(|m| m.location).collect())
+    }
+
     fn object(&self, rel: &str) -> ObjectPath {
         let mut p = self.prefix.clone();
         for part in rel.split('/').filter(|s| !s.is_empty()) {

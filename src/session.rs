@@ -241,9 +241,10 @@ pub fn revoke_grant(
     provider: Provider,
     store: &TokenStore,
     t: &Tokens,
+    client_id: Option<String>,
     api_base: Option<String>,
 ) -> anyhow::Result<Result<(), String>> {
-    let mut s = app(provider, None, None, api_base, false)?;
+    let mut s = app(provider, client_id, None, api_base, false)?;
     if s.app.client_secret.is_none() {
         s.app.client_secret = store.load_secret(provider.name(), &t.user_id)?;
     }

@@ -206,39 +206,213 @@ impl Study {
         TokenStore::new(&self.dir)
     }
 
-    /// The participants enrolled so far (study id -> record).
+    /// The participants enrolled now (study id -> record): withdrawn ones left out.
     pub fn enrolled(&self) -> anyhow::Result<BTreeMap<String, Enrolled>> {
-        let path = self.dir.join("enrolled.json");
-        match std::fs::read(&path) {
+        Ok(self.consents()?.enrolled)
+    }
+
+    /// The consent record, folded: see [`Study::consent_events`].
+    pub fn consents(&self) -> anyhow::Result<Consents> {
+        let mut c = Consents::default();
+        for ev in self.consent_events()? {
+            c.apply(ev);
+        }
+        Ok(c)
+    }
+
+    /// The consent record's events in order: `consent.log` (one JSON event a line,
+    /// appended and synced under `consent.lock`), after the `enrolled.json` of earlier
+    /// versions. A record that cannot be read is an error, never an empty record: the
+    /// enrollment page then refuses every link (it fails closed).
+    pub fn consent_events(&self) -> anyhow::Result<Vec<ConsentEvent>> {
+        let mut events = Vec::new();
+        let legacy = self.dir.join("enrolled.json");
+        match std::fs::read(&legacy) {
             Ok(b) => {
-                serde_json::from_slice(&b).with_context(|| format!("reading `{}`", path.display()))
+                let old: BTreeMap<String, Enrolled> = serde_json::from_slice(&b)
+                    .with_context(|| format!("reading `{}`", legacy.display()))?;
+                events.extend(old.into_iter().map(|(id, e)| ConsentEvent::Enrolled {
+                    id,
+                    at: e.at,
+                    account_id: e.account_id,
+                    link: e.link,
+                }));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(e).with_context(|| format!("reading `{}`", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading `{}`", legacy.display())),
         }
+        let path = self.consent_log();
+        let text = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(events),
+            Err(e) => return Err(e).with_context(|| format!("reading `{}`", path.display())),
+        };
+        // A last line without its newline is an append cut short (it was never synced,
+        // so nothing after it, a grant included, was kept): not an event.
+        let whole = match text.iter().rposition(|&b| b == b'\n') {
+            Some(i) => &text[..=i],
+            None => &text[..0],
+        };
+        for (n, line) in whole.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let ev: ConsentEvent = serde_json::from_slice(line).map_err(|e| {
+                hint(
+                    format!("`{}` line {}: {e}", path.display(), n + 1),
+                    "the consent record is damaged: restore it from a backup; until then no link enrolls anyone",
+                )
+            })?;
+            events.push(ev);
+        }
+        Ok(events)
     }
 
-    /// Records an enrollment (0600, written atomically).
-    pub fn record_enrolled(&self, id: &str, e: Enrolled) -> anyhow::Result<()> {
-        let mut all = self.enrolled()?;
-        all.insert(id.to_string(), e);
-        fitpipe_ingest::store::write_private(
-            &self.dir.join("enrolled.json"),
-            &serde_json::to_vec_pretty(&all)?,
+    fn consent_log(&self) -> PathBuf {
+        self.dir.join("consent.log")
+    }
+
+    /// Holds the consent record for one read-decide-append (blocking; across processes).
+    pub fn lock_consents(&self) -> anyhow::Result<ConsentLock> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating `{}`", self.dir.display()))?;
+        let path = self.dir.join("consent.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening `{}`", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking `{}`", path.display()))?;
+        Ok(ConsentLock { _file: file })
+    }
+
+    /// Appends one event and syncs it (the caller holds the lock).
+    fn append_consent(&self, _lock: &ConsentLock, ev: &ConsentEvent) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let path = self.consent_log();
+        let created = !path.exists();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("opening `{}`", path.display()))?;
+        // After an append cut short, the next event starts on a line of its own.
+        let len = f.metadata()?.len();
+        let mut line = Vec::new();
+        if len > 0 {
+            use std::io::{Read as _, Seek as _};
+            let mut last = [0u8; 1];
+            f.seek(std::io::SeekFrom::Start(len - 1))?;
+            f.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                line.push(b'\n');
+            }
+        }
+        serde_json::to_writer(&mut line, ev)?;
+        line.push(b'\n');
+        f.write_all(&line)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("writing `{}`", path.display()))?;
+        if created {
+            std::fs::File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .with_context(|| format!("syncing `{}`", self.dir.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Records a consent, deciding under the lock that its link was never used and the
+    /// participant has not withdrawn. Called before the grant is kept: a grant is never
+    /// stored without its record.
+    pub fn record_enrolled(
+        &self,
+        lock: &ConsentLock,
+        id: &str,
+        e: Enrolled,
+    ) -> anyhow::Result<Result<Recorded, NotRecorded>> {
+        let now = self.consents()?;
+        if now.withdrawn.contains_key(id) {
+            return Ok(Err(NotRecorded::Withdrawn));
+        }
+        if now.used_links.contains(&e.link) {
+            return Ok(Err(NotRecorded::LinkUsed));
+        }
+        let previous = now
+            .enrolled
+            .get(id)
+            .map(|p| p.account_id.clone())
+            .filter(|a| *a != e.account_id);
+        self.append_consent(
+            lock,
+            &ConsentEvent::Enrolled {
+                id: id.to_string(),
+                at: e.at,
+                account_id: e.account_id,
+                link: e.link,
+            },
         )?;
+        Ok(Ok(match previous {
+            Some(_) => Recorded::AccountChanged,
+            None => Recorded::New,
+        }))
+    }
+
+    /// Records a withdrawal: the study id and the time. The account id is struck from
+    /// their earlier events (the log is rewritten atomically, once); their used links
+    /// stay used, and no link enrolls them again until `fitpipe enroll STUDY readmit ID`.
+    pub fn record_withdrawn(&self, id: &str) -> anyhow::Result<()> {
+        let _lock = self.lock_consents()?;
+        let mut events = self.consent_events()?;
+        for ev in &mut events {
+            if let ConsentEvent::Enrolled {
+                id: who,
+                account_id,
+                ..
+            } = ev
+            {
+                if who == id {
+                    account_id.clear();
+                }
+            }
+        }
+        events.push(ConsentEvent::Withdrawn {
+            id: id.to_string(),
+            at: Utc::now(),
+        });
+        let mut text = Vec::new();
+        for ev in &events {
+            serde_json::to_writer(&mut text, ev)?;
+            text.push(b'\n');
+        }
+        fitpipe_ingest::store::write_private(&self.consent_log(), &text)?;
+        // Its events are in the log now.
+        let legacy = self.dir.join("enrolled.json");
+        if legacy.exists() {
+            std::fs::remove_file(&legacy)
+                .with_context(|| format!("removing `{}`", legacy.display()))?;
+        }
         Ok(())
     }
 
-    /// Drops an enrollment record (a withdrawal).
-    pub fn forget_enrolled(&self, id: &str) -> anyhow::Result<()> {
-        let mut all = self.enrolled()?;
-        if all.remove(id).is_some() {
-            fitpipe_ingest::store::write_private(
-                &self.dir.join("enrolled.json"),
-                &serde_json::to_vec_pretty(&all)?,
-            )?;
+    /// Lets a withdrawn participant enroll again (with a new link).
+    pub fn record_readmitted(&self, id: &str) -> anyhow::Result<bool> {
+        let lock = self.lock_consents()?;
+        if !self.consents()?.withdrawn.contains_key(id) {
+            return Ok(false);
         }
-        Ok(())
+        self.append_consent(
+            &lock,
+            &ConsentEvent::Readmitted {
+                id: id.to_string(),
+                at: Utc::now(),
+            },
+        )?;
+        Ok(true)
     }
 
     /// Formats to write.
@@ -256,6 +430,90 @@ pub struct Enrolled {
     pub account_id: String,
     /// The link used (its signature): a link enrolls once.
     pub link: String,
+}
+
+/// One event of the consent record (`consent.log`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum ConsentEvent {
+    /// Consent given through a link.
+    Enrolled {
+        id: String,
+        at: DateTime<Utc>,
+        /// The provider's id of the account; struck (empty) once they withdraw.
+        account_id: String,
+        /// The link's signature: a link enrolls once.
+        link: String,
+    },
+    /// The participant withdrew (`fitpipe forget --study`).
+    Withdrawn { id: String, at: DateTime<Utc> },
+    /// The study team let a withdrawn participant enroll again.
+    Readmitted { id: String, at: DateTime<Utc> },
+}
+
+/// The consent record folded into what it says now.
+#[derive(Debug, Default)]
+pub struct Consents {
+    /// Enrolled and not withdrawn since.
+    pub enrolled: BTreeMap<String, Enrolled>,
+    /// Withdrawn and not readmitted since, with when.
+    pub withdrawn: BTreeMap<String, DateTime<Utc>>,
+    /// Every link that enrolled someone, ever.
+    pub used_links: std::collections::HashSet<String>,
+}
+
+impl Consents {
+    fn apply(&mut self, ev: ConsentEvent) {
+        match ev {
+            ConsentEvent::Enrolled {
+                id,
+                at,
+                account_id,
+                link,
+            } => {
+                self.used_links.insert(link.clone());
+                self.withdrawn.remove(&id);
+                self.enrolled.insert(
+                    id,
+                    Enrolled {
+                        at,
+                        account_id,
+                        link,
+                    },
+                );
+            }
+            ConsentEvent::Withdrawn { id, at } => {
+                self.enrolled.remove(&id);
+                self.withdrawn.insert(id, at);
+            }
+            ConsentEvent::Readmitted { id, .. } => {
+                self.withdrawn.remove(&id);
+            }
+        }
+    }
+}
+
+/// Holds `consent.lock` while a consent is decided and recorded.
+pub struct ConsentLock {
+    _file: std::fs::File,
+}
+
+/// A consent recorded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The participant's first (or same-account) consent.
+    New,
+    /// They consented before with another account: reported to the study team.
+    AccountChanged,
+}
+
+/// Why a consent was not recorded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotRecorded {
+    /// The link enrolled someone already (two tabs, a replay).
+    LinkUsed,
+    /// The participant withdrew; only the study team can readmit them.
+    Withdrawn,
 }
 
 /// A stable share of a roster: participant `id` belongs to shard `index` of `count` when
@@ -302,7 +560,8 @@ impl Shard {
 #[derive(Debug, Clone, Serialize)]
 pub struct ParticipantRun {
     pub participant: String,
-    /// `ok`, `partial`, `consent` (must consent again), `not-enrolled`, `busy` or `failed`.
+    /// `ok`, `partial`, `consent` (must consent again), `not-enrolled`, `withdrawn`,
+    /// `busy` or `failed`.
     pub status: &'static str,
     pub requests: u64,
     /// Why, for anything but `ok`.
@@ -348,19 +607,35 @@ pub async fn run(
     let progress = Arc::new(Progress::new(mine.len() as u64, quiet, false));
     let gate = Arc::new(tokio::sync::Semaphore::new(f.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
+    // Who withdrew (the record unreadable: nobody is shown as withdrawn).
+    let withdrawn = study.consents().map(|c| c.withdrawn).unwrap_or_default();
     for (i, id) in mine.iter().enumerate() {
-        let tokens = match store.load(provider.name(), id)? {
-            Some(t) => t,
-            None => {
+        let tokens = match store.load(provider.name(), id) {
+            Ok(Some(t)) => t,
+            other => {
                 let pid = id.clone();
+                let (status, detail) = match (other, withdrawn.get(id)) {
+                    (Err(_), _) => (
+                        "failed",
+                        "their stored grant is damaged and cannot be read: send them a new enrollment link (`fitpipe enroll STUDY link ID`)".to_string(),
+                    ),
+                    (_, Some(at)) => (
+                        "withdrawn",
+                        format!("withdrew on {}", at.format("%Y-%m-%d")),
+                    ),
+                    _ => (
+                        "not-enrolled",
+                        "no grant yet: send them their enrollment link".into(),
+                    ),
+                };
                 tasks.spawn(async move {
                     (
                         i,
                         ParticipantRun {
                             participant: pid,
-                            status: "not-enrolled",
+                            status,
                             requests: 0,
-                            detail: Some("no grant yet: send them their enrollment link".into()),
+                            detail: Some(detail),
                         },
                     )
                 });
@@ -369,7 +644,8 @@ pub async fn run(
         };
         let mut app = settings.app.clone();
         if app.client_secret.is_none() {
-            app.client_secret = store.load_secret(provider.name(), id)?;
+            // A damaged secret file is that participant's fault alone.
+            app.client_secret = store.load_secret(provider.name(), id).ok().flatten();
         }
         let mut opts = crate::session::options(provider, true);
         opts.project = project.clone();

@@ -283,7 +283,7 @@ fn revoke(
 ) -> anyhow::Result<ExitCode> {
     let store = session::store()?;
     let t = session::tokens(&store, provider, user)?;
-    session::revoke_grant(provider, &session::store()?, &t, api_base)?.map_err(|e| {
+    session::revoke_grant(provider, &session::store()?, &t, None, api_base)?.map_err(|e| {
         hint(
             format!("revoking at the provider failed: {e}"),
             "the tokens were kept; try again, or remove the app in your account settings",

@@ -17,11 +17,12 @@ pub fn run(args: EnrollArgs) -> anyhow::Result<ExitCode> {
             let days = study.file.enroll.as_ref().map_or(14, |e| e.link_days);
             let expires = Utc::now() + Duration::days(days.max(1));
             let ids = if ids.is_empty() {
-                let done = study.enrolled()?;
+                // Neither enrolled nor withdrawn (a withdrawn person is readmitted first).
+                let c = study.consents()?;
                 study
                     .roster
                     .iter()
-                    .filter(|id| !done.contains_key(*id))
+                    .filter(|id| !c.enrolled.contains_key(*id) && !c.withdrawn.contains_key(*id))
                     .cloned()
                     .collect()
             } else {
@@ -35,6 +36,20 @@ pub fn run(args: EnrollArgs) -> anyhow::Result<ExitCode> {
                 ));
             }
             stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        EnrollAction::Readmit { id } => {
+            crate::study::check_id(&id)?;
+            if !study.record_readmitted(&id)? {
+                return Err(hint(
+                    format!("`{id}` has not withdrawn from `{}`", study.file.study),
+                    "only a participant removed with `fitpipe forget --study` needs readmitting",
+                ));
+            }
+            stdout(&format!(
+                "`{id}` may enroll again: send them a new link (`fitpipe enroll {} link {id}`)\n",
+                args.study.display()
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         EnrollAction::Serve { listen } => {

@@ -10,9 +10,14 @@ use crate::import::{self, Import};
 use crate::output::{hint, stdout};
 use crate::tables::report;
 
-fn job(output: &OutputArgs, user_id: &Option<String>, timezone: &Option<String>) -> Import {
+fn job(
+    out: &std::path::Path,
+    output: &OutputArgs,
+    user_id: &Option<String>,
+    timezone: &Option<String>,
+) -> Import {
     Import {
-        out: output.out.clone(),
+        out: out.to_path_buf(),
         formats: output.format.clone(),
         user_id: user_id.clone(),
         timezone: timezone.clone(),
@@ -21,7 +26,12 @@ fn job(output: &OutputArgs, user_id: &Option<String>, timezone: &Option<String>)
 }
 
 pub fn json(args: ImportJson) -> anyhow::Result<ExitCode> {
-    let job = job(&args.output, &args.user_id, &args.timezone);
+    let data = args.output.data.or("./data");
+    crate::remote::with_dataset(&data, true, |out| json_into(out, &data, &args))
+}
+
+fn json_into(out: &std::path::Path, data: &str, args: &ImportJson) -> anyhow::Result<ExitCode> {
+    let job = job(out, &args.output, &args.user_id, &args.timezone);
     let units = match args.units {
         UnitsArg::Metric => Units::Metric,
         UnitsArg::Us => Units::Us,
@@ -33,17 +43,22 @@ pub fn json(args: ImportJson) -> anyhow::Result<ExitCode> {
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     stdout(&report(&ds, done.written)?)?;
     if !job.quiet {
-        eprintln!(
-            "wrote {} input file(s) into `{}`",
-            done.files,
-            job.out.display()
-        );
+        eprintln!("wrote {} input file(s) into `{data}`", done.files);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn takeout(args: ImportTakeout) -> anyhow::Result<ExitCode> {
-    let job = job(&args.output, &args.user_id, &args.timezone);
+    let data = args.output.data.or("./data");
+    crate::remote::with_dataset(&data, true, |out| takeout_into(out, &data, &args))
+}
+
+fn takeout_into(
+    out: &std::path::Path,
+    data: &str,
+    args: &ImportTakeout,
+) -> anyhow::Result<ExitCode> {
+    let job = job(out, &args.output, &args.user_id, &args.timezone);
     let weight = args.weight_unit.map(|w| match w {
         WeightUnit::Kg => Units::Metric,
         WeightUnit::Lb => Units::Us,
@@ -52,11 +67,7 @@ pub fn takeout(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     stdout(&report(&ds, done.written)?)?;
     if !job.quiet {
-        eprintln!(
-            "imported {} archive file(s) into `{}`",
-            done.files,
-            job.out.display()
-        );
+        eprintln!("imported {} archive file(s) into `{data}`", done.files);
     }
     if done.skipped > 0 {
         return Err(hint(

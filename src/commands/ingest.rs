@@ -1,7 +1,7 @@
 //! `fitpipe ingest`: resolves the flags into a [`Job`] and runs the pipeline
 //! ([`crate::pipeline`]); `--demo` runs it against the built-in simulator.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -15,6 +15,15 @@ use crate::progress::Progress;
 use crate::session;
 
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let data = args
+        .data
+        .clone()
+        .or_else(|| crate::env::get(crate::env::OUT))
+        .unwrap_or_else(|| (if args.demo { "./data/demo" } else { "./data" }).into());
+    crate::remote::with_dataset(&data, !args.dry_run, |out| into(out, &args))
+}
+
+fn into(out: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     // The demo's own simulator serves both APIs (Fitbit by default); a real run uses the
     // provider of the stored grant.
     let provider = if args.demo {
@@ -25,10 +34,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let resources = parse_resources(provider, &args.resources, &args.intraday)?;
     let job = Job {
         provider,
-        out: args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(if args.demo { "./data/demo" } else { "./data" })),
+        out: out.to_path_buf(),
         formats: args.format.clone(),
         from: args.from,
         to: args.to,

@@ -38,10 +38,40 @@ const STAGES: [(&str, RGBColor); 7] = [
 
 type Err = Box<dyn std::error::Error + Send + Sync>;
 
-pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
-    let (from, to) = range(&args)?;
+pub fn run(mut args: PlotArgs) -> anyhow::Result<ExitCode> {
+    // `--out` names the dataset in every command; before `-o` it named plot's picture,
+    // and a `--out chart.png` still draws there.
+    if let Some(o) = args.out.take() {
+        let lower = o.to_ascii_lowercase();
+        if lower.ends_with(".png") || lower.ends_with(".svg") {
+            if args.output.is_some() {
+                return Err(hint(
+                    "both `--out` and `-o` name the picture",
+                    "keep `-o FILE`",
+                ));
+            }
+            args.output = Some(o.into());
+        } else if args.data.is_some() {
+            return Err(hint(
+                "both `--data` and `--out` name the dataset",
+                "keep one of them (`--data DIR`)",
+            ));
+        } else {
+            args.data = Some(o);
+        }
+    }
+    let data = args
+        .data
+        .clone()
+        .or_else(|| crate::env::get(crate::env::OUT))
+        .unwrap_or_else(|| "./data".into());
+    crate::remote::with_dataset(&data, false, |dir| draw_from(dir, &data, &args))
+}
+
+fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode> {
+    let (from, to) = range(args)?;
     let out = args
-        .out
+        .output
         .clone()
         .unwrap_or_else(|| format!("fitpipe-{}.png", args.kind.name()).into());
     let svg = match out
@@ -59,7 +89,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
             ))
         }
     };
-    let ds = Dataset::new(&args.data, &[Format::Parquet]);
+    let ds = Dataset::new(dir, &[Format::Parquet]);
     let spec: &TableSpec = match args.kind {
         PlotKind::Steps | PlotKind::Heart => &DailyActivity::SPEC,
         PlotKind::Sleep => &SleepSession::SPEC,
@@ -67,7 +97,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     let batches = ds
         .read_table(&layout(spec))
         .with_context(|| format!("reading `{}`", spec.name))?;
-    let user = pick_user(&batches, args.user.as_deref(), &args.data, spec.name)?;
+    let user = pick_user(&batches, args.user.as_deref(), data, spec.name)?;
     let chart = match args.kind {
         PlotKind::Steps => Chart::Steps(daily(&batches, &user, "steps", from, to)?, args.goal),
         PlotKind::Heart => {
@@ -77,7 +107,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     };
     if chart.is_empty() {
         return Err(hint(
-            format!("no {} data for user `{user}` from {from} to {to} in `{}`", args.kind.name(), args.data.display()),
+            format!("no {} data for user `{user}` from {from} to {to} in `{}`", args.kind.name(), data),
             "pick another range with `--from/--to` or `--last`, or fetch it first (`fitpipe ingest`)",
         ));
     }
@@ -167,13 +197,13 @@ fn users(batches: &[RecordBatch]) -> Vec<String> {
 fn pick_user(
     batches: &[RecordBatch],
     user: Option<&str>,
-    data: &Path,
+    data: &str,
     table: &str,
 ) -> anyhow::Result<String> {
     let all = users(batches);
     match (user, all.len()) {
         (_, 0) => Err(hint(
-            format!("no `{table}` table in `{}`", data.display()),
+            format!("no `{table}` table in `{data}`"),
             "point `--data` at fitpipe's output folder, or run `fitpipe ingest` first",
         )),
         (Some(u), _) if all.iter().any(|a| a == u) => Ok(u.to_string()),

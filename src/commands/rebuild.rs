@@ -8,15 +8,20 @@ use crate::pipeline::parse_tz;
 use crate::tables::report;
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
-    let out = &args.output.out;
+    let data = args.output.data.or("./data");
     let tz = parse_tz(args.timezone.as_deref())?;
-    let done = crate::rebuild::rebuild(out, args.output.format.as_deref(), tz)?;
-    let ds = crate::tables::dataset(out, args.output.format.as_deref());
-    stdout(&report(&ds, done.written)?)?;
+    let formats = args.output.format.as_deref();
+    let (files, summary) = crate::remote::with_dataset(&data, true, |out| {
+        let done = crate::rebuild::rebuild(out, formats, tz)?;
+        let ds = crate::tables::dataset(out, formats);
+        let files = done.files;
+        Ok((files, report(&ds, done.written)?))
+    })?;
+    stdout(&summary)?;
     if !args.output.quiet {
         eprintln!(
             "rebuilt from {} raw response(s); no request was made",
-            done.files
+            files
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -142,10 +142,10 @@ fn study(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         crate::output::stdout(&study::summary(&runs))?;
     }
-    // Someone not enrolled yet is listed, not a failure of the run.
+    // Someone not enrolled yet, or withdrawn, is listed, not a failure of the run.
     let bad: Vec<&str> = runs
         .iter()
-        .filter(|r| r.status != "ok" && r.status != "not-enrolled")
+        .filter(|r| !matches!(r.status, "ok" | "not-enrolled" | "withdrawn"))
         .map(|r| r.participant.as_str())
         .collect();
     if bad.is_empty() {
@@ -158,6 +158,6 @@ fn study(args: RunArgs) -> anyhow::Result<ExitCode> {
             runs.len(),
             bad.join(", ")
         ),
-        "`consent`: send them a new enrollment link (`fitpipe enroll link`); `failed`, `partial`, `busy`: the next run resumes them",
+        "`consent`, or a damaged grant: send them a new enrollment link (`fitpipe enroll STUDY link ID`); `failed`, `partial`, `busy`: the next run resumes them",
     ))
 }

@@ -61,7 +61,12 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.study {
         return study(path, &args);
     }
-    let ds = Dataset::new(&args.data, &[Format::Parquet]);
+    let data = args.data.or("./data");
+    crate::remote::with_dataset(&data, false, |dir| local(dir, &data, &args))
+}
+
+fn local(dir: &std::path::Path, name: &str, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let ds = Dataset::new(dir, &[Format::Parquet]);
     let mut tables = Vec::new();
     for spec in ALL_TABLES {
         let batches = ds
@@ -114,7 +119,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
             sources,
         });
     }
-    let state = SyncState::load(&args.data)?;
+    let state = SyncState::load(dir)?;
     let runs = state
         .runs()
         .iter()
@@ -148,7 +153,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let st = Status {
-        data: args.data.display().to_string(),
+        data: name.to_string(),
         tables,
         runs,
         users,

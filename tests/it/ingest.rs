@@ -132,6 +132,34 @@ fn auth_times_out_and_says_so() {
     );
 }
 
+// Regression: an idle TCP connection to the loopback callback (a browser's preconnect
+// does this) stalled `fitpipe auth` past its own `--timeout` until killed, tokens never
+// saved. Now the redirect is served beside held connections, and the timeout holds.
+#[test]
+fn an_idle_connection_to_the_callback_neither_stalls_auth_nor_its_timeout() {
+    let env = SimEnv::auto();
+    let (child, url, _err) = env.start_auth(&["--timeout", "20"]);
+    // Three connections that never send a byte, held for the whole test.
+    let idle: Vec<_> = (0..3)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", env.port)).unwrap())
+        .collect();
+    env.rt.block_on(async {
+        let _ = reqwest::get(&url).await.unwrap();
+    });
+    let mut child = child;
+    let status = wait_exit(&mut child, 15).expect("auth finishes beside idle connections");
+    assert_eq!(status.code(), Some(0));
+    drop(idle);
+    let r = env.run(&["auth", "status", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("fitbit-web-api"), "{}", r.stdout);
+    // Only idle connections: the timeout still ends it.
+    let (mut child, _url, _err) = env.start_auth(&["--timeout", "1"]);
+    let _held = std::net::TcpStream::connect(("127.0.0.1", env.port)).unwrap();
+    let status = wait_exit(&mut child, 10).expect("auth exits after its timeout");
+    assert_eq!(status.code(), Some(1));
+}
+
 #[test]
 fn backfill_from_2015_uses_exactly_the_planned_minimum_and_meets_no_429() {
     let env = SimEnv::auto();

@@ -7,6 +7,7 @@ mod import_json;
 mod ingest;
 mod library;
 mod messy;
+mod objects;
 mod plot;
 mod schema;
 mod sim;

@@ -14,7 +14,7 @@ use super::simenv::SimEnv;
 
 /// A Google study of `n` simulated people, their grants stored for study ids `P01`...
 /// (person `i` is `P0{i+1}`), as `fitpipe enroll` would have stored them.
-fn study(n: usize) -> (SimEnv, PathBuf) {
+pub(super) fn study(n: usize) -> (SimEnv, PathBuf) {
     study_with(n, Config::default())
 }
 
@@ -44,7 +44,7 @@ fn study_with(n: usize, cfg: Config) -> (SimEnv, PathBuf) {
     (env, file)
 }
 
-fn write_study(env: &SimEnv, out: &str, n: usize, extra: &str) -> PathBuf {
+pub(super) fn write_study(env: &SimEnv, out: &str, n: usize, extra: &str) -> PathBuf {
     let ids: Vec<String> = (1..=n).map(|i| format!("\"P{i:02}\"")).collect();
     let file = env.dir.path().join(format!("{out}.toml"));
     std::fs::write(
@@ -75,7 +75,7 @@ participants = [{ids}]
 }
 
 /// Every file below `dir` (relative), fitpipe's own folder left out.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(super) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
@@ -382,7 +382,12 @@ fn a_withdrawn_participant_leaves_nothing_and_changes_no_other_file() {
             assert!(after.get(k) == Some(v), "{k} changed");
         }
     }
-    assert!(!out.join(".fitpipe/users/P02").exists());
+    // Their folder holds only the (empty) lock file the withdrawal held: removing it would
+    // have let a concurrent run lock a fresh file beside it.
+    let left: Vec<_> = std::fs::read_dir(out.join(".fitpipe/users/P02"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.iter().all(|n| n == "lock"), "{left:?}");
     assert_eq!(
         user_ids(&out, "daily_activity"),
         ["P01", "P03"].map(String::from).into()
@@ -390,9 +395,15 @@ fn a_withdrawn_participant_leaves_nothing_and_changes_no_other_file() {
     let store = TokenStore::new(&env.dir.path().join("grants"));
     assert!(store.load("google-health", "P02").unwrap().is_none());
     assert!(store.load("google-health", "P01").unwrap().is_some());
-    // The next run goes on for the others; P02 has no grant any more.
+    // The next run goes on for the others; P02 withdrew.
     let r = env.run(&["run", file.to_str().unwrap()]);
-    assert!(r.stdout.contains("not-enrolled"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("P02") && l.contains("withdrawn")),
+        "{}",
+        r.stdout
+    );
 }
 
 // Object storage through `object_store` (here its `file://` store): the same objects a
@@ -432,71 +443,14 @@ fn a_study_writes_to_object_storage_as_it_does_to_a_folder() {
     assert_eq!(tables(&env.dir.path().join("data")), tables(&stored));
 }
 
-/// The Python with moto and pyarrow (CI's venv), if there is one.
-fn python_with_moto() -> Option<String> {
-    let py = std::env::var("FITPIPE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = std::process::Command::new(&py)
-        .args(["-c", "import moto.server, pyarrow.fs"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI must provide a Python with moto[server] and pyarrow (FITPIPE_TEST_PYTHON)"
-    );
-    eprintln!("skipped: no Python with moto[server] and pyarrow (set FITPIPE_TEST_PYTHON)");
-    None
-}
-
 // A study on an S3-compatible server on loopback (moto): the run puts every object, and
 // pyarrow reads each table back over S3 as one dataset across participants, keys unique.
 #[test]
 fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
-    let Some(py) = python_with_moto() else {
+    let Some(moto) = super::objects::Moto::start("fitpipe-study") else {
         return;
     };
-    let port = super::simenv::free_port();
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let mut moto = std::process::Command::new(&py)
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _moto = {
-        // Wait for it, then make the bucket (moto takes unsigned requests).
-        let http = reqwest::Client::new();
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let mut made = false;
-        for _ in 0..100 {
-            if let Ok(r) = rt.block_on(http.put(format!("{endpoint}/fitpipe-study")).send()) {
-                made = r.status().is_success();
-                break;
-            }
-            if moto.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        assert!(made, "moto did not start or refused the bucket");
-        Kill(moto)
-    };
+    let (py, endpoint, aws) = (&moto.python, &moto.endpoint, moto.env());
     let (env, _) = study(3);
     let file = write_study(&env, "s3", 3, "");
     let text = std::fs::read_to_string(&file).unwrap().replace(
@@ -504,16 +458,9 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
         "out = \"s3://fitpipe-study/studies/sleep-2026\"",
     );
     std::fs::write(&file, text).unwrap();
-    let aws = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_ALLOW_HTTP", "true"),
-    ];
     let r = env
         .cmd(&["run", file.to_str().unwrap(), "--quiet"])
-        .envs(aws)
+        .envs(aws.clone())
         .output()
         .unwrap();
     let r: super::Run = r.into();
@@ -524,9 +471,9 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
         "sleep_stages",
         "profile",
     ];
-    let back = std::process::Command::new(&py)
+    let back = std::process::Command::new(py)
         .arg(super::repo().join("scripts/s3_readback.py"))
-        .arg(&endpoint)
+        .arg(endpoint)
         .arg("fitpipe-study/studies/sleep-2026")
         .args(tables)
         .envs(aws)
@@ -585,4 +532,52 @@ fn participants_together_stay_under_the_project_quota() {
         took >= Duration::minutes(total as i64 / 24 - 1),
         "{total} requests in {took}"
     );
+}
+
+// Regression: a grant file holding `{` made `fitpipe run`, its shard and `status --study`
+// exit 1 before any participant ran, with a hint to run `fitpipe auth`. Now only that
+// participant fails (told to send a new link); the others are `ok`.
+#[test]
+fn a_damaged_grant_fails_only_its_participant() {
+    let (env, file) = study(3);
+    let grants = env.dir.path().join("grants");
+    let damaged = grants.join("tokens/google-health-P02.json");
+    assert!(damaged.exists());
+    std::fs::write(&damaged, "{").unwrap();
+    let r = env.run(&["run", file.to_str().unwrap(), "--json", "--quiet"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let runs: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let status = |id: &str| {
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["participant"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status("P01")["status"], "ok", "{runs}");
+    assert_eq!(status("P03")["status"], "ok", "{runs}");
+    assert_eq!(status("P02")["status"], "failed", "{runs}");
+    let detail = status("P02")["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("enrollment link"), "{detail}");
+    assert!(
+        r.stderr.contains("P02") && !r.stderr.contains("fitpipe auth"),
+        "{}",
+        r.stderr
+    );
+    let out = env.dir.path().join("data");
+    assert_eq!(
+        user_ids(&out, "daily_activity"),
+        ["P01", "P03"].map(String::from).into()
+    );
+    let cov = env.run(&["status", "--study", file.to_str().unwrap(), "--json"]);
+    assert_eq!(cov.code, 0, "{}", cov.stderr);
+    let rows: serde_json::Value = serde_json::from_str(&cov.stdout).unwrap();
+    let p2 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["participant"] == "P02")
+        .unwrap();
+    assert_eq!(p2["grant"], "damaged", "{rows}");
 }

@@ -340,10 +340,12 @@ impl ApiClient {
             num("fitbit-rate-limit-remaining"),
             num("fitbit-rate-limit-reset"),
         ) {
+            // Whatever the server sends: the budget resets within the hour (no overflow
+            // from a hostile or broken header).
             let b = Budget {
-                limit: limit as u32,
-                remaining: rem.max(0) as u32,
-                reset_at: self.clock.now() + Duration::seconds(reset),
+                limit: limit.clamp(0, i64::from(u32::MAX)) as u32,
+                remaining: rem.clamp(0, i64::from(u32::MAX)) as u32,
+                reset_at: self.clock.now() + Duration::seconds(reset.clamp(0, 3600)),
             };
             self.reporter.rate(b.remaining, b.limit);
             self.budget = Some(b);
@@ -436,7 +438,16 @@ impl ApiClient {
                                         (b.reset_at - self.clock.now()).max(Duration::zero())
                                             + self.opts.reset_buffer
                                     }
-                                    (None, Some(s)) => Duration::seconds(s),
+                                    // A wait beyond the hour is not waited out: the run
+                                    // stops, keeping what it has (a peer's huge
+                                    // `Retry-After` once overflowed the clock here).
+                                    (None, Some(s)) if s > LONGEST_RETRY_AFTER_S => {
+                                        return Err(IngestError::BudgetSpent {
+                                            reset_at: self.clock.now()
+                                                + Duration::seconds(s.min(7 * 86_400)),
+                                        });
+                                    }
+                                    (None, Some(s)) => Duration::seconds(s.max(0)),
                                     (None, None) => self.backoff(attempt),
                                 };
                                 self.wait(wait, "429 Too Many Requests; waiting").await;
@@ -475,6 +486,9 @@ impl ApiClient {
         }
     }
 }
+
+/// The longest `Retry-After` a run waits out; a longer one stops the run (resumable).
+const LONGEST_RETRY_AFTER_S: i64 = 3600;
 
 fn redact(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_string()

@@ -269,6 +269,11 @@ pub async fn wait_for_callback(
     let mut paste = paste;
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
+    // Each connection is read on a task of its own, with a deadline of its own: an idle
+    // connection (a browser's preconnect, or anyone holding one open) never stalls the
+    // real redirect, nor the overall `timeout`.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<Result<Callback, IngestError>>(4);
+    let state = std::sync::Arc::new(state.to_string());
     loop {
         let pasted = async {
             match paste.as_mut() {
@@ -280,40 +285,57 @@ pub async fn wait_for_callback(
             _ = &mut deadline => return Err(IngestError::AuthTimeout(timeout.as_secs())),
             line = pasted => match line {
                 Some(line) => {
-                    if let Some(cb) = parse_redirect(line.trim(), state)? {
+                    if let Some(cb) = parse_redirect(line.trim(), &state)? {
                         return Ok(cb);
                     }
                 }
                 None => paste = None,
             },
+            Some(outcome) = done_rx.recv() => return outcome,
             conn = listener.accept() => {
                 let Ok((stream, _)) = conn else { continue };
-                let (read, mut write) = stream.into_split();
-                let mut reader = BufReader::new(read);
-                let mut first = String::new();
-                if reader.read_line(&mut first).await.is_err() {
-                    continue;
-                }
-                // Drain the headers (bounded) so the browser sees a clean response.
-                let mut rest = vec![0u8; 8192];
-                let _ = tokio::time::timeout(StdDuration::from_millis(50), reader.read(&mut rest)).await;
-                let target = first.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let (status, page, outcome) = match parse_redirect(&target, state) {
-                    Ok(Some(Callback::Code(c))) => ("200 OK", "fitpipe is authorised. You can close this page; the terminal carries on.", Some(Ok(Callback::Code(c)))),
-                    Ok(Some(Callback::Denied(e))) => ("200 OK", "Access was denied. You can close this page.", Some(Ok(Callback::Denied(e)))),
-                    Ok(None) => ("404 Not Found", "Not the authorization redirect.", None),
-                    Err(e) => ("400 Bad Request", "The state parameter does not match: this answer is not for the authorization fitpipe started.", Some(Err(e))),
-                };
-                let body = format!("<!doctype html><title>fitpipe</title><p>{page}</p>");
-                let resp = format!("HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
-                let _ = write.write_all(resp.as_bytes()).await;
-                let _ = write.shutdown().await;
-                if let Some(o) = outcome {
-                    return o;
-                }
+                let (tx, state) = (done_tx.clone(), state.clone());
+                tokio::spawn(async move {
+                    let answer = tokio::time::timeout(CONNECTION_DEADLINE, answer(stream, &state));
+                    if let Ok(Some(outcome)) = answer.await {
+                        let _ = tx.send(outcome).await;
+                    }
+                });
             }
         }
     }
+}
+
+/// How long one connection to the callback listener may take to send its request.
+const CONNECTION_DEADLINE: StdDuration = StdDuration::from_secs(10);
+
+/// Reads one request (its first line at most 8 KiB), answers it with a page, and returns
+/// the outcome if it was the authorization redirect.
+async fn answer(
+    stream: tokio::net::TcpStream,
+    state: &str,
+) -> Option<Result<Callback, IngestError>> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read.take(8192));
+    let mut first = String::new();
+    if reader.read_line(&mut first).await.is_err() || !first.ends_with('\n') {
+        return None;
+    }
+    // Drain the headers (bounded) so the browser sees a clean response.
+    let mut rest = vec![0u8; 8192];
+    let _ = tokio::time::timeout(StdDuration::from_millis(50), reader.read(&mut rest)).await;
+    let target = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (status, page, outcome) = match parse_redirect(&target, state) {
+        Ok(Some(Callback::Code(c))) => ("200 OK", "fitpipe is authorised. You can close this page; the terminal carries on.", Some(Ok(Callback::Code(c)))),
+        Ok(Some(Callback::Denied(e))) => ("200 OK", "Access was denied. You can close this page.", Some(Ok(Callback::Denied(e)))),
+        Ok(None) => ("404 Not Found", "Not the authorization redirect.", None),
+        Err(e) => ("400 Bad Request", "The state parameter does not match: this answer is not for the authorization fitpipe started.", Some(Err(e))),
+    };
+    let body = format!("<!doctype html><title>fitpipe</title><p>{page}</p>");
+    let resp = format!("HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    let _ = write.write_all(resp.as_bytes()).await;
+    let _ = write.shutdown().await;
+    outcome
 }
 
 #[cfg(test)]

@@ -162,3 +162,93 @@ fn token_files_are_private_and_debug_output_hides_secrets() {
         .collect();
     assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 }
+
+/// A peer on loopback that answers every request with `head` (and an empty JSON body).
+async fn hostile(head: &'static str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(
+                        format!("{head}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}")
+                            .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn plain_client(base: &str) -> ApiClient {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TokenStore::new(dir.path());
+    let t = Tokens {
+        provider: fitbit::PROVIDER.into(),
+        user_id: "U".into(),
+        access_token: oauth2::AccessToken::new("a".into()),
+        refresh_token: None,
+        expires_at: chrono::Utc::now() + Duration::hours(1),
+        scope: "activity".into(),
+        timezone: None,
+        refresh_expires_at: None,
+        refused_at: None,
+    };
+    let (auth_url, token_url, revoke_url) = fitbit::endpoints(base);
+    let app = OAuthApp {
+        auth_url,
+        token_url,
+        revoke_url,
+        client_id: "c".into(),
+        client_secret: None,
+        redirect_uri: "http://127.0.0.1:8080/".into(),
+        scopes: vec![],
+        auth_params: Vec::new(),
+    };
+    // No real waits: the clock only counts what it is asked to wait.
+    let clock = ExternalClock::new(chrono::Utc::now, |_| Box::pin(async {}));
+    ApiClient::new(
+        base,
+        app,
+        store,
+        t,
+        clock,
+        Arc::new(Silent),
+        Options::default(),
+    )
+}
+
+// Regression: `Retry-After: 99999999999999` on a 429 overflowed the clock
+// (`DateTime + TimeDelta overflowed`, exit 2). A wait beyond the hour stops the run with
+// the time to resume; huge and negative rate headers are clamped, never a panic.
+#[tokio::test]
+async fn a_huge_retry_after_or_reset_header_stops_the_run_without_a_panic() {
+    let base = hostile("HTTP/1.1 429 Too Many Requests\r\nretry-after: 99999999999999").await;
+    let mut c = plain_client(&base);
+    match c.get("/1/user/-/profile.json").await {
+        Err(fitpipe_ingest::IngestError::BudgetSpent { reset_at }) => {
+            assert!(
+                reset_at > chrono::Utc::now() + Duration::hours(1),
+                "{reset_at}"
+            );
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let base = hostile(
+        "HTTP/1.1 200 OK\r\nfitbit-rate-limit-limit: -5\r\nfitbit-rate-limit-remaining: 99999999999999\r\nfitbit-rate-limit-reset: -99999999999999",
+    )
+    .await;
+    let mut c = plain_client(&base);
+    c.get("/1/user/-/profile.json").await.unwrap();
+    let base = hostile(
+        "HTTP/1.1 200 OK\r\nfitbit-rate-limit-limit: 150\r\nfitbit-rate-limit-remaining: 1\r\nfitbit-rate-limit-reset: 99999999999999",
+    )
+    .await;
+    let mut c = plain_client(&base);
+    c.get("/1/user/-/profile.json").await.unwrap();
+}
