@@ -456,7 +456,7 @@ pub async fn ingest(
     }
     progress.finish();
     let budget = client.budget();
-    state.record_run(
+    state.note_run(
         provider,
         &user,
         LastRun {
@@ -473,7 +473,11 @@ pub async fn ingest(
                 (None, Outcome::Done) => "ok".into(),
             },
         },
-    )?;
+    );
+    // The run's record commits like the rows: in a transaction of its own, the last.
+    let mut txn = ds.begin()?;
+    txn.put(state.path(), &state.bytes())?;
+    txn.commit()?;
     if !job.quiet {
         stdout(&report(&ds, written)?)?;
         eprintln!(

@@ -3,7 +3,7 @@
 //! writer, oldest first; memory holds a few chunks whatever the size of the raw zone.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,6 +25,17 @@ pub struct Rebuilt {
     pub written: Vec<Written>,
     /// Raw answers read.
     pub files: usize,
+    /// Damaged raw answers moved aside (`<out>/raw-quarantine/`), with why.
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// A raw answer that cannot be read, moved out of `raw/` so later rebuilds go on.
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    /// Where it lies now.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub why: String,
 }
 
 /// Rebuilds the tables of the dataset at `out` from its raw answers. `tz` overrides each
@@ -44,8 +55,15 @@ pub fn rebuild(
     // Each user's zone: the flag, else the newest saved profile (or settings) response.
     let mut zones: HashMap<String, Tz> = HashMap::new();
     let mut members: HashMap<String, NaiveDate> = HashMap::new();
+    let mut quarantined = Vec::new();
     for f in files.iter().filter(|f| f.resource == "profile") {
-        let rows = rows_of(f, None)?;
+        let rows = match rows_of(out, f, None)? {
+            Ok(rows) => rows,
+            Err(q) => {
+                quarantined.push(q);
+                continue;
+            }
+        };
         if let Some(m) = rows.profile.iter().find_map(|p| p.member_since) {
             members.insert(f.user.clone(), m);
         }
@@ -58,6 +76,8 @@ pub fn rebuild(
             zones.insert(f.user.clone(), z);
         }
     }
+    // Profiles moved aside above are not read again.
+    let files: Vec<_> = files.into_iter().filter(|f| f.path.exists()).collect();
     let ds = crate::tables::dataset(out, formats);
     let _lock = crate::tables::lock_waiting(&ds)?;
     let mut txn = ds.begin()?;
@@ -77,7 +97,7 @@ pub fn rebuild(
         crate::chunks::AHEAD_ANSWERS,
         // Read, inflate and normalise a chunk on all cores...
         |chunk| {
-            crate::chunks::par_map(chunk, |f| rows_of(f, zone_of(f)))
+            crate::chunks::par_map(chunk, |f| rows_of(out, f, zone_of(f)))
                 .into_iter()
                 .zip(chunk)
                 .map(|(r, f)| r.map(|r| (f.clone(), r)))
@@ -85,8 +105,17 @@ pub fn rebuild(
         },
         // ...while the previous one is merged and written, in fetch order.
         |parsed| {
-            for (f, mut r) in parsed {
+            for (f, r) in parsed {
                 let f = &f;
+                let mut r = match r {
+                    Ok(r) => r,
+                    Err(q) => {
+                        if !quarantined.iter().any(|x: &Quarantined| x.path == q.path) {
+                            quarantined.push(q);
+                        }
+                        continue;
+                    }
+                };
                 let window = replaced_window(f, zone_of(f));
                 let clash = window.as_ref().is_some_and(|(w, page)| {
                     refetched.iter().any(|r| {
@@ -126,6 +155,7 @@ pub fn rebuild(
     Ok(Rebuilt {
         written,
         files: files.len(),
+        quarantined,
     })
 }
 
@@ -155,7 +185,14 @@ fn same_answer(a: &Refetched, b: &Refetched) -> bool {
 }
 
 /// The rows of one saved response, by its provider's rules.
-fn rows_of(f: &raw::RawFile, tz: Option<Tz>) -> anyhow::Result<RowSet> {
+/// A raw answer's rows; a damaged answer (it cannot be inflated, or is not an answer
+/// fitpipe reads) is moved to `<out>/raw-quarantine/`, a note beside it, and returned as
+/// such. Only a missing time zone fails the rebuild (the flag fixes it).
+fn rows_of(
+    out: &Path,
+    f: &raw::RawFile,
+    tz: Option<Tz>,
+) -> anyhow::Result<Result<RowSet, Quarantined>> {
     let Some(provider) = Provider::parse(&f.provider) else {
         return Err(hint(
             format!(
@@ -166,13 +203,43 @@ fn rows_of(f: &raw::RawFile, tz: Option<Tz>) -> anyhow::Result<RowSet> {
             "raw responses live under `raw/fitbit-web-api/` or `raw/google-health/`",
         ));
     };
-    let bytes = raw::read(&f.path).with_context(|| format!("reading `{}`", f.path.display()))?;
-    normalise(
+    let bytes = match raw::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => return quarantine(out, f, &e.to_string()).map(Err),
+    };
+    use fitpipe_transform::TransformError as E;
+    match normalise(
         provider,
         &bytes,
         &f.user,
         tz,
         DateTime::<Utc>::from_timestamp_millis(f.fetched_ms),
-    )
-    .map_err(|e| hint(format!("`{}`: {e}", f.path.display()), "pass `--timezone`"))
+    ) {
+        Ok(rows) => Ok(Ok(rows)),
+        Err(e @ (E::NeedTimezone { .. } | E::UnknownTimezone(_))) => Err(hint(
+            format!("`{}`: {e}", f.path.display()),
+            "pass `--timezone`",
+        )),
+        Err(e) => quarantine(out, f, &e.to_string()).map(Err),
+    }
+}
+
+/// Moves a damaged raw answer to `<out>/raw-quarantine/<same place>` with a `.why.txt`.
+fn quarantine(out: &Path, f: &raw::RawFile, why: &str) -> anyhow::Result<Quarantined> {
+    let raw = out.join("raw");
+    let rel = f.path.strip_prefix(&raw).unwrap_or(&f.path);
+    let to = out.join("raw-quarantine").join(rel);
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    }
+    std::fs::rename(&f.path, &to)
+        .with_context(|| format!("moving `{}` aside", f.path.display()))?;
+    let mut note = to.clone().into_os_string();
+    note.push(".why.txt");
+    std::fs::write(&note, format!("{why}\n"))
+        .with_context(|| format!("writing `{}`", to.display()))?;
+    Ok(Quarantined {
+        path: to,
+        why: why.to_string(),
+    })
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::RebuildArgs;
-use crate::output::stdout;
+use crate::output::{hint, stdout};
 use crate::pipeline::parse_tz;
 use crate::tables::report;
 
@@ -11,11 +11,11 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let data = args.output.data.or("./data");
     let tz = parse_tz(args.timezone.as_deref())?;
     let formats = args.output.format.as_deref();
-    let (files, summary) = crate::remote::with_dataset(&data, true, |out| {
+    let (files, summary, quarantined) = crate::remote::with_dataset(&data, true, |out| {
         let done = crate::rebuild::rebuild(out, formats, tz)?;
         let ds = crate::tables::dataset(out, formats);
         let files = done.files;
-        Ok((files, report(&ds, done.written)?))
+        Ok((files, report(&ds, done.written)?, done.quarantined))
     })?;
     stdout(&summary)?;
     if !args.output.quiet {
@@ -24,5 +24,21 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
             files
         );
     }
-    Ok(ExitCode::SUCCESS)
+    if quarantined.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for q in &quarantined {
+        eprintln!(
+            "damaged raw answer moved to `{}`: {}",
+            q.path.display(),
+            q.why.escape_debug()
+        );
+    }
+    Err(hint(
+        format!(
+            "{} raw answer(s) could not be read and were moved aside (listed above); every other answer is in the tables",
+            quarantined.len()
+        ),
+        "fetch those days again with `fitpipe ingest --from DAY --to DAY --refetch`; the next rebuild no longer trips over them",
+    ))
 }

@@ -493,6 +493,49 @@ fn rebuild_remakes_tables_from_raw_without_a_request() {
     assert_eq!(csv("sleep_sessions"), sleep);
 }
 
+// Regression: one damaged raw answer made every later `rebuild` fail (with a hint to
+// pass `--timezone`, which did not help) until someone deleted it by hand. Now it is
+// moved to `raw-quarantine/` with a note, the rest is rebuilt (exit 1, saying what to
+// refetch), and the next rebuild succeeds.
+#[test]
+fn a_damaged_raw_answer_is_quarantined_and_the_rest_rebuilt() {
+    let env = SimEnv::auto();
+    env.authorise();
+    let r = env.run(&["ingest", "--from", "2025-06-01", "--intraday", "steps"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv =
+        |t: &str| std::fs::read_to_string(env.out().join("csv").join(t).join("2025.csv")).unwrap();
+    let sleep = csv("sleep_sessions");
+    // Damage one intraday answer: a zstd frame cut in half.
+    let raw = super::tree(&env.out().join("raw"));
+    let (victim, bytes) = raw
+        .iter()
+        .find(|(p, _)| {
+            p.to_string_lossy().contains("activities-steps-intraday")
+                || p.to_string_lossy().contains("intraday")
+        })
+        .map(|(p, b)| (env.out().join("raw").join(p), b.clone()))
+        .expect("an intraday answer");
+    std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::remove_dir_all(env.out().join("sleep_sessions")).unwrap();
+    std::fs::remove_dir_all(env.out().join("csv")).unwrap();
+    let r = env.run(&["rebuild"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("raw-quarantine"), "{}", r.stderr);
+    assert!(r.stderr.contains("--refetch"), "{}", r.stderr);
+    assert!(!r.stderr.contains("--timezone"), "{}", r.stderr);
+    assert!(!victim.exists());
+    let moved = env
+        .out()
+        .join("raw-quarantine")
+        .join(victim.strip_prefix(env.out().join("raw")).unwrap());
+    assert!(moved.exists(), "{}", moved.display());
+    // Everything else is rebuilt, and the next rebuild goes through.
+    assert_eq!(csv("sleep_sessions"), sleep);
+    let r = env.run(&["rebuild"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 #[test]
 fn pipeline_runs_incrementally_and_a_held_lock_exits_quietly() {
     let env = SimEnv::auto();

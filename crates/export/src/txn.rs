@@ -19,6 +19,11 @@
 //!
 //! Files other than tables (the sync state) commit with the rows they describe through
 //! [`Transaction::put`].
+//!
+//! Crash model (docs/architecture.md): after `kill -9` anywhere, readers see the tables
+//! of before or after a commit, never a mix. After power loss too: every folder of the
+//! staging tree is synced before the journal is written, the journal is synced (the
+//! commit point), and every folder a rename touched is synced before the journal goes.
 
 use std::fs;
 use std::io::Write;
@@ -67,13 +72,21 @@ impl Dataset {
         let mut n = 0;
         match fs::read_to_string(&journal) {
             Ok(text) => {
-                for rel in text.lines().filter(|l| !l.is_empty()) {
+                let rels: Vec<PathBuf> = text
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
+                for rel in &rels {
                     let (staged, live) = (dir.join("staged").join(rel), self.root.join(rel));
                     if staged.exists() {
                         move_into_place(&staged, &live)?;
                         n += 1;
                     }
                 }
+                // Durable before the journal goes (power loss would otherwise undo
+                // renames that no journal redoes any more).
+                sync_live_parents(&self.root, &rels);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err("read", &journal)(e)),
@@ -159,6 +172,52 @@ fn staged_files(dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
     Ok(out)
 }
 
+/// Syncs every folder below `dir`, deepest first, and `dir` itself: new files' names and
+/// new folders' entries in their parents become durable.
+fn sync_tree(dir: &Path) {
+    let mut all = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < all.len() {
+        if let Ok(rd) = fs::read_dir(&all[i]) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    all.push(e.path());
+                }
+            }
+        }
+        i += 1;
+    }
+    for d in all.iter().rev() {
+        sync_dir(d);
+    }
+}
+
+/// Syncs the folder of every live file `rels` names, and each folder up to `root` (a
+/// partition folder the transaction created is an entry in its parent).
+fn sync_live_parents(root: &Path, rels: &[PathBuf]) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for rel in rels {
+        let mut p = root.join(rel);
+        while let Some(parent) = p.parent() {
+            if !parent.starts_with(root) {
+                break;
+            }
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
+            if parent == root {
+                break;
+            }
+            p = parent.to_path_buf();
+        }
+    }
+    // Deepest first.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in &dirs {
+        sync_dir(d);
+    }
+}
+
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let dir = path.parent().unwrap_or(path);
@@ -236,25 +295,25 @@ impl Transaction<'_> {
             text.push_str(&f.to_string_lossy());
             text.push('\n');
         }
+        // Every staged file's name must be durable before the journal says it exists: sync
+        // each folder of the staging tree (new ones into their parents), then the journal.
+        sync_tree(&dir.join("staged"));
+        sync_dir(&dir);
+        if let Some(own) = dir.parent() {
+            sync_dir(own);
+        }
         write_synced(&dir.join("journal"), text.as_bytes())?;
         sync_dir(&dir);
         crate::checkpoint("journal");
         // Committed: from here on, recovery finishes the renames.
         self.open = false;
-        let mut parents: Vec<PathBuf> = Vec::new();
         for rel in &files {
             let live = self.ds.root.join(rel);
             move_into_place(&dir.join("staged").join(rel), &live)?;
             crate::checkpoint("moved");
-            if let Some(p) = live.parent() {
-                if !parents.iter().any(|x| x == p) {
-                    parents.push(p.to_path_buf());
-                }
-            }
         }
-        for p in &parents {
-            sync_dir(p);
-        }
+        // The renames are durable before the journal that would redo them goes.
+        sync_live_parents(&self.ds.root, &files);
         fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
         Ok(())
     }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::write_private;
 use crate::IngestError;
 
 /// Progress of one resource.
@@ -116,15 +115,10 @@ impl SyncState {
         self.file.resources.insert(k, p);
     }
 
-    /// Records a finished (or stopped) run.
-    pub fn record_run(
-        &mut self,
-        provider: &str,
-        user: &str,
-        run: LastRun,
-    ) -> Result<(), IngestError> {
+    /// Notes a finished (or stopped) run without saving: the caller commits
+    /// [`SyncState::bytes`] with its last transaction.
+    pub fn note_run(&mut self, provider: &str, user: &str, run: LastRun) {
         self.file.runs.insert(format!("{provider}/{user}"), run);
-        self.save()
     }
 
     /// All resources' progress, by `provider/user/resource`.
@@ -155,12 +149,5 @@ impl SyncState {
     /// describes (after [`SyncState::record`]).
     pub fn bytes(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(&self.file).expect("state serialises")
-    }
-
-    fn save(&self) -> Result<(), IngestError> {
-        write_private(
-            &self.path,
-            &serde_json::to_vec_pretty(&self.file).expect("state serialises"),
-        )
     }
 }
