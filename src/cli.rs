@@ -65,17 +65,21 @@ pub enum Command {
     ///
     /// Examples:
     ///   fitpipe plot steps --last 7d
-    ///   fitpipe plot sleep --from 2020-04-13 --to 2020-04-17 --out sleep.svg
+    ///   fitpipe plot sleep --from 2020-04-13 --to 2020-04-17 -o sleep.svg
     ///   fitpipe plot heart --last 90d --data data/demo
     #[command(verbatim_doc_comment)]
     Plot(PlotArgs),
-    /// What the output folder holds: rows and date range per table, last runs, token state.
+    /// What the dataset holds: rows and date range per table, last runs, token state.
     Status(StatusArgs),
-    /// Withdraw a person: remove every row and raw answer of `--user` from the output
-    /// folder (everyone else's data untouched), then revoke their grant at the provider
-    /// and delete their tokens.
+    /// Withdraw a person: remove every row and raw answer of `--user` from the dataset
+    /// (everyone else's data untouched), then revoke their grant at the provider and
+    /// delete their tokens. With `--study`: wherever the study writes (every object of
+    /// theirs in a bucket), with the study's client, then record the withdrawal so their
+    /// links no longer enroll them (`fitpipe enroll STUDY readmit ID` lifts it).
     ///
-    /// Example: fitpipe forget --user 3005158117181735157 --out data
+    /// Examples:
+    ///   fitpipe forget --user 3005158117181735157 --data data
+    ///   fitpipe forget --user P017 --study study.toml
     #[command(verbatim_doc_comment)]
     Forget(ForgetArgs),
     /// Enroll a study's participants: signed personal links, and the consent page they
@@ -208,7 +212,7 @@ pub struct IngestArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// Run against the built-in simulator: starts it on a loopback port, authorises with the
-    /// real OAuth code flow and writes to `./data/demo` (or `--out`).
+    /// real OAuth code flow and writes to `./data/demo` (or `--data`).
     #[arg(long)]
     pub demo: bool,
     /// The user's IANA time zone [default: from the profile].
@@ -222,10 +226,8 @@ pub struct IngestArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub api: ApiBase,
-    /// The dataset: a folder, or object storage (`s3://bucket/prefix`, `gs://`, `az://`,
-    /// `file:///`) [default: ./data, or ./data/demo with --demo]. `--out` is the same flag.
-    #[arg(long = "data", visible_alias = "out", env = env::DATA, value_name = "DIR|URL")]
-    pub data: Option<String>,
+    #[command(flatten)]
+    pub data: DataArg,
     /// Formats to write, comma-separated: `parquet`, `csv` [default: Parquet for every
     /// table, and CSV copies of the daily tables; `--format parquet,csv` adds CSV copies of
     /// the intraday tables].
@@ -426,8 +428,14 @@ impl DataArg {
 
     /// The dataset, if one was named at all.
     pub fn given(&self) -> Option<String> {
-        self.data.clone().or_else(|| env::get(env::OUT))
+        named_or_env(self.data.clone())
     }
+}
+
+/// A dataset named by a flag, else by `FITPIPE_OUT` (the older variable; `FITPIPE_DATA`
+/// comes through the flag itself).
+pub fn named_or_env(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| env::get(env::OUT))
 }
 
 #[derive(Debug, Args)]
@@ -505,8 +513,9 @@ pub struct ForgetArgs {
     /// Keep the grant (only remove the data).
     #[arg(long)]
     pub keep_grant: bool,
-    /// The study the person is a participant of: their grant is revoked from the
-    /// study's grants (`--user` is their study id).
+    /// The study the person is a participant of (`--user` is their study id): their data
+    /// goes from the study's `out` (a `--data` that names another place is refused),
+    /// their grant is revoked with the study's client, and the withdrawal is recorded.
     #[arg(long)]
     pub study: Option<PathBuf>,
     #[command(flatten)]

@@ -110,9 +110,7 @@ pub fn rebuild(
                 let mut r = match r {
                     Ok(r) => r,
                     Err(q) => {
-                        if !quarantined.iter().any(|x: &Quarantined| x.path == q.path) {
-                            quarantined.push(q);
-                        }
+                        quarantined.push(q);
                         continue;
                     }
                 };

@@ -118,23 +118,11 @@ impl Output {
             for o in listing.objects {
                 let name = o.location.filename().unwrap_or_default().to_string();
                 let rel = format!("{rel}/{name}");
-                let bytes = r
-                    .store
-                    .get(&o.location)
-                    .await
-                    .with_context(|| format!("reading `{}/{rel}`", r.url))?
-                    .bytes()
-                    .await?;
-                let path = self.local.join(&rel);
-                std::fs::create_dir_all(path.parent().expect("in a folder"))?;
-                std::fs::write(&path, &bytes)?;
-                got.insert(rel, digest(&bytes));
+                let d = r.fetch(&o.location, &rel, &self.local).await?;
+                got.insert(rel, d);
             }
         }
-        r.pulled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(participant.to_string(), got);
+        r.pulled(participant, got);
         Ok(())
     }
 
@@ -179,23 +167,10 @@ impl Output {
             if rel.is_empty() || rel.split('/').any(|p| p == ".." || p == ".") {
                 continue;
             }
-            let bytes = r
-                .store
-                .get(&o)
-                .await
-                .with_context(|| format!("reading `{}/{rel}`", r.url))?
-                .bytes()
-                .await
-                .with_context(|| format!("reading `{}/{rel}`", r.url))?;
-            let path = self.local.join(&rel);
-            std::fs::create_dir_all(path.parent().expect("in a folder"))?;
-            std::fs::write(&path, &bytes)?;
-            got.insert(rel, digest(&bytes));
+            let d = r.fetch(&o, &rel, &self.local).await?;
+            got.insert(rel, d);
         }
-        r.pulled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(String::new(), got);
+        r.pulled("", got);
         Ok(())
     }
 
@@ -359,6 +334,36 @@ impl Output {
 }
 
 impl Remote {
+    /// Reads the object at `location` into `<local>/<rel>` and returns its digest.
+    async fn fetch(
+        &self,
+        location: &ObjectPath,
+        rel: &str,
+        local: &Path,
+    ) -> anyhow::Result<[u8; 32]> {
+        let bytes = self
+            .store
+            .get(location)
+            .await
+            .with_context(|| format!("reading `{}/{rel}`", self.url))?
+            .bytes()
+            .await
+            .with_context(|| format!("reading `{}/{rel}`", self.url))?;
+        let path = local.join(rel);
+        std::fs::create_dir_all(path.parent().expect("in a folder"))?;
+        std::fs::write(&path, &bytes)?;
+        Ok(digest(&bytes))
+    }
+
+    /// Remembers what a pull under `key` (a participant, or `""` for the whole
+    /// dataset) fetched, for the push that follows.
+    fn pulled(&self, key: &str, got: BTreeMap<String, [u8; 32]>) {
+        self.pulled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), got);
+    }
+
     /// Every object below `rel` (a folder inside the output).
     async fn list_all(&self, rel: &str) -> anyhow::Result<Vec<ObjectPath>> {
         use futures::TryStreamExt as _;

@@ -17,9 +17,7 @@ use crate::session;
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let data = args
         .data
-        .clone()
-        .or_else(|| crate::env::get(crate::env::OUT))
-        .unwrap_or_else(|| (if args.demo { "./data/demo" } else { "./data" }).into());
+        .or(if args.demo { "./data/demo" } else { "./data" });
     crate::remote::with_dataset(&data, !args.dry_run, |out| into(out, &args))
 }
 

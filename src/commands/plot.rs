@@ -60,11 +60,7 @@ pub fn run(mut args: PlotArgs) -> anyhow::Result<ExitCode> {
             args.data = Some(o);
         }
     }
-    let data = args
-        .data
-        .clone()
-        .or_else(|| crate::env::get(crate::env::OUT))
-        .unwrap_or_else(|| "./data".into());
+    let data = crate::cli::named_or_env(args.data.clone()).unwrap_or_else(|| "./data".into());
     crate::remote::with_dataset(&data, false, |dir| draw_from(dir, &data, &args))
 }
 

@@ -166,6 +166,18 @@ impl Drop for Page {
     }
 }
 
+/// Starts `fitpipe enroll STUDY serve` (as `cmd` says) and waits until it listens.
+fn serve_page(mut cmd: Command) -> Page {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let page = Page(child);
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("listening"), "{line}");
+    std::thread::spawn(move || for _ in err.lines() {});
+    page
+}
+
 #[test]
 fn a_participant_enrolls_in_a_real_browser_and_the_refusals_hold() {
     let Some(browser) = Browser::start() else {
@@ -220,17 +232,7 @@ description = "Your steps, heart rate and sleep for 90 days."
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 
-    let mut child = env
-        .cmd(&["enroll", study.to_str().unwrap(), "serve"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let _page = Page(child);
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    assert!(line.contains("listening"), "{line}");
-    std::thread::spawn(move || for _ in err.lines() {});
+    let _page = serve_page(env.cmd(&["enroll", study.to_str().unwrap(), "serve"]));
 
     // P01: the link, the button, the account, Allow, thank you.
     browser.open(&p1);
@@ -329,16 +331,9 @@ fn a_consent_post_without_the_page_is_refused() {
     let link = env.run(&["enroll", study.to_str().unwrap(), "link", "P01"]);
     assert_eq!(link.code, 0, "{}", link.stderr);
     let url = link.stdout.trim().split('\t').nth(1).unwrap().to_string();
-    let mut child = env
-        .cmd(&["enroll", study.to_str().unwrap(), "serve"])
-        .env("FITPIPE_CLIENT_SECRET", env.sim.google_client_secret())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let _page = Page(child);
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    let mut serve = env.cmd(&["enroll", study.to_str().unwrap(), "serve"]);
+    serve.env("FITPIPE_CLIENT_SECRET", env.sim.google_client_secret());
+    let _page = serve_page(serve);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -415,17 +410,7 @@ impl Served {
             ),
         )
         .unwrap();
-        let mut child = env
-            .cmd(&["enroll", study.to_str().unwrap(), "serve"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let page = Page(child);
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
-        assert!(line.contains("listening"), "{line}");
-        std::thread::spawn(move || for _ in err.lines() {});
+        let page = serve_page(env.cmd(&["enroll", study.to_str().unwrap(), "serve"]));
         Served {
             env,
             study,

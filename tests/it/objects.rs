@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::simenv::{free_port, SimEnv};
-use super::study::{files, study, write_study};
+use super::simenv::free_port;
+use super::study::{files, study, study_at};
 
 /// A moto S3 server on a loopback port with one bucket, killed when dropped.
 pub struct Moto {
@@ -125,6 +125,22 @@ mod reqwest {
     }
 }
 
+/// `fitpipe ARGS` run in `dir`, with none of the caller's `FITPIPE_*` settings and its
+/// config (tokens) in `dir/config`.
+fn in_folder(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fitpipe"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FITPIPE_") {
+            c.env_remove(k);
+        }
+    }
+    c.args(args)
+        .current_dir(dir)
+        .env("FITPIPE_CONFIG_DIR", dir.join("config"))
+        .stdin(Stdio::null());
+    c
+}
+
 /// Folders in `dir` whose names look like a URL's scheme (`s3:`, `file:`).
 fn url_folders(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -145,21 +161,8 @@ fn ingest_status_and_import_to_a_file_url_write_objects_not_a_folder_named_after
     let bucket = work.path().join("bucket");
     std::fs::create_dir_all(&bucket).unwrap();
     let url = format!("file://{}/demo", bucket.display());
-    let run = |args: &[&str]| -> super::Run {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fitpipe"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FITPIPE_") {
-                c.env_remove(k);
-            }
-        }
-        c.args(args)
-            .current_dir(work.path())
-            .env("FITPIPE_CONFIG_DIR", work.path().join("config"))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-            .into()
-    };
+    let run =
+        |args: &[&str]| -> super::Run { in_folder(work.path(), args).output().unwrap().into() };
     let r = run(&[
         "ingest",
         "--demo",
@@ -230,14 +233,9 @@ fn ingest_demo_to_s3_puts_the_tables_in_the_bucket() {
         return;
     };
     let work = tempfile::tempdir().unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_fitpipe"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("FITPIPE_") {
-            c.env_remove(k);
-        }
-    }
-    let r: super::Run = c
-        .args([
+    let r: super::Run = in_folder(
+        work.path(),
+        &[
             "ingest",
             "--demo",
             "--from",
@@ -245,14 +243,12 @@ fn ingest_demo_to_s3_puts_the_tables_in_the_bucket() {
             "--quiet",
             "--out",
             "s3://fitpipe-demo/x",
-        ])
-        .current_dir(work.path())
-        .env("FITPIPE_CONFIG_DIR", work.path().join("config"))
-        .envs(moto.env())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-        .into();
+        ],
+    )
+    .envs(moto.env())
+    .output()
+    .unwrap()
+    .into();
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         url_folders(work.path()).is_empty(),
@@ -280,17 +276,6 @@ fn ingest_demo_to_s3_puts_the_tables_in_the_bucket() {
         assert_eq!(v[t]["unique_keys"], true, "{t}: {v}");
         assert!(v[t]["rows"].as_u64().unwrap() >= 1, "{t}: {v}");
     }
-}
-
-/// Points a study file's `out` at `url`.
-fn study_at(env: &SimEnv, name: &str, n: usize, url: &str) -> std::path::PathBuf {
-    let file = write_study(env, name, n, "");
-    let text = std::fs::read_to_string(&file).unwrap().replace(
-        &format!("out = \"{}\"", env.dir.path().join(name).display()),
-        &format!("out = \"{url}\""),
-    );
-    std::fs::write(&file, text).unwrap();
-    file
 }
 
 // Regression: `forget --study` on a study whose `out` is object storage removed 0 rows

@@ -44,7 +44,7 @@ fn study_with(n: usize, cfg: Config) -> (SimEnv, PathBuf) {
     (env, file)
 }
 
-pub(super) fn write_study(env: &SimEnv, out: &str, n: usize, extra: &str) -> PathBuf {
+fn write_study(env: &SimEnv, out: &str, n: usize, extra: &str) -> PathBuf {
     let ids: Vec<String> = (1..=n).map(|i| format!("\"P{i:02}\"")).collect();
     let file = env.dir.path().join(format!("{out}.toml"));
     std::fs::write(
@@ -71,6 +71,17 @@ participants = [{ids}]
         ),
     )
     .unwrap();
+    file
+}
+
+/// Points a study file's `out` at `url`.
+pub(super) fn study_at(env: &SimEnv, name: &str, n: usize, url: &str) -> std::path::PathBuf {
+    let file = write_study(env, name, n, "");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        &format!("out = \"{}\"", env.dir.path().join(name).display()),
+        &format!("out = \"{url}\""),
+    );
+    std::fs::write(&file, text).unwrap();
     file
 }
 
@@ -417,12 +428,7 @@ fn a_study_writes_to_object_storage_as_it_does_to_a_folder() {
     let bucket = env.dir.path().join("bucket");
     std::fs::create_dir_all(&bucket).unwrap();
     let url = format!("file://{}/study", bucket.display());
-    let remote = write_study(&env, "remote", 3, "");
-    let text = std::fs::read_to_string(&remote).unwrap().replace(
-        &format!("out = \"{}\"", env.dir.path().join("remote").display()),
-        &format!("out = \"{url}\""),
-    );
-    std::fs::write(&remote, text).unwrap();
+    let remote = study_at(&env, "remote", 3, &url);
     let r = env.run(&["run", remote.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let tables = |d: &Path| {
@@ -452,12 +458,7 @@ fn a_study_on_s3_reads_back_over_s3_with_pyarrow() {
     };
     let (py, endpoint, aws) = (&moto.python, &moto.endpoint, moto.env());
     let (env, _) = study(3);
-    let file = write_study(&env, "s3", 3, "");
-    let text = std::fs::read_to_string(&file).unwrap().replace(
-        &format!("out = \"{}\"", env.dir.path().join("s3").display()),
-        "out = \"s3://fitpipe-study/studies/sleep-2026\"",
-    );
-    std::fs::write(&file, text).unwrap();
+    let file = study_at(&env, "s3", 3, "s3://fitpipe-study/studies/sleep-2026");
     let r = env
         .cmd(&["run", file.to_str().unwrap(), "--quiet"])
         .envs(aws.clone())
