@@ -25,6 +25,10 @@ use crate::tables::{report, write_rows_in, Refetched};
 /// Write accumulated rows after this many responses (and at the end of each resource).
 const FLUSH_EVERY: usize = 25;
 
+/// A killed run resumed within this many hours completes what it wrote without fetching
+/// its overlap again (later, the overlap's late syncs are worth the requests).
+const RESUME_HOURS: i64 = 6;
+
 /// A resolved ingest: what to fetch and where to write it.
 pub struct Job {
     pub provider: Provider,
@@ -63,6 +67,13 @@ impl Job {
             None => SyncState::load(&self.out)?,
         })
     }
+}
+
+/// What a run did: how it ended, and how many answers it read from raw/ instead of
+/// asking for them (a killed run had saved them).
+pub struct Ran {
+    pub outcome: Outcome,
+    pub reused: usize,
 }
 
 /// How a run ended.
@@ -212,6 +223,16 @@ fn plan(
         .filter(|(k, _)| k.starts_with(&prefix))
         .map(|(_, p)| p.start)
         .min();
+    // Whether progress was recorded by a run that was killed (it never noted its end)
+    // within the last hours: resuming it, the days it wrote are as fresh as new ones.
+    let last_finished = state
+        .runs()
+        .get(&format!("{provider}/{user}"))
+        .and_then(|r| r.finished);
+    let interrupted = |p: &fitpipe_ingest::state::Progress| {
+        last_finished.is_none_or(|f| f < p.updated)
+            && Utc::now() - p.updated < Duration::hours(RESUME_HOURS)
+    };
     let mut plans = Vec::new();
     for r in &job.resources {
         let key = r.key();
@@ -221,9 +242,11 @@ fn plan(
             state.get(provider, user, &key)
         };
         // The day after the last one written, less the overlap (days fetched again because
-        // devices sync late): `--overlap 0` fetches only new days.
+        // devices sync late): `--overlap 0` fetches only new days. A resource a killed run
+        // wrote in the last hours (the run never finished) is completed, not fetched again.
         let next = |p: fitpipe_ingest::state::Progress| {
-            p.through + Duration::days(1) - Duration::days(job.overlap)
+            let overlap = if interrupted(&p) { 0 } else { job.overlap };
+            p.through + Duration::days(1) - Duration::days(overlap)
         };
         let from =
             match (job.from, done) {
@@ -264,7 +287,7 @@ pub async fn ingest(
     job: &Job,
     client: &mut ApiClient,
     progress: Arc<Progress>,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Ran> {
     let user = job
         .participant
         .clone()
@@ -311,7 +334,10 @@ pub async fn ingest(
             s.push_str("(one request per window; a page beyond the first, when an answer has more than a page holds, is one more)\n");
         }
         stdout(&s)?;
-        return Ok(Outcome::Done);
+        return Ok(Ran {
+            outcome: Outcome::Done,
+            reused: 0,
+        });
     }
     progress.set_total(total as u64);
     let ds = job.dataset();
@@ -323,6 +349,8 @@ pub async fn ingest(
     let mut member_since = None;
     // Resources refused for a scope the person did not grant.
     let mut skipped: Vec<String> = Vec::new();
+    // Answers read from raw/ instead of asked for (a killed run had saved them).
+    let mut reused_answers = 0usize;
     'resources: for p in &plans {
         let key = p.resource.key();
         let rbar = progress.resource(&key, p.windows.len() as u64);
@@ -338,13 +366,44 @@ pub async fn ingest(
         };
         // Set once the API refused a filter and its fallback fetches every window at once.
         let mut unfiltered = false;
+        // Answers a killed run saved for days it never wrote: read, not asked again.
+        let written_through = (!job.refetch)
+            .then(|| state.get(provider, &user, &key))
+            .flatten()
+            .map(|d| d.through);
+        let mut unwritten = if job.refetch {
+            Unwritten::default()
+        } else {
+            Unwritten::load(&job.out, provider, &user, &key, written_through)?
+        };
         for (i, w) in p.windows.iter().enumerate() {
             rbar.set_message(format!("{} .. {}", w.start, w.end));
             let mut request = Some(w.request.clone());
             let mut page = 0;
+            // When the previous page of this answer was fetched (a later page is reused
+            // only with the page it followed).
+            let mut after_ms = i64::MIN;
             while let Some(req) = request.take() {
                 page += 1;
-                let fetched = match client.send(&req).await {
+                // The days the answer covers: the window, or every window of the resource
+                // for the unfiltered fallback (rebuild replaces what the ingest replaced).
+                let covered = if unfiltered {
+                    (p.from, p.windows.last().map_or(w.end, |l| l.end))
+                } else {
+                    (w.start, w.end)
+                };
+                let saved = unwritten.take(
+                    (covered.0, covered.1, page),
+                    after_ms,
+                    client.now(),
+                    tz.unwrap_or(Tz::UTC),
+                );
+                let reused = saved.is_some();
+                let sent = match saved {
+                    Some(f) => Ok(f),
+                    None => client.send(&req).await,
+                };
+                let fetched = match sent {
                     Ok(f) => f,
                     Err(e) => {
                         if let Some(fb) = (!unfiltered).then(|| p.resource.fallback(&e)).flatten() {
@@ -387,17 +446,13 @@ pub async fn ingest(
                         break 'resources;
                     }
                 };
-                // The days the answer covers: the window, or every window of the resource
-                // for the unfiltered fallback (rebuild replaces what the ingest replaced).
-                let covered = if unfiltered {
-                    (p.from, p.windows.last().map_or(w.end, |l| l.end))
-                } else {
-                    (w.start, w.end)
-                };
+                after_ms = fetched.at.timestamp_millis();
                 // A study keeps no raw identity or profile answer: they hold the
                 // provider's id of the account and names (the profile row is scrubbed).
                 let pseudonymous = job.participant.is_some() && key == "profile";
-                if !pseudonymous {
+                if reused {
+                    reused_answers += 1;
+                } else if !pseudonymous {
                     raw::save(
                         &job.out,
                         provider,
@@ -480,8 +535,12 @@ pub async fn ingest(
     txn.commit()?;
     if !job.quiet {
         stdout(&report(&ds, written)?)?;
+        let reused = match reused_answers {
+            0 => String::new(),
+            n => format!(" ({n} answer(s) an interrupted run had saved were read from raw/, not asked again)"),
+        };
         eprintln!(
-            "{} request(s) for user {user} into `{}`",
+            "{} request(s) for user {user} into `{}`{reused}",
             client.requests,
             job.out.display()
         );
@@ -500,7 +559,10 @@ pub async fn ingest(
                 Provider::Google => "run `fitpipe auth --provider google-health` again and leave every box ticked, or leave those out of `--resources`",
             },
         )),
-        None => Ok(outcome),
+        None => Ok(Ran {
+            outcome,
+            reused: reused_answers,
+        }),
     }
 }
 
@@ -510,6 +572,61 @@ pub fn before_the_account(rows: &mut RowSet, member_since: Option<NaiveDate>) {
     if let Some(m) = member_since {
         rows.daily_activity.retain(|r| r.date >= m);
         rows.heart_rate_zones.retain(|r| r.date >= m);
+    }
+}
+
+/// Answers a killed run saved under raw/ for days it never wrote (beyond the resource's
+/// recorded progress): the next run reads them instead of asking the API again, so a
+/// restart spends no rate limit on what is on disk. An answer is reused only while it is
+/// as good as a new one: fetched after its last day had ended in the account's time zone,
+/// or within the last hour; the newest of each window and page wins.
+#[derive(Default)]
+struct Unwritten {
+    by_window: std::collections::HashMap<(NaiveDate, NaiveDate, usize), raw::RawFile>,
+}
+
+impl Unwritten {
+    fn load(
+        out: &std::path::Path,
+        provider: &str,
+        user: &str,
+        key: &str,
+        written_through: Option<NaiveDate>,
+    ) -> anyhow::Result<Self> {
+        let mut by_window = std::collections::HashMap::new();
+        for f in raw::list_resource(out, provider, user, key)? {
+            let Some(w) = f.window else { continue };
+            if written_through.is_none_or(|t| w.0 > t) {
+                // Oldest first: a newer answer of the same window replaces an older one.
+                by_window.insert(w, f);
+            }
+        }
+        Ok(Unwritten { by_window })
+    }
+
+    /// The saved answer of `window` if it is still good at `now`, fetched no earlier than
+    /// the page before it (`after_ms`).
+    fn take(
+        &mut self,
+        window: (NaiveDate, NaiveDate, usize),
+        after_ms: i64,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Option<fitpipe_ingest::client::Fetched> {
+        let f = self.by_window.remove(&window)?;
+        let at = DateTime::from_timestamp_millis(f.fetched_ms)?;
+        let day_over = (window.1 + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .is_some_and(|end| at >= end);
+        let fresh = now - at < Duration::hours(1) && at <= now;
+        if f.fetched_ms < after_ms || !(day_over || fresh) {
+            return None;
+        }
+        // An unreadable file is asked for again (rebuild quarantines it).
+        let body = raw::read(&f.path).ok()?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(&body).ok()?;
+        Some(fitpipe_ingest::client::Fetched { body, at })
     }
 }
 

@@ -564,6 +564,8 @@ pub struct ParticipantRun {
     /// `busy` or `failed`.
     pub status: &'static str,
     pub requests: u64,
+    /// Answers read from raw/ instead of asked for: a killed run had saved them.
+    pub reused: usize,
     /// Why, for anything but `ok`.
     pub detail: Option<String>,
 }
@@ -592,12 +594,14 @@ pub async fn run(
         false,
     )?;
     let store = study.store();
+    let clock = crate::session::clock().await;
+    // The project's pace survives a restart too (its log beside the grants').
+    let project_log = store.pace_log(provider.name(), "@project");
     let project = match (f.project_requests_per_minute, provider) {
-        (Some(n), _) => Some(SharedPace::new(n)),
-        (None, Provider::Google) => Some(SharedPace::new(96_000)),
+        (Some(n), _) => Some(SharedPace::logged(n, project_log, clock.now())),
+        (None, Provider::Google) => Some(SharedPace::logged(96_000, project_log, clock.now())),
         (None, Provider::Fitbit) => None,
     };
-    let clock = crate::session::clock().await;
     let mine: Vec<String> = study
         .roster
         .iter()
@@ -635,6 +639,7 @@ pub async fn run(
                             participant: pid,
                             status,
                             requests: 0,
+                            reused: 0,
                             detail: Some(detail),
                         },
                     )
@@ -704,6 +709,7 @@ async fn one(
         participant: id.clone(),
         status: "ok",
         requests: 0,
+        reused: 0,
         detail: None,
     };
     let ds = job.dataset();
@@ -754,6 +760,10 @@ async fn one(
         run.detail = Some(format!("storing their share: {e:#}"));
         return run;
     }
+    let r = r.map(|ran| {
+        run.reused = ran.reused;
+        ran.outcome
+    });
     match r {
         Ok(Outcome::Done) => {}
         Ok(Outcome::BudgetSpent(at)) => {
@@ -782,17 +792,18 @@ async fn one(
 /// The summary a study run prints: one line per participant, then the totals.
 pub fn summary(runs: &[ParticipantRun]) -> String {
     let mut s = format!(
-        "{:<20} {:<13} {:>8}  detail\n",
-        "participant", "status", "requests"
+        "{:<20} {:<13} {:>8} {:>7}  detail\n",
+        "participant", "status", "requests", "reused"
     );
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for r in runs {
         *counts.entry(r.status).or_default() += 1;
         s.push_str(&format!(
-            "{:<20} {:<13} {:>8}  {}\n",
+            "{:<20} {:<13} {:>8} {:>7}  {}\n",
             r.participant,
             r.status,
             r.requests,
+            r.reused,
             r.detail.as_deref().unwrap_or("")
         ));
     }

@@ -143,7 +143,7 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
     if job.from.is_none() && fresh {
         job.from = Some(sim.now().date_naive() - Duration::days(90));
     }
-    let outcome = ingest(&job, &mut client, progress).await?;
+    let outcome = ingest(&job, &mut client, progress).await?.outcome;
     if !job.quiet && !job.dry_run {
         eprintln!("\nLook at it:\n  {}", duckdb_hint(&job.out));
         eprintln!("  python -c \"import pandas as pd; print(pd.read_parquet('{}/sleep_sessions').tail())\"", job.out.display());

@@ -74,7 +74,7 @@ fn into(out: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
                 "wait for it to finish (cron: `fitpipe run` exits quietly in this case)",
             ));
         };
-        finish(ingest(&job, &mut client, progress).await?, &job)
+        finish(ingest(&job, &mut client, progress).await?.outcome, &job)
     })
 }
 

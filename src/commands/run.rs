@@ -122,7 +122,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             p.no_wait,
         )
         .await?;
-        finish(ingest(&job, &mut client, progress).await?, &job)
+        finish(ingest(&job, &mut client, progress).await?.outcome, &job)
     })
 }
 

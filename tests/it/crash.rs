@@ -12,7 +12,7 @@ use super::{fitpipe, fixtures, s, tree};
 
 /// Runs `cmd` until it pauses at `point`, then kills it with SIGKILL. Returns false if the
 /// run ended without reaching the point.
-fn kill_at(mut cmd: Command, point: &str) -> bool {
+pub(super) fn kill_at(mut cmd: Command, point: &str) -> bool {
     let mut child = cmd
         .env("FITPIPE_TEST_PAUSE_AT", point)
         .stdout(Stdio::null())
@@ -47,7 +47,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// What a reader globbing `<table>/*.parquet` and `csv/<table>/*.csv` meets: every such
 /// file is whole (a Parquet file opens; no temporary file matches the globs).
-fn readers_see_whole_files(out: &Path) {
+pub(super) fn readers_see_whole_files(out: &Path) {
     let mut dirs = vec![out.to_path_buf()];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {

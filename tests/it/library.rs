@@ -78,7 +78,7 @@ fn a_pipeline_runs_in_process_with_the_requests_it_plans() {
         .rt
         .block_on(ingest(&job, &mut client, progress))
         .unwrap();
-    assert!(matches!(outcome, Outcome::Done));
+    assert!(matches!(outcome.outcome, Outcome::Done));
     // One request per resource for two weeks: the nine default ones.
     assert_eq!(env.requests() - before, job.resources.len() as u64);
     let (days, dups) = table_keys(&env.out(), "daily_activity", &["user_id", "date"]);

@@ -582,3 +582,173 @@ fn a_damaged_grant_fails_only_its_participant() {
         .unwrap();
     assert_eq!(p2["grant"], "damaged", "{rows}");
 }
+
+/// Every row of every Parquet file of `table` (all partitions), each as text, counted.
+fn table_rows(out: &Path, table: &str) -> BTreeMap<String, usize> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let mut rows = BTreeMap::new();
+    let Ok(_) = std::fs::metadata(out.join(table)) else {
+        return rows;
+    };
+    for rel in files(&out.join(table)).into_keys() {
+        if !rel.ends_with(".parquet") {
+            continue;
+        }
+        let f = std::fs::File::open(out.join(table).join(&rel)).unwrap();
+        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .unwrap()
+            .build()
+            .unwrap();
+        for b in r {
+            let b = b.unwrap();
+            let opts = FormatOptions::default();
+            let fmts: Vec<_> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+                .collect();
+            for i in 0..b.num_rows() {
+                let row: Vec<String> = fmts.iter().map(|f| f.value(i).to_string()).collect();
+                *rows.entry(row.join("|")).or_default() += 1;
+            }
+        }
+    }
+    rows
+}
+
+/// Requests the simulator served and 429s it answered, every user together.
+fn served(env: &SimEnv) -> (u64, u64) {
+    let stats = env.sim.stats();
+    (
+        stats.users.values().map(|u| u.requests).sum(),
+        stats.users.values().map(|u| u.rate_limited).sum(),
+    )
+}
+
+// Regression: after kill -9 in the middle of a study run, the rerun asked again for
+// 100-200 answers per interrupted participant that were already on disk, with a pacer
+// that had forgotten the minute's requests, and was refused 8 times for the rate. Now
+// the answers a killed run saved are read from raw/ (and its requests of the last minute
+// still count, from the pace log): the killed run and the rerun together cost what a
+// clean run costs, but for what the kill cut off in flight and each interrupted
+// participant's profile (a study keeps no raw profile), and no request is refused.
+#[test]
+fn a_study_killed_mid_run_resumes_without_asking_again_or_a_429() {
+    use std::process::Stdio;
+    let n = 5;
+    let concurrency = 3;
+    let write = |env: &SimEnv| {
+        let file = write_study(env, "data", n, "intraday = [\"heart\"]");
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("2026-10-20", "2026-10-27");
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    // A clean run: what the whole study costs, and what it writes.
+    let (clean, _) = study(n);
+    let file = write(&clean);
+    let r = clean.run(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (clean_requests, clean_429) = served(&clean);
+    assert_eq!(clean_429, 0);
+    // The same study (the simulator is seeded: the same people, the same answers), killed
+    // once the second participant's rows are being staged (others in flight), then run
+    // again.
+    let (env, _) = study(n);
+    let file = write(&env);
+    let mut cmd = env.cmd(&["run", file.to_str().unwrap(), "--quiet"]);
+    cmd.stdin(Stdio::null());
+    assert!(
+        super::crash::kill_at(cmd, "staged:16"),
+        "the run ended before the kill"
+    );
+    let out = env.dir.path().join("data");
+    super::crash::readers_see_whole_files(&out);
+    let (killed, _) = served(&env);
+    eprintln!("killed after {killed} of {clean_requests} requests");
+    assert!(
+        killed > 0 && killed < clean_requests,
+        "killed after {killed} of {clean_requests} requests: not in the middle"
+    );
+    let again = env.run(&["run", file.to_str().unwrap(), "--json", "--quiet"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let runs: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    let reused: u64 = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reused"].as_u64().unwrap())
+        .sum();
+    assert!(reused > 0, "nothing was reused: {}", again.stdout);
+    let (total, refused) = served(&env);
+    assert_eq!(refused, 0, "a restart was refused for the rate");
+    let lost_in_flight = concurrency;
+    // Google's profile is two answers (identity and settings).
+    let profiles_again = 2 * concurrency;
+    assert!(
+        total <= clean_requests + (lost_in_flight + profiles_again) as u64,
+        "the killed run and the rerun sent {total} requests ({killed} + {}); a clean run sends {clean_requests}",
+        total - killed
+    );
+    for table in [
+        "daily_activity",
+        "heart_rate_intraday",
+        "sleep_sessions",
+        "sleep_stages",
+        "profile",
+    ] {
+        let want = table_rows(&clean.dir.path().join("data"), table);
+        let got = table_rows(&out, table);
+        assert!(!want.is_empty(), "{table} is empty in the clean run");
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{table}: rows differ from a clean run"
+        );
+        assert!(got == want, "{table}: rows differ from a clean run");
+    }
+}
+
+// The pace survives a restart: a study killed after spending most of a minute's project
+// quota, run again at once, waits for the minute instead of being refused (the
+// simulator refuses past 20 a minute; the study paces at 18). Before the pace log, the
+// new process started from an empty minute and was refused.
+#[test]
+fn a_restarted_study_paces_by_what_the_killed_run_sent() {
+    use std::process::Stdio;
+    let n = 8;
+    let (env, _) = study_with(
+        n,
+        Config {
+            google_project_rate_limit: 20,
+            ..Config::default()
+        },
+    );
+    let file = write_study(&env, "data", n, "project_requests_per_minute = 18");
+    let mut cmd = env.cmd(&["run", file.to_str().unwrap(), "--quiet"]);
+    cmd.stdin(Stdio::null());
+    let start = env.sim.now();
+    assert!(
+        super::crash::kill_at(cmd, "staged:8"),
+        "the run ended before the kill"
+    );
+    let (killed, refused) = served(&env);
+    assert_eq!(refused, 0);
+    // The kill came in a minute that had spent at least 10 of its 18.
+    let minute = (env.sim.now() - start).num_minutes();
+    assert!(
+        killed as i64 - minute * 18 >= 10,
+        "{killed} requests in {minute} whole minute(s): the kill came too early in its minute"
+    );
+    let again = env.run(&["run", file.to_str().unwrap(), "--json", "--quiet"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    let (total, refused) = served(&env);
+    assert!(
+        total > killed + 10,
+        "the rerun sent only {} requests",
+        total - killed
+    );
+    assert_eq!(refused, 0, "the restarted run was refused for the rate");
+    assert!(env.dir.path().join("grants/pace").is_dir());
+}

@@ -85,6 +85,20 @@ pub enum ExportError {
         /// What differs.
         message: String,
     },
+    /// A transaction is open on the dataset already (in this process).
+    #[error(
+        "a transaction is already open on `{path}`: commit or drop it before beginning another"
+    )]
+    TransactionOpen {
+        /// The dataset's transaction folder.
+        path: PathBuf,
+    },
+    /// A partition stream was used after its transaction was committed or dropped.
+    #[error("table `{table}`: a partition stream was used after its transaction ended")]
+    StreamOutlived {
+        /// Table name.
+        table: String,
+    },
     /// Arrow failed on a batch.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

@@ -11,6 +11,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::merge::{simple_span, SimpleKey};
 use crate::sink::{self, Format, Sink};
+use crate::txn::Ticket;
 use crate::{checkpoint, io_err, sync_dir, Dataset, ExportError, Layout, Transaction, Written};
 
 /// One partition file being written, in every format the table keeps; inside a
@@ -23,6 +24,8 @@ pub struct PartStream {
     /// The key of the last row written.
     last: Option<SimpleKey>,
     rows: usize,
+    /// The transaction it writes in: once that has ended, the stream writes nothing.
+    ticket: Ticket,
 }
 
 impl Transaction<'_> {
@@ -35,12 +38,18 @@ impl Transaction<'_> {
         layout: &Layout,
         label: &str,
     ) -> Result<Option<PartStream>, ExportError> {
-        self.ds().open_stream(layout, label)
+        let ticket = self.ticket();
+        self.ds().open_stream(layout, label, ticket)
     }
 }
 
 impl Dataset {
-    fn open_stream(&self, layout: &Layout, label: &str) -> Result<Option<PartStream>, ExportError> {
+    fn open_stream(
+        &self,
+        layout: &Layout,
+        label: &str,
+        ticket: Ticket,
+    ) -> Result<Option<PartStream>, ExportError> {
         let key: Vec<usize> = layout
             .key
             .iter()
@@ -83,6 +92,7 @@ impl Dataset {
             sinks,
             last: None,
             rows: 0,
+            ticket,
         }))
     }
 }
@@ -92,6 +102,7 @@ impl PartStream {
     /// once; returns false, writing nothing, when they do not (the caller merges them
     /// into the finished file instead).
     pub fn append(&mut self, batch: &RecordBatch) -> Result<bool, ExportError> {
+        self.ticket.check(&self.table)?;
         if batch.num_rows() == 0 {
             return Ok(true);
         }
@@ -116,6 +127,7 @@ impl PartStream {
 
     /// Finishes the file(s): closed, synced and in place in the transaction's staging.
     pub fn finish(self) -> Result<Written, ExportError> {
+        self.ticket.check(&self.table)?;
         let mut files = Vec::new();
         for (sink, tmp, path) in self.sinks {
             let mut file = sink.close(&path)?;

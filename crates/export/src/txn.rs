@@ -40,6 +40,68 @@ const BAK: &str = "fitpipe-bak";
 pub struct Transaction<'a> {
     ds: &'a Dataset,
     open: bool,
+    /// Holds the dataset's one transaction slot in this process until dropped.
+    guard: TxnGuard,
+}
+
+/// The transactions open in this process, by their folder, with the generation each was
+/// given. A second [`Dataset::begin`] on a dataset with one open is refused (its
+/// recovery would delete the open one's staged files), and a [`crate::PartStream`] of a
+/// finished transaction cannot write into the next one's staging.
+static OPEN: std::sync::Mutex<std::collections::BTreeMap<PathBuf, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn open_map() -> std::sync::MutexGuard<'static, std::collections::BTreeMap<PathBuf, u64>> {
+    OPEN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A dataset's transaction slot, held from `begin` until the transaction is dropped.
+struct TxnGuard {
+    ticket: Ticket,
+}
+
+/// What a stream keeps of its transaction: which one it belongs to.
+#[derive(Clone)]
+pub(crate) struct Ticket {
+    dir: PathBuf,
+    generation: u64,
+}
+
+impl TxnGuard {
+    fn acquire(dir: PathBuf) -> Result<Self, ExportError> {
+        let mut open = open_map();
+        if open.contains_key(&dir) {
+            return Err(ExportError::TransactionOpen { path: dir });
+        }
+        let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        open.insert(dir.clone(), generation);
+        Ok(TxnGuard {
+            ticket: Ticket { dir, generation },
+        })
+    }
+}
+
+impl Drop for TxnGuard {
+    fn drop(&mut self) {
+        let mut open = open_map();
+        if open.get(&self.ticket.dir) == Some(&self.ticket.generation) {
+            open.remove(&self.ticket.dir);
+        }
+    }
+}
+
+impl Ticket {
+    /// Fails unless the transaction it was given by is still open.
+    pub(crate) fn check(&self, table: &str) -> Result<(), ExportError> {
+        if open_map().get(&self.dir) == Some(&self.generation) {
+            Ok(())
+        } else {
+            Err(ExportError::StreamOutlived {
+                table: table.to_string(),
+            })
+        }
+    }
 }
 
 impl Dataset {
@@ -54,12 +116,17 @@ impl Dataset {
         self.txn_dir().join("staged").join(rel)
     }
 
-    /// Starts a transaction, first recovering what a killed one left behind.
+    /// Starts a transaction, first recovering what a killed one left behind. One at a
+    /// time per dataset: while one is open in this process, another `begin` on the same
+    /// dataset is refused with [`ExportError::TransactionOpen`] (other processes are kept
+    /// out by the dataset's lock).
     pub fn begin(&self) -> Result<Transaction<'_>, ExportError> {
+        let guard = TxnGuard::acquire(self.txn_dir())?;
         self.recover()?;
         Ok(Transaction {
             ds: self,
             open: true,
+            guard,
         })
     }
 
@@ -272,6 +339,11 @@ impl Transaction<'_> {
     /// The dataset the transaction writes.
     pub(crate) fn ds(&self) -> &Dataset {
         self.ds
+    }
+
+    /// Which transaction this is (for the streams it opens).
+    pub(crate) fn ticket(&self) -> Ticket {
+        self.guard.ticket.clone()
     }
 
     /// Writes a file other than a table (the sync state) that commits with the rows:

@@ -812,3 +812,55 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+// Regression: nothing stopped a second `begin` on a dataset with a transaction open,
+// and the second one's recovery deleted the first one's staged files (its rows lost at
+// the commit). Now the second is refused while the first is open, and allowed after.
+#[test]
+fn a_second_transaction_on_an_open_dataset_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    let same = Dataset::new(dir.path(), &[Format::Parquet]);
+    let mut t = ds.begin().unwrap();
+    t.upsert(&series_layout(), &series(&[(at(1, 1, 0), Some(1.0))]))
+        .unwrap();
+    let e = same.begin().err().expect("a second transaction was opened");
+    assert!(matches!(e, ExportError::TransactionOpen { .. }), "{e}");
+    t.commit().unwrap();
+    assert_eq!(
+        series_rows(&read_parquet(&dir.path().join("series/2020-01.parquet"))),
+        [(at(1, 1, 0), Some(1.0))],
+        "the first transaction's rows survived the refused second"
+    );
+    // After the commit (and after a drop) the dataset is free again.
+    drop(same.begin().unwrap());
+    same.begin().unwrap().commit().unwrap();
+    // Another dataset is not held up by this one.
+    let other = tempfile::tempdir().unwrap();
+    let _a = ds.begin().unwrap();
+    let other = Dataset::new(other.path(), &[Format::Parquet]);
+    let _b = other.begin().unwrap();
+}
+
+// A stream outliving its transaction writes nothing: after the commit it cannot put a
+// file into the next transaction's staging.
+#[test]
+fn a_stream_of_an_ended_transaction_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::new(dir.path(), &[Format::Parquet]);
+    let mut t = ds.begin().unwrap();
+    let mut s = t.stream(&series_layout(), "2020-03").unwrap().unwrap();
+    assert!(s.append(&series(&[(at(3, 1, 0), Some(1.0))])).unwrap());
+    t.commit().unwrap();
+    let next = ds.begin().unwrap();
+    let e = s
+        .append(&series(&[(at(3, 2, 0), Some(2.0))]))
+        .expect_err("a stream wrote after its commit");
+    assert!(matches!(e, ExportError::StreamOutlived { .. }), "{e}");
+    assert!(matches!(
+        s.finish().err(),
+        Some(ExportError::StreamOutlived { .. })
+    ));
+    next.commit().unwrap();
+    assert!(!dir.path().join("series/2020-03.parquet").exists());
+}

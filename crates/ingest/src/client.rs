@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
 use crate::oauth::OAuthApp;
+use crate::pacelog::{Announced, PaceLog, Recent};
 use crate::store::{TokenStore, Tokens};
 use crate::IngestError;
 
@@ -74,7 +75,7 @@ pub struct Options {
 #[derive(Debug)]
 pub struct SharedPace {
     per_minute: u32,
-    sent: std::sync::Mutex<std::collections::VecDeque<DateTime<Utc>>>,
+    sent: std::sync::Mutex<(Recent, Option<PaceLog>)>,
 }
 
 impl SharedPace {
@@ -86,9 +87,21 @@ impl SharedPace {
         })
     }
 
+    /// The same, remembered in the pace log at `path` (what a killed run sent in its
+    /// last minute still counts after a restart).
+    pub fn logged(per_minute: u32, path: std::path::PathBuf, now: DateTime<Utc>) -> Arc<Self> {
+        let (log, recent) = PaceLog::open(path, now);
+        Arc::new(SharedPace {
+            per_minute: per_minute.max(1),
+            sent: std::sync::Mutex::new((recent, Some(log))),
+        })
+    }
+
     /// Books a request at `now`, or says how long to wait before asking again.
     fn book(&self, now: DateTime<Utc>) -> Option<Duration> {
-        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let (recent, log) = &mut *guard;
+        let sent = &mut recent.sent;
         while sent
             .front()
             .is_some_and(|t| now - *t >= Duration::minutes(1))
@@ -100,6 +113,9 @@ impl SharedPace {
             return Some(sent[sent.len() - n] + Duration::minutes(1) - now);
         }
         sent.push_back(now);
+        if let Some(log) = log {
+            log.sent(now, recent);
+        }
         None
     }
 }
@@ -150,8 +166,10 @@ pub struct ApiClient {
     clock: Arc<dyn Clock>,
     reporter: Arc<dyn Reporter>,
     opts: Options,
-    budget: Option<Budget>,
-    sent: std::collections::VecDeque<DateTime<Utc>>,
+    /// The requests of the last minute and the last budget (with the log that keeps
+    /// them across restarts).
+    recent: Recent,
+    pace_log: PaceLog,
     jitter: u64,
     /// Requests sent (including retries).
     pub requests: u64,
@@ -173,6 +191,11 @@ impl ApiClient {
             .user_agent(concat!("fitpipe/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend available");
+        // What this account spent before this process started (a killed run's requests).
+        let (pace_log, recent) = PaceLog::open(
+            store.pace_log(&tokens.provider, &tokens.user_id),
+            clock.now(),
+        );
         ApiClient {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -183,8 +206,8 @@ impl ApiClient {
             clock,
             reporter,
             opts,
-            budget: None,
-            sent: std::collections::VecDeque::new(),
+            recent,
+            pace_log,
             requests: 0,
         }
     }
@@ -201,7 +224,11 @@ impl ApiClient {
 
     /// The last budget seen.
     pub fn budget(&self) -> Option<Budget> {
-        self.budget
+        self.recent.budget.map(|b| Budget {
+            limit: b.limit,
+            remaining: b.remaining,
+            reset_at: b.reset_at,
+        })
     }
 
     /// Refreshes the access token under the user's inter-process lock. If another process
@@ -297,21 +324,25 @@ impl ApiClient {
     async fn pace_user(&mut self) -> Result<(), IngestError> {
         if let Some(n) = self.opts.per_minute {
             let now = self.clock.now();
-            while self
-                .sent
+            let sent = &mut self.recent.sent;
+            while sent
                 .front()
                 .is_some_and(|t| now - *t >= Duration::minutes(1))
             {
-                self.sent.pop_front();
+                sent.pop_front();
             }
-            if self.sent.len() >= n as usize {
-                let until = self.sent[self.sent.len() - n as usize] + Duration::minutes(1) - now;
+            if sent.len() >= n as usize {
+                let until = sent[sent.len() - n as usize] + Duration::minutes(1) - now;
                 self.wait(until, "pacing under the per-minute quota").await;
             }
-            self.sent.push_back(self.clock.now());
+            let at = self.clock.now();
+            self.recent.sent.push_back(at);
+            self.pace_log.sent(at, &self.recent);
             return Ok(());
         }
-        let Some(b) = self.budget else { return Ok(()) };
+        let Some(b) = self.budget() else {
+            return Ok(());
+        };
         if b.remaining > self.opts.reserve {
             return Ok(());
         }
@@ -342,13 +373,14 @@ impl ApiClient {
         ) {
             // Whatever the server sends: the budget resets within the hour (no overflow
             // from a hostile or broken header).
-            let b = Budget {
+            let b = Announced {
                 limit: limit.clamp(0, i64::from(u32::MAX)) as u32,
                 remaining: rem.clamp(0, i64::from(u32::MAX)) as u32,
                 reset_at: self.clock.now() + Duration::seconds(reset.clamp(0, 3600)),
             };
             self.reporter.rate(b.remaining, b.limit);
-            self.budget = Some(b);
+            self.recent.budget = Some(b);
+            self.pace_log.budget(b, &self.recent);
         }
     }
 
@@ -425,7 +457,7 @@ impl ApiClient {
                             429 => {
                                 if self.opts.no_wait {
                                     let reset_at = self
-                                        .budget
+                                        .budget()
                                         .map_or(self.clock.now() + Duration::hours(1), |b| {
                                             b.reset_at
                                         });
@@ -433,7 +465,7 @@ impl ApiClient {
                                 }
                                 // `Retry-After` is unreliable at Fitbit; the reset header is
                                 // not. Google sends neither for sure: back off from 1 s.
-                                let wait = match (self.budget, retry_after) {
+                                let wait = match (self.budget(), retry_after) {
                                     (Some(b), _) => {
                                         (b.reset_at - self.clock.now()).max(Duration::zero())
                                             + self.opts.reset_buffer

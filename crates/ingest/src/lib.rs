@@ -15,6 +15,7 @@ pub mod clock;
 pub mod fitbit;
 pub mod google;
 pub mod oauth;
+pub mod pacelog;
 pub mod provider;
 pub mod raw;
 pub mod spec;

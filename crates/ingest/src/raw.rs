@@ -131,41 +131,72 @@ pub fn list(out: &Path) -> Result<Vec<RawFile>, IngestError> {
         return Ok(files);
     };
     for p in providers.flatten() {
-        for u in std::fs::read_dir(p.path())
-            .map_err(|e| IngestError::io("read", &p.path(), e))?
-            .flatten()
-        {
-            for r in std::fs::read_dir(u.path())
-                .map_err(|e| IngestError::io("read", &u.path(), e))?
-                .flatten()
-            {
-                for f in std::fs::read_dir(r.path())
-                    .map_err(|e| IngestError::io("read", &r.path(), e))?
-                    .flatten()
-                {
-                    let name = f.file_name().to_string_lossy().into_owned();
-                    let Some(ms) = name
-                        .strip_suffix(".zst")
-                        .unwrap_or(&name)
-                        .strip_suffix(".json")
-                        .and_then(|n| n.rsplit('.').next())
-                        .and_then(|n| n.parse().ok())
-                    else {
-                        continue;
-                    };
-                    files.push(RawFile {
-                        path: f.path(),
-                        provider: p.file_name().to_string_lossy().into_owned(),
-                        user: u.file_name().to_string_lossy().into_owned(),
-                        resource: r.file_name().to_string_lossy().into_owned(),
-                        fetched_ms: ms,
-                        window: window_of(&name),
-                    });
-                }
+        for u in read_dir(&p.path())? {
+            for r in read_dir(&u.path())? {
+                files.extend(in_folder(
+                    &r.path(),
+                    &p.file_name().to_string_lossy(),
+                    &u.file_name().to_string_lossy(),
+                    &r.file_name().to_string_lossy(),
+                )?);
             }
         }
     }
     files.sort_by(|a, b| (a.fetched_ms, &a.path).cmp(&(b.fetched_ms, &b.path)));
+    Ok(files)
+}
+
+/// The saved responses of one resource of one user, oldest fetch first.
+pub fn list_resource(
+    out: &Path,
+    provider: &str,
+    user: &str,
+    resource: &str,
+) -> Result<Vec<RawFile>, IngestError> {
+    let dir = out.join("raw").join(provider).join(user).join(resource);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = in_folder(&dir, provider, user, resource)?;
+    files.sort_by(|a, b| (a.fetched_ms, &a.path).cmp(&(b.fetched_ms, &b.path)));
+    Ok(files)
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, IngestError> {
+    Ok(std::fs::read_dir(dir)
+        .map_err(|e| IngestError::io("read", dir, e))?
+        .flatten()
+        .collect())
+}
+
+/// The saved responses in one resource folder (names that are not answers skipped).
+fn in_folder(
+    dir: &Path,
+    provider: &str,
+    user: &str,
+    resource: &str,
+) -> Result<Vec<RawFile>, IngestError> {
+    let mut files = Vec::new();
+    for f in read_dir(dir)? {
+        let name = f.file_name().to_string_lossy().into_owned();
+        let Some(ms) = name
+            .strip_suffix(".zst")
+            .unwrap_or(&name)
+            .strip_suffix(".json")
+            .and_then(|n| n.rsplit('.').next())
+            .and_then(|n| n.parse().ok())
+        else {
+            continue;
+        };
+        files.push(RawFile {
+            path: f.path(),
+            provider: provider.to_string(),
+            user: user.to_string(),
+            resource: resource.to_string(),
+            fetched_ms: ms,
+            window: window_of(&name),
+        });
+    }
     Ok(files)
 }
 

@@ -73,6 +73,16 @@ impl TokenStore {
         }
     }
 
+    /// Where the account's pace log is (what its quota spent, across restarts): beside
+    /// the tokens folder, in `pace/`.
+    pub fn pace_log(&self, provider: &str, user: &str) -> PathBuf {
+        self.dir
+            .parent()
+            .unwrap_or(&self.dir)
+            .join("pace")
+            .join(format!("{provider}-{user}.log"))
+    }
+
     fn path(&self, provider: &str, user: &str) -> PathBuf {
         self.dir.join(format!("{provider}-{user}.json"))
     }
