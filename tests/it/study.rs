@@ -616,6 +616,46 @@ fn table_rows(out: &Path, table: &str) -> BTreeMap<String, usize> {
     rows
 }
 
+/// DuckDB reads every table's hive glob under `out` (skipped with a notice where no
+/// Python has duckdb, which fails under `CI=true`).
+fn duckdb_reads_every_table(out: &Path) {
+    let py = std::env::var("FITPIPE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = std::process::Command::new(&py)
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must provide a Python with duckdb (FITPIPE_TEST_PYTHON)"
+        );
+        eprintln!("skipped: no Python with duckdb (set FITPIPE_TEST_PYTHON)");
+        return;
+    }
+    let script = r#"
+import duckdb, os, sys
+out = sys.argv[1]
+n = 0
+for t in sorted(os.listdir(out)):
+    if t.startswith('.') or t in ('raw', 'csv') or not os.path.isdir(os.path.join(out, t)):
+        continue
+    duckdb.sql(f"select count(*) from read_parquet('{out}/{t}/**/*.parquet', hive_partitioning=true)").fetchall()
+    n += 1
+print(n)
+"#;
+    let o = std::process::Command::new(&py)
+        .args(["-c", script, out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "DuckDB could not read a table: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let n: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert!(n > 0, "no table to read");
+}
+
 /// Requests the simulator served and 429s it answered, every user together.
 fn served(env: &SimEnv) -> (u64, u64) {
     let stats = env.sim.stats();
@@ -665,6 +705,7 @@ fn a_study_killed_mid_run_resumes_without_asking_again_or_a_429() {
     );
     let out = env.dir.path().join("data");
     super::crash::readers_see_whole_files(&out);
+    duckdb_reads_every_table(&out);
     let (killed, _) = served(&env);
     eprintln!("killed after {killed} of {clean_requests} requests");
     assert!(
