@@ -539,7 +539,7 @@ pub struct StatusArgs {
     #[arg(long, default_value_t = 90)]
     pub days: i64,
     /// With `--study`: also draw the coverage heatmap (participants x days) to this PNG.
-    #[arg(long, short = 'o', visible_alias = "output", value_name = "FILE")]
+    #[arg(long = "output", short = 'o', visible_alias = "heatmap", value_name = "FILE")]
     pub heatmap: Option<PathBuf>,
 }
 

@@ -2,6 +2,7 @@
 
 mod crash;
 mod enroll;
+mod flags;
 mod google;
 mod import_json;
 mod ingest;
