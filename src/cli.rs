@@ -539,7 +539,12 @@ pub struct StatusArgs {
     #[arg(long, default_value_t = 90)]
     pub days: i64,
     /// With `--study`: also draw the coverage heatmap (participants x days) to this PNG.
-    #[arg(long = "output", short = 'o', visible_alias = "heatmap", value_name = "FILE")]
+    #[arg(
+        long = "output",
+        short = 'o',
+        visible_alias = "heatmap",
+        value_name = "FILE"
+    )]
     pub heatmap: Option<PathBuf>,
 }
 

@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Float64Type};
 use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate};
 use fitpipe_export::{Dataset, Format};
-use fitpipe_transform::tables::{DailyActivity, SleepSession};
+use fitpipe_transform::tables::{DailyActivity, Profile, SleepSession};
 use fitpipe_transform::TableSpec;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -107,9 +107,15 @@ fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode
             "pick another range with `--from/--to` or `--last`, or fetch it first (`fitpipe ingest`)",
         ));
     }
-    let title = format!("{} of {user}, {from} to {to}", chart.title());
+    // The person as they call themselves where the profile says (an account id of 19
+    // digits tells a reader nothing); a study's rows carry the study id already.
+    let who = display_name(&ds, &user).unwrap_or_else(|| user.clone());
+    let title = format!("{} of {who}, {from} to {to}", chart.title());
     let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
-    let size = (1000u32.max(24 * days.len() as u32).min(1600), 600u32);
+    let size = (
+        1000u32.max(24 * days.len() as u32).min(1600) + LEGEND_W,
+        600u32,
+    );
     let drawn = if svg {
         draw(
             SVGBackend::new(&out, size).into_drawing_area(),
@@ -128,6 +134,22 @@ fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode
     drawn.map_err(|e| anyhow::anyhow!("drawing `{}`: {e}", out.display()))?;
     eprintln!("wrote `{}` ({} days)", out.display(), days.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The display name the profile table holds for `user`, if any.
+fn display_name(ds: &Dataset, user: &str) -> Option<String> {
+    let batches = ds.read_table(&layout(&Profile::SPEC)).ok()?;
+    batches.iter().find_map(|b| {
+        let users = user_ids(b).ok()?;
+        let names = b
+            .column(b.schema().index_of("display_name").ok()?)
+            .as_string_opt::<i32>()?;
+        (0..b.num_rows()).find_map(|i| {
+            (users.value(i) == user && names.is_valid(i))
+                .then(|| names.value(i).trim().to_string())
+                .filter(|n| !n.is_empty())
+        })
+    })
 }
 
 fn range(args: &PlotArgs) -> anyhow::Result<(NaiveDate, NaiveDate)> {
@@ -362,6 +384,10 @@ where
 {
     register_font();
     root.fill(&WHITE)?;
+    // The legend has a column of its own, right of the plot: it never covers a bar.
+    let (w, _) = root.dim_in_pixel();
+    let (root, side) = root.split_horizontally(w.saturating_sub(LEGEND_W));
+    let mut legend: Vec<(String, Mark)> = Vec::new();
     let n = days.len();
     let ymax = match chart {
         Chart::Steps(m, goal) => m.values().copied().fold(*goal, f64::max) * 1.1,
@@ -438,20 +464,48 @@ where
         r
     };
     let centre = |i: usize| SegmentValue::CenterOf(i);
+    // Days without data: a grey slot, and "no data" where the slot is wide enough to say
+    // so (an absent day is not a zero).
+    let has = |d: &NaiveDate| match chart {
+        Chart::Steps(m, _) | Chart::Heart(m) => m.contains_key(d),
+        Chart::Sleep(m) => m.contains_key(d),
+    };
+    let missing: Vec<usize> = days
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !has(d))
+        .map(|(i, _)| i)
+        .collect();
+    if !missing.is_empty() {
+        c.draw_series(missing.iter().map(|&i| bar(i, ymin, ymax, NO_DATA)))?;
+        let (x0, _) = c.backend_coord(&(SegmentValue::Exact(0), ymin));
+        let (x1, _) = c.backend_coord(&(SegmentValue::Exact(1), ymin));
+        if x1 - x0 >= 16 {
+            let font = ("sans-serif", 13)
+                .into_font()
+                .color(&RGBColor(0x55, 0x55, 0x55))
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Left, VPos::Center));
+            for &i in &missing {
+                let (a, y) = c.backend_coord(&(SegmentValue::Exact(i), ymin));
+                let (b, _) = c.backend_coord(&(SegmentValue::Exact(i + 1), ymin));
+                root.draw(&Text::new("no data", ((a + b) / 2, y - 8), font.clone()))?;
+            }
+        }
+        legend.push(("no data".into(), Mark::Box(NO_DATA)));
+    }
     match chart {
         Chart::Steps(m, goal) => {
-            c.draw_series(m.iter().map(|(d, v)| bar(idx(d), 0.0, *v, BAR)))?
-                .label("steps")
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BAR.filled()));
+            c.draw_series(m.iter().map(|(d, v)| bar(idx(d), 0.0, *v, BAR)))?;
+            legend.insert(0, ("steps".into(), Mark::Box(BAR)));
             c.draw_series(LineSeries::new(
                 [
                     (SegmentValue::Exact(0), *goal),
                     (SegmentValue::Exact(n), *goal),
                 ],
                 GOAL.stroke_width(2),
-            ))?
-            .label(format!("goal {goal:.0}"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], GOAL.stroke_width(2)));
+            ))?;
+            legend.push((format!("goal {goal:.0}"), Mark::Line(GOAL)));
             // Over days with data: a day with no step is an unworn one, and today is
             // not over yet; neither is a zero.
             let today = chrono::Local::now().date_naive();
@@ -468,17 +522,15 @@ where
             c.draw_series(LineSeries::new(
                 [(SegmentValue::Exact(0), avg), (SegmentValue::Exact(n), avg)],
                 AVG.stroke_width(2),
-            ))?
-            .label(format!("average {avg:.0}"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], AVG.stroke_width(2)));
+            ))?;
+            legend.push((format!("average {avg:.0}"), Mark::Line(AVG)));
         }
         Chart::Heart(m) => {
             c.draw_series(LineSeries::new(
                 m.iter().map(|(d, v)| (centre(idx(d)), *v)),
                 BAR.stroke_width(2),
-            ))?
-            .label("resting heart rate")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BAR.stroke_width(2)));
+            ))?;
+            legend.insert(0, ("resting heart rate".into(), Mark::Line(BAR)));
             c.draw_series(
                 m.iter()
                     .map(|(d, v)| Circle::new((centre(idx(d)), *v), 3, BAR.filled())),
@@ -493,11 +545,11 @@ where
                     .collect();
                 (centre(idx(d)), w.iter().sum::<f64>() / w.len() as f64)
             });
-            c.draw_series(LineSeries::new(rolling, AVG.stroke_width(2)))?
-                .label("7-day average")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], AVG.stroke_width(2)));
+            c.draw_series(LineSeries::new(rolling, AVG.stroke_width(2)))?;
+            legend.push(("7-day average".into(), Mark::Line(AVG)));
         }
         Chart::Sleep(m) => {
+            let mut stages = Vec::new();
             for (k, (name, color)) in STAGES.iter().enumerate() {
                 let rects: Vec<_> = m
                     .iter()
@@ -511,19 +563,50 @@ where
                 if rects.is_empty() {
                     continue;
                 }
-                let color = *color;
-                c.draw_series(rects)?.label(*name).legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
-                });
+                c.draw_series(rects)?;
+                stages.push((name.to_string(), Mark::Box(*color)));
             }
+            // Top of the stack first, as the bars read from the top.
+            stages.reverse();
+            legend.splice(0..0, stages);
         }
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()?;
+    draw_legend(&side, &legend)?;
     root.present()?;
+    side.present()?;
+    Ok(())
+}
+
+/// Width of the legend's column, pixels.
+const LEGEND_W: u32 = 170;
+/// The slot of a day without data.
+const NO_DATA: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
+
+/// How a legend entry is drawn: a filled box (bars) or a line.
+enum Mark {
+    Box(RGBColor),
+    Line(RGBColor),
+}
+
+/// The legend, top-left of its own column, level with the top of the plot.
+fn draw_legend<DB: DrawingBackend>(
+    side: &DrawingArea<DB, plotters::coord::Shift>,
+    entries: &[(String, Mark)],
+) -> Result<(), Err>
+where
+    DB::ErrorType: 'static,
+{
+    let font = ("sans-serif", 14)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (k, (label, mark)) in entries.iter().enumerate() {
+        let y = 70 + 24 * k as i32;
+        match mark {
+            Mark::Box(c) => side.draw(&Rectangle::new([(4, y - 6), (20, y + 6)], c.filled()))?,
+            Mark::Line(c) => side.draw(&PathElement::new([(4, y), (20, y)], c.stroke_width(2)))?,
+        }
+        side.draw(&Text::new(label.clone(), (28, y), font.clone()))?;
+    }
     Ok(())
 }

@@ -54,7 +54,7 @@ fn steps_svg_has_a_bar_per_day_with_data_labels_goal_and_average() {
     for label in [
         "Sun 14 Apr",
         "Sat 20 Apr",
-        "Steps per day of TEST01, 2019-04-14 to 2019-04-20",
+        "Steps per day of Test Runner, 2019-04-14 to 2019-04-20",
         "goal 10000",
         "average 8124",
         "steps",
@@ -83,7 +83,8 @@ fn steps_png_has_the_size_and_bars_where_they_must_be() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let img = image::open(&png).unwrap().to_rgb8();
-    assert_eq!(img.dimensions(), (1000, 600));
+    // 1000 px of chart and the legend's column of 170 right of it.
+    assert_eq!(img.dimensions(), (1170, 600));
     // A scanline just above the x axis crosses every bar with data once.
     let bar = image::Rgb([0x1f, 0x77, 0xb4]);
     let y = (0..600)
@@ -295,8 +296,8 @@ fn date_labels_sit_centred_under_their_bars_without_overlap() {
     let mut bars = bars;
     bars.sort_by(|a, b| a.0.total_cmp(&b.0));
     let with_rows: Vec<i64> = (0..40).filter(|i| *i != 6).collect();
-    // The legend's swatch is 14 x 10 px; the bars here are far taller (or 0 high).
-    let bars: Rects = bars.into_iter().filter(|b| b.2 != 10.0).collect();
+    // The legend's swatch is 16 x 12 px; the bars here are far taller (or 0 high).
+    let bars: Rects = bars.into_iter().filter(|b| b.2 != 12.0).collect();
     assert_eq!(bars.len(), with_rows.len(), "{bars:?}");
     let mut checked = 0;
     for (x, t) in &dated {
@@ -327,4 +328,66 @@ fn date_labels_sit_centred_under_their_bars_without_overlap() {
         text.contains(&format!("average {avg:.0}")),
         "average {avg:.0}"
     );
+}
+
+// Regression: the sleep chart's legend sat over the last night's bar, a night without
+// data was a gap with no label, and the title named the account id. Now the legend has
+// a column right of every bar, each night without a main sleep says "no data", and the
+// title names the person as the profile does.
+#[test]
+fn sleep_legend_stays_clear_of_the_bars_and_empty_nights_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = known_data(dir.path());
+    let svg = dir.path().join("sleep.svg");
+    let r = fitpipe(&[
+        "plot",
+        "sleep",
+        "--from",
+        "2020-04-11",
+        "--to",
+        "2020-04-14",
+        "--data",
+        s(&data),
+        "-o",
+        s(&svg),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = fs::read_to_string(&svg).unwrap();
+    let (labels, _) = svg_parts(&text);
+    // 11, 12 (a nap only) and 14 April have no main sleep: three slots, and the legend.
+    let no_data = labels.iter().filter(|(_, t)| t == "no data").count();
+    assert_eq!(no_data, 3 + 1, "{labels:?}");
+    assert!(
+        labels
+            .iter()
+            .any(|(_, t)| t.contains("of Test Runner, 2020-04-11")),
+        "{labels:?}"
+    );
+    // Every rectangle of a stage colour that is a bar (not a 16 px swatch) ends left of
+    // every legend label.
+    let attr = |tag: &str, name: &str| -> Option<f64> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..].split('"').next()?.parse().ok()
+    };
+    let stage_fills = ["#1A237E", "#4285F4", "#8E44AD", "#F39C12"];
+    let bar_right = text
+        .split("<rect")
+        .skip(1)
+        .filter(|t| {
+            stage_fills
+                .iter()
+                .any(|f| t.contains(&format!("fill=\"{f}\"")))
+        })
+        .filter_map(|t| Some((attr(t, "x")?, attr(t, "width")?)))
+        .filter(|(_, w)| *w != 16.0)
+        .map(|(x, w)| x + w)
+        .fold(0.0, f64::max);
+    assert!(bar_right > 0.0, "no bar drawn");
+    for name in ["deep", "light", "rem", "wake"] {
+        let (x, _) = labels.iter().find(|(_, t)| t == name).unwrap();
+        assert!(
+            *x > bar_right,
+            "legend `{name}` at {x}, a bar reaches {bar_right}"
+        );
+    }
 }
