@@ -124,12 +124,7 @@ fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode
             &title,
         )
     } else {
-        draw(
-            BitMapBackend::new(&out, size).into_drawing_area(),
-            &chart,
-            &days,
-            &title,
-        )
+        write_png(&out, size, |root| draw(root, &chart, &days, &title))
     };
     drawn.map_err(|e| anyhow::anyhow!("drawing `{}`: {e}", out.display()))?;
     eprintln!("wrote `{}` ({} days)", out.display(), days.len());
@@ -366,6 +361,33 @@ fn label(d: NaiveDate, n: usize) -> String {
     } else {
         d.format("%Y-%m-%d").to_string()
     }
+}
+
+/// Draws with `draw` into an RGB buffer of `size` and writes it to `path` as a PNG,
+/// atomically (a temporary file beside it, renamed): a chart is whole or absent.
+pub(crate) fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), Err>,
+) -> Result<(), Err> {
+    let (w, h) = size;
+    let mut buf = vec![0u8; w as usize * h as usize * 3];
+    draw(BitMapBackend::with_buffer(&mut buf, size).into_drawing_area())?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    {
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(tmp.as_file_mut()), w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(&buf)?;
+        writer.finish()?;
+    }
+    tmp.persist(path)?;
+    Ok(())
 }
 
 /// ab_glyph draws only fonts it was given: the bundled DejaVu Sans, as `sans-serif`.

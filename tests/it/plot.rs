@@ -82,19 +82,19 @@ fn steps_png_has_the_size_and_bars_where_they_must_be() {
         s(&png),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let img = image::open(&png).unwrap().to_rgb8();
+    let img = super::Picture::open(&png);
     // 1000 px of chart and the legend's column of 170 right of it.
     assert_eq!(img.dimensions(), (1170, 600));
     // A scanline just above the x axis crosses every bar with data once.
-    let bar = image::Rgb([0x1f, 0x77, 0xb4]);
+    let bar = [0x1f, 0x77, 0xb4];
     let y = (0..600)
         .rev()
-        .find(|y| (0..1000).filter(|x| *img.get_pixel(*x, *y) == bar).count() > 100)
+        .find(|y| (0..1000).filter(|x| img.get_pixel(*x, *y) == bar).count() > 100)
         .expect("bars drawn");
     let mut runs = 0;
     let mut inside = false;
     for x in 0..1000 {
-        let on = *img.get_pixel(x, y) == bar;
+        let on = img.get_pixel(x, y) == bar;
         if on && !inside {
             runs += 1;
         }
@@ -104,10 +104,10 @@ fn steps_png_has_the_size_and_bars_where_they_must_be() {
     // The tallest bar (12000 on Wed 17 Apr, the 4th day) reaches highest.
     let top_of = |xr: std::ops::Range<u32>| {
         (0..600)
-            .find(|yy| xr.clone().any(|x| *img.get_pixel(x, *yy) == bar))
+            .find(|yy| xr.clone().any(|x| img.get_pixel(x, *yy) == bar))
             .unwrap_or(600)
     };
-    let cols: Vec<u32> = (0..1000).filter(|x| *img.get_pixel(*x, y) == bar).collect();
+    let cols: Vec<u32> = (0..1000).filter(|x| img.get_pixel(*x, y) == bar).collect();
     let first = cols[0];
     let last = *cols.last().unwrap();
     let width = (last - first) / 7;

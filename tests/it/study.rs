@@ -334,7 +334,7 @@ fn a_revoked_participant_does_not_stop_the_others() {
         text.stdout
     );
     // The picture: 3 rows of 18 px, 20 columns of 16 px; P01's row has green, P02's none.
-    let img = image::open(&png).unwrap().to_rgb8();
+    let img = super::Picture::open(&png);
     assert_eq!(img.dimensions(), (120 + 20 * 16 + 20, 50 + 3 * 18 + 40));
     let row_has_green = |r: u32| {
         let y = 50 + r * 18 + 9;

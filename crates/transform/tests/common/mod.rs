@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use arrow::util::pretty::pretty_format_batches;
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fitpipe_transform::fitbit::{self, Context, Units};
@@ -46,10 +47,54 @@ pub fn pretty(rows: &RowSet, limit: usize) -> String {
             n,
             if n > limit { ", first shown" } else { "" }
         ));
-        out.push_str(&pretty_format_batches(&[shown]).unwrap().to_string());
+        out.push_str(&table_text(&shown));
         out.push('\n');
     }
     out
+}
+
+/// A batch as an aligned text table (`+---+` rules, `| a |` cells, left-aligned, nulls
+/// blank): the layout of arrow's `pretty_format_batches`, without the `prettyprint`
+/// feature, whose second build of arrow-cast cost every `cargo test` after a `cargo build`.
+pub fn table_text(batch: &RecordBatch) -> String {
+    let opts = FormatOptions::default();
+    let schema = batch.schema();
+    let mut cells: Vec<Vec<String>> = vec![schema
+        .fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect()];
+    let fmts: Vec<ArrayFormatter> = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+        .collect();
+    for i in 0..batch.num_rows() {
+        cells.push(fmts.iter().map(|f| f.value(i).to_string()).collect());
+    }
+    let widths: Vec<usize> = (0..fmts.len())
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let rule: String = widths
+        .iter()
+        .fold(String::from("+"), |s, w| s + &"-".repeat(w + 2) + "+");
+    let line = |row: &[String]| {
+        row.iter()
+            .zip(&widths)
+            .fold(String::from("|"), |s, (v, w)| {
+                s + " " + v + &" ".repeat(w - v.chars().count()) + " |"
+            })
+    };
+    let mut out = vec![rule.clone(), line(&cells[0]), rule.clone()];
+    out.extend(cells[1..].iter().map(|r| line(r)));
+    out.push(rule);
+    out.join("\n")
 }
 
 /// ../shared/reference/samples/fitbit-web-api, or None (with a notice) where absent.
