@@ -106,10 +106,13 @@ pub(super) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// The distinct `user_id` values of every Parquet file of a table (all partitions).
-fn user_ids(out: &Path, table: &str) -> BTreeSet<String> {
-    use arrow::array::{Array, StringArray};
-    let mut ids = BTreeSet::new();
+/// Every batch of every Parquet file of a table (all partitions), with the file's path
+/// below the table folder.
+fn table_batches(out: &Path, table: &str) -> Vec<(String, arrow::record_batch::RecordBatch)> {
+    let mut all = Vec::new();
+    if !out.join(table).is_dir() {
+        return all;
+    }
     for rel in files(&out.join(table)).into_keys() {
         if !rel.ends_with(".parquet") {
             continue;
@@ -119,16 +122,23 @@ fn user_ids(out: &Path, table: &str) -> BTreeSet<String> {
             .unwrap()
             .build()
             .unwrap();
-        for b in r {
-            let b = b.unwrap();
-            let col = b.column_by_name("user_id").unwrap();
-            let s = col.as_any().downcast_ref::<StringArray>().unwrap();
-            for i in 0..s.len() {
-                let v = s.value(i).to_string();
-                // The hive folder and the column agree.
-                assert!(rel.starts_with(&format!("user_id={v}/")), "{rel}: {v}");
-                ids.insert(v);
-            }
+        all.extend(r.map(|b| (rel.clone(), b.unwrap())));
+    }
+    all
+}
+
+/// The distinct `user_id` values of every Parquet file of a table (all partitions).
+fn user_ids(out: &Path, table: &str) -> BTreeSet<String> {
+    use arrow::array::{Array, StringArray};
+    let mut ids = BTreeSet::new();
+    for (rel, b) in table_batches(out, table) {
+        let col = b.column_by_name("user_id").unwrap();
+        let s = col.as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..s.len() {
+            let v = s.value(i).to_string();
+            // The hive folder and the column agree.
+            assert!(rel.starts_with(&format!("user_id={v}/")), "{rel}: {v}");
+            ids.insert(v);
         }
     }
     ids
@@ -587,30 +597,16 @@ fn a_damaged_grant_fails_only_its_participant() {
 fn table_rows(out: &Path, table: &str) -> BTreeMap<String, usize> {
     use arrow::util::display::{ArrayFormatter, FormatOptions};
     let mut rows = BTreeMap::new();
-    let Ok(_) = std::fs::metadata(out.join(table)) else {
-        return rows;
-    };
-    for rel in files(&out.join(table)).into_keys() {
-        if !rel.ends_with(".parquet") {
-            continue;
-        }
-        let f = std::fs::File::open(out.join(table).join(&rel)).unwrap();
-        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-            .unwrap()
-            .build()
-            .unwrap();
-        for b in r {
-            let b = b.unwrap();
-            let opts = FormatOptions::default();
-            let fmts: Vec<_> = b
-                .columns()
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
-                .collect();
-            for i in 0..b.num_rows() {
-                let row: Vec<String> = fmts.iter().map(|f| f.value(i).to_string()).collect();
-                *rows.entry(row.join("|")).or_default() += 1;
-            }
+    for (_, b) in table_batches(out, table) {
+        let opts = FormatOptions::default();
+        let fmts: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            let row: Vec<String> = fmts.iter().map(|f| f.value(i).to_string()).collect();
+            *rows.entry(row.join("|")).or_default() += 1;
         }
     }
     rows
