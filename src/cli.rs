@@ -548,38 +548,45 @@ pub struct StatusArgs {
     pub heatmap: Option<PathBuf>,
 }
 
-/// `--resources` help, derived from the providers' resource specs.
+/// `--resources` help, derived from the catalog: each name, what it is, which API reads
+/// it, and the default sets.
 pub fn resources_help() -> String {
-    use fitpipe_ingest::{fitbit, google};
-    let all_but = |all: Vec<&str>, default: Vec<&str>| {
-        all.into_iter()
-            .filter(|n| !default.contains(n))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "Daily resources, comma-separated.\n\
-         Fitbit Web API: {}.\n\
-         Google Health API: {} (`heart` is the resting rate).\n\
-         [default: all but {} (Fitbit); all but {} (Google Health)]",
-        fitbit::resource_names().join(", "),
-        google::resource_names().join(", "),
-        all_but(fitbit::resource_names(), fitbit::default_resources()),
-        all_but(google::resource_names(), google::default_resources()),
+    catalog_help(
+        fitpipe_catalog::Kind::Daily,
+        "Daily resources, comma-separated:",
+        "[default: those marked *]",
     )
 }
 
-/// `--intraday` help, derived from the providers' intraday names.
+/// `--intraday` help, derived from the catalog.
 pub fn intraday_help() -> String {
-    use fitpipe_ingest::{fitbit, google};
-    format!(
-        "Intraday series too, comma-separated.\n\
-         Fitbit Web API (one request per day each): {}; `heart:1sec`, `steps:15min` pick \
-         the detail [default: 1min].\n\
-         Google Health API: {} (heart: every sample, about one every 2 seconds).",
-        fitbit::INTRADAY_NAMES.join(", "),
-        google::INTRADAY_NAMES.join(", "),
+    catalog_help(
+        fitpipe_catalog::Kind::Intraday,
+        "Intraday series too, comma-separated (Fitbit: one request per day each; \
+         `heart:1sec`, `steps:15min` pick the detail [default: 1min]; Google: every sample, \
+         heart rate about one every 2 seconds):",
+        "",
     )
+}
+
+/// One line per catalog entry of `kind`: name, what it is, and the APIs that read it
+/// (`*` where a plain run fetches it).
+fn catalog_help(kind: fitpipe_catalog::Kind, head: &str, tail: &str) -> String {
+    let mut out = format!("{head}\n");
+    for t in fitpipe_catalog::CATALOG.iter().filter(|t| t.kind == kind) {
+        let apis: Vec<String> = [("Fitbit", t.fitbit), ("Google", t.google)]
+            .into_iter()
+            .filter_map(|(api, r)| r.map(|r| format!("{api}{}", if r.default { "*" } else { "" })))
+            .collect();
+        out.push_str(&format!(
+            "  {:<20} {} ({})\n",
+            t.name,
+            t.about,
+            apis.join(", ")
+        ));
+    }
+    out.push_str(tail);
+    out.trim_end().to_string()
 }
 
 /// The file families `import takeout` reads, from their declarations.

@@ -104,12 +104,8 @@ fn windows_of(
 ) -> Option<Window> {
     let mine: Vec<&Refetched> = refetched
         .iter()
-        .filter(|r| match r.kind {
-            Replaces::SleepByEndDay => table == "sleep_sessions" || table == "sleep_stages",
-            Replaces::HeartZones => table == "heart_rate_zones",
-            Replaces::HeartSamples => table == "heart_rate_intraday",
-            Replaces::Nothing => false,
-        })
+        // The tables each kind of replace covers are the catalog's.
+        .filter(|r| r.kind.tables().contains(&table))
         .collect();
     let first = mine.first()?;
     let day = Duration::days(1);

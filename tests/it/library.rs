@@ -221,7 +221,11 @@ fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
     };
     let full = env.sim.issue_token(0, &all);
     for spec in fitpipe_ingest::fitbit::SPECS {
-        let (name, need) = (spec.name, spec.scope);
+        // The scope the catalog declares for it, as the simulator guards it.
+        let need = fitpipe_ingest::spec::read(fitpipe_catalog::Api::Fitbit, spec.name)
+            .unwrap()
+            .scope;
+        let name = spec.name;
         assert!(
             Provider::Fitbit.scopes().iter().any(|s| s == need),
             "`{name}` needs `{need}`, which fitpipe does not ask for"

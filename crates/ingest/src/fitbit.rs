@@ -63,85 +63,46 @@ pub type Spec = crate::spec::Spec<Resource>;
 
 /// Every daily resource (fitbit-web-api.md §3 for the maximum ranges).
 pub const SPECS: &[Spec] = &[
-    spec("profile", Resource::Profile, "profile", true),
-    spec("steps", Resource::Series("steps"), "activity", true),
-    spec("calories", Resource::Series("calories"), "activity", true),
-    spec("distance", Resource::Series("distance"), "activity", true),
-    spec("floors", Resource::Series("floors"), "activity", true),
-    spec(
-        "elevation",
-        Resource::Series("elevation"),
-        "activity",
-        false,
-    ),
-    spec(
-        "sedentary",
-        Resource::Series("minutesSedentary"),
-        "activity",
-        true,
-    ),
-    spec(
-        "lightly-active",
-        Resource::Series("minutesLightlyActive"),
-        "activity",
-        true,
-    ),
-    spec(
-        "fairly-active",
-        Resource::Series("minutesFairlyActive"),
-        "activity",
-        true,
-    ),
-    spec(
-        "very-active",
-        Resource::Series("minutesVeryActive"),
-        "activity",
-        true,
-    ),
-    spec("heart", Resource::Heart, "heartrate", true),
-    spec("sleep", Resource::Sleep, "sleep", true),
+    spec("profile", Resource::Profile),
+    spec("steps", Resource::Series("steps")),
+    spec("calories", Resource::Series("calories")),
+    spec("distance", Resource::Series("distance")),
+    spec("floors", Resource::Series("floors")),
+    spec("elevation", Resource::Series("elevation")),
+    spec("sedentary", Resource::Series("minutesSedentary")),
+    spec("lightly-active", Resource::Series("minutesLightlyActive")),
+    spec("fairly-active", Resource::Series("minutesFairlyActive")),
+    spec("very-active", Resource::Series("minutesVeryActive")),
+    spec("heart", Resource::Heart),
+    spec("sleep", Resource::Sleep),
     // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
-    spec(
-        "breathing-rate",
-        Resource::Daily("br", 30),
-        "respiratory_rate",
-        false,
-    ),
+    spec("breathing-rate", Resource::Daily("br", 30)),
     // The AZM time series: 1095 days.
     spec(
         "active-zone-minutes",
         Resource::Daily("activities/active-zone-minutes", 1095),
-        "activity",
-        false,
     ),
     // "the maximum date range cannot exceed 30 days" (the Swagger file).
-    spec(
-        "skin-temperature",
-        Resource::Daily("temp/skin", 30),
-        "temperature",
-        false,
-    ),
+    spec("skin-temperature", Resource::Daily("temp/skin", 30)),
 ];
 
 /// The default daily set.
 pub fn default_resources() -> Vec<&'static str> {
-    crate::spec::names(SPECS, true)
+    fitpipe_catalog::names(
+        fitpipe_catalog::Api::Fitbit,
+        fitpipe_catalog::Kind::Daily,
+        true,
+    )
 }
 
 /// Names accepted by `--resources`.
 pub fn resource_names() -> Vec<&'static str> {
-    crate::spec::names(SPECS, false)
+    fitpipe_catalog::names(
+        fitpipe_catalog::Api::Fitbit,
+        fitpipe_catalog::Kind::Daily,
+        false,
+    )
 }
-
-/// Names accepted by `--intraday` (`heart` may take `:1sec`).
-pub const INTRADAY_NAMES: &[&str] = &[
-    "heart",
-    "steps",
-    "calories",
-    "distance",
-    "floors",
-    "elevation",
-];
 
 impl Resource {
     /// Parses a `--resources` name.
@@ -158,8 +119,30 @@ impl Resource {
         if detail == "1sec" && name != "heart" {
             return None;
         }
-        let api = INTRADAY_NAMES.iter().find(|n| **n == name)?;
+        let api = fitpipe_catalog::names(
+            fitpipe_catalog::Api::Fitbit,
+            fitpipe_catalog::Kind::Intraday,
+            false,
+        )
+        .into_iter()
+        .find(|n| *n == name)?;
         Some(Resource::Intraday(api, detail))
+    }
+
+    /// Daily or intraday, in the catalog's words.
+    pub fn kind(&self) -> fitpipe_catalog::Kind {
+        match self {
+            Resource::Intraday(..) => fitpipe_catalog::Kind::Intraday,
+            _ => fitpipe_catalog::Kind::Daily,
+        }
+    }
+
+    /// The catalog's name of what this fetches.
+    pub fn catalog_name(&self) -> &'static str {
+        match self {
+            Resource::Intraday(r, _) => r,
+            r => crate::spec::name_of(SPECS, r),
+        }
     }
 
     /// A stable name for state, raw files and progress (`steps`, `intraday-heart-1min`).
@@ -237,6 +220,25 @@ pub fn plan(r: &Resource, from: NaiveDate, to: NaiveDate) -> Vec<Window> {
 
 #[cfg(test)]
 mod tests {
+    // The catalog and this table name the same resources in the same order; every scope
+    // the catalog names is one fitpipe asks for; every intraday name parses.
+    #[test]
+    fn the_specs_are_the_catalogs() {
+        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+        assert_eq!(names, resource_names());
+        for t in fitpipe_catalog::CATALOG {
+            let Some(r) = t.fitbit else { continue };
+            assert!(SCOPES.contains(&r.scope), "{}: scope {}", t.name, r.scope);
+            if t.kind == fitpipe_catalog::Kind::Intraday {
+                assert!(
+                    super::Resource::parse_intraday(t.name).is_some(),
+                    "{}",
+                    t.name
+                );
+            }
+        }
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

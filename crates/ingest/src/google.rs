@@ -97,56 +97,38 @@ pub enum Resource {
 /// One daily resource, declared once (see [`crate::spec::Spec`]).
 pub type Spec = crate::spec::Spec<Resource>;
 
-const AF: &str = "activity_and_fitness";
-const HM: &str = "health_metrics_and_measurements";
-
 /// Every daily resource (caps: google-health-live-2026.md, "Rollups").
 pub const SPECS: &[Spec] = &[
-    spec("profile", Resource::Profile, "settings", true),
-    spec("steps", Resource::Daily("steps", 90), AF, true),
-    spec("distance", Resource::Daily("distance", 90), AF, true),
-    spec("floors", Resource::Daily("floors", 90), AF, true),
-    spec("calories", Resource::Daily("total-calories", 14), AF, true),
-    spec(
-        "active-minutes",
-        Resource::Daily("active-minutes", 14),
-        AF,
-        true,
-    ),
+    spec("profile", Resource::Profile),
+    spec("steps", Resource::Daily("steps", 90)),
+    spec("calories", Resource::Daily("total-calories", 14)),
+    spec("distance", Resource::Daily("distance", 90)),
+    spec("floors", Resource::Daily("floors", 90)),
+    spec("active-minutes", Resource::Daily("active-minutes", 14)),
     spec(
         "heart",
         Resource::DailyList("daily-resting-heart-rate", "daily_resting_heart_rate"),
-        HM,
-        true,
     ),
-    spec("sleep", Resource::Sleep, "sleep", true),
+    spec("sleep", Resource::Sleep),
     spec(
         "hrv",
         Resource::DailyList(
             "daily-heart-rate-variability",
             "daily_heart_rate_variability",
         ),
-        HM,
-        false,
     ),
     spec(
         "spo2",
         Resource::DailyList("daily-oxygen-saturation", "daily_oxygen_saturation"),
-        HM,
-        false,
     ),
-    spec("weight", Resource::Weight, HM, false),
+    spec("weight", Resource::Weight),
     spec(
         "breathing-rate",
         Resource::DailyList("daily-respiratory-rate", "daily_respiratory_rate"),
-        HM,
-        false,
     ),
     spec(
         "active-zone-minutes",
         Resource::Daily("active-zone-minutes", 90),
-        AF,
-        false,
     ),
     spec(
         "skin-temperature",
@@ -154,23 +136,26 @@ pub const SPECS: &[Spec] = &[
             "daily-sleep-temperature-derivations",
             "daily_sleep_temperature_derivations",
         ),
-        HM,
-        false,
     ),
 ];
 
 /// The default daily set.
 pub fn default_resources() -> Vec<&'static str> {
-    crate::spec::names(SPECS, true)
+    fitpipe_catalog::names(
+        fitpipe_catalog::Api::Google,
+        fitpipe_catalog::Kind::Daily,
+        true,
+    )
 }
 
 /// Names accepted by `--resources`.
 pub fn resource_names() -> Vec<&'static str> {
-    crate::spec::names(SPECS, false)
+    fitpipe_catalog::names(
+        fitpipe_catalog::Api::Google,
+        fitpipe_catalog::Kind::Daily,
+        false,
+    )
 }
-
-/// Names accepted by `--intraday`.
-pub const INTRADAY_NAMES: &[&str] = &["heart", "steps", "distance", "calories"];
 
 impl Resource {
     /// Parses a `--resources` name (the Fitbit names where the data is the same).
@@ -186,6 +171,39 @@ impl Resource {
             "distance" => Some(Resource::IntradayList("distance")),
             "calories" => Some(Resource::IntradayCalories),
             _ => None,
+        }
+    }
+
+    /// Daily or intraday, in the catalog's words.
+    pub fn kind(&self) -> fitpipe_catalog::Kind {
+        match self {
+            Resource::IntradayHeart | Resource::IntradayList(_) | Resource::IntradayCalories => {
+                fitpipe_catalog::Kind::Intraday
+            }
+            _ => fitpipe_catalog::Kind::Daily,
+        }
+    }
+
+    /// The catalog's name of what this fetches.
+    pub fn catalog_name(&self) -> &'static str {
+        match self {
+            Resource::IntradayHeart => "heart",
+            Resource::IntradayList(t) => t,
+            Resource::IntradayCalories => "calories",
+            r => crate::spec::name_of(SPECS, r),
+        }
+    }
+
+    /// The Google Health `dataType` it reads (`None` for the profile).
+    pub fn data_type(&self) -> Option<&'static str> {
+        match self {
+            Resource::Profile => None,
+            Resource::Daily(t, _) | Resource::DailyList(t, _) => Some(t),
+            Resource::Weight => Some("weight"),
+            Resource::Sleep => Some("sleep"),
+            Resource::IntradayHeart => Some("heart-rate"),
+            Resource::IntradayList(t) => Some(t),
+            Resource::IntradayCalories => Some("total-calories"),
         }
     }
 
@@ -470,15 +488,30 @@ mod tests {
 
     #[test]
     fn every_spec_is_parsed_keyed_and_asked_for_by_its_scope() {
+        // The catalog and this table name the same resources, in the same order, and
+        // agree on the data type asked for.
+        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+        assert_eq!(names, resource_names());
         for s in SPECS {
             assert_eq!(Resource::parse(s.name), Some(s.resource.clone()));
             assert_eq!(s.resource.key(), s.name);
+            let t = fitpipe_catalog::get(fitpipe_catalog::Kind::Daily, s.name).unwrap();
+            assert_eq!(s.resource.data_type(), t.google_id, "{}", s.name);
+            let scope = t.google.unwrap().scope;
             assert!(
-                SCOPES.iter().any(|x| x.contains(&format!(".{}.", s.scope))),
-                "{}: fitpipe does not ask for `{}`",
+                SCOPES.iter().any(|x| x.contains(&format!(".{scope}."))),
+                "{}: fitpipe does not ask for `{scope}`",
                 s.name,
-                s.scope
             );
+        }
+        for n in fitpipe_catalog::names(
+            fitpipe_catalog::Api::Google,
+            fitpipe_catalog::Kind::Intraday,
+            false,
+        ) {
+            let r = Resource::parse_intraday(n).unwrap_or_else(|| panic!("intraday {n}"));
+            let t = fitpipe_catalog::get(fitpipe_catalog::Kind::Intraday, n).unwrap();
+            assert_eq!(r.data_type(), t.google_id, "intraday {n}");
         }
         assert!(default_resources().contains(&"sleep"));
         assert!(!default_resources().contains(&"weight"));

@@ -83,11 +83,16 @@ impl Provider {
         }
     }
 
-    /// Names accepted by `--intraday`.
-    pub fn intraday_names(self) -> &'static [&'static str] {
+    /// Names accepted by `--intraday` (the catalog's intraday types this API reads).
+    pub fn intraday_names(self) -> Vec<&'static str> {
+        fitpipe_catalog::names(self.api(), fitpipe_catalog::Kind::Intraday, false)
+    }
+
+    /// The catalog's name for this API.
+    pub fn api(self) -> fitpipe_catalog::Api {
         match self {
-            Provider::Fitbit => fitbit::INTRADAY_NAMES,
-            Provider::Google => google::INTRADAY_NAMES,
+            Provider::Fitbit => fitpipe_catalog::Api::Fitbit,
+            Provider::Google => fitpipe_catalog::Api::Google,
         }
     }
 
@@ -128,21 +133,8 @@ pub struct Window {
     pub request: Request,
 }
 
-/// What a complete answer for a window replaces (tables.md: "A re-fetched window is the
-/// truth for that window"): the stored rows of that window and source that the answer no
-/// longer holds are removed, so an edited or deleted sleep log is never counted twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Replaces {
-    /// Nothing: rows are upserted by key (a daily series fills one column of rows that
-    /// other series share).
-    Nothing,
-    /// Sleep logs that ended on the window's local days, and their stages.
-    SleepByEndDay,
-    /// Heart-rate zones of the window's days.
-    HeartZones,
-    /// Heart-rate samples of the window's local days.
-    HeartSamples,
-}
+/// What a complete answer for a window replaces: declared per data type in the catalog.
+pub use fitpipe_catalog::Replace as Replaces;
 
 impl Provider {
     /// The resource whose [`Resource::key`] is `key` (raw folders are named by key).
@@ -151,7 +143,7 @@ impl Provider {
             .resource_names()
             .into_iter()
             .filter_map(|n| self.resource(n));
-        let intraday = self.intraday_names().iter().flat_map(|n| {
+        let intraday = self.intraday_names().into_iter().flat_map(|n| {
             ["", ":1sec", ":1min", ":15min"]
                 .into_iter()
                 .filter_map(move |d| self.intraday(&format!("{n}{d}")))
@@ -163,14 +155,13 @@ impl Provider {
 impl Resource {
     /// What an answer for one window replaces.
     pub fn replaces(&self) -> Replaces {
-        match self {
-            Resource::Fitbit(fitbit::Resource::Sleep)
-            | Resource::Google(google::Resource::Sleep) => Replaces::SleepByEndDay,
-            Resource::Fitbit(fitbit::Resource::Heart) => Replaces::HeartZones,
-            Resource::Fitbit(fitbit::Resource::Intraday("heart", _))
-            | Resource::Google(google::Resource::IntradayHeart) => Replaces::HeartSamples,
-            _ => Replaces::Nothing,
-        }
+        let (api, kind, name) = match self {
+            Resource::Fitbit(r) => (fitpipe_catalog::Api::Fitbit, r.kind(), r.catalog_name()),
+            Resource::Google(r) => (fitpipe_catalog::Api::Google, r.kind(), r.catalog_name()),
+        };
+        fitpipe_catalog::get(kind, name)
+            .and_then(|t| t.read_by(api))
+            .map_or(Replaces::Nothing, |r| r.replaces)
     }
 
     /// A stable name for state, raw files and progress.

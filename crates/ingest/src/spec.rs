@@ -1,42 +1,28 @@
-//! A resource declared once: the row of a provider's spec table.
+//! A provider's resources: each name of the catalog ([`fitpipe_catalog`]) that the
+//! provider reads, paired with how the provider asks for it. What a name is (scope, default
+//! set, tables, what a re-fetch replaces) is declared once in the catalog; a provider's
+//! table only says how to fetch it, and a test checks the two agree name for name.
 
-/// One daily resource of a provider: its `--resources` name, what it is (`R`, the
-/// provider's resource type), the scope that guards it and whether the default set holds
-/// it. Names, the default set, parsing and keys come from the provider's table of these.
+use fitpipe_catalog::{Api, Kind, Read};
+
+/// One daily resource of a provider: its catalog name and how the provider fetches it
+/// (`R`, the provider's resource type).
 #[derive(Debug, Clone)]
 pub struct Spec<R: 'static> {
-    /// `--resources` name, and the key of its state and raw folder.
+    /// The catalog name: `--resources` name, and the key of its state and raw folder.
     pub name: &'static str,
     /// What is fetched.
     pub resource: R,
-    /// The scope (Fitbit) or scope area (Google Health) the API asks for.
-    pub scope: &'static str,
-    /// In the default set.
-    pub default: bool,
 }
 
 /// A spec table row.
-pub const fn spec<R>(
-    name: &'static str,
-    resource: R,
-    scope: &'static str,
-    default: bool,
-) -> Spec<R> {
-    Spec {
-        name,
-        resource,
-        scope,
-        default,
-    }
+pub const fn spec<R>(name: &'static str, resource: R) -> Spec<R> {
+    Spec { name, resource }
 }
 
-/// The names of a spec table, all of them or the default set's.
-pub fn names<R>(specs: &'static [Spec<R>], defaults_only: bool) -> Vec<&'static str> {
-    specs
-        .iter()
-        .filter(|s| s.default || !defaults_only)
-        .map(|s| s.name)
-        .collect()
+/// The catalog's word on daily resource `name` read by `api`.
+pub fn read(api: Api, name: &str) -> Option<Read> {
+    fitpipe_catalog::get(Kind::Daily, name).and_then(|t| t.read_by(api))
 }
 
 /// The resource a name declares.

@@ -1,0 +1,414 @@
+//! Every data type fitpipe reads, declared once (issue #25's catalog, first step).
+//!
+//! One row per data type says: its name (the `--resources` / `--intraday` name, and the key
+//! of its sync state and raw folder), the Google Health API `dataType` id where Google
+//! serves it, which API reads it with which scope and whether a plain `fitpipe ingest`
+//! fetches it, the tables it fills, and what a complete answer for a window replaces.
+//! Names, default sets, scopes in `--help`, replace windows and their tables are derived
+//! from here; how each API is asked (paths, rollups, caps) stays in the provider modules of
+//! `fitpipe-ingest`, keyed by these names, and a test there checks both agree row for row.
+//! The simulator does not read this table (it builds its routes from the reference), so
+//! the two cannot share a mistake.
+#![warn(missing_docs)]
+
+/// What a complete answer for one window is the truth for (tables.md: "A re-fetched window
+/// is the truth for that window"): the stored rows of that window and source that the
+/// answer no longer holds are removed, so an edited or deleted log is never counted twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Nothing: rows are upserted by key (a daily series fills one column of rows that
+    /// other series share).
+    Nothing,
+    /// Sleep logs that ended on the window's local days, and their stages.
+    SleepByEndDay,
+    /// Heart-rate zones of the window's days.
+    HeartZones,
+    /// Heart-rate samples of the window's local days.
+    HeartSamples,
+}
+
+impl Replace {
+    /// The tables whose rows of the window a complete answer replaces.
+    pub const fn tables(self) -> &'static [&'static str] {
+        match self {
+            Replace::Nothing => &[],
+            Replace::SleepByEndDay => &["sleep_sessions", "sleep_stages"],
+            Replace::HeartZones => &["heart_rate_zones"],
+            Replace::HeartSamples => &["heart_rate_intraday"],
+        }
+    }
+}
+
+/// How one API reads a data type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    /// The scope (Fitbit Web API) or scope area (Google Health API, e.g.
+    /// `activity_and_fitness`) that guards it.
+    pub scope: &'static str,
+    /// Fetched by a plain `fitpipe ingest` (the default set).
+    pub default: bool,
+    /// What a complete answer for a window replaces.
+    pub replaces: Replace,
+}
+
+/// Daily or session data, or a high-volume sample series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `--resources`: a value or a few per day, sessions, the profile.
+    Daily,
+    /// `--intraday`: samples through the day.
+    Intraday,
+}
+
+/// One data type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataType {
+    /// The name on the command line, and the key of its state and raw folder (intraday
+    /// keys are `intraday-<name>`).
+    pub name: &'static str,
+    /// Daily or intraday.
+    pub kind: Kind,
+    /// The Google Health API `dataType` id, where Google serves it.
+    pub google_id: Option<&'static str>,
+    /// How the Google Health API reads it.
+    pub google: Option<Read>,
+    /// How the Fitbit Web API reads it.
+    pub fitbit: Option<Read>,
+    /// The tables it fills.
+    pub tables: &'static [&'static str],
+    /// What it is, one line (`--help`, docs).
+    pub about: &'static str,
+}
+
+const AF: &str = "activity_and_fitness";
+const HM: &str = "health_metrics_and_measurements";
+
+const fn read(scope: &'static str, default: bool) -> Option<Read> {
+    Some(Read {
+        scope,
+        default,
+        replaces: Replace::Nothing,
+    })
+}
+
+const fn replacing(scope: &'static str, default: bool, replaces: Replace) -> Option<Read> {
+    Some(Read {
+        scope,
+        default,
+        replaces,
+    })
+}
+
+const fn daily(
+    name: &'static str,
+    google_id: Option<&'static str>,
+    google: Option<Read>,
+    fitbit: Option<Read>,
+    tables: &'static [&'static str],
+    about: &'static str,
+) -> DataType {
+    DataType {
+        name,
+        kind: Kind::Daily,
+        google_id,
+        google,
+        fitbit,
+        tables,
+        about,
+    }
+}
+
+const fn intraday(
+    name: &'static str,
+    google_id: Option<&'static str>,
+    google: Option<Read>,
+    fitbit: Option<Read>,
+    tables: &'static [&'static str],
+    about: &'static str,
+) -> DataType {
+    DataType {
+        name,
+        kind: Kind::Intraday,
+        google_id,
+        google,
+        fitbit,
+        tables,
+        about,
+    }
+}
+
+const DAILY_ACTIVITY: &[&str] = &["daily_activity"];
+const ACTIVITY_INTRADAY: &[&str] = &["activity_intraday"];
+
+/// Every data type, daily ones first, in `--help` order.
+pub const CATALOG: &[DataType] = &[
+    daily(
+        "profile",
+        None,
+        read("settings", true),
+        read("profile", true),
+        &["profile"],
+        "the account: time zone, member since",
+    ),
+    daily(
+        "steps",
+        Some("steps"),
+        read(AF, true),
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "steps per day",
+    ),
+    daily(
+        "calories",
+        Some("total-calories"),
+        read(AF, true),
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "energy burned per day, kcal",
+    ),
+    daily(
+        "distance",
+        Some("distance"),
+        read(AF, true),
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "distance per day, km",
+    ),
+    daily(
+        "floors",
+        Some("floors"),
+        read(AF, true),
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "floors climbed per day",
+    ),
+    daily(
+        "elevation",
+        None,
+        None,
+        read("activity", false),
+        DAILY_ACTIVITY,
+        "elevation climbed per day, m",
+    ),
+    daily(
+        "sedentary",
+        None,
+        None,
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "sedentary minutes per day",
+    ),
+    daily(
+        "lightly-active",
+        None,
+        None,
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "lightly active minutes per day",
+    ),
+    daily(
+        "fairly-active",
+        None,
+        None,
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "fairly active minutes per day",
+    ),
+    daily(
+        "very-active",
+        None,
+        None,
+        read("activity", true),
+        DAILY_ACTIVITY,
+        "very active minutes per day",
+    ),
+    daily(
+        "active-minutes",
+        Some("active-minutes"),
+        read(AF, true),
+        None,
+        DAILY_ACTIVITY,
+        "minutes per activity level per day",
+    ),
+    daily(
+        "heart",
+        Some("daily-resting-heart-rate"),
+        read(HM, true),
+        replacing("heartrate", true, Replace::HeartZones),
+        &["daily_activity", "heart_rate_zones"],
+        "resting heart rate per day (and heart-rate zones at Fitbit)",
+    ),
+    daily(
+        "sleep",
+        Some("sleep"),
+        replacing("sleep", true, Replace::SleepByEndDay),
+        replacing("sleep", true, Replace::SleepByEndDay),
+        &["sleep_sessions", "sleep_stages"],
+        "sleep sessions with their stages",
+    ),
+    daily(
+        "hrv",
+        Some("daily-heart-rate-variability"),
+        read(HM, false),
+        None,
+        &["hrv_daily"],
+        "heart-rate variability per night",
+    ),
+    daily(
+        "spo2",
+        Some("daily-oxygen-saturation"),
+        read(HM, false),
+        None,
+        &["spo2_daily"],
+        "blood oxygen saturation per night",
+    ),
+    daily(
+        "weight",
+        Some("weight"),
+        read(HM, false),
+        None,
+        &["weight_log"],
+        "weight logs",
+    ),
+    daily(
+        "breathing-rate",
+        Some("daily-respiratory-rate"),
+        read(HM, false),
+        read("respiratory_rate", false),
+        &["breathing_rate_daily"],
+        "breathing rate per night",
+    ),
+    daily(
+        "active-zone-minutes",
+        Some("active-zone-minutes"),
+        read(AF, false),
+        read("activity", false),
+        &["active_zone_minutes_daily"],
+        "active zone minutes per day",
+    ),
+    daily(
+        "skin-temperature",
+        Some("daily-sleep-temperature-derivations"),
+        read(HM, false),
+        read("temperature", false),
+        &["skin_temperature_daily"],
+        "skin temperature variation per night",
+    ),
+    intraday(
+        "heart",
+        Some("heart-rate"),
+        replacing(HM, false, Replace::HeartSamples),
+        replacing("heartrate", false, Replace::HeartSamples),
+        &["heart_rate_intraday"],
+        "heart-rate samples (every few seconds)",
+    ),
+    intraday(
+        "steps",
+        Some("steps"),
+        read(AF, false),
+        read("activity", false),
+        ACTIVITY_INTRADAY,
+        "steps per minute",
+    ),
+    intraday(
+        "distance",
+        Some("distance"),
+        read(AF, false),
+        read("activity", false),
+        ACTIVITY_INTRADAY,
+        "distance per minute",
+    ),
+    intraday(
+        "calories",
+        Some("total-calories"),
+        read(AF, false),
+        read("activity", false),
+        ACTIVITY_INTRADAY,
+        "energy per minute",
+    ),
+    intraday(
+        "floors",
+        None,
+        None,
+        read("activity", false),
+        ACTIVITY_INTRADAY,
+        "floors per minute",
+    ),
+    intraday(
+        "elevation",
+        None,
+        None,
+        read("activity", false),
+        ACTIVITY_INTRADAY,
+        "elevation per minute",
+    ),
+];
+
+/// The two APIs a data type may be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// The Fitbit Web API.
+    Fitbit,
+    /// The Google Health API v4.
+    Google,
+}
+
+impl DataType {
+    /// How `api` reads it, if it does.
+    pub const fn read_by(&self, api: Api) -> Option<Read> {
+        match api {
+            Api::Fitbit => self.fitbit,
+            Api::Google => self.google,
+        }
+    }
+}
+
+/// The data type of `kind` named `name`.
+pub fn get(kind: Kind, name: &str) -> Option<&'static DataType> {
+    CATALOG.iter().find(|t| t.kind == kind && t.name == name)
+}
+
+/// The names of the data types of `kind` that `api` reads (only its default set with
+/// `defaults_only`), in catalog order.
+pub fn names(api: Api, kind: Kind, defaults_only: bool) -> Vec<&'static str> {
+    CATALOG
+        .iter()
+        .filter(|t| t.kind == kind)
+        .filter(|t| t.read_by(api).is_some_and(|r| r.default || !defaults_only))
+        .map(|t| t.name)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One row per name and kind; every row is read by some API, fills a table, and what
+    // it replaces lies in the tables it fills.
+    #[test]
+    fn every_row_is_whole() {
+        for (i, t) in CATALOG.iter().enumerate() {
+            assert!(
+                !CATALOG[..i]
+                    .iter()
+                    .any(|u| u.name == t.name && u.kind == t.kind),
+                "`{}` twice",
+                t.name
+            );
+            assert!(t.google.is_some() || t.fitbit.is_some(), "{}", t.name);
+            assert!(!t.tables.is_empty(), "{}", t.name);
+            assert_eq!(
+                t.google.is_some(),
+                t.google_id.is_some() || t.name == "profile"
+            );
+            for r in [t.google, t.fitbit].into_iter().flatten() {
+                for table in r.replaces.tables() {
+                    assert!(t.tables.contains(table), "{}: replaces {table}", t.name);
+                }
+            }
+        }
+        assert!(names(Api::Google, Kind::Daily, true).contains(&"sleep"));
+        assert!(!names(Api::Google, Kind::Daily, true).contains(&"weight"));
+        assert!(names(Api::Fitbit, Kind::Intraday, false).contains(&"elevation"));
+    }
+}
