@@ -138,7 +138,8 @@ const fn intraday(
 }
 
 const DAILY_ACTIVITY: &[&str] = &["daily_activity"];
-const ACTIVITY_INTRADAY: &[&str] = &["activity_intraday"];
+/// Fitbit's intraday answers carry the day's total too.
+const ACTIVITY_INTRADAY: &[&str] = &["activity_intraday", "daily_activity"];
 
 /// Every data type, daily ones first, in `--help` order.
 pub const CATALOG: &[DataType] = &[
@@ -299,7 +300,8 @@ pub const CATALOG: &[DataType] = &[
         Some("heart-rate"),
         replacing(HM, false, Replace::HeartSamples),
         replacing("heartrate", false, Replace::HeartSamples),
-        &["heart_rate_intraday"],
+        // Fitbit's intraday answer carries the day's summary too (resting rate, zones).
+        &["heart_rate_intraday", "daily_activity", "heart_rate_zones"],
         "heart-rate samples (every few seconds)",
     ),
     intraday(
