@@ -127,13 +127,8 @@ const fn intraday(
     about: &'static str,
 ) -> DataType {
     DataType {
-        name,
         kind: Kind::Intraday,
-        google_id,
-        google,
-        fitbit,
-        tables,
-        about,
+        ..daily(name, google_id, google, fitbit, tables, about)
     }
 }
 
