@@ -367,13 +367,10 @@ pub async fn ingest(
         // Set once the API refused a filter and its fallback fetches every window at once.
         let mut unfiltered = false;
         // Answers a killed run saved for days it never wrote: read, not asked again.
-        let written_through = (!job.refetch)
-            .then(|| state.get(provider, &user, &key))
-            .flatten()
-            .map(|d| d.through);
         let mut unwritten = if job.refetch {
             Unwritten::default()
         } else {
+            let written_through = state.get(provider, &user, &key).map(|d| d.through);
             Unwritten::load(&job.out, provider, &user, &key, written_through)?
         };
         for (i, w) in p.windows.iter().enumerate() {

@@ -84,11 +84,7 @@ const AF: &str = "activity_and_fitness";
 const HM: &str = "health_metrics_and_measurements";
 
 const fn read(scope: &'static str, default: bool) -> Option<Read> {
-    Some(Read {
-        scope,
-        default,
-        replaces: Replace::Nothing,
-    })
+    replacing(scope, default, Replace::Nothing)
 }
 
 const fn replacing(scope: &'static str, default: bool, replaces: Replace) -> Option<Read> {
@@ -118,17 +114,11 @@ const fn daily(
     }
 }
 
-const fn intraday(
-    name: &'static str,
-    google_id: Option<&'static str>,
-    google: Option<Read>,
-    fitbit: Option<Read>,
-    tables: &'static [&'static str],
-    about: &'static str,
-) -> DataType {
+/// The same row, for the intraday series.
+const fn intraday(row: DataType) -> DataType {
     DataType {
         kind: Kind::Intraday,
-        ..daily(name, google_id, google, fitbit, tables, about)
+        ..row
     }
 }
 
@@ -290,7 +280,7 @@ pub const CATALOG: &[DataType] = &[
         &["skin_temperature_daily"],
         "skin temperature variation per night",
     ),
-    intraday(
+    intraday(daily(
         "heart",
         Some("heart-rate"),
         replacing(HM, false, Replace::HeartSamples),
@@ -298,47 +288,47 @@ pub const CATALOG: &[DataType] = &[
         // Fitbit's intraday answer carries the day's summary too (resting rate, zones).
         &["heart_rate_intraday", "daily_activity", "heart_rate_zones"],
         "heart-rate samples (every few seconds)",
-    ),
-    intraday(
+    )),
+    intraday(daily(
         "steps",
         Some("steps"),
         read(AF, false),
         read("activity", false),
         ACTIVITY_INTRADAY,
         "steps per minute",
-    ),
-    intraday(
+    )),
+    intraday(daily(
         "distance",
         Some("distance"),
         read(AF, false),
         read("activity", false),
         ACTIVITY_INTRADAY,
         "distance per minute",
-    ),
-    intraday(
+    )),
+    intraday(daily(
         "calories",
         Some("total-calories"),
         read(AF, false),
         read("activity", false),
         ACTIVITY_INTRADAY,
         "energy per minute",
-    ),
-    intraday(
+    )),
+    intraday(daily(
         "floors",
         None,
         None,
         read("activity", false),
         ACTIVITY_INTRADAY,
         "floors per minute",
-    ),
-    intraday(
+    )),
+    intraday(daily(
         "elevation",
         None,
         None,
         read("activity", false),
         ACTIVITY_INTRADAY,
         "elevation per minute",
-    ),
+    )),
 ];
 
 /// The two APIs a data type may be read from.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
 use crate::oauth::OAuthApp;
-use crate::pacelog::{Announced, PaceLog, Recent};
+use crate::pacelog::{PaceLog, Recent};
 use crate::store::{TokenStore, Tokens};
 use crate::IngestError;
 
@@ -145,16 +145,9 @@ pub struct Fetched {
     pub at: DateTime<Utc>,
 }
 
-/// What the last response said about the budget.
-#[derive(Debug, Clone, Copy)]
-pub struct Budget {
-    /// Requests per window.
-    pub limit: u32,
-    /// Left in this window.
-    pub remaining: u32,
-    /// When the window resets.
-    pub reset_at: DateTime<Utc>,
-}
+/// What the last response said about the budget (remembered across restarts by the
+/// pace log).
+pub use crate::pacelog::Announced as Budget;
 
 /// A client for one user of one provider.
 pub struct ApiClient {
@@ -224,11 +217,7 @@ impl ApiClient {
 
     /// The last budget seen.
     pub fn budget(&self) -> Option<Budget> {
-        self.recent.budget.map(|b| Budget {
-            limit: b.limit,
-            remaining: b.remaining,
-            reset_at: b.reset_at,
-        })
+        self.recent.budget
     }
 
     /// Refreshes the access token under the user's inter-process lock. If another process
@@ -373,7 +362,7 @@ impl ApiClient {
         ) {
             // Whatever the server sends: the budget resets within the hour (no overflow
             // from a hostile or broken header).
-            let b = Announced {
+            let b = Budget {
                 limit: limit.clamp(0, i64::from(u32::MAX)) as u32,
                 remaining: rem.clamp(0, i64::from(u32::MAX)) as u32,
                 reset_at: self.clock.now() + Duration::seconds(reset.clamp(0, 3600)),
