@@ -135,3 +135,23 @@ impl Picture {
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
     }
 }
+
+/// The test Python (`FITPIPE_TEST_PYTHON`, else `python3`) if it imports `modules` (e.g.
+/// `"duckdb"`, `"moto.server, pyarrow.fs"`); `None` with a notice where it does not,
+/// which fails under `CI=true` (CI installs them).
+pub fn python_with(modules: &str) -> Option<String> {
+    let py = std::env::var("FITPIPE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&py)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must provide a Python with {modules} (FITPIPE_TEST_PYTHON)"
+    );
+    eprintln!("skipped: no Python with {modules} (set FITPIPE_TEST_PYTHON)");
+    None
+}

@@ -27,19 +27,7 @@ impl Moto {
     /// Starts moto and makes `bucket`; `None` (with a notice) where no Python has moto
     /// and pyarrow, which fails under `CI=true`.
     pub fn start(bucket: &str) -> Option<Moto> {
-        let py = std::env::var("FITPIPE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let ok = Command::new(&py)
-            .args(["-c", "import moto.server, pyarrow.fs"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI must provide a Python with moto[server] and pyarrow (FITPIPE_TEST_PYTHON)"
-            );
-            eprintln!("skipped: no Python with moto[server] and pyarrow (set FITPIPE_TEST_PYTHON)");
-            return None;
-        }
+        let py = super::python_with("moto.server, pyarrow.fs")?;
         let port = free_port();
         let endpoint = format!("http://127.0.0.1:{port}");
         let child = Command::new(&py)

@@ -615,19 +615,9 @@ fn table_rows(out: &Path, table: &str) -> BTreeMap<String, usize> {
 /// DuckDB reads every table's hive glob under `out` (skipped with a notice where no
 /// Python has duckdb, which fails under `CI=true`).
 fn duckdb_reads_every_table(out: &Path) {
-    let py = std::env::var("FITPIPE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has = std::process::Command::new(&py)
-        .args(["-c", "import duckdb"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must provide a Python with duckdb (FITPIPE_TEST_PYTHON)"
-        );
-        eprintln!("skipped: no Python with duckdb (set FITPIPE_TEST_PYTHON)");
+    let Some(py) = super::python_with("duckdb") else {
         return;
-    }
+    };
     let script = r#"
 import duckdb, os, sys
 out = sys.argv[1]
