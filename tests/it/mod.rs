@@ -3,6 +3,7 @@
 mod crash;
 mod enroll;
 mod flags;
+mod golden;
 mod google;
 mod import_json;
 mod ingest;
