@@ -181,7 +181,8 @@ fn write(rows: &RowSet, out: &Path) -> usize {
     let mut n = 0;
     for (spec, batch) in rows.batches() {
         n += batch.num_rows();
-        ds.upsert(&fitpipe::tables::layout(spec), &batch).unwrap();
+        ds.upsert(&fitpipe_pipeline::tables::layout(spec), &batch)
+            .unwrap();
     }
     n
 }
@@ -220,7 +221,8 @@ fn write_batches(
         }
         let all = arrow::compute::concat_batches(&mine[0].schema(), &mine).unwrap();
         n += all.num_rows();
-        ds.upsert(&fitpipe::tables::layout(spec), &all).unwrap();
+        ds.upsert(&fitpipe_pipeline::tables::layout(spec), &all)
+            .unwrap();
     }
     n
 }

@@ -1,25 +1,17 @@
-//! fitpipe as a library: the pipeline (plan, fetch, land raw, normalise, write, record
-//! state) that every command runs, the dataset glue, sessions and settings. The `fitpipe`
-//! binary is a thin `main` over [`main_with_args`]; tests and other Rust programs can run a
-//! pipeline in-process ([`pipeline::ingest`]).
+//! The `fitpipe` command line: clap, printing, progress bars and charts. Everything it
+//! runs lives in library crates ([`fitpipe_pipeline`], [`fitpipe_study`] and those below
+//! them), which know no command line; the binary is a thin `main` over [`main_with_args`].
 
-pub mod chunks;
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod coverage;
-pub mod enroll;
-pub mod env;
-pub mod forget;
-pub mod import;
 pub mod output;
-pub mod pipeline;
 pub mod progress;
-pub mod rebuild;
-pub mod remote;
-pub mod session;
-pub mod study;
-pub mod tables;
+
+// The library's modules under their old paths, for the commands and the tests.
+pub use fitpipe_pipeline::{
+    chunks, config, env, forget, import, pipeline, rebuild, remote, session, tables,
+};
+pub use fitpipe_study::{coverage, enroll, study};
 
 use std::process::ExitCode;
 

@@ -2,28 +2,7 @@
 
 use std::io::Write;
 
-/// An error with a hint saying what to do next.
-#[derive(Debug)]
-pub struct Hint {
-    pub message: String,
-    pub hint: String,
-}
-
-impl std::fmt::Display for Hint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Hint {}
-
-/// Builds an error carrying a hint.
-pub fn hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Hint {
-        message: message.into(),
-        hint: hint.into(),
-    })
-}
+pub use fitpipe_pipeline::{hint, Hint};
 
 /// Prints an error, its cause chain and any hint to stderr.
 pub fn print_error(err: &anyhow::Error) {
@@ -32,7 +11,7 @@ pub fn print_error(err: &anyhow::Error) {
     for cause in err.chain().skip(1) {
         let _ = writeln!(e, "  caused by: {cause}");
     }
-    if let Some(h) = err.chain().find_map(|c| c.downcast_ref::<Hint>()) {
+    if let Some(h) = fitpipe_pipeline::hint_of(err) {
         let _ = writeln!(e, "hint: {}", h.hint);
     } else if err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()

@@ -1,28 +1,49 @@
-//! Progress bars (indicatif) on stderr; hidden when stderr is not a terminal or with `--quiet`.
+//! Progress bars (indicatif) on stderr; hidden when stderr is not a terminal or with
+//! `--quiet`. The CLI's side of the library's [`Report`]: the library says what happens,
+//! this draws it.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use fitpipe_ingest::client::Reporter;
+use fitpipe_pipeline::Report;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
+    /// `overall` was added to the drawn bars (work was planned).
+    planned: AtomicBool,
     verbose: bool,
     quiet: bool,
     /// The countdown of the current wait, cleared when the next request completes.
-    countdown: std::sync::Mutex<Option<ProgressBar>>,
+    countdown: Mutex<Option<ProgressBar>>,
+    /// The bar of each resource under way.
+    resources: Mutex<HashMap<String, ProgressBar>>,
+    /// The bar of an import's input bytes.
+    input: Mutex<Option<ProgressBar>>,
+}
+
+/// Locks a mutex whose holder may have panicked (a bar is still a bar).
+fn held<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Progress {
-    pub fn new(total: u64, quiet: bool, verbose: bool) -> Self {
+    /// Bars on stderr when it is a terminal and not `quiet`; `verbose` adds a line per
+    /// response, retry and wait. No bar shows until work is planned.
+    pub fn new(quiet: bool, verbose: bool) -> Self {
         let target = if quiet || !std::io::stderr().is_terminal() {
             ProgressDrawTarget::hidden()
         } else {
             ProgressDrawTarget::stderr()
         };
         let multi = MultiProgress::with_draw_target(target);
-        let overall = multi.add(ProgressBar::new(total));
+        // Joins the drawn bars when work is planned: a command that only writes lines
+        // (enroll, forget) draws no empty bar.
+        let overall = ProgressBar::hidden();
         overall.set_style(
             ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} requests {msg}")
                 .expect("valid template")
@@ -32,44 +53,17 @@ impl Progress {
         Progress {
             multi,
             overall,
+            planned: AtomicBool::new(false),
             verbose,
             quiet,
-            countdown: std::sync::Mutex::new(None),
+            countdown: Mutex::new(None),
+            resources: Mutex::new(HashMap::new()),
+            input: Mutex::new(None),
         }
     }
 
-    /// Sets the number of requests planned.
-    pub fn set_total(&self, n: u64) {
-        self.overall.set_length(n);
-    }
-
-    /// A bar for one resource: requests done of planned, days covered.
-    pub fn resource(&self, name: &str, requests: u64) -> ProgressBar {
-        let b = self
-            .multi
-            .insert_before(&self.overall, ProgressBar::new(requests));
-        b.set_style(
-            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        b.set_prefix(name.to_string());
-        b
-    }
-
-    /// `n` more requests' worth of windows done.
-    pub fn tick(&self, n: u64) {
-        self.end_countdown();
-        self.overall.inc(n);
-    }
-
     fn end_countdown(&self) {
-        if let Some(b) = self
-            .countdown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(b) = held(&self.countdown).take() {
             b.finish_and_clear();
         }
     }
@@ -95,23 +89,109 @@ impl Progress {
                 std::thread::sleep(std::time::Duration::from_millis(500));
             }
         });
-        *self.countdown.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
+        *held(&self.countdown) = Some(b);
     }
 
     /// A line above the bars (or plain stderr when they are hidden).
-    pub fn note(&self, line: &str) {
-        if self.quiet {
-            return;
-        }
+    fn line(&self, line: &str) {
         if self.multi.is_hidden() {
             eprintln!("{line}");
         } else {
             let _ = self.multi.println(line);
         }
     }
+}
 
-    pub fn finish(&self) {
+impl Report for Progress {
+    fn planned(&self, total: u64) {
+        if !self.planned.swap(true, Ordering::Relaxed) {
+            self.multi.add(self.overall.clone());
+        }
+        self.overall.set_length(total);
+    }
+
+    fn resource(&self, name: &str, requests: u64) {
+        let b = if self.planned.load(Ordering::Relaxed) {
+            self.multi
+                .insert_before(&self.overall, ProgressBar::new(requests))
+        } else {
+            self.multi.add(ProgressBar::new(requests))
+        };
+        b.set_style(
+            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b.set_prefix(name.to_string());
+        held(&self.resources).insert(name.to_string(), b);
+    }
+
+    fn window(&self, name: &str, label: &str) {
+        if let Some(b) = held(&self.resources).get(name) {
+            b.set_message(label.to_string());
+        }
+    }
+
+    fn advanced(&self, name: &str, n: u64) {
+        if let Some(b) = held(&self.resources).get(name) {
+            b.inc(n);
+        }
+        self.tick(n);
+    }
+
+    fn resource_done(&self, name: &str) {
+        if let Some(b) = held(&self.resources).remove(name) {
+            b.finish_and_clear();
+        }
+    }
+
+    fn tick(&self, n: u64) {
         self.end_countdown();
+        self.overall.inc(n);
+    }
+
+    fn note(&self, line: &str) {
+        if !self.quiet {
+            self.line(line);
+        }
+    }
+
+    fn warn(&self, line: &str) {
+        self.line(line);
+    }
+
+    fn plan(&self, text: &str) {
+        let _ = crate::output::stdout(text);
+    }
+
+    fn summary(&self, text: &str) {
+        let _ = crate::output::stdout(text);
+    }
+
+    fn input(&self, total_bytes: u64) {
+        let b = ProgressBar::new(total_bytes);
+        b.set_style(
+            ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        *held(&self.input) = Some(self.multi.add(b));
+    }
+
+    fn input_read(&self, bytes: u64) {
+        if let Some(b) = held(&self.input).as_ref() {
+            b.inc(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        self.end_countdown();
+        for (_, b) in held(&self.resources).drain() {
+            b.finish_and_clear();
+        }
+        if let Some(b) = held(&self.input).take() {
+            b.finish_and_clear();
+        }
         self.overall.finish_and_clear();
         let _ = self.multi.clear();
     }

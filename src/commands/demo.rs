@@ -118,7 +118,7 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
             Box::pin(async {})
         },
     );
-    let progress = Arc::new(Progress::new(0, job.quiet, job.verbose));
+    let progress = Arc::new(Progress::new(job.quiet, job.verbose));
     let mut client = ApiClient::new(
         &sim.base_url(),
         app,

@@ -71,7 +71,7 @@ pub fn run(args: EnrollArgs) -> anyhow::Result<ExitCode> {
                 .map(|e| e.public_url.clone())
                 .unwrap_or_default();
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(crate::enroll::serve(study, |addr| {
+            rt.block_on(crate::enroll::serve(study, std::sync::Arc::new(crate::progress::Progress::new(false, false)), |addr| {
                 eprintln!(
                     "enrollment page listening on http://{addr}/ (participants reach it at {public}); the OAuth redirect URI to register is {}/callback. Ctrl-C stops it.",
                     public.trim_end_matches('/')

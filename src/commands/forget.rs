@@ -11,6 +11,7 @@ use anyhow::Context as _;
 
 use crate::cli::ForgetArgs;
 use crate::output::{hint, stdout};
+use crate::progress::Progress;
 use crate::remote::{is_url, Output};
 use crate::session;
 use crate::study::Study;
@@ -20,7 +21,12 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = args.study.as_deref() else {
         let data = args.output.data.or("./data");
         let done = crate::remote::with_dataset(&data, true, |out| {
-            crate::forget::forget(out, args.output.format.as_deref(), user)
+            crate::forget::forget(
+                out,
+                args.output.format.as_deref(),
+                user,
+                &Progress::new(false, false),
+            )
         })?;
         report(&args, user, done.rows, done.tables, done.raw, &data)?;
         drop(done);
@@ -54,7 +60,12 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
         report(&args, user, n, 0, 0, &out.name())?;
         None
     } else {
-        let done = crate::forget::forget(out.local(), study.formats()?.as_deref(), user)?;
+        let done = crate::forget::forget(
+            out.local(),
+            study.formats()?.as_deref(),
+            user,
+            &Progress::new(false, false),
+        )?;
         report(&args, user, done.rows, done.tables, done.raw, &out.name())?;
         Some(done)
     };

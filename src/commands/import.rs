@@ -8,6 +8,7 @@ use fitpipe_transform::fitbit::Units;
 use crate::cli::{ImportJson, ImportTakeout, OutputArgs, UnitsArg, WeightUnit};
 use crate::import::{self, Import};
 use crate::output::{hint, stdout};
+use crate::progress::Progress;
 use crate::tables::report;
 
 fn job(
@@ -21,7 +22,7 @@ fn job(
         formats: output.format.clone(),
         user_id: user_id.clone(),
         timezone: timezone.clone(),
-        quiet: output.quiet,
+        report: std::sync::Arc::new(Progress::new(output.quiet, false)),
     }
 }
 
@@ -37,14 +38,14 @@ fn json_into(out: &std::path::Path, data: &str, args: &ImportJson) -> anyhow::Re
         UnitsArg::Us => Units::Us,
     };
     let done = import::json::import(&job, &args.paths, units)?;
-    if done.written.is_empty() && !job.quiet {
-        eprintln!("note: the inputs hold no rows for any table");
+    if done.written.is_empty() {
+        job.report
+            .note("note: the inputs hold no rows for any table");
     }
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     stdout(&report(&ds, done.written)?)?;
-    if !job.quiet {
-        eprintln!("wrote {} input file(s) into `{data}`", done.files);
-    }
+    job.report
+        .note(&format!("wrote {} input file(s) into `{data}`", done.files));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -66,9 +67,10 @@ fn takeout_into(
     let done = import::takeout::import(&job, &args.path, weight)?;
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
     stdout(&report(&ds, done.written)?)?;
-    if !job.quiet {
-        eprintln!("imported {} archive file(s) into `{data}`", done.files);
-    }
+    job.report.note(&format!(
+        "imported {} archive file(s) into `{data}`",
+        done.files
+    ));
     if done.skipped > 0 {
         return Err(hint(
             format!(

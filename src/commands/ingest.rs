@@ -58,7 +58,7 @@ fn into(out: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         return rt.block_on(crate::commands::demo::run(job));
     }
     rt.block_on(async {
-        let progress = Arc::new(Progress::new(0, job.quiet, job.verbose));
+        let progress = Arc::new(Progress::new(job.quiet, job.verbose));
         let mut client = session::client(
             provider,
             args.user.as_deref(),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::cli::RebuildArgs;
 use crate::output::{hint, stdout};
 use crate::pipeline::parse_tz;
+use crate::progress::Progress;
 use crate::tables::report;
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
@@ -12,7 +13,8 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let tz = parse_tz(args.timezone.as_deref())?;
     let formats = args.output.format.as_deref();
     let (files, summary, quarantined) = crate::remote::with_dataset(&data, true, |out| {
-        let done = crate::rebuild::rebuild(out, formats, tz)?;
+        let done =
+            crate::rebuild::rebuild(out, formats, tz, &Progress::new(args.output.quiet, false))?;
         let ds = crate::tables::dataset(out, formats);
         let files = done.files;
         Ok((files, report(&ds, done.written)?, done.quarantined))

@@ -113,7 +113,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
-        let progress = Arc::new(Progress::new(0, job.quiet, false));
+        let progress = Arc::new(Progress::new(job.quiet, false));
         let mut client = session::client(
             provider,
             p.user.as_deref(),
@@ -136,7 +136,12 @@ fn study(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let out = crate::remote::Output::open(&s.file.out)?;
-    let runs = rt.block_on(study::run(&s, Arc::new(out), shard, args.quiet))?;
+    let runs = rt.block_on(study::run(
+        &s,
+        Arc::new(out),
+        shard,
+        Arc::new(Progress::new(args.quiet, false)),
+    ))?;
     if args.json {
         crate::output::stdout(&format!("{}\n", serde_json::to_string_pretty(&runs)?))?;
     } else {

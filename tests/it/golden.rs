@@ -115,5 +115,9 @@ fn the_demo_tables_are_unchanged_byte_for_byte() {
     for k in now.keys().filter(|k| !was.contains_key(k.as_str())) {
         eprintln!("note: a table file the snapshot does not hold yet: {k}");
     }
-    assert!(diff.is_empty(), "the demo's tables changed:\n{}", diff.join("\n"));
+    assert!(
+        diff.is_empty(),
+        "the demo's tables changed:\n{}",
+        diff.join("\n")
+    );
 }

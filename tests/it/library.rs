@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
-use fitpipe::pipeline::{ingest, parse_resources, Job, Outcome};
-use fitpipe::progress::Progress;
 use fitpipe_ingest::client::{ApiClient, Options};
 use fitpipe_ingest::clock::SystemClock;
 use fitpipe_ingest::oauth::OAuthApp;
 use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::store::{TokenStore, Tokens};
+use fitpipe_pipeline::pipeline::{ingest, parse_resources, Job, Outcome};
+use fitpipe_pipeline::Silent;
 use fitpipe_sim::Config;
 
 use super::simenv::{table_keys, SimEnv};
@@ -46,7 +46,7 @@ fn a_pipeline_runs_in_process_with_the_requests_it_plans() {
         scopes: provider.scopes(),
         auth_params: provider.auth_params(),
     };
-    let progress = Arc::new(Progress::new(0, true, false));
+    let progress = Arc::new(Silent);
     let mut client = ApiClient::new(
         &env.sim.base_url(),
         app,
@@ -91,7 +91,10 @@ fn rows_by_user(out: &std::path::Path) -> std::collections::BTreeMap<String, Vec
     let mut m: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for spec in fitpipe_transform::ALL_TABLES {
         let ds = fitpipe_export::Dataset::new(out, &[fitpipe_export::Format::Parquet]);
-        for b in ds.read_table(&fitpipe::tables::layout(spec)).unwrap() {
+        for b in ds
+            .read_table(&fitpipe_pipeline::tables::layout(spec))
+            .unwrap()
+        {
             let f: Vec<_> = b
                 .columns()
                 .iter()
@@ -294,8 +297,14 @@ fn every_catalog_type_is_served_and_lands_in_its_tables() {
                     assert_eq!(r.status(), 200, "{label}: {}", w.request.path);
                     r.bytes().await.unwrap()
                 });
-                let rows = fitpipe::pipeline::normalise(provider, &body, "U", Some(tz), Some(now))
-                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+                let rows = fitpipe_pipeline::pipeline::normalise(
+                    provider,
+                    &body,
+                    "U",
+                    Some(tz),
+                    Some(now),
+                )
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
                 for (spec, batch) in rows.batches() {
                     if batch.num_rows() > 0 {
                         tables.insert(spec.name);
@@ -320,4 +329,46 @@ fn every_catalog_type_is_served_and_lands_in_its_tables() {
         }
     }
     assert!(checked > 30, "only {checked} (type, API) pairs checked");
+}
+
+// The library knows no CLI, and the CLI holds no library: no crate under crates/ depends
+// on clap, indicatif or the `fitpipe` package, and the root package's sources are the
+// command line alone (main, the clap definitions, commands, output and progress bars).
+#[test]
+fn the_library_crates_know_no_cli_and_the_root_holds_only_the_cli() {
+    let root = super::repo();
+    for e in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+        let toml = std::fs::read_to_string(e.path().join("Cargo.toml")).unwrap();
+        let deps: toml::Table = toml::from_str(&toml).unwrap();
+        for section in ["dependencies", "dev-dependencies"] {
+            let Some(t) = deps.get(section).and_then(|d| d.as_table()) else {
+                continue;
+            };
+            for banned in ["clap", "indicatif", "fitpipe", "plotters"] {
+                assert!(
+                    !t.contains_key(banned),
+                    "{}: {section} has `{banned}`",
+                    e.path().display()
+                );
+            }
+        }
+    }
+    let mut top: Vec<String> = std::fs::read_dir(root.join("src"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(
+        top,
+        [
+            "cli.rs",
+            "commands",
+            "lib.rs",
+            "main.rs",
+            "output.rs",
+            "progress.rs"
+        ],
+        "the root package is the CLI only"
+    );
 }

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::env;
-use crate::output::hint;
+use crate::hint;
 
 /// Per-provider settings in `config.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

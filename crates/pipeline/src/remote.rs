@@ -21,7 +21,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 use sha2::Digest as _;
 
-use crate::output::hint;
+use crate::hint;
 
 /// A study's output.
 pub struct Output {

@@ -6,11 +6,12 @@ pub mod json;
 pub mod takeout;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use fitpipe_export::{Format, Written};
 
 /// Where and how an import writes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Import {
     /// The dataset folder.
     pub out: PathBuf,
@@ -20,8 +21,8 @@ pub struct Import {
     pub user_id: Option<String>,
     /// IANA time zone of the data [default: from the inputs' profile].
     pub timezone: Option<String>,
-    /// No notes on standard error.
-    pub quiet: bool,
+    /// Where notes (skipped files) and progress go.
+    pub report: Arc<dyn crate::Report>,
 }
 
 /// What an import did.

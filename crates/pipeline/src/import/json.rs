@@ -10,7 +10,7 @@ use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
 use fitpipe_transform::TransformError;
 
 use super::{Import, Imported};
-use crate::output::hint;
+use crate::hint;
 use crate::pipeline::parse_tz;
 
 /// Imports the response files named and the `*.json` files below the folders named, all
@@ -59,7 +59,7 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
         .unwrap_or_else(|| "-".to_string());
 
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
-    let _lock = crate::tables::lock_waiting(&ds)?;
+    let _lock = crate::tables::lock_waiting(&ds, &*job.report)?;
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
     let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
@@ -67,7 +67,7 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
         &files,
         crate::chunks::file_size,
         crate::chunks::AHEAD_ANSWERS,
-        |chunk| normalise_chunk(chunk, &user_id, tz, units),
+        |chunk| normalise_chunk(chunk, &user_id, tz, units, &*job.report),
         |batches| out.push(batches),
     )?;
     let written = out.finish()?;
@@ -89,6 +89,7 @@ fn normalise_chunk(
     user_id: &str,
     tz: Option<Tz>,
     units: Units,
+    report: &dyn crate::Report,
 ) -> anyhow::Result<crate::tables::Batches> {
     let (rows, mut bad) = crate::chunks::process(files, |path: &PathBuf| {
         let modified = fs::metadata(path)
@@ -103,7 +104,7 @@ fn normalise_chunk(
         };
         let doc = read_doc(path).map_err(|e| anyhow::anyhow!("`{}`: {e:#}", path.display()))?;
         for what in &doc.ignored {
-            eprintln!("note: `{}`: skipped {what}", path.display());
+            report.warn(&format!("note: `{}`: skipped {what}", path.display()));
         }
         fitbit::normalise(&doc, &ctx).map(|r| r.batches()).map_err(|e| match e {
             TransformError::NeedTimezone { .. } => hint(
@@ -117,9 +118,7 @@ fn normalise_chunk(
         0 => Ok(rows),
         1 => {
             let e = bad.remove(0);
-            if e.chain()
-                .any(|c| c.downcast_ref::<crate::output::Hint>().is_some())
-            {
+            if e.chain().any(|c| c.downcast_ref::<crate::Hint>().is_some()) {
                 return Err(e.context("nothing was written"));
             }
             Err(hint(
@@ -130,7 +129,7 @@ fn normalise_chunk(
         n => {
             let h = bad.iter().find_map(|e| {
                 e.chain()
-                    .find_map(|c| c.downcast_ref::<crate::output::Hint>())
+                    .find_map(|c| c.downcast_ref::<crate::Hint>())
                     .map(|h| h.hint.clone())
             });
             let list = bad

@@ -2,17 +2,16 @@
 //! file by file (the library behind `fitpipe import takeout`).
 
 use std::fs;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Import, Imported};
-use crate::output::hint;
+use crate::hint;
 use crate::pipeline::parse_tz;
 
 /// The largest archive file fitpipe reads whole: a day of second-by-second heart rate is
@@ -101,7 +100,7 @@ fn in_date_order(entries: &mut [Entry]) {
     entries.sort_by_cached_key(|e| (date(&e.name), e.name.clone()));
 }
 
-fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
+fn list(root: &Path, report: &dyn crate::Report) -> anyhow::Result<(Archive, Vec<Entry>)> {
     let meta = fs::metadata(root).map_err(|e| {
         hint(
             format!("cannot read `{}`: {e}", root.display()),
@@ -120,7 +119,7 @@ fn list(root: &Path) -> anyhow::Result<(Archive, Vec<Entry>)> {
     };
     if meta.is_dir() {
         let mut paths = Vec::new();
-        walk(root, &mut paths).with_context(|| format!("reading `{}`", root.display()))?;
+        walk(root, &mut paths, report).with_context(|| format!("reading `{}`", root.display()))?;
         paths.sort();
         let mut entries: Vec<Entry> = paths
             .into_iter()
@@ -223,16 +222,17 @@ fn refuse_bombs(root: &Path, entries: &[Entry]) -> anyhow::Result<()> {
 /// Imports the archive (or folder) at `path`; weight files are read only when their unit
 /// is given (`weight`). Damaged and unknown files are skipped and counted.
 pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Result<Imported> {
-    let (archive, entries) = list(path)?;
-    let quiet = job.quiet;
+    let report = &*job.report;
+    let (archive, entries) = list(path, report)?;
     let mut unknown = 0usize;
     let mut csv = 0usize;
     for e in &entries {
         if e.family.is_none() {
             if e.name.ends_with(".json") {
-                if !quiet {
-                    eprintln!("skipped `{}`: not a file family fitpipe reads", e.name);
-                }
+                report.note(&format!(
+                    "skipped `{}`: not a file family fitpipe reads",
+                    e.name
+                ));
                 unknown += 1;
             } else if e.name.ends_with(".csv") && !e.name.ends_with("Profile.csv") {
                 csv += 1;
@@ -257,8 +257,8 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
         .iter()
         .filter(|e| e.family == Some(Family::Weight))
         .count();
-    if weights > 0 && weight.is_none() && !quiet {
-        eprintln!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)");
+    if weights > 0 && weight.is_none() {
+        report.note(&format!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)"));
     }
     let files: Vec<&Entry> = entries
         .iter()
@@ -280,27 +280,17 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
             "pass `--timezone` with the IANA zone the data was recorded in, e.g. `--timezone Europe/London`",
         ));
     }
-    if csv > 0 && !quiet {
-        eprintln!("note: {csv} other CSV file(s) not read (streams without a table yet)");
+    if csv > 0 {
+        report.note(&format!(
+            "note: {csv} other CSV file(s) not read (streams without a table yet)"
+        ));
     }
     let user: String = job.user_id.clone().unwrap_or_else(|| "-".into());
     let total: u64 = files.iter().map(|e| e.size).sum();
-    let bar = ProgressBar::with_draw_target(
-        Some(total),
-        if std::io::stderr().is_terminal() && !quiet {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    report.input(total);
 
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
-    let _lock = crate::tables::lock_waiting(&ds)?;
+    let _lock = crate::tables::lock_waiting(&ds, report)?;
     let mut txn = ds.begin()?;
     // Files are in date order (`in_date_order`): a month is written once its last file
     // is read.
@@ -331,17 +321,17 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
         },
         |(rows, bad, size)| {
             for err in &bad {
-                bar.suspend(|| eprintln!("skipped {err:#}"));
+                report.warn(&format!("skipped {err:#}"));
             }
             damaged += bad.len();
             out.push(rows)?;
-            bar.inc(size);
+            report.input_read(size);
             Ok(())
         },
     )?;
     let written = out.finish()?;
     txn.commit()?;
-    bar.finish_and_clear();
+    report.finish();
     Ok(Imported {
         written,
         files: files.len() - damaged,
@@ -367,15 +357,15 @@ fn profile_timezone(text: &str) -> Option<String> {
 
 /// The files below `dir`. Links to folders are not followed (a link to a parent would
 /// loop); links to files are read as files.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, report: &dyn crate::Report) -> std::io::Result<()> {
     for e in fs::read_dir(dir)? {
         let e = e?;
         let p = e.path();
         let kind = e.file_type()?;
         if kind.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, report)?;
         } else if kind.is_symlink() && p.is_dir() {
-            eprintln!("skipped `{}`: a link to a folder", p.display());
+            report.warn(&format!("skipped `{}`: a link to a folder", p.display()));
         } else {
             out.push(p);
         }

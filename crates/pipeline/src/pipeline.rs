@@ -17,10 +17,9 @@ use fitpipe_ingest::{raw, IngestError};
 use fitpipe_transform::fitbit::{self as tf, Context, Units};
 use fitpipe_transform::{google as tg, RowSet};
 
-use crate::output::{hint, stdout};
-use crate::progress::Progress;
 use crate::session;
 use crate::tables::{report, write_rows_in, Refetched};
+use crate::{hint, Report};
 
 /// Write accumulated rows after this many responses (and at the end of each resource).
 const FLUSH_EVERY: usize = 25;
@@ -286,7 +285,7 @@ fn plan(
 pub async fn ingest(
     job: &Job,
     client: &mut ApiClient,
-    progress: Arc<Progress>,
+    progress: Arc<dyn Report>,
 ) -> anyhow::Result<Ran> {
     let user = job
         .participant
@@ -333,13 +332,13 @@ pub async fn ingest(
         if job.provider == Provider::Google {
             s.push_str("(one request per window; a page beyond the first, when an answer has more than a page holds, is one more)\n");
         }
-        stdout(&s)?;
+        progress.plan(&s);
         return Ok(Ran {
             outcome: Outcome::Done,
             reused: 0,
         });
     }
-    progress.set_total(total as u64);
+    progress.planned(total as u64);
     let ds = job.dataset();
     let mut written: Vec<Written> = Vec::new();
     let mut outcome = Outcome::Done;
@@ -353,7 +352,7 @@ pub async fn ingest(
     let mut reused_answers = 0usize;
     'resources: for p in &plans {
         let key = p.resource.key();
-        let rbar = progress.resource(&key, p.windows.len() as u64);
+        progress.resource(&key, p.windows.len() as u64);
         let mut pending = Pending {
             provider,
             user: &user,
@@ -374,7 +373,7 @@ pub async fn ingest(
             Unwritten::load(&job.out, provider, &user, &key, written_through)?
         };
         for (i, w) in p.windows.iter().enumerate() {
-            rbar.set_message(format!("{} .. {}", w.start, w.end));
+            progress.window(&key, &format!("{} .. {}", w.start, w.end));
             let mut request = Some(w.request.clone());
             let mut page = 0;
             // When the previous page of this answer was fetched (a later page is reused
@@ -421,7 +420,7 @@ pub async fn ingest(
                         if e.is_scope_refusal() {
                             // An unticked scope: the other resources can still be had.
                             skipped.push(format!("`{key}` ({e})"));
-                            rbar.finish_and_clear();
+                            progress.resource_done(&key);
                             continue 'resources;
                         }
                         match e {
@@ -494,8 +493,7 @@ pub async fn ingest(
             // Every page of these windows arrived: their answer is complete.
             let first = if unfiltered { p.from } else { w.start };
             pending.complete_from.get_or_insert(first);
-            rbar.inc((last - i + 1) as u64);
-            progress.tick((last - i + 1) as u64);
+            progress.advanced(&key, (last - i + 1) as u64);
             if unfiltered {
                 break;
             }
@@ -504,7 +502,7 @@ pub async fn ingest(
             }
         }
         pending.flush(&ds, &mut state, &mut written, tz)?;
-        rbar.finish_and_clear();
+        progress.resource_done(&key);
     }
     progress.finish();
     let budget = client.budget();
@@ -531,16 +529,16 @@ pub async fn ingest(
     txn.put(state.path(), &state.bytes())?;
     txn.commit()?;
     if !job.quiet {
-        stdout(&report(&ds, written)?)?;
+        progress.summary(&report(&ds, written)?);
         let reused = match reused_answers {
             0 => String::new(),
             n => format!(" ({n} answer(s) an interrupted run had saved were read from raw/, not asked again)"),
         };
-        eprintln!(
+        progress.note(&format!(
             "{} request(s) for user {user} into `{}`{reused}",
             client.requests,
             job.out.display()
-        );
+        ));
     }
     match failure {
         Some(e) => Err(e.context(

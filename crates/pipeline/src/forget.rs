@@ -13,7 +13,7 @@ use arrow::record_batch::RecordBatch;
 use fitpipe_export::{Format, Rows, Window};
 use fitpipe_ingest::state::SyncState;
 
-use crate::output::hint;
+use crate::hint;
 use crate::tables::{dataset, layout, lock_waiting};
 
 /// What a withdrawal removed. It holds the person's locks until dropped, so the caller
@@ -27,7 +27,12 @@ pub struct Forgotten {
 }
 
 /// Removes every row, raw answer and state entry of `user` from the dataset at `out`.
-pub fn forget(out: &Path, formats: Option<&[Format]>, user: &str) -> anyhow::Result<Forgotten> {
+pub fn forget(
+    out: &Path,
+    formats: Option<&[Format]>,
+    user: &str,
+    report: &dyn crate::Report,
+) -> anyhow::Result<Forgotten> {
     if user.is_empty() || user.contains('/') || user == "." || user == ".." {
         return Err(hint(
             format!("`{user}` is not a user id"),
@@ -43,7 +48,7 @@ pub fn forget(out: &Path, formats: Option<&[Format]>, user: &str) -> anyhow::Res
             .any(|f| share.table_dir(t.name, *f).exists())
     }) || share.own_dir().exists();
     if has_share {
-        let lock = lock_waiting(&share)?;
+        let lock = lock_waiting(&share, report)?;
         share.recover()?;
         for spec in fitpipe_transform::ALL_TABLES {
             let n = share.row_count(&layout(spec)).unwrap_or(0);
@@ -78,7 +83,7 @@ pub fn forget(out: &Path, formats: Option<&[Format]>, user: &str) -> anyhow::Res
     }
     // Rows in the shared files (a single dataset, or rows imported beside a study).
     let ds = dataset(out, formats);
-    let lock = lock_waiting(&ds)?;
+    let lock = lock_waiting(&ds, report)?;
     let mut txn = ds.begin()?;
     for spec in fitpipe_transform::ALL_TABLES {
         let l = layout(spec);

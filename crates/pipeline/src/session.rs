@@ -13,7 +13,7 @@ use oauth2::ClientSecret;
 
 use crate::config::{self, Config, DEFAULT_REDIRECT};
 use crate::env;
-use crate::output::hint;
+use crate::hint;
 
 /// Everything needed to talk to the provider as an app.
 pub struct AppSettings {

@@ -14,7 +14,7 @@ use fitpipe_transform::RowSet;
 
 use fitpipe_export::{Format, Written};
 
-use crate::output::hint;
+use crate::hint;
 use crate::pipeline::{before_the_account, normalise, source_of};
 use crate::tables::{write_rows_in, Refetched};
 
@@ -44,6 +44,7 @@ pub fn rebuild(
     out: &Path,
     formats: Option<&[Format]>,
     flag_tz: Option<Tz>,
+    report: &dyn crate::Report,
 ) -> anyhow::Result<Rebuilt> {
     let files = raw::list(out)?;
     if files.is_empty() {
@@ -79,7 +80,7 @@ pub fn rebuild(
     // Profiles moved aside above are not read again.
     let files: Vec<_> = files.into_iter().filter(|f| f.path.exists()).collect();
     let ds = crate::tables::dataset(out, formats);
-    let _lock = crate::tables::lock_waiting(&ds)?;
+    let _lock = crate::tables::lock_waiting(&ds, report)?;
     let mut txn = ds.begin()?;
     let mut written = Vec::new();
     let mut rows = RowSet::default();

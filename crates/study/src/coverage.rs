@@ -1,6 +1,6 @@
 //! A study's coverage: per participant the days with data, wear, the last sync and the
-//! state of their grant, and a heatmap (participants x days) a coordinator reads at a
-//! glance.
+//! state of their grant, which the CLI prints and draws as a heatmap (participants x days)
+//! a coordinator reads at a glance.
 //!
 //! Wear per day: with intraday heart rate, the share of the day's minutes that have a
 //! heart-rate sample; without it, 1 for a day with a resting heart rate (the tracker
@@ -14,9 +14,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fitpipe_export::Dataset;
 use serde::Serialize;
 
-use crate::remote::Output;
 use crate::study::Study;
-use crate::tables::layout;
+use fitpipe_pipeline::remote::Output;
+use fitpipe_pipeline::tables::layout;
 
 /// One participant's line of the coverage view (`fitpipe status --study --json`).
 #[derive(Debug, Serialize)]
@@ -199,77 +199,4 @@ pub fn text(rows: &[Participant], from: NaiveDate, to: NaiveDate) -> String {
         ));
     }
     s
-}
-
-/// Draws the heatmap: one row per participant, one column per day, darker green for more
-/// wear, white for no data; the row of a participant without a working grant is red.
-pub fn heatmap(
-    rows: &[Participant],
-    from: NaiveDate,
-    to: NaiveDate,
-    path: &std::path::Path,
-) -> anyhow::Result<()> {
-    use plotters::prelude::*;
-    let days = ((to - from).num_days() + 1).max(1) as u32;
-    let n = rows.len().max(1) as u32;
-    let cell_w = (1000 / days).clamp(3, 16);
-    let cell_h = (1000 / n).clamp(2, 18);
-    let left = if cell_h >= 10 { 120 } else { 20 };
-    let (top, bottom) = (50, 40);
-    let size = (left + days * cell_w + 20, top + n * cell_h + bottom);
-    crate::commands::plot::write_png(path, size, |root| {
-        crate::commands::plot::register_font();
-        root.fill(&WHITE)?;
-        root.draw(&Text::new(
-            format!("wear by day, {from} .. {to} ({} participants)", rows.len()),
-            (left as i32, 12),
-            ("sans-serif", 18).into_font(),
-        ))?;
-        for (r, p) in rows.iter().enumerate() {
-            let y = (top + r as u32 * cell_h) as i32;
-            // No grant, or a refused one: the row is shaded red (someone to contact).
-            if matches!(p.grant, "none" | "refused" | "damaged") {
-                root.draw(&Rectangle::new(
-                    [
-                        (left as i32, y),
-                        ((left + days * cell_w) as i32 - 1, y + cell_h as i32 - 1),
-                    ],
-                    RGBColor(248, 222, 222).filled(),
-                ))?;
-            }
-            if cell_h >= 10 {
-                root.draw(&Text::new(
-                    p.participant.clone(),
-                    (8, y),
-                    ("sans-serif", (cell_h as f64 * 0.8).min(14.0)).into_font(),
-                ))?;
-            }
-            for (d, w) in &p.wear {
-                let x = (left + (*d - from).num_days() as u32 * cell_w) as i32;
-                // White (nothing) to dark green (worn all day).
-                let g = |lo: f64, hi: f64| (hi - (hi - lo) * w.clamp(0.0, 1.0)) as u8;
-                let color = RGBColor(g(20.0, 235.0), g(110.0, 245.0), g(50.0, 235.0));
-                root.draw(&Rectangle::new(
-                    [(x, y), (x + cell_w as i32 - 1, y + cell_h as i32 - 1)],
-                    color.filled(),
-                ))?;
-            }
-        }
-        // The first day of each month under the grid.
-        let mut d = from;
-        while d <= to {
-            if d == from || d.format("%d").to_string() == "01" {
-                let x = (left + (d - from).num_days() as u32 * cell_w) as i32;
-                root.draw(&Text::new(
-                    d.format("%Y-%m-%d").to_string(),
-                    (x, (top + n * cell_h + 8) as i32),
-                    ("sans-serif", 13).into_font(),
-                ))?;
-            }
-            d += chrono::Duration::days(1);
-        }
-        root.present()?;
-        Ok(())
-    })
-    .map_err(|e| anyhow::anyhow!("drawing `{}`: {e}", path.display()))
 }

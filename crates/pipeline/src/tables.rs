@@ -422,14 +422,17 @@ pub fn report(ds: &Dataset, written: Vec<Written>) -> anyhow::Result<String> {
 }
 
 /// Takes the dataset's lock, saying so when another run holds it and this one waits.
-pub fn lock_waiting(ds: &Dataset) -> anyhow::Result<fitpipe_export::DatasetLock> {
+pub fn lock_waiting(
+    ds: &Dataset,
+    report: &dyn crate::Report,
+) -> anyhow::Result<fitpipe_export::DatasetLock> {
     if let Some(l) = ds.lock(false)? {
         return Ok(l);
     }
-    eprintln!(
+    report.warn(&format!(
         "waiting for another fitpipe run that is writing to `{}` to finish...",
         ds.root().display()
-    );
+    ));
     ds.lock(true)?
         .ok_or_else(|| anyhow::anyhow!("the dataset lock could not be taken"))
 }

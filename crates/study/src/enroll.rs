@@ -33,8 +33,8 @@ use hmac::{Hmac, Mac};
 use oauth2::{CsrfToken, PkceCodeVerifier};
 use sha2::Sha256;
 
-use crate::output::hint;
 use crate::study::{EnrollSettings, Enrolled, NotRecorded, Recorded, Study};
+use fitpipe_pipeline::{hint, Report};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -72,7 +72,9 @@ fn busy() -> Response {
 /// The study's link key: `FITPIPE_ENROLL_KEY`, else `<grants>/link.key`, made (32
 /// random bytes, 0600) on first use.
 pub fn link_key(study: &Study) -> anyhow::Result<Vec<u8>> {
-    if let Some(k) = crate::env::get(crate::env::ENROLL_KEY).filter(|k| k.len() >= 16) {
+    if let Some(k) =
+        fitpipe_pipeline::env::get(fitpipe_pipeline::env::ENROLL_KEY).filter(|k| k.len() >= 16)
+    {
         return Ok(k.into_bytes());
     }
     let path = study.dir.join("link.key");
@@ -191,6 +193,8 @@ struct Server {
     csrf: Mutex<HashMap<String, DateTime<Utc>>>,
     /// The public address is https: cookies are `Secure` and `__Host-`.
     secure: bool,
+    /// Where the page's events go (consents, refusals, failures): the CLI's log lines.
+    report: Arc<dyn Report>,
 }
 
 impl Server {
@@ -243,7 +247,8 @@ impl Server {
         }
         // An unreadable consent record refuses every link (it fails closed).
         let consents = self.study.consents().map_err(|e| {
-            eprintln!("enroll: the consent record cannot be read: {e:#}");
+            self.report
+                .warn(&format!("enroll: the consent record cannot be read: {e:#}"));
             Refusal::Unavailable
         })?;
         if consents.withdrawn.contains_key(id) {
@@ -381,7 +386,10 @@ async fn consent(
     let a = match s.app.start() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("enroll: cannot start the consent of {}: {e}", c.id);
+            s.report.warn(&format!(
+                "enroll: cannot start the consent of {}: {e}",
+                c.id
+            ));
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 page(
@@ -453,7 +461,8 @@ async fn callback(
     }
     if let Some(e) = q.get("error") {
         // The provider's text, escaped: it comes from the query string.
-        eprintln!("enroll: {} declined ({})", p.id, e.escape_debug());
+        s.report
+            .warn(&format!("enroll: {} declined ({})", p.id, e.escape_debug()));
         return page(
             "Nothing was shared",
             "<p>You chose not to allow access, so nothing was stored. If you change your mind, open your link again.</p>",
@@ -474,7 +483,7 @@ async fn callback(
         )
         .into_response(),
         Err(e) => {
-            eprintln!("enroll: the consent of {} failed: {e:#}", p.id);
+            s.report.warn(&format!("enroll: the consent of {} failed: {e:#}", p.id));
             (
                 StatusCode::BAD_GATEWAY,
                 page("Sorry", "<p>The sign-in could not be completed. Please open your link again in a few minutes.</p>"),
@@ -492,15 +501,16 @@ async fn finish(s: Arc<Server>, p: &Pending, code: &str) -> anyhow::Result<Resul
         .app
         .exchange(code, verifier)
         .await
-        .map_err(crate::session::explain)?;
+        .map_err(fitpipe_pipeline::session::explain)?;
     let (account, tz) =
-        crate::session::identify(s.provider, &s.api_base, grant.access_token.secret()).await?;
-    let now = crate::session::clock().await.now();
+        fitpipe_pipeline::session::identify(s.provider, &s.api_base, grant.access_token.secret())
+            .await?;
+    let now = fitpipe_pipeline::session::clock().await.now();
     let tokens = Tokens {
         provider: s.provider.name().into(),
         user_id: p.id.clone(),
-        expires_at: crate::session::expiry(now, &grant),
-        refresh_expires_at: crate::session::refresh_expiry(now, &grant),
+        expires_at: fitpipe_pipeline::session::expiry(now, &grant),
+        refresh_expires_at: fitpipe_pipeline::session::refresh_expiry(now, &grant),
         refused_at: None,
         access_token: grant.access_token,
         refresh_token: grant.refresh_token,
@@ -534,16 +544,16 @@ fn keep(
     )?;
     match recorded {
         Err(NotRecorded::LinkUsed) => {
-            eprintln!("enroll: {id}: a second consent through a used link was refused");
+            s.report.warn(&format!("enroll: {id}: a second consent through a used link was refused"));
             return Ok(Err(Refusal::Used));
         }
         Err(NotRecorded::Withdrawn) => {
-            eprintln!("enroll: {id} withdrew; their consent through an old link was refused");
+            s.report.warn(&format!("enroll: {id} withdrew; their consent through an old link was refused"));
             return Ok(Err(Refusal::Withdrawn));
         }
-        Ok(Recorded::AccountChanged) => eprintln!(
+        Ok(Recorded::AccountChanged) => s.report.warn(&format!(
             "enroll: warning: {id} consented again with a different account than before; their data now comes from the new one (check with them)"
-        ),
+        )),
         Ok(Recorded::New) => {}
     }
     let store = s.study.store();
@@ -552,7 +562,7 @@ fn keep(
         store.save_secret(s.provider.name(), id, secret)?;
     }
     drop(lock);
-    eprintln!("enroll: {id} consented");
+    s.report.warn(&format!("enroll: {id} consented"));
     Ok(Ok(()))
 }
 
@@ -562,13 +572,17 @@ fn keep(
 /// header-read timeout (a half-sent request is closed), a lifetime per connection, a
 /// body limit, security headers on every answer, and a handler's panic answered with a
 /// 500 page while the server goes on.
-pub async fn serve(study: Study, ready: impl FnOnce(std::net::SocketAddr)) -> anyhow::Result<()> {
+pub async fn serve(
+    study: Study,
+    report: Arc<dyn Report>,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
     let s = settings(&study)?.clone();
     let secure = check_public_url(&s.public_url)?;
     let key = link_key(&study)?;
     let f = &study.file;
     let redirect = format!("{}/callback", s.public_url.trim_end_matches('/'));
-    let settings = crate::session::app(
+    let settings = fitpipe_pipeline::session::app(
         study.provider,
         f.client_id.clone(),
         Some(redirect),
@@ -593,6 +607,7 @@ pub async fn serve(study: Study, ready: impl FnOnce(std::net::SocketAddr)) -> an
         pending: Mutex::new(HashMap::new()),
         csrf: Mutex::new(HashMap::new()),
         secure,
+        report: report.clone(),
     });
     let router = Router::new()
         .route("/e/{token}", get(show).post(consent))
@@ -601,11 +616,11 @@ pub async fn serve(study: Study, ready: impl FnOnce(std::net::SocketAddr)) -> an
         .with_state(server);
     // A bug in a handler answers that request with a 500 page; the server goes on (the
     // process-wide hook would exit).
-    std::panic::set_hook(Box::new(|info| {
-        eprintln!(
+    std::panic::set_hook(Box::new(move |info| {
+        report.warn(&format!(
             "enroll: a request hit a bug and got an error page; the page goes on: {}",
             info.to_string().escape_debug()
-        );
+        ));
     }));
     ready(addr);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));

@@ -21,9 +21,9 @@ use fitpipe_ingest::store::TokenStore;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
-use crate::output::hint;
-use crate::pipeline::{ingest, parse_resources, parse_tz, Job, Outcome};
-use crate::progress::Progress;
+use fitpipe_pipeline::hint;
+use fitpipe_pipeline::pipeline::{ingest, parse_resources, parse_tz, Job, Outcome};
+use fitpipe_pipeline::{Report, Silent};
 
 /// A study file as written (see `pipelines/study.toml`).
 #[derive(Debug, Deserialize)]
@@ -191,7 +191,9 @@ impl Study {
         }
         let dir = match &file.grants {
             Some(d) => d.clone(),
-            None => crate::config::dir()?.join("studies").join(&file.study),
+            None => fitpipe_pipeline::config::dir()?
+                .join("studies")
+                .join(&file.study),
         };
         Ok(Study {
             file,
@@ -417,7 +419,7 @@ impl Study {
 
     /// Formats to write.
     pub fn formats(&self) -> anyhow::Result<Option<Vec<Format>>> {
-        crate::pipeline::parse_formats(self.file.formats.as_deref())
+        fitpipe_pipeline::pipeline::parse_formats(self.file.formats.as_deref())
     }
 }
 
@@ -573,9 +575,9 @@ pub struct ParticipantRun {
 /// Runs every participant of `shard` into the study's local dataset folder `out`.
 pub async fn run(
     study: &Study,
-    out: Arc<crate::remote::Output>,
+    out: Arc<fitpipe_pipeline::remote::Output>,
     shard: Shard,
-    quiet: bool,
+    progress: Arc<dyn Report>,
 ) -> anyhow::Result<Vec<ParticipantRun>> {
     let provider = study.provider;
     let f = &study.file;
@@ -586,7 +588,7 @@ pub async fn run(
     )?;
     let formats = study.formats()?;
     let timezone = parse_tz(f.timezone.as_deref())?;
-    let settings = crate::session::app(
+    let settings = fitpipe_pipeline::session::app(
         provider,
         f.client_id.clone(),
         None,
@@ -594,7 +596,7 @@ pub async fn run(
         false,
     )?;
     let store = study.store();
-    let clock = crate::session::clock().await;
+    let clock = fitpipe_pipeline::session::clock().await;
     // The project's pace survives a restart too (its log beside the grants').
     let project_log = store.pace_log(provider.name(), "@project");
     let project = match (f.project_requests_per_minute, provider) {
@@ -608,7 +610,7 @@ pub async fn run(
         .filter(|id| shard.holds(id))
         .cloned()
         .collect();
-    let progress = Arc::new(Progress::new(mine.len() as u64, quiet, false));
+    progress.planned(mine.len() as u64);
     let gate = Arc::new(tokio::sync::Semaphore::new(f.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     // Who withdrew (the record unreadable: nobody is shown as withdrawn).
@@ -652,7 +654,7 @@ pub async fn run(
             // A damaged secret file is that participant's fault alone.
             app.client_secret = store.load_secret(provider.name(), id).ok().flatten();
         }
-        let mut opts = crate::session::options(provider, true);
+        let mut opts = fitpipe_pipeline::session::options(provider, true);
         opts.project = project.clone();
         let client = ApiClient::new(
             &settings.api_base,
@@ -660,7 +662,7 @@ pub async fn run(
             store.clone(),
             tokens,
             clock.clone(),
-            Arc::new(Progress::new(0, true, false)),
+            Arc::new(Silent),
             opts,
         );
         let job = Job {
@@ -702,7 +704,7 @@ async fn one(
     mut job: Job,
     mut client: ApiClient,
     first_from: Option<NaiveDate>,
-    out: &crate::remote::Output,
+    out: &fitpipe_pipeline::remote::Output,
 ) -> ParticipantRun {
     let id = job.participant.clone().unwrap_or_default();
     let mut run = ParticipantRun {
@@ -750,7 +752,7 @@ async fn one(
             return run;
         }
     }
-    let r = ingest(&job, &mut client, Arc::new(Progress::new(0, true, false))).await;
+    let r = ingest(&job, &mut client, Arc::new(Silent)).await;
     // What was fetched is kept whatever the outcome.
     let pushed = out.push(&id).await;
     drop(lock);
