@@ -554,7 +554,7 @@ pub fn resources_help() -> String {
     catalog_help(
         fitpipe_catalog::Kind::Daily,
         "Daily resources, comma-separated:",
-        "[default: those marked *]",
+        "`all`: every one the API reads. [default: those marked *]",
     )
 }
 
@@ -565,7 +565,7 @@ pub fn intraday_help() -> String {
         "Intraday series too, comma-separated (Fitbit: one request per day each; \
          `heart:1sec`, `steps:15min` pick the detail [default: 1min]; Google: every sample, \
          heart rate about one every 2 seconds):",
-        "",
+        "`all`: every series the API reads.",
     )
 }
 

@@ -121,3 +121,79 @@ fn the_demo_tables_are_unchanged_byte_for_byte() {
         diff.join("\n")
     );
 }
+
+/// Rows in every Parquet file below `dir` (from the files' metadata).
+fn parquet_rows(dir: &Path) -> i64 {
+    use parquet::file::reader::FileReader;
+    if !dir.is_dir() {
+        return 0;
+    }
+    super::study::files(dir)
+        .into_keys()
+        .filter(|k| k.ends_with(".parquet"))
+        .map(|k| {
+            let f = std::fs::File::open(dir.join(k)).unwrap();
+            parquet::file::reader::SerializedFileReader::new(f)
+                .unwrap()
+                .metadata()
+                .file_metadata()
+                .num_rows()
+        })
+        .sum()
+}
+
+// `--resources all --intraday all` against the simulator's Google Health API fills every
+// table the catalog names for it, and the exercise sessions are exactly the simulated
+// person's workouts (the simulator's people model as the oracle, not the client).
+#[test]
+fn all_google_types_fill_every_catalog_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all");
+    let r = fitpipe(&[
+        "ingest",
+        "--demo",
+        "--provider",
+        "google-health",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-14",
+        "--resources",
+        "all",
+        "--intraday",
+        "all",
+        "--quiet",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for t in fitpipe_catalog::CATALOG
+        .iter()
+        .filter(|t| t.google.is_some())
+    {
+        for table in t.tables {
+            // Fitbit-only parts of a shared row (heart-rate zones) are not Google's.
+            if *table == "heart_rate_zones" {
+                continue;
+            }
+            assert!(
+                parquet_rows(&out.join(table)) > 0,
+                "{} filled no `{table}`",
+                t.name
+            );
+        }
+    }
+    let p = &fitpipe_sim::people::people(1, 1)[0];
+    let far = chrono::NaiveDate::from_ymd_opt(2027, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let want: usize = (1..=14)
+        .map(|d| {
+            p.workouts(chrono::NaiveDate::from_ymd_opt(2026, 10, d).unwrap(), far)
+                .len()
+        })
+        .sum();
+    assert!(want > 0);
+    assert_eq!(parquet_rows(&out.join("exercise_sessions")), want as i64);
+}

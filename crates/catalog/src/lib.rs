@@ -25,6 +25,15 @@ pub enum Replace {
     HeartZones,
     /// Heart-rate samples of the window's local days.
     HeartSamples,
+    /// Exercise sessions that started on the window's local days (an edited or deleted
+    /// session goes).
+    ExerciseByStartDay,
+    /// SpO2 samples of the window's local days.
+    Spo2Samples,
+    /// HRV samples of the window's local days.
+    HrvSamples,
+    /// Body-fat measurements of the window's local days (a deleted log goes).
+    BodyFatByDay,
 }
 
 impl Replace {
@@ -35,6 +44,10 @@ impl Replace {
             Replace::SleepByEndDay => &["sleep_sessions", "sleep_stages"],
             Replace::HeartZones => &["heart_rate_zones"],
             Replace::HeartSamples => &["heart_rate_intraday"],
+            Replace::ExerciseByStartDay => &["exercise_sessions"],
+            Replace::Spo2Samples => &["spo2_intraday"],
+            Replace::HrvSamples => &["hrv_intraday"],
+            Replace::BodyFatByDay => &["body_fat_log"],
         }
     }
 }
@@ -257,6 +270,30 @@ pub const CATALOG: &[DataType] = &[
         "weight logs",
     ),
     daily(
+        "body-fat",
+        Some("body-fat"),
+        replacing(HM, false, Replace::BodyFatByDay),
+        None,
+        &["body_fat_log"],
+        "body-fat measurements, percent",
+    ),
+    daily(
+        "exercise",
+        Some("exercise"),
+        replacing(AF, false, Replace::ExerciseByStartDay),
+        replacing("activity", false, Replace::ExerciseByStartDay),
+        &["exercise_sessions"],
+        "exercise sessions: runs, walks, rides (type, duration, energy, heart rate)",
+    ),
+    daily(
+        "devices",
+        None,
+        read("settings", false),
+        read("settings", false),
+        &["devices"],
+        "paired trackers and scales: battery, last sync (read on every run)",
+    ),
+    daily(
         "breathing-rate",
         Some("daily-respiratory-rate"),
         read(HM, false),
@@ -314,6 +351,22 @@ pub const CATALOG: &[DataType] = &[
         "energy per minute",
     )),
     intraday(daily(
+        "spo2",
+        Some("oxygen-saturation"),
+        replacing(HM, false, Replace::Spo2Samples),
+        None,
+        &["spo2_intraday"],
+        "blood oxygen saturation samples (about one a minute during sleep)",
+    )),
+    intraday(daily(
+        "hrv",
+        Some("heart-rate-variability"),
+        replacing(HM, false, Replace::HrvSamples),
+        None,
+        &["hrv_intraday"],
+        "heart-rate variability samples (every 5 minutes during sleep)",
+    )),
+    intraday(daily(
         "floors",
         None,
         None,
@@ -355,6 +408,38 @@ pub fn get(kind: Kind, name: &str) -> Option<&'static DataType> {
     CATALOG.iter().find(|t| t.kind == kind && t.name == name)
 }
 
+/// Resources that are not a Google `dataType` (read from `users/me/...`).
+pub const NOT_DATA_TYPES: &[&str] = &["profile", "devices"];
+
+/// The data type whose Google union key (the camelCase `dataType`: `heartRate`,
+/// `dailyRestingHeartRate`) is `key`: how an answer names what it holds.
+pub fn by_google_key(key: &str) -> Option<&'static DataType> {
+    CATALOG
+        .iter()
+        .find(|t| t.google_id.is_some_and(|id| is_camel_of(key, id)))
+}
+
+/// Whether `camel` is the camelCase of the kebab-case `kebab` (`heartRate`, `heart-rate`).
+fn is_camel_of(camel: &str, kebab: &str) -> bool {
+    let mut want = kebab.split('-').enumerate().flat_map(|(i, part)| {
+        part.chars().enumerate().map(move |(j, c)| {
+            if i > 0 && j == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+    });
+    let mut got = camel.chars();
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
 /// The names of the data types of `kind` that `api` reads (only its default set with
 /// `defaults_only`), in catalog order.
 pub fn names(api: Api, kind: Kind, defaults_only: bool) -> Vec<&'static str> {
@@ -386,7 +471,9 @@ mod tests {
             assert!(!t.tables.is_empty(), "{}", t.name);
             assert_eq!(
                 t.google.is_some(),
-                t.google_id.is_some() || t.name == "profile"
+                t.google_id.is_some() || NOT_DATA_TYPES.contains(&t.name),
+                "{}",
+                t.name
             );
             for r in [t.google, t.fitbit].into_iter().flatten() {
                 for table in r.replaces.tables() {
@@ -395,7 +482,32 @@ mod tests {
             }
         }
         assert!(names(Api::Google, Kind::Daily, true).contains(&"sleep"));
-        assert!(!names(Api::Google, Kind::Daily, true).contains(&"weight"));
+        assert!(names(Api::Google, Kind::Daily, false).contains(&"exercise"));
+        assert!(!names(Api::Google, Kind::Daily, true).contains(&"hrv"));
         assert!(names(Api::Fitbit, Kind::Intraday, false).contains(&"elevation"));
+    }
+
+    #[test]
+    fn union_keys_are_the_camel_case_of_the_ids() {
+        assert_eq!(
+            by_google_key("heartRate").unwrap().google_id,
+            Some("heart-rate")
+        );
+        assert_eq!(
+            by_google_key("dailyRestingHeartRate").unwrap().name,
+            "heart"
+        );
+        assert_eq!(by_google_key("totalCalories").unwrap().name, "calories");
+        assert_eq!(by_google_key("bodyFat").unwrap().name, "body-fat");
+        for no in [
+            "heart-rate",
+            "heartrate",
+            "HeartRate",
+            "heartRateX",
+            "heart",
+            "",
+        ] {
+            assert!(by_google_key(no).is_none(), "{no}");
+        }
     }
 }

@@ -56,6 +56,11 @@ pub enum Resource {
     /// A daily summary read by date range: the path between the user and `/date/`, and
     /// the most days a request covers.
     Daily(&'static str, i64),
+    /// The activity log list (exercise sessions): from the first day on, oldest first,
+    /// 100 a page, following `pagination.next`.
+    Exercise,
+    /// The paired devices (`devices.json`): read whole on every run.
+    Devices,
 }
 
 /// One daily resource, declared once (see [`crate::spec::Spec`]).
@@ -75,6 +80,8 @@ pub const SPECS: &[Spec] = &[
     spec("very-active", Resource::Series("minutesVeryActive")),
     spec("heart", Resource::Heart),
     spec("sleep", Resource::Sleep),
+    spec("exercise", Resource::Exercise),
+    spec("devices", Resource::Devices),
     // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
     spec("breathing-rate", Resource::Daily("br", 30)),
     // The AZM time series: 1095 days.
@@ -164,7 +171,9 @@ impl Resource {
             Resource::Sleep => 100,
             // "Maximum range: 24 hours".
             Resource::Intraday(..) => 1,
-            Resource::Profile => i64::MAX,
+            Resource::Profile | Resource::Devices => i64::MAX,
+            // A list, not a range: one request and its pages cover every day (a century).
+            Resource::Exercise => 36_525,
             Resource::Daily(_, days) => *days,
         }
     }
@@ -180,6 +189,14 @@ impl Resource {
                 format!("/1/user/-/activities/{r}/date/{start}/1d/{d}.json")
             }
             Resource::Daily(seg, _) => format!("/1/user/-/{seg}/date/{start}/{end}.json"),
+            // `afterDate` counts the day itself (the Swagger's list); `sort` must agree
+            // with it and `offset` stay 0: later pages are the answer's `next` link.
+            Resource::Exercise => {
+                format!(
+                    "/1/user/-/activities/list.json?afterDate={start}&sort=asc&limit=100&offset=0"
+                )
+            }
+            Resource::Devices => "/1/user/-/devices.json".into(),
         }
     }
 }
@@ -195,9 +212,19 @@ pub struct Window {
     pub path: String,
 }
 
+/// The request for the page after `body` of a paged list (the activity log list): the
+/// path and query of its `pagination.next` link, when it has one. The link's host is
+/// dropped: the next page is asked of the base the first was.
+pub fn next_page(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let next = v["pagination"]["next"].as_str().filter(|n| !n.is_empty())?;
+    let at = next.find("/1/")?;
+    Some(next[at..].to_string())
+}
+
 /// The fewest requests that cover `from..=to` for a resource.
 pub fn plan(r: &Resource, from: NaiveDate, to: NaiveDate) -> Vec<Window> {
-    if *r == Resource::Profile {
+    if matches!(r, Resource::Profile | Resource::Devices) {
         return vec![Window {
             start: to,
             end: to,

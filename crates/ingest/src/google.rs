@@ -82,8 +82,13 @@ pub enum Resource {
     Daily(&'static str, i64),
     /// A daily type read by `list` (resting heart rate, HRV, SpO2): data type, filter member.
     DailyList(&'static str, &'static str),
-    /// Weight logs.
-    Weight,
+    /// A sample type listed by its civil time, whole days (weight, body fat): data type,
+    /// filter member.
+    SampleList(&'static str, &'static str),
+    /// Exercise sessions (`list`, 25 a page, by the local day they started).
+    Exercise,
+    /// Paired devices (`users/me/pairedDevices`, paged): read whole on every run.
+    Devices,
     /// Sleep sessions with stages.
     Sleep,
     /// Intraday heart rate (`list`, one day a request).
@@ -92,6 +97,9 @@ pub enum Resource {
     IntradayList(&'static str),
     /// Intraday calories (`:rollUp` with 60-second windows).
     IntradayCalories,
+    /// Samples through the night (HRV, SpO2): data type, filter member; six days a
+    /// request.
+    IntradaySamples(&'static str, &'static str),
 }
 
 /// One daily resource, declared once (see [`crate::spec::Spec`]).
@@ -121,7 +129,10 @@ pub const SPECS: &[Spec] = &[
         "spo2",
         Resource::DailyList("daily-oxygen-saturation", "daily_oxygen_saturation"),
     ),
-    spec("weight", Resource::Weight),
+    spec("weight", Resource::SampleList("weight", "weight")),
+    spec("body-fat", Resource::SampleList("body-fat", "body_fat")),
+    spec("exercise", Resource::Exercise),
+    spec("devices", Resource::Devices),
     spec(
         "breathing-rate",
         Resource::DailyList("daily-respiratory-rate", "daily_respiratory_rate"),
@@ -170,6 +181,14 @@ impl Resource {
             "steps" => Some(Resource::IntradayList("steps")),
             "distance" => Some(Resource::IntradayList("distance")),
             "calories" => Some(Resource::IntradayCalories),
+            "spo2" => Some(Resource::IntradaySamples(
+                "oxygen-saturation",
+                "oxygen_saturation",
+            )),
+            "hrv" => Some(Resource::IntradaySamples(
+                "heart-rate-variability",
+                "heart_rate_variability",
+            )),
             _ => None,
         }
     }
@@ -177,9 +196,10 @@ impl Resource {
     /// Daily or intraday, in the catalog's words.
     pub fn kind(&self) -> fitpipe_catalog::Kind {
         match self {
-            Resource::IntradayHeart | Resource::IntradayList(_) | Resource::IntradayCalories => {
-                fitpipe_catalog::Kind::Intraday
-            }
+            Resource::IntradayHeart
+            | Resource::IntradayList(_)
+            | Resource::IntradayCalories
+            | Resource::IntradaySamples(..) => fitpipe_catalog::Kind::Intraday,
             _ => fitpipe_catalog::Kind::Daily,
         }
     }
@@ -190,6 +210,8 @@ impl Resource {
             Resource::IntradayHeart => "heart",
             Resource::IntradayList(t) => t,
             Resource::IntradayCalories => "calories",
+            Resource::IntradaySamples("oxygen-saturation", _) => "spo2",
+            Resource::IntradaySamples(..) => "hrv",
             r => crate::spec::name_of(SPECS, r),
         }
     }
@@ -197,9 +219,12 @@ impl Resource {
     /// The Google Health `dataType` it reads (`None` for the profile).
     pub fn data_type(&self) -> Option<&'static str> {
         match self {
-            Resource::Profile => None,
-            Resource::Daily(t, _) | Resource::DailyList(t, _) => Some(t),
-            Resource::Weight => Some("weight"),
+            Resource::Profile | Resource::Devices => None,
+            Resource::Daily(t, _) | Resource::DailyList(t, _) | Resource::SampleList(t, _) => {
+                Some(t)
+            }
+            Resource::IntradaySamples(t, _) => Some(t),
+            Resource::Exercise => Some("exercise"),
             Resource::Sleep => Some("sleep"),
             Resource::IntradayHeart => Some("heart-rate"),
             Resource::IntradayList(t) => Some(t),
@@ -213,6 +238,7 @@ impl Resource {
             Resource::IntradayHeart => "intraday-heart".into(),
             Resource::IntradayList(t) => format!("intraday-{t}"),
             Resource::IntradayCalories => "intraday-calories".into(),
+            Resource::IntradaySamples(..) => format!("intraday-{}", self.catalog_name()),
             r => crate::spec::name_of(SPECS, r).to_string(),
         }
     }
@@ -220,12 +246,15 @@ impl Resource {
     /// Most days one request may cover.
     pub fn max_days(&self) -> i64 {
         match self {
-            Resource::Profile => i64::MAX,
+            Resource::Profile | Resource::Devices => i64::MAX,
             Resource::Daily(_, cap) => *cap,
-            Resource::DailyList(..) | Resource::Weight => 1000,
-            Resource::Sleep => 12,
+            Resource::DailyList(..) | Resource::SampleList(..) => 1000,
+            // 25 sessions a page: a dozen days of two sessions a day fit one.
+            Resource::Sleep | Resource::Exercise => 12,
             Resource::IntradayHeart => 1,
             Resource::IntradayList(_) | Resource::IntradayCalories => 6,
+            // About 500 SpO2 samples a night: six nights stay under a 5,000 page.
+            Resource::IntradaySamples(..) => 6,
         }
     }
 
@@ -269,13 +298,24 @@ impl Resource {
                 format!("{member}.date >= \"{start}\" AND {member}.date < \"{next}\""),
                 1000,
             )],
-            Resource::Weight => vec![list(
-                "weight",
+            Resource::SampleList(ty, member) | Resource::IntradaySamples(ty, member) => {
+                vec![list(
+                    ty,
+                    format!(
+                        "{member}.sample_time.civil_time >= \"{start}T00:00:00\" AND {member}.sample_time.civil_time < \"{next}T00:00:00\""
+                    ),
+                    if matches!(self, Resource::SampleList(..)) { 1000 } else { 5000 },
+                )]
+            }
+            // Exercise filters only on its civil start (google-health-live-2026.md).
+            Resource::Exercise => vec![list(
+                "exercise",
                 format!(
-                    "weight.sample_time.civil_time >= \"{start}T00:00:00\" AND weight.sample_time.civil_time < \"{next}T00:00:00\""
+                    "exercise.interval.civil_start_time >= \"{start}\" AND exercise.interval.civil_start_time < \"{next}\""
                 ),
-                1000,
+                25,
             )],
+            Resource::Devices => vec![Request::get("/v4/users/me/pairedDevices?pageSize=100")],
             Resource::Sleep => vec![list(
                 "sleep",
                 format!(
@@ -330,7 +370,7 @@ pub fn plan(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<Window> {
-    if *r == Resource::Profile {
+    if matches!(r, Resource::Profile | Resource::Devices) {
         return r
             .request(to, to, tz, now)
             .into_iter()
@@ -514,7 +554,8 @@ mod tests {
             assert_eq!(r.data_type(), t.google_id, "intraday {n}");
         }
         assert!(default_resources().contains(&"sleep"));
-        assert!(!default_resources().contains(&"weight"));
+        assert!(resource_names().contains(&"exercise"));
+        assert!(!default_resources().contains(&"hrv"));
     }
 
     fn far() -> DateTime<Utc> {

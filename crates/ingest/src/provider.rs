@@ -181,6 +181,16 @@ impl Resource {
         )
     }
 
+    /// Read whole on every run, whatever the recorded progress (the paired devices: their
+    /// last sync says which days are final): one request, filed under the run's last day.
+    pub fn every_run(&self) -> bool {
+        matches!(
+            self,
+            Resource::Fitbit(fitbit::Resource::Devices)
+                | Resource::Google(google::Resource::Devices)
+        )
+    }
+
     /// The fewest requests covering `from..=to` (local days of `tz`, as of `now`).
     pub fn plan(&self, from: NaiveDate, to: NaiveDate, tz: Tz, now: DateTime<Utc>) -> Vec<Window> {
         match self {
@@ -229,6 +239,12 @@ impl Resource {
     /// The request for the next page of an answer, if it has one.
     pub fn next_page(&self, req: &Request, body: &[u8]) -> Option<Request> {
         match self {
+            Resource::Fitbit(fitbit::Resource::Exercise) => {
+                fitbit::next_page(body).map(|path| Request {
+                    path,
+                    ..req.clone()
+                })
+            }
             Resource::Fitbit(_) => None,
             Resource::Google(_) => google::next_page(req, body),
         }

@@ -94,6 +94,18 @@ pub fn parse_resources(
         .map(|s| s.to_string())
         .collect();
     let names = if names.is_empty() { &defaults } else { names };
+    // `all`: every type the catalog lets this API read.
+    let expand = |given: &[String], every: Vec<&'static str>| -> Vec<String> {
+        given
+            .iter()
+            .flat_map(|n| match n.trim() {
+                "all" => every.iter().map(|s| s.to_string()).collect(),
+                n => vec![n.to_string()],
+            })
+            .collect()
+    };
+    let names = expand(names, provider.resource_names());
+    let intraday = expand(intraday, provider.intraday_names());
     let mut out = Vec::new();
     for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         let r = provider.resource(n).ok_or_else(|| {
@@ -247,7 +259,9 @@ fn plan(
             let overlap = if interrupted(&p) { 0 } else { job.overlap };
             p.through + Duration::days(1) - Duration::days(overlap)
         };
-        let from =
+        let from = if r.every_run() {
+            to
+        } else {
             match (job.from, done) {
                 // Resume: days already written (less the overlap) are not fetched again.
                 (Some(f), Some(p)) if p.start <= f && p.through >= f => f.max(next(p)),
@@ -259,7 +273,8 @@ fn plan(
                     format!("no earlier run for `{key}` in `{}`", job.out.display()),
                     "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",
                 )),
-            };
+            }
+        };
         let windows = if from > to {
             Vec::new()
         } else {
@@ -445,7 +460,9 @@ pub async fn ingest(
                 after_ms = fetched.at.timestamp_millis();
                 // A study keeps no raw identity or profile answer: they hold the
                 // provider's id of the account and names (the profile row is scrubbed).
-                let pseudonymous = job.participant.is_some() && key == "profile";
+                // Nor a raw device list (the Fitbit answer holds each device's MAC address).
+                let pseudonymous =
+                    job.participant.is_some() && (key == "profile" || p.resource.every_run());
                 if reused {
                     reused_answers += 1;
                 } else if !pseudonymous {

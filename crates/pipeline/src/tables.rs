@@ -124,6 +124,8 @@ fn windows_of(
     let rows_of = |r: &&Refetched| match table {
         "sleep_sessions" => Rows::Dates("date_of_sleep".into(), r.first, r.last),
         "heart_rate_zones" => Rows::Dates("date".into(), r.first, r.last),
+        // Sessions by the local day they started (the day the answer filed them under).
+        "exercise_sessions" => Rows::Dates("date".into(), r.first, r.last),
         _ => Rows::Instants("time_utc".into(), utc(r, r.first), utc(r, r.last + day)),
     };
     let rows = if table == "sleep_stages" {

@@ -339,6 +339,7 @@ fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Re
     match (segs[0], &segs[3..]) {
         ("1", ["profile"]) => Ok(profile(p, base)),
         ("1", ["devices"]) => Ok(devices(p, base)),
+        ("1", ["activities", "list"]) => activity_list(p, base, q),
         ("1", ["activities", "log", res, "date", a, b]) => {
             series(p, base, res, true, date(a)?, b, &date)
         }
@@ -1038,14 +1039,130 @@ fn profile(p: &Person, base: &Base) -> Value {
 }
 
 fn devices(p: &Person, base: &Base) -> Value {
-    json!([{
-        "battery": "High",
-        "batteryLevel": 80,
+    let mut out = vec![json!({
+        "battery": if p.index % 4 == 3 { "Low" } else { "High" },
+        "batteryLevel": 80 - (p.index as i64 * 17) % 70,
         "deviceVersion": "Charge 6",
         "features": [],
         "id": format!("{}", 100_000_000 + p.index * 7919),
         "lastSyncTime": ts(base.1),
         "mac": format!("A1B2C3D4E5{:02X}", p.index),
         "type": "TRACKER",
-    }])
+    })];
+    // The scale syncs when stepped on: its last sync is the last weigh-in.
+    if let Some(w) = (0..7)
+        .filter_map(|d| p.weigh_in(base.2 - Duration::days(d), base.1))
+        .map(|w| w.0)
+        .next()
+    {
+        out.push(json!({
+            "battery": "High",
+            "deviceVersion": "Aria Air",
+            "features": [],
+            "id": format!("{}", 200_000_000 + p.index * 7919),
+            "lastSyncTime": ts(w),
+            "mac": format!("F1E2D3C4B5{:02X}", p.index),
+            "type": "SCALE",
+        }));
+    }
+    Value::Array(out)
+}
+
+/// The activity log list (`activities/list.json`): exercise sessions by start day, paged
+/// like the sleep log list (`limit` at most 100, `afterDate` with `sort=asc` or
+/// `beforeDate` with `sort=desc`, later pages by the `next` link).
+fn activity_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result<Value, Fail> {
+    let bad = |m: &str| Err(fail(StatusCode::BAD_REQUEST, "validation", m.to_string()));
+    let limit: usize = match q.get("limit").and_then(|l| l.parse().ok()) {
+        Some(l) if (1..=100).contains(&l) => l,
+        _ => return bad("limit must be between 1 and 100"),
+    };
+    let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let sort = q.get("sort").map(String::as_str).unwrap_or("");
+    let parse = |s: &str, what: &str| {
+        NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").map_err(|_| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                format!("Invalid {what}"),
+            )
+        })
+    };
+    let (key, given, dates): (&str, String, Vec<NaiveDate>) =
+        match (q.get("afterDate"), q.get("beforeDate"), sort) {
+            (Some(a), None, "asc") => (
+                "afterDate",
+                a.clone(),
+                days(parse(a, "afterDate")?.max(p.member_since), base.2).collect(),
+            ),
+            (None, Some(b), "desc") => {
+                let b = parse(b, "beforeDate")?;
+                let mut d: Vec<NaiveDate> =
+                    days(p.member_since, b.pred_opt().unwrap_or(b)).collect();
+                d.reverse();
+                ("beforeDate", q["beforeDate"].clone(), d)
+            }
+            (Some(_), None, _) => return bad("afterDate requires sort=asc"),
+            (None, Some(_), _) => return bad("beforeDate requires sort=desc"),
+            _ => return bad("Either beforeDate or afterDate must be specified"),
+        };
+    let mut logs = Vec::new();
+    for d in dates {
+        logs.extend(p.workouts(d, base.1));
+        if logs.len() > offset + limit {
+            break;
+        }
+    }
+    let more = logs.len() > offset + limit;
+    let entries: Vec<Value> = logs
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|w| {
+            let off = chrono::TimeZone::offset_from_local_datetime(&p.tz, &w.start)
+                .earliest()
+                .map_or(0, |o| chrono::Offset::fix(&o).local_minus_utc());
+            let (h, m) = (off.abs() / 3600, off.abs() % 3600 / 60);
+            let sign = if off < 0 { '-' } else { '+' };
+            let start = format!("{}{sign}{h:02}:{m:02}", ts(w.start));
+            let ms = w.minutes * 60_000;
+            json!({
+                "activeDuration": ms,
+                "activeZoneMinutes": {"totalMinutes": w.azm, "minutesInHeartRateZones": []},
+                "activityName": if w.kind == "running" { "Run" } else { "Walk" },
+                "activityTypeId": if w.kind == "running" { 90009 } else { 90013 },
+                "averageHeartRate": w.avg_bpm,
+                "calories": w.calories.round() as i64,
+                "distance": round(w.steps as f64 * if w.kind == "running" { 1.1 } else { 0.75 } / 1000.0, 3),
+                "distanceUnit": "Kilometer",
+                "duration": ms,
+                "hasActiveZoneMinutes": w.azm > 0,
+                "hasGps": w.has_gps,
+                "lastModified": ts(w.start + Duration::minutes(w.minutes + 3)) + "Z",
+                "logId": w.log_id,
+                "logType": if w.has_gps { "mobile_run" } else { "auto_detected" },
+                "originalDuration": ms,
+                "originalStartTime": start.clone(),
+                "startTime": start,
+                "steps": w.steps,
+            })
+        })
+        .collect();
+    let link = |o: usize| {
+        format!(
+            "{}/1/user/-/activities/list.json?offset={o}&limit={limit}&sort={sort}&{key}={given}",
+            base.0
+        )
+    };
+    Ok(json!({
+        "activities": entries,
+        "pagination": {
+            key: given,
+            "limit": limit,
+            "next": if more { link(offset + limit) } else { String::new() },
+            "offset": offset,
+            "previous": if offset > 0 { link(offset.saturating_sub(limit)) } else { String::new() },
+            "sort": sort,
+        },
+    }))
 }

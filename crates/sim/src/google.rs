@@ -175,7 +175,6 @@ const TYPES: &[Type] = &[
         scope: HM,
         cap: 0,
     },
-    // Known types the synthetic devices do not record: valid, and empty.
     Type {
         url: "heart-rate-variability",
         member: "heart_rate_variability",
@@ -216,6 +215,15 @@ const TYPES: &[Type] = &[
         url: "weight",
         member: "weight",
         key: "weight",
+        rec: Rec::Sample,
+        ops: ALL,
+        scope: HM,
+        cap: 90,
+    },
+    Type {
+        url: "body-fat",
+        member: "body_fat",
+        key: "bodyFat",
         rec: Rec::Sample,
         ops: ALL,
         scope: HM,
@@ -491,6 +499,7 @@ pub(crate) async fn api(
 enum Route {
     Identity(String),
     Settings(String),
+    Devices(String),
     Points { user: String, ty: String, op: Op },
 }
 
@@ -502,6 +511,7 @@ impl Route {
         match rest {
             "identity" if method == Method::GET => return Some(Route::Identity(user)),
             "settings" if method == Method::GET => return Some(Route::Settings(user)),
+            "pairedDevices" if method == Method::GET => return Some(Route::Devices(user)),
             _ => {}
         }
         let rest = rest.strip_prefix("dataTypes/")?;
@@ -524,13 +534,17 @@ impl Route {
         match self {
             Route::Identity(_) => "v4 identity".into(),
             Route::Settings(_) => "v4 settings".into(),
+            Route::Devices(_) => "v4 pairedDevices".into(),
             Route::Points { ty, op, .. } => format!("v4 {ty}:{}", op.name()),
         }
     }
 
     fn check_user(&self, p: &Person, hid: &str) -> Result<(), Fail> {
         let user = match self {
-            Route::Identity(u) | Route::Settings(u) | Route::Points { user: u, .. } => u,
+            Route::Identity(u)
+            | Route::Settings(u)
+            | Route::Devices(u)
+            | Route::Points { user: u, .. } => u,
         };
         if user == "me" || user == hid {
             Ok(())
@@ -554,7 +568,7 @@ impl Route {
                 }
                 AF
             }
-            Route::Settings(_) => "settings",
+            Route::Settings(_) | Route::Devices(_) => "settings",
             Route::Points { ty, .. } => match TYPES.iter().find(|t| t.url == ty) {
                 Some(t) => t.scope,
                 None => return Ok(()), // the unknown type is reported later
@@ -601,6 +615,7 @@ impl Route {
                     "utcOffset": format!("{offset}s"),
                 }))
             }
+            Route::Devices(_) => paired_devices(ctx, q),
             Route::Points { ty, op, .. } => {
                 let Some(t) = TYPES.iter().find(|t| t.url == ty) else {
                     return Err(invalid(
@@ -629,6 +644,54 @@ impl Route {
             }
         }
     }
+}
+
+/// `users.pairedDevices.list`: the tracker (its last sync the person's) and the scale (its
+/// last sync the last weigh-in), `pageSize` default 5, at most 100. The field names are
+/// MODELED (google-health-api.md §3.1 says only "battery, type and so on").
+fn paired_devices(ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
+    let size = match q.get("pageSize") {
+        None => 5,
+        Some(s) => s
+            .parse::<usize>()
+            .map_err(|_| invalid("INVALID_PAGE_SIZE", "Invalid page size.", json!({})))?
+            .clamp(1, 100),
+    };
+    let p = &ctx.person;
+    let tz = &p.tz;
+    let at = |l: NaiveDateTime| instant(tz, l).map(rfc3339);
+    let mut devices = vec![json!({
+        "name": format!("users/{}/pairedDevices/{}", p.health_user_id(), 100_000_000 + p.index * 7919),
+        "displayName": "Charge 6",
+        "deviceType": "TRACKER",
+        "batteryLevel": 80 - (p.index as i64 * 17) % 70,
+        "batteryStatus": if p.index % 4 == 3 { "LOW" } else { "HIGH" },
+        "lastSyncTime": at(ctx.last_sync),
+    })];
+    let last_weigh_in = (0..7)
+        .filter_map(|d| p.weigh_in(ctx.today - Duration::days(d), ctx.last_sync))
+        .map(|w| w.0)
+        .next();
+    if let Some(w) = last_weigh_in {
+        devices.push(json!({
+            "name": format!("users/{}/pairedDevices/{}", p.health_user_id(), 200_000_000 + p.index * 7919),
+            "displayName": "Aria Air",
+            "deviceType": "SCALE",
+            "batteryStatus": "HIGH",
+            "lastSyncTime": at(w),
+        }));
+    }
+    let query = "pairedDevices";
+    let from = match q.get("pageToken").filter(|s| !s.is_empty()) {
+        Some(tok) => read_token(tok, query)? as usize,
+        None => 0,
+    };
+    let page: Vec<Value> = devices.iter().skip(from).take(size).cloned().collect();
+    let more = from + size < devices.len();
+    Ok(json!({
+        "pairedDevices": page,
+        "nextPageToken": if more { token((from + size) as i64, query) } else { String::new() },
+    }))
 }
 
 // ---------------------------------------------------------------- encoding helpers
@@ -946,6 +1009,146 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                 });
             }
         }
+        "exercise" => {
+            for w in p.workouts(date, ctx.last_sync) {
+                let Some(start) = instant(tz, w.start) else {
+                    continue;
+                };
+                let end = start + Duration::minutes(w.minutes);
+                let name = format!(
+                    "users/{}/dataTypes/exercise/dataPoints/{}",
+                    p.health_user_id(),
+                    w.log_id
+                );
+                let mut metrics = Map::new();
+                metrics.insert("caloriesKcal".into(), json!(w.calories));
+                put_count(&mut metrics, "steps", w.steps);
+                metrics.insert(
+                    "averageHeartRateBeatsPerMinute".into(),
+                    json!(w.avg_bpm.to_string()),
+                );
+                put_count(&mut metrics, "activeZoneMinutes", w.azm);
+                // Often absent live (slack-health-bot): only a run recorded with GPS has it.
+                if w.has_gps {
+                    put_count(&mut metrics, "distanceMillimeters", w.steps * 1_100);
+                }
+                out.push(Point {
+                    order: start.timestamp_millis(),
+                    physical: start,
+                    civil: w.start,
+                    value: json!({
+                        "name": name,
+                        "dataSource": source("ACTIVELY_MEASURED"),
+                        "exercise": {
+                            "interval": interval(tz, start, end, false),
+                            "exerciseType": w.kind.to_ascii_uppercase(),
+                            "displayName": if w.kind == "running" { "Run" } else { "Walk" },
+                            "activeDuration": format!("{}s", w.minutes * 60),
+                            "metricsSummary": metrics,
+                            "exerciseMetadata": {"hasGps": w.has_gps},
+                            "createTime": rfc3339(end + Duration::minutes(3)),
+                            "updateTime": rfc3339(end + Duration::minutes(3)),
+                        }
+                    }),
+                    name: Some(name),
+                });
+            }
+        }
+        "heart-rate-variability" | "oxygen-saturation" => {
+            // The samples on this local day: the morning of the night that ended today
+            // and the evening of the night that ends tomorrow.
+            let of = |d: NaiveDate| {
+                if t.url == "oxygen-saturation" {
+                    p.spo2_samples(d, ctx.last_sync)
+                } else {
+                    p.hrv_samples(d, ctx.last_sync)
+                }
+            };
+            let mut samples = of(date);
+            samples.extend(of(date + Duration::days(1)));
+            for (local, v) in samples.into_iter().filter(|(l, _)| l.date() == date) {
+                let Some(at) = instant(tz, local) else {
+                    continue;
+                };
+                let time = json!({"physicalTime": rfc3339(at), "utcOffset": offset_str(offset_secs(tz, at)), "civilTime": civil(local)});
+                let value = if t.url == "oxygen-saturation" {
+                    json!({"dataSource": source("PASSIVELY_MEASURED"), "oxygenSaturation": {"sampleTime": time, "percentage": v}})
+                } else {
+                    json!({"dataSource": source("DERIVED"), "heartRateVariability": {"sampleTime": time, "rootMeanSquareOfSuccessiveDifferencesMilliseconds": v}})
+                };
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: local,
+                    value,
+                    name: None,
+                });
+            }
+        }
+        "daily-heart-rate-variability" | "daily-oxygen-saturation" => {
+            let value = if t.url == "daily-oxygen-saturation" {
+                let s = p.spo2_samples(date, ctx.last_sync);
+                let v: Vec<f64> = s.iter().map(|x| x.1).filter(|v| *v > 80.0).collect();
+                (!v.is_empty()).then(|| {
+                    let avg = v.iter().sum::<f64>() / v.len() as f64;
+                    json!({
+                        "date": date_json(date),
+                        "averagePercentage": (avg * 10.0).round() / 10.0,
+                        "lowerBoundPercentage": v.iter().cloned().fold(f64::MAX, f64::min),
+                        "upperBoundPercentage": v.iter().cloned().fold(f64::MIN, f64::max),
+                    })
+                })
+            } else {
+                let s = p.hrv_samples(date, ctx.last_sync);
+                (!s.is_empty()).then(|| {
+                    let avg = s.iter().map(|x| x.1).sum::<f64>() / s.len() as f64;
+                    // Fields can be missing on some days (§4.4): no entropy here.
+                    json!({
+                        "date": date_json(date),
+                        "averageHeartRateVariabilityMilliseconds": (avg * 10.0).round() / 10.0,
+                        "deepSleepRootMeanSquareOfSuccessiveDifferencesMilliseconds": (avg * 11.0).round() / 10.0,
+                        "nonRemHeartRateBeatsPerMinute": (p.day(date, ctx.last_sync).resting.unwrap_or(60) - 3).to_string(),
+                    })
+                })
+            };
+            if let Some(v) = value {
+                let at = instant(tz, minute_local(date, 0)).unwrap_or_default();
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: minute_local(date, 0),
+                    value: json!({"dataSource": source("DERIVED"), t.key: v}),
+                    name: None,
+                });
+            }
+        }
+        "weight" | "body-fat" => {
+            if let Some((local, kg, fat)) = p.weigh_in(date, ctx.last_sync) {
+                let Some(at) = instant(tz, local) else {
+                    return out;
+                };
+                // Weight ids look like epoch milliseconds live (§4.1).
+                let id = at.timestamp_millis() + if t.url == "body-fat" { 1 } else { 0 };
+                let name = format!(
+                    "users/{}/dataTypes/{}/dataPoints/{id}",
+                    p.health_user_id(),
+                    t.url
+                );
+                let time = json!({"physicalTime": rfc3339(at), "utcOffset": offset_str(offset_secs(tz, at)), "civilTime": civil(local)});
+                let value = if t.url == "weight" {
+                    json!({"sampleTime": time, "weightGrams": kg * 1000.0})
+                } else {
+                    json!({"sampleTime": time, "percentage": fat})
+                };
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: local,
+                    value: json!({"name": name, "dataSource": {"recordingMethod": "PASSIVELY_MEASURED", "device": {"displayName": "Aria Air"}, "platform": "FITBIT"}, t.key: value}),
+                    name: Some(name),
+                });
+            }
+        }
         _ => {}
     }
     out
@@ -971,7 +1174,8 @@ fn members(t: &Type) -> (&'static str, &'static str) {
         Rec::Sample => ("sample_time.physical_time", "sample_time.civil_time"),
         Rec::Daily => ("", "date"),
         Rec::Session if t.url == "sleep" => ("interval.end_time", "interval.civil_end_time"),
-        Rec::Session => ("interval.start_time", "interval.civil_start_time"),
+        // Exercise filters only on its civil start (google-health-live-2026.md, "Filters").
+        Rec::Session => ("", "interval.civil_start_time"),
     }
 }
 

@@ -35,6 +35,29 @@ impl Rng {
     }
 }
 
+/// An exercise session (a walk or a run) inside one day's minutes.
+#[derive(Debug, Clone)]
+pub struct Workout {
+    /// The log id (Fitbit `logId`; the Google data point id).
+    pub log_id: u64,
+    /// Local start.
+    pub start: NaiveDateTime,
+    /// Length in minutes.
+    pub minutes: i64,
+    /// `walking` or `running`.
+    pub kind: &'static str,
+    /// Steps, energy, average heart rate and active zone minutes of its minutes.
+    pub steps: u64,
+    pub calories: f64,
+    pub avg_bpm: i64,
+    pub azm: u64,
+    /// Recorded with GPS (runs).
+    pub has_gps: bool,
+}
+
+/// A sample of the night (HRV every 5 minutes, SpO2 about every minute): local time, value.
+pub type NightSample = (NaiveDateTime, f64);
+
 /// One synthetic person.
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -329,6 +352,124 @@ impl Person {
             .iter()
             .any(|s| s.is_main && s.end <= now)
             .then_some(())
+    }
+
+    /// Exercise sessions of `date` synced by `last_sync`: on two days in five a walk (or,
+    /// one time in three, a run) of 20 to 60 minutes between 07:00 and 17:00, its numbers
+    /// the sum of the day's own minutes. None on an unworn day.
+    pub fn workouts(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Vec<Workout> {
+        let mut r = self.rng(date, 13);
+        let cycle = (date.num_days_from_ce() as usize + self.index) % 5;
+        if !self.worn(date) || !(cycle == 0 || cycle == 2) {
+            return Vec::new();
+        }
+        let start_min = (7 * 60 + r.range(0, 600)) as usize;
+        let minutes = r.range(20, 60);
+        let running = r.range(0, 2) == 0;
+        let day = self.day(date, last_sync);
+        let end_min = start_min + minutes as usize;
+        if end_min > day.synced_minutes {
+            return Vec::new();
+        }
+        let span = start_min..end_min;
+        let steps: u64 = day.steps[span.clone()].iter().map(|s| *s as u64).sum();
+        let calories: f64 = day.steps[span.clone()]
+            .iter()
+            .map(|s| self.minute_calories(*s))
+            .sum();
+        let bpm: i64 = span.clone().map(|m| self.minute_bpm(&day, m)).sum();
+        let azm = span
+            .clone()
+            .map(|m| match self.minute_zone(&day, m) {
+                0 => 0,
+                1 => 1,
+                _ => 2,
+            })
+            .sum();
+        vec![Workout {
+            log_id: 40_000_000_000
+                + (self.index as u64) * 10_000_000
+                + date.num_days_from_ce() as u64,
+            start: date.and_hms_opt(0, 0, 0).expect("midnight")
+                + Duration::minutes(start_min as i64),
+            minutes,
+            kind: if running { "running" } else { "walking" },
+            steps,
+            calories: (calories * 10.0).round() / 10.0,
+            avg_bpm: bpm / minutes,
+            azm,
+            has_gps: running,
+        }]
+    }
+
+    /// The main sleep that ended on `date`, once synced by `now`.
+    fn main_sleep(&self, date: NaiveDate, now: NaiveDateTime) -> Option<Sleep> {
+        self.sleeps_as_of(date, now)
+            .into_iter()
+            .find(|s| s.is_main && s.end <= now)
+    }
+
+    /// HRV (RMSSD, ms) every 5 minutes of the main sleep that ended on `date`, about one
+    /// sample in ten missing.
+    pub fn hrv_samples(&self, date: NaiveDate, now: NaiveDateTime) -> Vec<NightSample> {
+        let Some(s) = self.main_sleep(date, now) else {
+            return Vec::new();
+        };
+        let mut r = self.rng(date, 14);
+        let base = 30.0 + self.index as f64 * 4.0;
+        let mut out = Vec::new();
+        let mut t = s.start + Duration::minutes(5);
+        while t <= s.end {
+            if r.range(0, 9) != 0 {
+                out.push((t, base + r.range(-120, 250) as f64 / 10.0));
+            }
+            t += Duration::minutes(5);
+        }
+        out
+    }
+
+    /// SpO2 (percent) about every minute of the main sleep that ended on `date`: sparse
+    /// (a third of the minutes missing), one decimal, and now and then an outlier of 50
+    /// (google-health-api.md §4.4: "Live values included an outlier of 50").
+    pub fn spo2_samples(&self, date: NaiveDate, now: NaiveDateTime) -> Vec<NightSample> {
+        let Some(s) = self.main_sleep(date, now) else {
+            return Vec::new();
+        };
+        let mut r = self.rng(date, 15);
+        let mut out = Vec::new();
+        let mut t = s.start + Duration::seconds(17 + r.range(0, 40));
+        while t <= s.end {
+            if r.range(0, 2) != 0 {
+                let v = if r.range(0, 1999) == 0 {
+                    50.0
+                } else {
+                    r.range(930, 995) as f64 / 10.0
+                };
+                out.push((t, v));
+            }
+            t += Duration::minutes(1);
+        }
+        out
+    }
+
+    /// The weigh-in of `date` on the scale, synced by `now`: Monday mornings, (local time,
+    /// kg, body fat percent). A scale syncs only when stepped on.
+    pub fn weigh_in(
+        &self,
+        date: NaiveDate,
+        now: NaiveDateTime,
+    ) -> Option<(NaiveDateTime, f64, f64)> {
+        if date.weekday() != Weekday::Mon || date < self.member_since {
+            return None;
+        }
+        let mut r = self.rng(date, 16);
+        let at = date.and_hms_opt(7, 0, 0).expect("time") + Duration::seconds(r.range(0, 1800));
+        if at > now {
+            return None;
+        }
+        let kg = 64.0 + self.index as f64 * 6.0 + r.range(-15, 15) as f64 / 10.0;
+        let fat = 18.0 + self.index as f64 * 1.5 + r.range(-8, 8) as f64 / 10.0;
+        Some((at, (kg * 10.0).round() / 10.0, (fat * 10.0).round() / 10.0))
     }
 
     /// Heart-rate samples of a day for the Google Health API, as (second of the local day,

@@ -646,6 +646,136 @@ tables! {
         log_source: OptText,
     }
 
+    /// One row per exercise session (a run, walk, ride or swim, recorded or logged).
+    ExerciseSession / exercise_sessions => "exercise_sessions",
+    key ["user_id", "exercise_id"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The source's id of the session (Google data point id, Fitbit `logId`).
+        exercise_id: Text,
+        /// Local calendar day the session started.
+        date: Day,
+        /// Start of the session, UTC.
+        start_utc: Utc,
+        /// Start of the session, local wall clock.
+        start_local: Local,
+        /// End of the session, UTC.
+        end_utc: Utc,
+        /// End of the session, local wall clock.
+        end_local: Local,
+        /// Kind of exercise, lower case (Google's enum: `running`, `walking`, `biking`, ...;
+        /// Fitbit names mapped where the mapping is certain, else null).
+        exercise_type: OptText,
+        /// The session's name as the source gives it (`Morning run`, `Walk`).
+        display_name: OptText,
+        /// Seconds of activity (pauses left out).
+        active_seconds: Int,
+        /// Energy burned in the session, kcal.
+        calories_kcal: Float,
+        /// Distance, km (null where the source has none: Google often omits it).
+        distance_km: Float,
+        /// Steps in the session.
+        steps: Int,
+        /// Average heart rate, bpm.
+        avg_heart_rate_bpm: Float,
+        /// Active zone minutes earned in the session.
+        active_zone_minutes: Int,
+        /// True when the session has a GPS route (fetched into `exercise_route` on request).
+        has_gps: Flag,
+        /// How the session was made: `auto_detected`, `manual` or `tracker` (recorded on
+        /// the device).
+        log_type: OptText,
+    }
+
+    /// One row per SpO2 sample: blood oxygen saturation, mostly during sleep.
+    Spo2Intraday / spo2_intraday => "spo2_intraday",
+    key ["user_id", "time_utc"], partition PartitionRule::Month("time_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Time of the sample, UTC.
+        time_utc: UtcKey,
+        /// Time of the sample, local wall clock.
+        time_local: Local,
+        /// Oxygen saturation, percent (Fitbit: a 5-minute moving average).
+        percent: Float,
+    }
+
+    /// One row per heart-rate variability sample (every 5 minutes during sleep).
+    HrvIntraday / hrv_intraday => "hrv_intraday",
+    key ["user_id", "time_utc"], partition PartitionRule::Month("time_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Time of the sample, UTC.
+        time_utc: UtcKey,
+        /// Time of the sample, local wall clock.
+        time_local: Local,
+        /// Root mean square of successive RR differences, milliseconds.
+        rmssd_ms: Float,
+        /// Share of the 5 minutes with good data, 0 to 1 (Fitbit only).
+        coverage: Float,
+        /// High-frequency power, ms² (Fitbit `hf`, Google `highFrequencyPower`).
+        hf_power: Float,
+        /// Low-frequency power, ms² (Fitbit `lf`, Google `lowFrequencyPower`).
+        lf_power: Float,
+    }
+
+    /// One row per body-fat measurement (a smart scale, or logged by hand).
+    BodyFatLog / body_fat_log => "body_fat_log",
+    key ["user_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// When it was measured, UTC.
+        time_utc: UtcKey,
+        /// When it was measured, local wall clock.
+        time_local: Local,
+        /// Local calendar day of the measurement.
+        date: Day,
+        /// Body fat, percent.
+        fat_percent: Float,
+        /// What made the entry (`Aria`, `API`, Google's platform).
+        log_source: OptText,
+    }
+
+    /// One row per device paired with the account, as last read: a tracker's last sync
+    /// says which days are final (a day is complete once a tracker synced after it ended).
+    /// No MAC address is kept.
+    Device / devices => "devices",
+    key ["user_id", "device_id"], partition PartitionRule::None,
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The source's id of the device.
+        device_id: Text,
+        /// `tracker` (a watch or band) or `scale`, lower case.
+        device_type: OptText,
+        /// The product (`Charge 6`, `Pixel Watch 3`, `Aria Air`).
+        device_version: OptText,
+        /// Battery level, percent (null where the source has none).
+        battery_level: Int,
+        /// Battery as the source words it, lower case (`high`, `medium`, `low`, `empty`).
+        battery_status: OptText,
+        /// When the device last synced, UTC.
+        last_sync_utc: Utc,
+        /// When the device last synced, the account's wall clock.
+        last_sync_local: Local,
+        /// When fitpipe read this (the request time; file time for imports), UTC.
+        seen_utc: Utc,
+    }
+
     /// One row per user: the account's profile as last seen.
     Profile / profile => "profile",
     key ["user_id"], partition PartitionRule::None,

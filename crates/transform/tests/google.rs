@@ -403,3 +403,45 @@ fn wrong_values_are_named_by_their_path() {
         ("77", Some(70.5))
     );
 }
+
+// The live HRV and SpO2 sample lists (ryanckelly probe): every sample a row at its
+// physical time, its wall clock from the offset the API sent.
+#[test]
+fn live_hrv_and_spo2_samples_fill_their_intraday_tables() {
+    let Some(h) = sample("live/ryanckelly-probe-2026-05-19/hrv_interval.sample_points.json") else {
+        return;
+    };
+    let got: Vec<_> = h
+        .hrv_intraday
+        .iter()
+        .map(|r| {
+            (
+                r.time_utc.to_rfc3339(),
+                r.time_local.unwrap().to_string(),
+                r.rmssd_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "2026-05-18T09:35:00+00:00".to_string(),
+                "2026-05-18 06:35:00".to_string(),
+                Some(64.7)
+            ),
+            (
+                "2026-05-18T09:30:00+00:00".to_string(),
+                "2026-05-18 06:30:00".to_string(),
+                Some(51.9)
+            ),
+        ]
+    );
+    let o = sample("live/ryanckelly-probe-2026-05-19/spo2_interval.sample_points.json").unwrap();
+    assert_eq!(o.spo2_intraday.len(), 2);
+    assert_eq!(o.spo2_intraday[0].percent, Some(95.8));
+    assert_eq!(
+        o.spo2_intraday[0].time_local.unwrap().to_string(),
+        "2026-05-18 15:31:50"
+    );
+}

@@ -248,7 +248,6 @@ fn profile_sample() {
 fn samples_without_a_table_are_recognised_not_misread() {
     let Some(_) = samples_dir() else { return };
     for name in [
-        "devices.json",
         "error-expired-token.json",
         "sleep-meta-pending.json",
         "token-response.json",
@@ -260,6 +259,84 @@ fn samples_without_a_table_are_recognised_not_misread() {
         let r = fitbit::normalise(&doc, &common::ctx("UTC")).unwrap();
         assert!(r.is_empty(), "{name} gave rows");
     }
+}
+
+// The reference's devices.json: two trackers, read field by field; the MAC address is
+// not kept anywhere in the row; the offset-less last sync is an instant only in a zone.
+#[test]
+fn devices_sample_fills_the_devices_table_without_the_mac() {
+    let Some(b) = sample("devices.json") else {
+        return;
+    };
+    let r = rows(&b, "America/New_York");
+    let got: Vec<_> = r
+        .devices
+        .iter()
+        .map(|d| {
+            (
+                d.device_id.to_string(),
+                d.device_type.clone(),
+                d.device_version.clone(),
+                d.battery_level,
+                d.battery_status.clone(),
+                d.last_sync_utc.map(|t| t.to_rfc3339()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "816713257".to_string(),
+                Some("tracker".to_string()),
+                Some("Charge 2".to_string()),
+                Some(60),
+                Some("medium".to_string()),
+                // 12:00:58 in New York in November 2019 (EST, UTC-5).
+                Some("2019-11-07T17:00:58+00:00".to_string()),
+            ),
+            (
+                "123456789".to_string(),
+                Some("tracker".to_string()),
+                Some("Versa 3".to_string()),
+                Some(95),
+                Some("high".to_string()),
+                Some("2023-01-01T15:00:00+00:00".to_string()),
+            ),
+        ]
+    );
+    assert!(!format!("{:?}", r.devices).contains("16ADD56D54GD"));
+}
+
+// The reference's body-fat log range: both entries (same logId, different times) land
+// in body_fat_log, keyed by their instants.
+#[test]
+fn body_fat_sample_fills_body_fat_log() {
+    let Some(b) = sample("body-fat-log-range.json") else {
+        return;
+    };
+    let r = rows(&b, "UTC");
+    let mut got: Vec<_> = r
+        .body_fat_log
+        .iter()
+        .map(|f| (f.time_utc.to_rfc3339(), f.fat_percent, f.log_source.clone()))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        vec![
+            (
+                "2012-03-05T21:20:59+00:00".to_string(),
+                Some(13.5),
+                Some("Aria".to_string())
+            ),
+            (
+                "2012-03-05T23:59:59+00:00".to_string(),
+                Some(14.0),
+                Some("API".to_string())
+            ),
+        ]
+    );
 }
 
 #[test]

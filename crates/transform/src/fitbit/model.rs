@@ -359,6 +359,66 @@ pub struct BodyLog {
     pub source: Option<String>,
 }
 
+/// One paired device (`devices.json`, a bare array). The MAC address is not read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    /// The device's id (a string of digits).
+    pub id: String,
+    /// `TRACKER` or `SCALE`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The product (`Charge 6`).
+    pub device_version: Option<String>,
+    /// Battery level, percent.
+    pub battery_level: Option<Num>,
+    /// `High`, `Medium`, `Low` or `Empty`.
+    pub battery: Option<String>,
+    /// The last sync, the account's wall clock without an offset
+    /// (`2019-11-07T12:00:58.000`).
+    pub last_sync_time: Option<NaiveDateTime>,
+}
+
+/// One entry of the activity log list (`activities/list.json`): an exercise session.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityLog {
+    /// Log id.
+    pub log_id: u64,
+    /// The activity's name (`Walk`, `Run`, `Outdoor Bike`).
+    pub activity_name: Option<String>,
+    /// Start with its offset (`2021-01-04T07:23:34.000-05:00`).
+    pub start_time: chrono::DateTime<chrono::FixedOffset>,
+    /// Length in milliseconds.
+    pub duration: Option<Num>,
+    /// Time moving in milliseconds.
+    pub active_duration: Option<Num>,
+    /// Energy, kcal.
+    pub calories: Option<Num>,
+    /// Steps.
+    pub steps: Option<Num>,
+    /// Distance in `distance_unit`.
+    pub distance: Option<Num>,
+    /// `Kilometer` or `Mile`.
+    pub distance_unit: Option<String>,
+    /// Average heart rate, bpm.
+    pub average_heart_rate: Option<Num>,
+    /// Active zone minutes of the session.
+    pub active_zone_minutes: Option<ActivityAzm>,
+    /// Whether the session has a GPS route (a TCX link).
+    pub has_gps: Option<bool>,
+    /// `auto_detected`, `manual`, `tracker`, `mobile_run`.
+    pub log_type: Option<String>,
+}
+
+/// `activeZoneMinutes` of an activity log entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityAzm {
+    /// Active zone minutes in all zones.
+    pub total_minutes: Option<Num>,
+}
+
 /// One day of the SpO2 summary.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Spo2Day {
@@ -409,6 +469,10 @@ pub struct FitbitDocument {
     pub azm: Vec<AzmDay>,
     /// Skin-temperature nights.
     pub skin: Vec<TempSkinDay>,
+    /// Paired devices.
+    pub devices: Vec<DeviceInfo>,
+    /// Exercise sessions of the activity log list.
+    pub exercises: Vec<ActivityLog>,
     /// Recognised content that no table holds (devices, error bodies, ...), described.
     pub ignored: Vec<String>,
     /// Top-level keys not recognised.
@@ -435,6 +499,8 @@ impl FitbitDocument {
             && self.breathing.is_empty()
             && self.azm.is_empty()
             && self.skin.is_empty()
+            && self.devices.is_empty()
+            && self.exercises.is_empty()
             && self.ignored.is_empty())
     }
 }
@@ -488,16 +554,18 @@ impl<'de> Visitor<'de> for DocVisitor {
                 what = Some("");
                 continue;
             }
+            if item.get("deviceVersion").is_some() || item.get("lastSyncTime").is_some() {
+                doc.devices
+                    .push(serde_json::from_value(item).map_err(de::Error::custom)?);
+                what = Some("");
+                continue;
+            }
             if what.is_none() {
-                what = Some(
-                    if item.get("deviceVersion").is_some() || item.get("lastSyncTime").is_some() {
-                        "devices (no table)"
-                    } else if item.get("dateTime").is_some() {
-                        "SpO2 intraday (no table yet)"
-                    } else {
-                        "an unrecognised array"
-                    },
-                );
+                what = Some(if item.get("dateTime").is_some() {
+                    "SpO2 intraday (no table yet)"
+                } else {
+                    "an unrecognised array"
+                });
             }
         }
         match what {
@@ -532,6 +600,24 @@ impl<'de> Visitor<'de> for DocVisitor {
                 doc.azm = map.next_value()?;
             } else if key == "tempSkin" {
                 doc.skin = map.next_value()?;
+            } else if key == "activities" {
+                // The activity log list; a day's summary has `activities` too, whose
+                // entries carry a time of day only: those are not sessions read here.
+                let items: Vec<serde_json::Value> = map.next_value()?;
+                for (i, item) in items.into_iter().enumerate() {
+                    let whole = item["startTime"]
+                        .as_str()
+                        .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok());
+                    if whole {
+                        doc.exercises.push(
+                            serde_json::from_value(item)
+                                .map_err(|e| de::Error::custom(format!("activities[{i}]: {e}")))?,
+                        );
+                    } else if !doc.ignored.iter().any(|w| w.starts_with("a day's logged")) {
+                        doc.ignored
+                            .push("a day's logged activities without start instants".into());
+                    }
+                }
             } else if key == "cardioScore" {
                 doc.cardio = map.next_value()?;
             } else if key == "weight" || key == "fat" {

@@ -291,6 +291,42 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
         }
     }
 
+    for b in doc.body.iter().filter(|b| b.fat.is_some()) {
+        let tz = ctx.tz("body-fat log times")?;
+        let local = b.date.and_time(b.time.unwrap_or_default());
+        out.body_fat_log.push(BodyFatLog {
+            user_id: uid.clone(),
+            source: src.clone(),
+            time_utc: crate::time::local_to_utc(tz, local),
+            time_local: Some(local),
+            date: b.date,
+            fat_percent: float(b.fat),
+            log_source: b.source.clone(),
+        });
+    }
+    for d in &doc.devices {
+        out.devices.push(Device {
+            user_id: uid.clone(),
+            source: src.clone(),
+            device_id: d.id.as_str().into(),
+            device_type: d.kind.as_deref().map(crate::google::device_type),
+            device_version: d.device_version.clone(),
+            battery_level: int(d.battery_level, || "devices[].batteryLevel".into())?,
+            battery_status: d.battery.as_deref().map(str::to_ascii_lowercase),
+            // The wall clock without an offset: its instant only where the zone is known.
+            last_sync_utc: d
+                .last_sync_time
+                .zip(ctx.tz)
+                .map(|(l, tz)| crate::time::local_to_utc(tz, l)),
+            last_sync_local: d.last_sync_time,
+            seen_utc: ctx.fetched_utc,
+        });
+    }
+    for (i, a) in doc.exercises.iter().enumerate() {
+        out.exercise_sessions
+            .push(exercise(a, ctx, dist, || format!("activities[{i}]"))?);
+    }
+
     if let Some(p) = &doc.profile {
         let offset = match (&p.timezone, p.offset_from_utc_millis) {
             (_, Some(ms)) => {
@@ -317,6 +353,64 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
         });
     }
     Ok(out)
+}
+
+/// An activity log entry as an exercise session.
+fn exercise(
+    a: &crate::fitbit::model::ActivityLog,
+    ctx: &Context,
+    dist: f64,
+    path: impl Fn() -> String,
+) -> Result<ExerciseSession, TransformError> {
+    let start_local = a.start_time.naive_local();
+    let start = a.start_time.with_timezone(&Utc);
+    let ms = |v: Option<Num>, f: &str| int(v, || format!("{}.{f}", path()));
+    let duration = ms(a.duration, "duration")?;
+    let end = duration.map(|d| start + chrono::Duration::milliseconds(d));
+    // The distance in the entry's own unit (a US account's list is in miles).
+    let km = match a.distance_unit.as_deref() {
+        Some(u) if u.eq_ignore_ascii_case("mile") => KM_PER_MILE,
+        Some(_) => 1.0,
+        None => dist,
+    };
+    Ok(ExerciseSession {
+        user_id: ctx.user_id.clone(),
+        source: source(),
+        exercise_id: a.log_id.to_string().into(),
+        date: start_local.date(),
+        start_utc: Some(start),
+        start_local: Some(start_local),
+        end_utc: end,
+        end_local: duration.map(|d| start_local + chrono::Duration::milliseconds(d)),
+        exercise_type: a.activity_name.as_deref().and_then(exercise_type),
+        display_name: a.activity_name.clone(),
+        active_seconds: ms(a.active_duration, "activeDuration")?.map(|m| m / 1000),
+        calories_kcal: float(a.calories),
+        distance_km: a.distance.map(|d| d.0 * km),
+        steps: int(a.steps, || format!("{}.steps", path()))?,
+        avg_heart_rate_bpm: float(a.average_heart_rate),
+        active_zone_minutes: int(
+            a.active_zone_minutes.as_ref().and_then(|z| z.total_minutes),
+            || format!("{}.activeZoneMinutes.totalMinutes", path()),
+        )?,
+        has_gps: Some(a.has_gps.unwrap_or(false)),
+        log_type: a.log_type.clone(),
+    })
+}
+
+/// Google's exercise type for a Fitbit activity name, where the two name the same thing.
+fn exercise_type(name: &str) -> Option<String> {
+    let t = match name.to_ascii_lowercase().as_str() {
+        "walk" | "walking" => "walking",
+        "run" | "running" => "running",
+        "hike" | "hiking" => "hiking",
+        "bike" | "outdoor bike" | "biking" => "biking",
+        "swim" | "swimming" => "swimming",
+        "yoga" => "yoga",
+        "elliptical" => "elliptical",
+        _ => return None,
+    };
+    Some(t.into())
 }
 
 fn zone_row(

@@ -84,6 +84,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document<'_>, TransformError> {
         || page.rollup_data_points.is_some()
         || page.health_user_id.is_some()
         || page.time_zone.is_some()
+        || page.paired_devices.is_some()
         || page.error.is_some();
     if known {
         return Ok(Document::Page(page));
@@ -95,27 +96,14 @@ pub fn parse(bytes: &[u8]) -> Result<Document<'_>, TransformError> {
         return Ok(Document::Page(page));
     }
     let item: Item = crate::from_json(bytes)?;
-    if item.id().is_some() || has_value(&item) {
+    // A point names its data type by its union key: any type the catalog declares.
+    let has_value = keys
+        .iter()
+        .any(|k| fitpipe_catalog::by_google_key(k).is_some());
+    if item.id().is_some() || has_value {
         return Ok(Document::Point(Box::new(item)));
     }
     Ok(Document::Unknown(keys))
-}
-
-fn has_value(i: &Item) -> bool {
-    i.steps.is_some()
-        || i.floors.is_some()
-        || i.distance.is_some()
-        || i.total_calories.is_some()
-        || i.heart_rate.is_some()
-        || i.daily_resting_heart_rate.is_some()
-        || i.daily_heart_rate_variability.is_some()
-        || i.daily_respiratory_rate.is_some()
-        || i.daily_sleep_temperature_derivations.is_some()
-        || i.daily_oxygen_saturation.is_some()
-        || i.weight.is_some()
-        || i.active_minutes.is_some()
-        || i.active_zone_minutes.is_some()
-        || i.sleep.is_some()
 }
 
 fn bad(path: &str, message: impl Into<String>) -> TransformError {
@@ -163,6 +151,10 @@ pub fn normalise(doc: &Document, ctx: &Context) -> Result<RowSet, TransformError
                 p.user_id = id.as_str().into();
                 p.legacy_user_id = page.legacy_user_id.as_deref().map(Into::into);
                 out.profile.push(p);
+            } else if let Some(devices) = &page.paired_devices {
+                for d in devices {
+                    out.devices.push(device(d, ctx));
+                }
             } else if let Some(zone) = &page.time_zone {
                 let mut p = profile(ctx);
                 zone.parse::<Tz>()
@@ -329,19 +321,183 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             weight_kg: w.weight_grams.0.map(|g| g / 1000.0),
             bmi: None,
             fat_percent: None,
-            log_source: p
-                .data_source
-                .as_ref()
-                .and_then(|s| s.platform.as_deref())
-                .map(Into::into),
+            log_source: platform(p),
         });
     }
     if let Some(s) = &p.sleep {
         sleep(p, s, path, ctx, out)?;
     }
-    // Types without a table yet (active-energy-burned, heart-rate-variability samples,
-    // oxygen-saturation samples, exercise, ...) are left out.
+    if let Some(e) = &p.exercise {
+        out.exercise_sessions.push(exercise(p, e, path, ctx)?);
+    }
+    if let Some(h) = &p.heart_rate_variability {
+        let t = h.sample_time.physical_time.0;
+        out.hrv_intraday.push(HrvIntraday {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: t,
+            time_local: sample_local(&h.sample_time, ctx),
+            rmssd_ms: h.root_mean_square_of_successive_differences_milliseconds.0,
+            coverage: None,
+            hf_power: h.metadata.high_frequency_power.0,
+            lf_power: h.metadata.low_frequency_power.0,
+        });
+    }
+    if let Some(s) = &p.oxygen_saturation {
+        let t = s.sample_time.physical_time.0;
+        out.spo2_intraday.push(Spo2Intraday {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: t,
+            time_local: sample_local(&s.sample_time, ctx),
+            percent: s.percentage.0,
+        });
+    }
+    if let Some(f) = &p.body_fat {
+        let st = &f.sample_time;
+        let t = st.physical_time.0;
+        let time_local = sample_local(st, ctx);
+        let Some(date) = time_local.map(|l| l.date()) else {
+            return Err(bad(
+                &format!("{}.bodyFat.sampleTime", path()),
+                "neither `utcOffset` nor `civilTime`: the local day is unknown",
+            ));
+        };
+        out.body_fat_log.push(BodyFatLog {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: t,
+            time_local,
+            date,
+            fat_percent: f.percentage.0,
+            log_source: platform(p),
+        });
+    }
+    // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
+}
+
+/// The wall clock of a sample: its `civilTime`, else the instant plus its offset, else the
+/// instant in the user's zone.
+fn sample_local(st: &model::SampleTime, ctx: &Context) -> Option<NaiveDateTime> {
+    let t = st.physical_time.0;
+    st.civil_time
+        .map(|c| c.0)
+        .or_else(|| local(t, st.utc_offset))
+        .or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
+}
+
+/// The platform a point came from (`FITBIT`, `HEALTH_CONNECT`, ...).
+fn platform(p: &Item) -> Option<String> {
+    p.data_source
+        .as_ref()
+        .and_then(|s| s.platform.as_deref())
+        .map(Into::into)
+}
+
+/// An exercise session; its local day is the day it started.
+fn exercise(
+    p: &Item,
+    e: &model::Exercise,
+    path: Path,
+    ctx: &Context,
+) -> Result<ExerciseSession, TransformError> {
+    let iv = &e.interval;
+    let (start, end) = (iv.start_time.0, iv.end_time.0);
+    let in_zone = |t: DateTime<Utc>| ctx.tz.map(|z| t.with_timezone(&z).naive_local());
+    let start_local = local(start, iv.start_utc_offset).or_else(|| in_zone(start));
+    let end_local = local(end, iv.end_utc_offset).or_else(|| in_zone(end));
+    let Some(date) = start_local.map(|l| l.date()) else {
+        return Err(bad(
+            &format!("{}.exercise.interval.startUtcOffset", path()),
+            "missing, and no time zone given: the local day of the session is unknown",
+        ));
+    };
+    let id = p
+        .id()
+        .ok_or_else(|| bad(&path(), "an exercise point without `name`"))?;
+    let m = &e.metrics_summary;
+    Ok(ExerciseSession {
+        user_id: ctx.user_id.clone(),
+        source: source(),
+        exercise_id: id.into(),
+        date,
+        start_utc: Some(start),
+        start_local,
+        end_utc: Some(end),
+        end_local,
+        exercise_type: e
+            .exercise_type
+            .as_deref()
+            .filter(|t| !t.is_empty() && *t != "EXERCISE_TYPE_UNSPECIFIED")
+            .map(str::to_ascii_lowercase),
+        display_name: e.display_name.as_deref().map(Into::into),
+        active_seconds: e
+            .active_duration
+            .map(|s| s.0)
+            .or(Some((end - start).num_seconds())),
+        calories_kcal: m.calories_kcal.0,
+        distance_km: m.distance_millimeters.0.map(|mm| mm / 1e6),
+        steps: m.steps.0,
+        avg_heart_rate_bpm: m.average_heart_rate_beats_per_minute.0,
+        active_zone_minutes: m.active_zone_minutes.0,
+        has_gps: Some(e.exercise_metadata.has_gps.unwrap_or(false)),
+        log_type: p
+            .data_source
+            .as_ref()
+            .and_then(|s| s.recording_method.as_deref())
+            .map(|m| match m {
+                "MANUAL" => "manual".to_string(),
+                "ACTIVELY_MEASURED" => "tracker".to_string(),
+                "PASSIVELY_MEASURED" | "DERIVED" => "auto_detected".to_string(),
+                other => other.to_ascii_lowercase(),
+            }),
+    })
+}
+
+/// A paired device; no MAC address is read.
+fn device(d: &model::PairedDevice, ctx: &Context) -> Device {
+    let id =
+        d.id.clone()
+            .or_else(|| {
+                d.name
+                    .as_deref()
+                    .and_then(|n| n.rsplit('/').next())
+                    .map(Into::into)
+            })
+            .unwrap_or_else(|| d.display_name.clone().unwrap_or_else(|| "-".into()));
+    let last = d.last_sync_time.map(|t| t.0);
+    Device {
+        user_id: ctx.user_id.clone(),
+        source: source(),
+        device_id: id.into(),
+        device_type: d.device_type.as_deref().map(device_type),
+        device_version: d.display_name.clone(),
+        battery_level: d.battery_level.0,
+        battery_status: d.battery_status.as_deref().map(|b| {
+            b.trim_start_matches("BATTERY_STATUS_")
+                .trim_start_matches("BATTERY_")
+                .to_ascii_lowercase()
+        }),
+        last_sync_utc: last,
+        last_sync_local: last.and_then(|t| ctx.tz.map(|z| t.with_timezone(&z).naive_local())),
+        seen_utc: ctx.fetched_utc,
+    }
+}
+
+/// `tracker` for anything worn, `scale` for a scale, else the source's word in lower case.
+pub(crate) fn device_type(t: &str) -> String {
+    let l = t.to_ascii_lowercase();
+    if l.contains("scale") {
+        "scale".into()
+    } else if ["tracker", "watch", "band", "wrist", "ring"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        "tracker".into()
+    } else {
+        l
+    }
 }
 
 fn skin_temperature(uid: &Arc<str>, v: &Daily) -> SkinTemperatureDaily {

@@ -443,6 +443,107 @@ pub struct Stage<'a> {
     pub kind: Option<Cow<'a, str>>,
 }
 
+/// A duration string (`"1800s"`, `"1800.500s"`), in whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub i64);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Cow::<str>::deserialize(d)?;
+        s.strip_suffix('s')
+            .and_then(|n| n.parse::<f64>().ok())
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(|x| Seconds(x.round() as i64))
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "expected a duration such as \"1800s\", found {s:?}"
+                ))
+            })
+    }
+}
+
+/// `exercise`: a session (google-health-api.md §4.4). `distanceMillimeters` is often
+/// absent live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exercise<'a> {
+    pub interval: Interval,
+    #[serde(borrow)]
+    pub exercise_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub display_name: Option<Cow<'a, str>>,
+    pub active_duration: Option<Seconds>,
+    #[serde(default)]
+    pub metrics_summary: ExerciseMetrics,
+    #[serde(default)]
+    pub exercise_metadata: ExerciseMetadata,
+}
+
+/// `exercise.metricsSummary` (omitted values are absent, not zero: a summary the
+/// tracker did not compute is left null).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExerciseMetrics {
+    pub calories_kcal: Num,
+    pub distance_millimeters: Num,
+    pub steps: Int,
+    pub average_heart_rate_beats_per_minute: Num,
+    pub active_zone_minutes: Int,
+}
+
+/// `exercise.exerciseMetadata`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExerciseMetadata {
+    pub has_gps: Option<bool>,
+}
+
+/// `heartRateVariability`: a 5-minute sample during sleep.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HrvSample {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub root_mean_square_of_successive_differences_milliseconds: Num,
+    #[serde(default)]
+    pub metadata: HrvMetadata,
+}
+
+/// `heartRateVariability.metadata`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HrvMetadata {
+    pub high_frequency_power: Num,
+    pub low_frequency_power: Num,
+}
+
+/// `oxygenSaturation` and `bodyFat`: a sample with a percentage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Percentage {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub percentage: Num,
+}
+
+/// One of `users.pairedDevices.list`. The field names are UNCONFIRMED (no live body is
+/// public): the discovery document's "battery, type and so on", read tolerantly.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PairedDevice {
+    pub name: Option<String>,
+    #[serde(alias = "deviceId")]
+    pub id: Option<String>,
+    #[serde(alias = "productName", alias = "model")]
+    pub display_name: Option<String>,
+    #[serde(alias = "type", alias = "formFactor")]
+    pub device_type: Option<String>,
+    pub battery_level: Int,
+    #[serde(alias = "battery")]
+    pub battery_status: Option<String>,
+    pub last_sync_time: Option<Instant>,
+}
+
 /// A data point or rollup point: its envelope, its time (rollups), and its value under
 /// the data type's key. Keys of types without a table are skipped.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -474,6 +575,11 @@ pub struct Item<'a> {
     pub active_zone_minutes: Option<Box<ZoneMinutes>>,
     #[serde(borrow)]
     pub sleep: Option<Box<Sleep<'a>>>,
+    #[serde(borrow)]
+    pub exercise: Option<Box<Exercise<'a>>>,
+    pub heart_rate_variability: Option<Box<HrvSample>>,
+    pub oxygen_saturation: Option<Box<Percentage>>,
+    pub body_fat: Option<Box<Percentage>>,
 }
 
 impl Item<'_> {
@@ -510,6 +616,7 @@ pub struct Page<'a> {
     pub time_zone: Option<String>,
     pub utc_offset: Option<Offset>,
     pub error: Option<ApiError>,
+    pub paired_devices: Option<Vec<PairedDevice>>,
 }
 
 /// One answer of the Google Health API, as [`super::parse`] reads it.
