@@ -929,12 +929,7 @@ fn sleep_range(p: &Person, base: &Base, a: NaiveDate, b: NaiveDate) -> Result<Va
 
 fn sleep_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result<Value, Fail> {
     let bad = |m: &str| Err(fail(StatusCode::BAD_REQUEST, "validation", m.to_string()));
-    let limit: usize = match q.get("limit").and_then(|l| l.parse().ok()) {
-        Some(l) if (1..=100).contains(&l) => l,
-        _ => return bad("limit must be between 1 and 100"),
-    };
-    let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
-    let sort = q.get("sort").map(String::as_str).unwrap_or("");
+    let (limit, offset, sort) = list_params(q)?;
     let (after, dates): (bool, Vec<NaiveDate>) =
         match (q.get("afterDate"), q.get("beforeDate"), sort) {
             (Some(a), None, "asc") => {
@@ -983,21 +978,9 @@ fn sleep_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result<Va
     } else {
         ("beforeDate", q["beforeDate"].clone())
     };
-    let link = |o: usize| {
-        format!(
-            "{}/1.2/user/-/sleep/list.json?offset={o}&limit={limit}&sort={sort}&{key}={date}",
-            base.0
-        )
-    };
+    let url = format!("{}/1.2/user/-/sleep/list.json", base.0);
     Ok(json!({
-        "pagination": {
-            key: date,
-            "limit": limit,
-            "next": if more { link(offset + limit) } else { String::new() },
-            "offset": offset,
-            "previous": if offset > 0 { link(offset.saturating_sub(limit)) } else { String::new() },
-            "sort": sort,
-        },
+        "pagination": pagination(&url, (key, &date), (offset, limit, sort), more),
         "sleep": page,
     }))
 }
@@ -1073,12 +1056,7 @@ fn devices(p: &Person, base: &Base) -> Value {
 /// `beforeDate` with `sort=desc`, later pages by the `next` link).
 fn activity_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result<Value, Fail> {
     let bad = |m: &str| Err(fail(StatusCode::BAD_REQUEST, "validation", m.to_string()));
-    let limit: usize = match q.get("limit").and_then(|l| l.parse().ok()) {
-        Some(l) if (1..=100).contains(&l) => l,
-        _ => return bad("limit must be between 1 and 100"),
-    };
-    let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
-    let sort = q.get("sort").map(String::as_str).unwrap_or("");
+    let (limit, offset, sort) = list_params(q)?;
     let parse = |s: &str, what: &str| {
         NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").map_err(|_| {
             fail(
@@ -1148,21 +1126,48 @@ fn activity_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result
             })
         })
         .collect();
-    let link = |o: usize| {
-        format!(
-            "{}/1/user/-/activities/list.json?offset={o}&limit={limit}&sort={sort}&{key}={given}",
-            base.0
-        )
-    };
+    let url = format!("{}/1/user/-/activities/list.json", base.0);
     Ok(json!({
         "activities": entries,
-        "pagination": {
-            key: given,
-            "limit": limit,
-            "next": if more { link(offset + limit) } else { String::new() },
-            "offset": offset,
-            "previous": if offset > 0 { link(offset.saturating_sub(limit)) } else { String::new() },
-            "sort": sort,
-        },
+        "pagination": pagination(&url, (key, &given), (offset, limit, sort), more),
     }))
+}
+
+/// `limit` (1 to 100), `offset` and `sort` of a paged log list.
+fn list_params(q: &HashMap<String, String>) -> Result<(usize, usize, &str), Fail> {
+    let limit: usize = match q.get("limit").and_then(|l| l.parse().ok()) {
+        Some(l) if (1..=100).contains(&l) => l,
+        _ => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                "limit must be between 1 and 100",
+            ))
+        }
+    };
+    let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    Ok((
+        limit,
+        offset,
+        q.get("sort").map(String::as_str).unwrap_or(""),
+    ))
+}
+
+/// The `pagination` object of a log list page: its date bound, and `next` / `previous`
+/// links (empty when there is none) that repeat the query at another offset.
+fn pagination(
+    url: &str,
+    (key, date): (&str, &str),
+    (offset, limit, sort): (usize, usize, &str),
+    more: bool,
+) -> Value {
+    let link = |o: usize| format!("{url}?offset={o}&limit={limit}&sort={sort}&{key}={date}");
+    json!({
+        key: date,
+        "limit": limit,
+        "next": if more { link(offset + limit) } else { String::new() },
+        "offset": offset,
+        "previous": if offset > 0 { link(offset.saturating_sub(limit)) } else { String::new() },
+        "sort": sort,
+    })
 }

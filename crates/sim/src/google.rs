@@ -909,16 +909,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                         })
                     })
             };
-            if let Some(v) = value {
-                let at = instant(tz, minute_local(date, 0)).unwrap_or_default();
-                out.push(Point {
-                    order: at.timestamp_millis(),
-                    physical: at,
-                    civil: minute_local(date, 0),
-                    value: json!({"dataSource": source("DERIVED"), t.key: v}),
-                    name: None,
-                });
-            }
+            out.extend(value.map(|v| daily_point(t, tz, date, v)));
         }
         "sleep" => {
             for s in p
@@ -1111,16 +1102,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     })
                 })
             };
-            if let Some(v) = value {
-                let at = instant(tz, minute_local(date, 0)).unwrap_or_default();
-                out.push(Point {
-                    order: at.timestamp_millis(),
-                    physical: at,
-                    civil: minute_local(date, 0),
-                    value: json!({"dataSource": source("DERIVED"), t.key: v}),
-                    name: None,
-                });
-            }
+            out.extend(value.map(|v| daily_point(t, tz, date, v)));
         }
         "weight" | "body-fat" => {
             if let Some((local, kg, fat)) = p.weigh_in(date, ctx.last_sync) {
@@ -1152,6 +1134,18 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
         _ => {}
     }
     out
+}
+
+/// A daily type's point of `date`: filed at its local midnight, derived.
+fn daily_point(t: &Type, tz: &Tz, date: NaiveDate, v: Value) -> Point {
+    let at = instant(tz, minute_local(date, 0)).unwrap_or_default();
+    Point {
+        order: at.timestamp_millis(),
+        physical: at,
+        civil: minute_local(date, 0),
+        value: json!({"dataSource": source("DERIVED"), t.key: v}),
+        name: None,
+    }
 }
 
 // ---------------------------------------------------------------- filters
