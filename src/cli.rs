@@ -198,12 +198,20 @@ pub struct IngestArgs {
     /// The authorised user to fetch [default: the only one].
     #[arg(long, env = env::USER)]
     pub user: Option<String>,
-    /// Days before the last fetched day to fetch again (devices sync late).
+    /// Days before the last fetched day to fetch again, at least. The days since the
+    /// tracker last synced after them are always fetched again (the device list says
+    /// when), however many; and a run when nothing has synced since the last one fetches
+    /// no days at all.
     #[arg(long, default_value_t = 3)]
     pub overlap: i64,
-    /// Ignore recorded progress and fetch the whole range again.
+    /// Ignore recorded progress and fetch the whole range again (also when no device
+    /// has synced since the last run).
     #[arg(long)]
     pub refetch: bool,
+    /// The valid-day rule of `day_quality`: a day is valid with at least this many
+    /// minutes with heart rate [default: the dataset's last rule, else 600].
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
+    pub valid_day_minutes: Option<u32>,
     /// Print the planned requests and exit.
     #[arg(long)]
     pub dry_run: bool,

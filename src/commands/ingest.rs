@@ -44,6 +44,7 @@ fn into(out: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         quiet: args.quiet,
         verbose: args.verbose,
         participant: None,
+        valid_day_minutes: args.valid_day_minutes,
     };
     if let (Some(f), Some(t)) = (job.from, job.to) {
         if f > t {

@@ -31,6 +31,8 @@ struct Pipeline {
     out: PathBuf,
     #[serde(default = "overlap")]
     overlap: i64,
+    /// The valid-day rule of `day_quality` (minutes with heart rate).
+    valid_day_minutes: Option<u32>,
     /// First day for the very first run (later runs continue from their progress).
     first_from: Option<NaiveDate>,
     timezone: Option<String>,
@@ -110,6 +112,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         quiet: args.quiet,
         verbose: false,
         participant: None,
+        valid_day_minutes: p.valid_day_minutes,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {

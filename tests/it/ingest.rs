@@ -10,7 +10,9 @@ use super::{s, tree};
 /// maximum ranges: 1095 days for activity series, a year for heart, 100 days for sleep).
 fn minimum(days: i64) -> u64 {
     let c = |n: i64| ((days + n - 1) / n) as u64;
-    8 * c(1095) + c(365) + c(100) + 1
+    // Eight 1095-day series, one of 365 days, sleep by 100 days, the profile and the
+    // device list.
+    8 * c(1095) + c(365) + c(100) + 1 + 1
 }
 
 fn today(env: &SimEnv) -> NaiveDate {
@@ -413,17 +415,18 @@ fn incremental_run_next_day_fetches_only_new_days_plus_overlap() {
     assert!(r.stdout.contains("intraday-heart-1min"), "{}", r.stdout);
     let r = env.run(&["ingest", "--intraday", "heart"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // One request per daily resource (11) and one per intraday day: the new day plus
-    // the 3-day overlap.
-    assert_eq!(env.requests() - before, 11 + 4);
+    // One request per daily resource (11), the device list, and one per intraday day:
+    // the new day plus the 3-day overlap.
+    assert_eq!(env.requests() - before, 11 + 1 + 4);
     let (_, dups) = table_keys(&env.out(), "heart_rate_intraday", &["user_id", "time_utc"]);
     assert_eq!(dups, 0);
-    // `--overlap 0`: only the new day.
+    // `--overlap 0`: the new day, and yesterday: the last run fetched it before it had
+    // ended (the tracker synced after that), so it is fetched again, complete now.
     env.sim.advance(Duration::days(1));
     let before = env.requests();
     let r = env.run(&["ingest", "--intraday", "heart", "--overlap", "0"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(env.requests() - before, 11 + 1);
+    assert_eq!(env.requests() - before, 11 + 1 + 2);
 }
 
 #[test]

@@ -72,6 +72,7 @@ fn a_pipeline_runs_in_process_with_the_requests_it_plans() {
         quiet: true,
         verbose: false,
         participant: None,
+        valid_day_minutes: None,
     };
     let before = env.requests();
     let outcome = env

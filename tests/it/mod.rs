@@ -11,6 +11,7 @@ mod library;
 mod messy;
 mod objects;
 mod plot;
+mod quality;
 mod schema;
 mod sim;
 mod simenv;

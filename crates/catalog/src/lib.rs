@@ -288,8 +288,8 @@ pub const CATALOG: &[DataType] = &[
     daily(
         "devices",
         None,
-        read("settings", false),
-        read("settings", false),
+        read("settings", true),
+        read("settings", true),
         &["devices"],
         "paired trackers and scales: battery, last sync (read on every run)",
     ),
@@ -393,7 +393,32 @@ pub enum Api {
     Google,
 }
 
+/// Which device's sync makes a data type's days final (issue #23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncedBy {
+    /// Not device data (the profile, the device list itself).
+    Nothing,
+    /// The tracker: a scale's sync does not complete a day of activity.
+    Tracker,
+    /// Any device (weight and body fat come from a scale or the tracker's app).
+    AnyDevice,
+}
+
+/// Tables a scale writes.
+const SCALE_TABLES: &[&str] = &["weight_log", "body_fat_log"];
+
 impl DataType {
+    /// Which device's sync makes its days final: derived from the tables it fills.
+    pub fn synced_by(&self) -> SyncedBy {
+        if NOT_DATA_TYPES.contains(&self.name) {
+            SyncedBy::Nothing
+        } else if self.tables.iter().all(|t| SCALE_TABLES.contains(t)) {
+            SyncedBy::AnyDevice
+        } else {
+            SyncedBy::Tracker
+        }
+    }
+
     /// How `api` reads it, if it does.
     pub const fn read_by(&self, api: Api) -> Option<Read> {
         match api {

@@ -512,6 +512,16 @@ impl Dataset {
 
     /// Reads every partition of a table (Parquet where present, else CSV) as batches.
     pub fn read_table(&self, layout: &Layout) -> Result<Vec<RecordBatch>, ExportError> {
+        self.read_partitions(layout, |_| true)
+    }
+
+    /// Reads the partitions of a table whose label (the file name stem: `data`, `2024`,
+    /// `2024-03`) `keep` accepts, Parquet where present, else CSV, as batches.
+    pub fn read_partitions(
+        &self,
+        layout: &Layout,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<RecordBatch>, ExportError> {
         let mut out = Vec::new();
         for (dir, f) in [
             (
@@ -524,7 +534,9 @@ impl Dataset {
                 Ok(rd) => rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| {
-                        p.extension().is_some_and(|e| e == f.extension()) && !sink::is_temporary(p)
+                        p.extension().is_some_and(|e| e == f.extension())
+                            && !sink::is_temporary(p)
+                            && p.file_stem().and_then(|s| s.to_str()).is_some_and(&keep)
                     })
                     .collect(),
                 Err(_) => continue,

@@ -164,6 +164,16 @@ impl Resource {
             .map_or(Replaces::Nothing, |r| r.replaces)
     }
 
+    /// Which device's sync makes this resource's days final (from the catalog).
+    pub fn synced_by(&self) -> fitpipe_catalog::SyncedBy {
+        let (kind, name) = match self {
+            Resource::Fitbit(r) => (r.kind(), r.catalog_name()),
+            Resource::Google(r) => (r.kind(), r.catalog_name()),
+        };
+        fitpipe_catalog::get(kind, name)
+            .map_or(fitpipe_catalog::SyncedBy::Nothing, |t| t.synced_by())
+    }
+
     /// A stable name for state, raw files and progress.
     pub fn key(&self) -> String {
         match self {

@@ -18,6 +18,23 @@ pub struct Progress {
     pub through: NaiveDate,
     /// When this was recorded.
     pub updated: DateTime<Utc>,
+    /// Every day from `start` through this one was fetched after a device sync that
+    /// followed the day's end: final (issue #23). Later days are fetched again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_through: Option<NaiveDate>,
+    /// The device sync the last write was fetched after: while the devices report no
+    /// newer one, the API holds nothing new for this resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_utc: Option<DateTime<Utc>>,
+}
+
+/// The device sync that a write was fetched after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    /// When the device last synced.
+    pub at: DateTime<Utc>,
+    /// The last local day that had ended by then.
+    pub complete_through: NaiveDate,
 }
 
 /// The last run of a user.
@@ -41,6 +58,9 @@ struct File {
     resources: BTreeMap<String, Progress>,
     #[serde(default)]
     runs: BTreeMap<String, LastRun>,
+    /// The valid-day rule the dataset's `day_quality` was last computed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_day_minutes: Option<u32>,
 }
 
 /// `<out>/.fitpipe/state.json`.
@@ -83,8 +103,10 @@ impl SyncState {
             .copied()
     }
 
-    /// Records that `start..=through` is written, merging with what was there; the caller
-    /// saves it with the rows it describes ([`SyncState::bytes`]).
+    /// Records that `start..=through` is written, fetched after the device sync `synced`
+    /// where one is known, merging with what was there; the caller saves it with the rows
+    /// it describes ([`SyncState::bytes`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn record(
         &mut self,
         provider: &str,
@@ -93,23 +115,38 @@ impl SyncState {
         start: NaiveDate,
         through: NaiveDate,
         now: DateTime<Utc>,
+        synced: Option<Synced>,
     ) {
         let k = Self::key(provider, user, resource);
+        let fresh = synced.map(|s| s.complete_through.min(through));
         let p = match self.file.resources.get(&k) {
             // Contiguous or overlapping with what is known: extend it.
             Some(old)
                 if start <= old.through + chrono::Duration::days(1) && through >= old.start =>
             {
+                let complete_through = match (old.complete_through, fresh) {
+                    // Without a known sync the new days' state is unknown: keep the old.
+                    (old_ct, None) => old_ct,
+                    // A gap of days fetched before a sync stays incomplete.
+                    (Some(c), Some(_)) if start > c + chrono::Duration::days(1) => Some(c),
+                    (Some(c), Some(f)) => Some(c.max(f)),
+                    // Recorded before syncs were known: earlier days count as final.
+                    (None, f) => f,
+                };
                 Progress {
                     start: old.start.min(start),
                     through: old.through.max(through),
                     updated: now,
+                    complete_through,
+                    synced_utc: synced.map(|s| s.at).or(old.synced_utc),
                 }
             }
             _ => Progress {
                 start,
                 through,
                 updated: now,
+                complete_through: fresh,
+                synced_utc: synced.map(|s| s.at),
             },
         };
         self.file.resources.insert(k, p);
@@ -119,6 +156,16 @@ impl SyncState {
     /// [`SyncState::bytes`] with its last transaction.
     pub fn note_run(&mut self, provider: &str, user: &str, run: LastRun) {
         self.file.runs.insert(format!("{provider}/{user}"), run);
+    }
+
+    /// The valid-day rule last used (minutes with heart rate).
+    pub fn valid_day_minutes(&self) -> Option<u32> {
+        self.file.valid_day_minutes
+    }
+
+    /// Records the valid-day rule used (saved with [`SyncState::bytes`]).
+    pub fn set_valid_day_minutes(&mut self, minutes: u32) {
+        self.file.valid_day_minutes = Some(minutes);
     }
 
     /// All resources' progress, by `provider/user/resource`.

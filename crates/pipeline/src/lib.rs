@@ -13,6 +13,7 @@ pub mod env;
 pub mod forget;
 pub mod import;
 pub mod pipeline;
+pub mod quality;
 pub mod rebuild;
 pub mod remote;
 mod report;

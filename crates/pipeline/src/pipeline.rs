@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use fitpipe_catalog::SyncedBy;
 use fitpipe_export::{Dataset, Format, Written};
 use fitpipe_ingest::client::ApiClient;
 use fitpipe_ingest::provider::{Provider, Replaces, Resource, Window};
-use fitpipe_ingest::state::{LastRun, SyncState};
+use fitpipe_ingest::state::{LastRun, SyncState, Synced};
 use fitpipe_ingest::{raw, IngestError};
 use fitpipe_transform::fitbit::{self as tf, Context, Units};
 use fitpipe_transform::{google as tg, RowSet};
@@ -47,6 +48,9 @@ pub struct Job {
     /// of the dataset (hive partitions `user_id=<id>`, state and lock of their own). The
     /// provider's id of the account stays in the token store.
     pub participant: Option<String>,
+    /// The valid-day rule: at least this many minutes with heart rate (`None`: the rule
+    /// the dataset last used, else 600).
+    pub valid_day_minutes: Option<u32>,
 }
 
 impl Job {
@@ -221,6 +225,7 @@ fn plan(
     user: &str,
     now: DateTime<Utc>,
     tz: Tz,
+    syncs: &Syncs,
 ) -> anyhow::Result<Vec<Plan>> {
     let today = now.with_timezone(&tz).date_naive();
     let provider = job.provider.name();
@@ -255,12 +260,29 @@ fn plan(
         // The day after the last one written, less the overlap (days fetched again because
         // devices sync late): `--overlap 0` fetches only new days. A resource a killed run
         // wrote in the last hours (the run never finished) is completed, not fetched again.
+        // And never later than the first day not yet final: a device that synced days
+        // late has its days fetched again however late it was.
         let next = |p: fitpipe_ingest::state::Progress| {
             let overlap = if interrupted(&p) { 0 } else { job.overlap };
-            p.through + Duration::days(1) - Duration::days(overlap)
+            let by_overlap = p.through + Duration::days(1) - Duration::days(overlap);
+            match p.complete_through {
+                Some(c) => by_overlap.min(c + Duration::days(1)),
+                None => by_overlap,
+            }
+        };
+        // Nothing synced since this resource was last written, and it reaches the day of
+        // that sync: the API holds nothing new for it (`--refetch` asks anyway).
+        let unchanged = |p: &fitpipe_ingest::state::Progress| {
+            let sync = syncs.of_resource(r);
+            sync.is_some()
+                && p.synced_utc == sync
+                && sync.is_some_and(|s| p.through >= to.min(s.with_timezone(&tz).date_naive()))
+                && job.from.is_none_or(|f| f >= p.start)
         };
         let from = if r.every_run() {
             to
+        } else if done.as_ref().is_some_and(unchanged) {
+            to + Duration::days(1)
         } else {
             match (job.from, done) {
                 // Resume: days already written (less the overlap) are not fetched again.
@@ -295,8 +317,11 @@ fn plan(
     Ok(plans)
 }
 
-/// Runs a job with a ready client. Rows are written every few responses and at the end
-/// of each resource; progress is recorded only after its rows are on disk.
+/// Runs a job with a ready client. The profile comes first (it gives the time zone), then
+/// the device list (its last syncs say which days are final and whether anything is new),
+/// then every other resource, planned from those syncs. Rows are written every few
+/// responses and at the end of each resource; progress is recorded only after its rows
+/// are on disk.
 pub async fn ingest(
     job: &Job,
     client: &mut ApiClient,
@@ -306,70 +331,210 @@ pub async fn ingest(
         .participant
         .clone()
         .unwrap_or_else(|| client.tokens().user_id.clone());
-    let mut tz = job.timezone.or_else(|| {
+    let tz = job.timezone.or_else(|| {
         client
             .tokens()
             .timezone
             .as_deref()
             .and_then(|z| z.parse().ok())
     });
-    let provider = job.provider.name();
     if !job.dry_run {
         // The caller holds the dataset's lock: finish or undo what a killed run left
         // before reading what was fetched.
         job.dataset().recover()?;
     }
-    let mut state = job.state()?;
-    let plans = plan(job, &state, &user, client.now(), tz.unwrap_or(Tz::UTC))?;
-    let total: usize = plans.iter().map(|p| p.windows.len()).sum();
+    let state = job.state()?;
+    let now = client.now();
+    let plans = plan(
+        job,
+        &state,
+        &user,
+        now,
+        tz.unwrap_or(Tz::UTC),
+        &Syncs::default(),
+    )?;
     if job.dry_run {
-        let mut s = format!(
-            "{:<24} {:>10} {:>10} {:>9}\n",
-            "resource", "from", "to", "requests"
-        );
-        for p in &plans {
-            let to = p
-                .windows
-                .last()
-                .map_or(String::from("-"), |w| w.end.to_string());
-            s.push_str(&format!(
-                "{:<24} {:>10} {:>10} {:>9}\n",
-                p.resource.key(),
-                p.from.to_string(),
-                to,
-                p.windows.len()
-            ));
-        }
-        s.push_str(&format!(
-            "{:<24} {:>10} {:>10} {:>9}\n",
-            "total", "", "", total
-        ));
-        if job.provider == Provider::Google {
-            s.push_str("(one request per window; a page beyond the first, when an answer has more than a page holds, is one more)\n");
-        }
-        progress.plan(&s);
+        progress.plan(&plan_table(job.provider, &plans));
         return Ok(Ran {
             outcome: Outcome::Done,
             reused: 0,
         });
     }
-    progress.planned(total as u64);
-    let ds = job.dataset();
-    let mut written: Vec<Written> = Vec::new();
-    let mut outcome = Outcome::Done;
-    let mut failure = None;
-    // The day the account was opened (from the profile): series days before it are the
-    // API's zeros, not data.
-    let mut member_since = None;
-    // Resources refused for a scope the person did not grant.
-    let mut skipped: Vec<String> = Vec::new();
-    // Answers read from raw/ instead of asked for (a killed run had saved them).
-    let mut reused_answers = 0usize;
-    'resources: for p in &plans {
+    progress.planned(plans.iter().map(|p| p.windows.len() as u64).sum());
+    let mut run = Run {
+        job,
+        client,
+        progress,
+        user,
+        tz,
+        state,
+        ds: job.dataset(),
+        written: Vec::new(),
+        outcome: Outcome::Done,
+        failure: None,
+        member_since: None,
+        skipped: Vec::new(),
+        reused: 0,
+        syncs: Syncs::default(),
+        devices: Vec::new(),
+        fetched_from: None,
+    };
+    let (first, _): (Vec<Plan>, Vec<Plan>) = plans
+        .into_iter()
+        .partition(|p| p.resource.is_profile() || p.resource.every_run());
+    let mut stopped = false;
+    for p in &first {
+        if run.fetch(p).await? == Flow::Stop {
+            stopped = true;
+            break;
+        }
+    }
+    if !stopped {
+        // Plan the rest now that the time zone and the devices' last syncs are known.
+        run.syncs = Syncs::of(&run.devices);
+        let rest: Vec<Plan> = plan(
+            job,
+            &run.state,
+            &run.user,
+            now,
+            run.tz.unwrap_or(Tz::UTC),
+            &run.syncs,
+        )?
+        .into_iter()
+        .filter(|p| !p.resource.is_profile() && !p.resource.every_run())
+        .collect();
+        let done: u64 = first.iter().map(|p| p.windows.len() as u64).sum();
+        run.progress
+            .planned(done + rest.iter().map(|p| p.windows.len() as u64).sum::<u64>());
+        for p in &rest {
+            if run.fetch(p).await? == Flow::Stop {
+                break;
+            }
+        }
+    }
+    run.progress.finish();
+    run.finish()
+}
+
+/// The plan of a dry run, as a table.
+fn plan_table(provider: Provider, plans: &[Plan]) -> String {
+    let total: usize = plans.iter().map(|p| p.windows.len()).sum();
+    let mut s = format!(
+        "{:<24} {:>10} {:>10} {:>9}\n",
+        "resource", "from", "to", "requests"
+    );
+    for p in plans {
+        let to = p
+            .windows
+            .last()
+            .map_or(String::from("-"), |w| w.end.to_string());
+        s.push_str(&format!(
+            "{:<24} {:>10} {:>10} {:>9}\n",
+            p.resource.key(),
+            p.from.to_string(),
+            to,
+            p.windows.len()
+        ));
+    }
+    s.push_str(&format!(
+        "{:<24} {:>10} {:>10} {:>9}\n",
+        "total", "", "", total
+    ));
+    if provider == Provider::Google {
+        s.push_str("(one request per window; a page beyond the first, when an answer has more than a page holds, is one more)\n");
+    }
+    s
+}
+
+/// The last syncs the account's devices reported this run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Syncs {
+    /// The latest sync of a tracker (anything but a scale).
+    pub tracker: Option<DateTime<Utc>>,
+    /// The latest sync of any device.
+    pub any: Option<DateTime<Utc>>,
+}
+
+impl Syncs {
+    /// From the device rows read.
+    pub fn of(devices: &[fitpipe_transform::tables::Device]) -> Self {
+        let latest = |scale_too: bool| {
+            devices
+                .iter()
+                .filter(|d| scale_too || d.device_type.as_deref() != Some("scale"))
+                .filter_map(|d| d.last_sync_utc)
+                .max()
+        };
+        Syncs {
+            tracker: latest(false),
+            any: latest(true),
+        }
+    }
+
+    /// The sync that makes days of `r` final, if known.
+    fn of_resource(&self, r: &Resource) -> Option<DateTime<Utc>> {
+        match r.synced_by() {
+            SyncedBy::Tracker => self.tracker,
+            SyncedBy::AnyDevice => self.any,
+            SyncedBy::Nothing => None,
+        }
+    }
+
+    /// The sync of `r` with the last day it completes in `tz`.
+    fn synced(&self, r: &Resource, tz: Tz) -> Option<Synced> {
+        self.of_resource(r).map(|at| Synced {
+            at,
+            complete_through: at.with_timezone(&tz).date_naive() - Duration::days(1),
+        })
+    }
+}
+
+/// Whether a run goes on after a resource.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Next,
+    Stop,
+}
+
+/// One run of a job: what it has learnt and written so far.
+struct Run<'a> {
+    job: &'a Job,
+    client: &'a mut ApiClient,
+    progress: Arc<dyn Report>,
+    user: String,
+    tz: Option<Tz>,
+    state: SyncState,
+    ds: Dataset,
+    written: Vec<Written>,
+    outcome: Outcome,
+    failure: Option<anyhow::Error>,
+    /// The day the account was opened (from the profile): series days before it are
+    /// the API's zeros, not data.
+    member_since: Option<NaiveDate>,
+    /// Resources refused for a scope the person did not grant.
+    skipped: Vec<String>,
+    /// Answers read from raw/ instead of asked for (a killed run had saved them).
+    reused: usize,
+    /// The devices' last syncs (known once the device list is read).
+    syncs: Syncs,
+    /// The device rows read this run.
+    devices: Vec<fitpipe_transform::tables::Device>,
+    /// The first day of data fetched this run (its wear is counted again).
+    fetched_from: Option<NaiveDate>,
+}
+
+impl Run<'_> {
+    /// Fetches one resource's windows, page by page, and writes them.
+    async fn fetch(&mut self, p: &Plan) -> anyhow::Result<Flow> {
         let key = p.resource.key();
-        progress.resource(&key, p.windows.len() as u64);
+        self.progress.resource(&key, p.windows.len() as u64);
+        if let Some(w) = p.windows.first().filter(|_| !p.resource.every_run()) {
+            self.fetched_from = Some(self.fetched_from.map_or(w.start, |f| f.min(w.start)));
+        }
+        let tz = self.tz.unwrap_or(Tz::UTC);
+        let user = self.user.clone();
         let mut pending = Pending {
-            provider,
+            provider: self.job.provider.name(),
             user: &user,
             key: key.clone(),
             replaces: p.resource.replaces(),
@@ -377,132 +542,37 @@ pub async fn ingest(
             rows: RowSet::default(),
             through: None,
             complete_from: None,
+            synced: self.syncs.synced(&p.resource, tz),
+        };
+        // Answers a killed run saved for days it never wrote: read, not asked again.
+        let mut unwritten = if self.job.refetch {
+            Unwritten::default()
+        } else {
+            let written_through = self
+                .state
+                .get(pending.provider, &user, &key)
+                .map(|d| d.through);
+            Unwritten::load(
+                &self.job.out,
+                pending.provider,
+                &user,
+                &key,
+                written_through,
+            )?
         };
         // Set once the API refused a filter and its fallback fetches every window at once.
         let mut unfiltered = false;
-        // Answers a killed run saved for days it never wrote: read, not asked again.
-        let mut unwritten = if job.refetch {
-            Unwritten::default()
-        } else {
-            let written_through = state.get(provider, &user, &key).map(|d| d.through);
-            Unwritten::load(&job.out, provider, &user, &key, written_through)?
-        };
         for (i, w) in p.windows.iter().enumerate() {
-            progress.window(&key, &format!("{} .. {}", w.start, w.end));
-            let mut request = Some(w.request.clone());
-            let mut page = 0;
-            // When the previous page of this answer was fetched (a later page is reused
-            // only with the page it followed).
-            let mut after_ms = i64::MIN;
-            while let Some(req) = request.take() {
-                page += 1;
-                // The days the answer covers: the window, or every window of the resource
-                // for the unfiltered fallback (rebuild replaces what the ingest replaced).
-                let covered = if unfiltered {
-                    (p.from, p.windows.last().map_or(w.end, |l| l.end))
-                } else {
-                    (w.start, w.end)
-                };
-                let saved = unwritten.take(
-                    (covered.0, covered.1, page),
-                    after_ms,
-                    client.now(),
-                    tz.unwrap_or(Tz::UTC),
-                );
-                let reused = saved.is_some();
-                let sent = match saved {
-                    Some(f) => Ok(f),
-                    None => client.send(&req).await,
-                };
-                let fetched = match sent {
-                    Ok(f) => f,
-                    Err(e) => {
-                        if let Some(fb) = (!unfiltered).then(|| p.resource.fallback(&e)).flatten() {
-                            if !job.quiet {
-                                progress.note(&format!(
-                                    "the API refused the filter of `{key}` ({e}); fetching the list page by page without it, back to {}",
-                                    p.from
-                                ));
-                            }
-                            unfiltered = true;
-                            // The fallback's pages are one answer, from its first page.
-                            page = 0;
-                            request = Some(fb);
-                            continue;
-                        }
-                        // Keep what this resource fetched so far, then stop the run.
-                        pending.flush(&ds, &mut state, &mut written, tz)?;
-                        if e.is_scope_refusal() {
-                            // An unticked scope: the other resources can still be had.
-                            skipped.push(format!("`{key}` ({e})"));
-                            progress.resource_done(&key);
-                            continue 'resources;
-                        }
-                        match e {
-                            IngestError::BudgetSpent { reset_at } => {
-                                outcome = Outcome::BudgetSpent(reset_at)
-                            }
-                            e => {
-                                if matches!(
-                                    e,
-                                    IngestError::InvalidGrant
-                                        | IngestError::Unauthorized(_)
-                                        | IngestError::TestingExpired(_)
-                                ) {
-                                    client.mark_refused();
-                                }
-                                failure = Some(session::explain(e))
-                            }
-                        }
-                        break 'resources;
-                    }
-                };
-                after_ms = fetched.at.timestamp_millis();
-                // A study keeps no raw identity or profile answer: they hold the
-                // provider's id of the account and names (the profile row is scrubbed).
-                // Nor a raw device list (the Fitbit answer holds each device's MAC address).
-                let pseudonymous =
-                    job.participant.is_some() && (key == "profile" || p.resource.every_run());
-                if reused {
-                    reused_answers += 1;
-                } else if !pseudonymous {
-                    raw::save(
-                        &job.out,
-                        provider,
-                        &user,
-                        &key,
-                        (covered.0, covered.1, page),
-                        fetched.at,
-                        &fetched.body,
-                    )?;
-                }
-                let mut r = normalise(job.provider, &fetched.body, &user, tz, Some(fetched.at))
-                    .map_err(|e| normalise_error(&req.path, e))?;
-                if let Some(id) = &job.participant {
-                    // The study id only: no account id, no name.
-                    for p in &mut r.profile {
-                        p.user_id = id.as_str().into();
-                        p.legacy_user_id = None;
-                        p.display_name = None;
-                    }
-                }
-                if job.timezone.is_none() {
-                    if let Some(z) = r.profile.iter().find_map(|p| p.timezone.as_deref()) {
-                        tz = z.parse().ok().or(tz);
-                    }
-                }
-                member_since = r
-                    .profile
-                    .iter()
-                    .find_map(|p| p.member_since)
-                    .or(member_since);
-                before_the_account(&mut r, member_since);
-                pending.rows.extend(r);
-                request = if unfiltered {
-                    p.resource.next_fallback_page(&req, &fetched.body, p.from)
-                } else {
-                    p.resource.next_page(&req, &fetched.body)
-                };
+            self.progress
+                .window(&key, &format!("{} .. {}", w.start, w.end));
+            let answer = self
+                .fetch_window(p, w, &mut unfiltered, &mut unwritten, &mut pending)
+                .await?;
+            if let Err(e) = answer {
+                // Keep what this resource fetched so far.
+                self.take_devices(&pending.rows);
+                pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz)?;
+                return Ok(self.refused(p, e));
             }
             // The unfiltered fallback's pages covered every window of this resource.
             let last = if unfiltered { p.windows.len() - 1 } else { i };
@@ -510,71 +580,253 @@ pub async fn ingest(
             // Every page of these windows arrived: their answer is complete.
             let first = if unfiltered { p.from } else { w.start };
             pending.complete_from.get_or_insert(first);
-            progress.advanced(&key, (last - i + 1) as u64);
+            self.progress.advanced(&key, (last - i + 1) as u64);
             if unfiltered {
                 break;
             }
             if (i + 1) % FLUSH_EVERY == 0 {
-                pending.flush(&ds, &mut state, &mut written, tz)?;
+                self.take_devices(&pending.rows);
+                pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz)?;
             }
         }
-        pending.flush(&ds, &mut state, &mut written, tz)?;
-        progress.resource_done(&key);
+        self.take_devices(&pending.rows);
+        pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz)?;
+        self.progress.resource_done(&key);
+        Ok(Flow::Next)
     }
-    progress.finish();
-    let budget = client.budget();
-    state.note_run(
-        provider,
-        &user,
-        LastRun {
-            finished: Some(Utc::now()),
-            requests: client.requests,
-            rate_remaining: budget.map(|b| b.remaining),
-            rate_limit: budget.map(|b| b.limit),
-            outcome: match (&failure, &outcome) {
-                (Some(e), _) => format!("failed: {e}"),
-                (None, _) if !skipped.is_empty() => {
-                    format!("partial: not granted: {}", skipped.join(", "))
+
+    /// Keeps the device rows about to be written (their last syncs plan the rest).
+    fn take_devices(&mut self, rows: &RowSet) {
+        self.devices.extend(rows.devices.iter().cloned());
+    }
+
+    /// Fetches every page of one window (or, after a refused filter, of the whole
+    /// resource) into `pending`; `Ok(Err(e))` is the API's refusal.
+    async fn fetch_window(
+        &mut self,
+        p: &Plan,
+        w: &Window,
+        unfiltered: &mut bool,
+        unwritten: &mut Unwritten,
+        pending: &mut Pending<'_>,
+    ) -> anyhow::Result<Result<(), IngestError>> {
+        let key = p.resource.key();
+        let mut request = Some(w.request.clone());
+        let mut page = 0;
+        // When the previous page of this answer was fetched (a later page is reused
+        // only with the page it followed).
+        let mut after_ms = i64::MIN;
+        while let Some(req) = request.take() {
+            page += 1;
+            // The days the answer covers: the window, or every window of the resource for
+            // the unfiltered fallback (rebuild replaces what the ingest replaced).
+            let covered = if *unfiltered {
+                (p.from, p.windows.last().map_or(w.end, |l| l.end))
+            } else {
+                (w.start, w.end)
+            };
+            let now = self.client.now();
+            let tz = self.tz.unwrap_or(Tz::UTC);
+            let saved = unwritten.take((covered.0, covered.1, page), after_ms, now, tz);
+            let reused = saved.is_some();
+            let sent = match saved {
+                Some(f) => Ok(f),
+                None => self.client.send(&req).await,
+            };
+            let fetched = match sent {
+                Ok(f) => f,
+                Err(e) => {
+                    if let Some(fb) = (!*unfiltered).then(|| p.resource.fallback(&e)).flatten() {
+                        if !self.job.quiet {
+                            self.progress.note(&format!(
+                                "the API refused the filter of `{key}` ({e}); fetching the list page by page without it, back to {}",
+                                p.from
+                            ));
+                        }
+                        *unfiltered = true;
+                        // The fallback's pages are one answer, from its first page.
+                        page = 0;
+                        request = Some(fb);
+                        continue;
+                    }
+                    return Ok(Err(e));
                 }
-                (None, Outcome::BudgetSpent(_)) => "partial: rate budget spent".into(),
-                (None, Outcome::Done) => "ok".into(),
-            },
-        },
-    );
-    // The run's record commits like the rows: in a transaction of its own, the last.
-    let mut txn = ds.begin()?;
-    txn.put(state.path(), &state.bytes())?;
-    txn.commit()?;
-    if !job.quiet {
-        progress.summary(&report(&ds, written)?);
-        let reused = match reused_answers {
-            0 => String::new(),
-            n => format!(" ({n} answer(s) an interrupted run had saved were read from raw/, not asked again)"),
-        };
-        progress.note(&format!(
-            "{} request(s) for user {user} into `{}`{reused}",
-            client.requests,
-            job.out.display()
-        ));
+            };
+            after_ms = fetched.at.timestamp_millis();
+            if reused {
+                self.reused += 1;
+            } else if !self.pseudonymous(p) {
+                raw::save(
+                    &self.job.out,
+                    pending.provider,
+                    &self.user,
+                    &key,
+                    (covered.0, covered.1, page),
+                    fetched.at,
+                    &fetched.body,
+                )?;
+            }
+            let rows = self.rows_of(&req.path, &fetched)?;
+            pending.rows.extend(rows);
+            request = if *unfiltered {
+                p.resource.next_fallback_page(&req, &fetched.body, p.from)
+            } else {
+                p.resource.next_page(&req, &fetched.body)
+            };
+        }
+        Ok(Ok(()))
     }
-    match failure {
-        Some(e) => Err(e.context(
-            "the run stopped early; what was fetched is saved, and the next run resumes from there",
-        )),
-        None if !skipped.is_empty() => Err(hint(
-            format!(
-                "the authorisation does not cover {}: a box was unticked at the consent screen; everything else was fetched and saved",
-                skipped.join(", ")
-            ),
-            match job.provider {
-                Provider::Fitbit => "run `fitpipe auth` again and leave every box ticked, or leave those out of `--resources`",
-                Provider::Google => "run `fitpipe auth --provider google-health` again and leave every box ticked, or leave those out of `--resources`",
+
+    /// A study keeps no raw identity or profile answer: they hold the provider's id of
+    /// the account and names (the profile row is scrubbed). Nor a raw device list (the
+    /// Fitbit answer holds each device's MAC address).
+    fn pseudonymous(&self, p: &Plan) -> bool {
+        self.job.participant.is_some() && (p.resource.is_profile() || p.resource.every_run())
+    }
+
+    /// An answer's rows, scrubbed for a study; learns the time zone and the day the
+    /// account opened from a profile.
+    fn rows_of(
+        &mut self,
+        path: &str,
+        fetched: &fitpipe_ingest::client::Fetched,
+    ) -> anyhow::Result<RowSet> {
+        let mut r = normalise(
+            self.job.provider,
+            &fetched.body,
+            &self.user,
+            self.tz,
+            Some(fetched.at),
+        )
+        .map_err(|e| normalise_error(path, e))?;
+        if let Some(id) = &self.job.participant {
+            // The study id only: no account id, no name.
+            for p in &mut r.profile {
+                p.user_id = id.as_str().into();
+                p.legacy_user_id = None;
+                p.display_name = None;
+            }
+        }
+        if self.job.timezone.is_none() {
+            if let Some(z) = r.profile.iter().find_map(|p| p.timezone.as_deref()) {
+                self.tz = z.parse().ok().or(self.tz);
+            }
+        }
+        self.member_since = r
+            .profile
+            .iter()
+            .find_map(|p| p.member_since)
+            .or(self.member_since);
+        before_the_account(&mut r, self.member_since);
+        Ok(r)
+    }
+
+    /// What an API error ends: a refused scope only its resource (a refused device list
+    /// only the sync-based plan), anything else the run.
+    fn refused(&mut self, p: &Plan, e: IngestError) -> Flow {
+        let key = p.resource.key();
+        if e.is_scope_refusal() {
+            if p.resource.every_run() {
+                self.progress.warn(&format!(
+                    "the device list was refused ({e}): without the devices' last syncs, days are fetched again by the fixed overlap"
+                ));
+            } else {
+                // An unticked scope: the other resources can still be had.
+                self.skipped.push(format!("`{key}` ({e})"));
+            }
+            self.progress.resource_done(&key);
+            return Flow::Next;
+        }
+        match e {
+            IngestError::BudgetSpent { reset_at } => self.outcome = Outcome::BudgetSpent(reset_at),
+            e => {
+                if matches!(
+                    e,
+                    IngestError::InvalidGrant
+                        | IngestError::Unauthorized(_)
+                        | IngestError::TestingExpired(_)
+                ) {
+                    self.client.mark_refused();
+                }
+                self.failure = Some(session::explain(e))
+            }
+        }
+        Flow::Stop
+    }
+
+    /// Notes the run in the state, refreshes which days can be trusted, commits both,
+    /// and says how the run ended.
+    fn finish(mut self) -> anyhow::Result<Ran> {
+        let provider = self.job.provider.name();
+        let budget = self.client.budget();
+        self.state.note_run(
+            provider,
+            &self.user,
+            LastRun {
+                finished: Some(Utc::now()),
+                requests: self.client.requests,
+                rate_remaining: budget.map(|b| b.remaining),
+                rate_limit: budget.map(|b| b.limit),
+                outcome: match (&self.failure, &self.outcome) {
+                    (Some(e), _) => format!("failed: {e}"),
+                    (None, _) if !self.skipped.is_empty() => {
+                        format!("partial: not granted: {}", self.skipped.join(", "))
+                    }
+                    (None, Outcome::BudgetSpent(_)) => "partial: rate budget spent".into(),
+                    (None, Outcome::Done) => "ok".into(),
+                },
             },
-        )),
-        None => Ok(Ran {
-            outcome,
-            reused: reused_answers,
-        }),
+        );
+        // The run's record commits like the rows: in a transaction of its own, the last,
+        // with the days' quality recomputed from what is now stored.
+        let rule = crate::quality::rule(&mut self.state, self.job.valid_day_minutes);
+        let mut txn = self.ds.begin()?;
+        self.written.extend(crate::quality::refresh_in(
+            &mut txn,
+            &self.ds,
+            &self.state,
+            &self.user,
+            self.tz,
+            // Nothing fetched: wear is as it was (completeness may still have changed).
+            Some(self.fetched_from.unwrap_or(NaiveDate::MAX)),
+            rule,
+        )?);
+        txn.put(self.state.path(), &self.state.bytes())?;
+        txn.commit()?;
+        let job = self.job;
+        if !job.quiet {
+            self.progress
+                .summary(&report(&self.ds, std::mem::take(&mut self.written))?);
+            let reused = match self.reused {
+                0 => String::new(),
+                n => format!(" ({n} answer(s) an interrupted run had saved were read from raw/, not asked again)"),
+            };
+            self.progress.note(&format!(
+                "{} request(s) for user {} into `{}`{reused}",
+                self.client.requests,
+                self.user,
+                job.out.display()
+            ));
+        }
+        match self.failure {
+            Some(e) => Err(e.context(
+                "the run stopped early; what was fetched is saved, and the next run resumes from there",
+            )),
+            None if !self.skipped.is_empty() => Err(hint(
+                format!(
+                    "the authorisation does not cover {}: a box was unticked at the consent screen; everything else was fetched and saved",
+                    self.skipped.join(", ")
+                ),
+                match job.provider {
+                    Provider::Fitbit => "run `fitpipe auth` again and leave every box ticked, or leave those out of `--resources`",
+                    Provider::Google => "run `fitpipe auth --provider google-health` again and leave every box ticked, or leave those out of `--resources`",
+                },
+            )),
+            None => Ok(Ran {
+                outcome: self.outcome,
+                reused: self.reused,
+            }),
+        }
     }
 }
 
@@ -654,6 +906,8 @@ struct Pending<'a> {
     /// The first day of the windows fetched whole since the last flush (their answers
     /// replace what is stored for them).
     complete_from: Option<NaiveDate>,
+    /// The device sync these answers were fetched after, where known.
+    synced: Option<Synced>,
 }
 
 impl Pending<'_> {
@@ -694,6 +948,7 @@ impl Pending<'_> {
             self.from,
             through,
             Utc::now(),
+            self.synced,
         );
         txn.put(state.path(), &state.bytes())?;
         txn.commit()?;

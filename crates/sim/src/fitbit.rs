@@ -142,8 +142,7 @@ pub(crate) async fn api(
             .and_then(|h| h.to_str().ok())
             .unwrap_or("127.0.0.1")
             .to_string();
-        let lag = Duration::minutes(person.sync_lag_minutes);
-        let last_sync = (now - lag).with_timezone(&person.tz).naive_local();
+        let last_sync = g.last_sync(&person, now);
         let today = now.with_timezone(&person.tz).date_naive();
         (
             person,
@@ -606,7 +605,7 @@ fn heart_day(p: &Person, day: &Day) -> Value {
     let mut minutes = [0i64; 4];
     let mut cals = [0f64; 4];
     if day.worn {
-        for m in 0..day.synced_minutes {
+        for m in (0..day.synced_minutes).filter(|m| day.on_wrist(*m)) {
             let bpm = p.minute_bpm(day, m);
             let z = ZONES
                 .iter()
@@ -741,7 +740,8 @@ fn heart_intraday(p: &Person, base: &Base, d: NaiveDate, detail: &str) -> Result
             let mut m = 0;
             while m < day.synced_minutes {
                 // Minutes without data are left out (about 2%).
-                if r.range(0, 49) != 0 && on_the_clock(p, d, m * 60) {
+                // Nothing while the tracker lay on the charger.
+                if r.range(0, 49) != 0 && day.on_wrist(m) && on_the_clock(p, d, m * 60) {
                     let n = interval.min(day.synced_minutes - m);
                     let avg =
                         (m..m + n).map(|k| p.minute_bpm(&day, k)).sum::<i64>() as f64 / n as f64;

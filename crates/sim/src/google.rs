@@ -451,8 +451,7 @@ pub(crate) async fn api(
         if let Err(r) = route.check_scope(&scope) {
             return *r;
         }
-        let lag = Duration::minutes(person.sync_lag_minutes);
-        let last_sync = (now - lag).with_timezone(&person.tz).naive_local();
+        let last_sync = g.last_sync(&person, now);
         let today = now.with_timezone(&person.tz).date_naive();
         (
             Ctx {

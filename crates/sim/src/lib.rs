@@ -200,9 +200,21 @@ pub(crate) struct Inner {
     pub windows: HashMap<String, Window>,
     pub stats: Stats,
     pub faults: Vec<Fault>,
+    /// Trackers whose last sync a test has set (by person index), instead of the
+    /// person's habit.
+    pub pinned_syncs: HashMap<usize, DateTime<Utc>>,
 }
 
 impl Inner {
+    /// The person's last tracker sync at `now`, on their wall clock: a pinned one (never
+    /// later than now), else their habit's.
+    pub fn last_sync(&self, p: &Person, now: DateTime<Utc>) -> chrono::NaiveDateTime {
+        match self.pinned_syncs.get(&p.index) {
+            Some(t) => (*t).min(now).with_timezone(&p.tz).naive_local(),
+            None => p.last_sync_local(now),
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         if self.cfg.frozen {
             self.sim_base
@@ -338,6 +350,7 @@ impl Sim {
             windows: HashMap::new(),
             stats: Stats::default(),
             faults: cfg.faults.clone(),
+            pinned_syncs: HashMap::new(),
             cfg,
         }));
         let app = Router::new()
@@ -437,6 +450,17 @@ impl Sim {
         let mut g = self.lock();
         g.sim_base = now;
         g.real_base = std::time::Instant::now();
+    }
+
+    /// Sets when person `index`'s tracker last synced (`None`: back to their habit). The
+    /// API then holds their days as synced by that instant, and lists it as the device's
+    /// `lastSyncTime`.
+    pub fn pin_sync(&self, index: usize, at: Option<DateTime<Utc>>) {
+        let mut g = self.lock();
+        match at {
+            Some(t) => g.pinned_syncs.insert(index, t),
+            None => g.pinned_syncs.remove(&index),
+        };
     }
 
     /// Queues faults for the next matching requests.

@@ -3,7 +3,10 @@
 //! Everything is a pure function of (seed, person, date), so any range can be produced
 //! without storing years of data, and the same seed always gives the same history.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+    Weekday,
+};
 use chrono_tz::Tz;
 
 /// splitmix64: a small, good 64-bit mixer used as a stateless random source.
@@ -73,6 +76,8 @@ pub struct Person {
     pub member_since: NaiveDate,
     /// How far behind the clock the device's last sync is, minutes.
     pub sync_lag_minutes: i64,
+    /// How the tracker syncs (see [`Person::last_sync`]).
+    pub sync_habit: SyncHabit,
     seed: u64,
     base_steps: i64,
     bmr: i64,
@@ -88,9 +93,22 @@ const ZONES: &[&str] = &[
 ];
 const NAMES: &[&str] = &["Alex", "Sam", "Kim", "Robin", "Jo"];
 
+/// How a person's tracker reaches the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncHabit {
+    /// The phone syncs it all day: the last sync is the clock less the person's lag.
+    Often,
+    /// Only every `n`th day, at 20:00 local (the app is opened rarely): days in between
+    /// are partial, then fill in at once.
+    EveryFewDays(i64),
+    /// Syncing stopped for good at 20:00 local on this day (a lost or broken tracker).
+    StoppedOn(NaiveDate),
+}
+
 /// The simulator's people for a seed: person 0 lives in a DST-observing zone
 /// (America/New_York); person 1 syncs late (its device is a day behind); person 2's
-/// account began in 2023. Everyone leaves the tracker in a drawer for a week or two a
+/// account began in 2023; person 5 (and every 7th after) syncs only every fourth day;
+/// person 6 (and every 7th after) stopped syncing on 2026-10-25. Everyone leaves the tracker in a drawer for a week or two a
 /// year, skips about 3% of days and 5% of nights, edits about one night in ten in the
 /// app and deletes half of their naps (see [`Person::sleeps_as_of`]).
 pub fn people(seed: u64, n: usize) -> Vec<Person> {
@@ -116,6 +134,11 @@ pub fn people(seed: u64, n: usize) -> Vec<Person> {
                     .expect("date")
                     + Duration::days(joined + if i == 2 { 72 } else { 0 }),
                 sync_lag_minutes: if i == 1 { 26 * 60 } else { r.range(5, 45) },
+                sync_habit: match i % 7 {
+                    5 => SyncHabit::EveryFewDays(4),
+                    6 => SyncHabit::StoppedOn(NaiveDate::from_ymd_opt(2026, 10, 25).expect("date")),
+                    _ => SyncHabit::Often,
+                },
                 seed,
                 base_steps: r.range(6500, 11000),
                 bmr: r.range(1450, 1850),
@@ -196,8 +219,18 @@ pub struct Day {
     pub steps: Vec<u32>,
     /// Minutes of the day that have synced (1440 for a complete day).
     pub synced_minutes: usize,
+    /// The tracker lay on the charger from midnight until this minute (0: it did not):
+    /// no heart rate and no steps before it.
+    pub charging_until: usize,
     pub bmr: i64,
     pub resting: Option<i64>,
+}
+
+impl Day {
+    /// Whether the tracker was on the wrist at `minute`: worn that day, off the charger.
+    pub fn on_wrist(&self, minute: usize) -> bool {
+        self.worn && minute >= self.charging_until
+    }
 }
 
 impl Sleep {
@@ -265,10 +298,55 @@ impl Person {
         ])
     }
 
+    /// When the tracker last synced by `now` (UTC), by the person's habit: what the API
+    /// holds of a day is what had synced by then.
+    pub fn last_sync(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let lagged = now - Duration::minutes(self.sync_lag_minutes);
+        let at_8pm = |d: NaiveDate| {
+            self.tz
+                .from_local_datetime(&d.and_hms_opt(20, 0, 0).expect("time"))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        match self.sync_habit {
+            SyncHabit::Often => lagged,
+            SyncHabit::EveryFewDays(n) => {
+                let mut d = lagged.with_timezone(&self.tz).date_naive();
+                // The latest sync day at or before the lagged clock.
+                for _ in 0..=2 * n {
+                    if (d.num_days_from_ce() as i64).rem_euclid(n) == 0 {
+                        if let Some(t) = at_8pm(d).filter(|t| *t <= lagged) {
+                            return t;
+                        }
+                    }
+                    d -= Duration::days(1);
+                }
+                lagged
+            }
+            SyncHabit::StoppedOn(d) => at_8pm(d).map_or(lagged, |t| t.min(lagged)),
+        }
+    }
+
+    /// The tracker's last sync by `now`, on the person's wall clock.
+    pub fn last_sync_local(&self, now: DateTime<Utc>) -> NaiveDateTime {
+        self.last_sync(now).with_timezone(&self.tz).naive_local()
+    }
+
     /// Whether the device was worn that day: not before the account existed, not in the
     /// year's drawer weeks, and not on about 3% of other days.
     pub fn worn(&self, date: NaiveDate) -> bool {
         date >= self.member_since && !self.in_drawer(date) && self.rng(date, 2).range(0, 99) >= 3
+    }
+
+    /// Until which minute of `date` the tracker lay on the charger (from midnight): about
+    /// one worn day in ten, until 15:00, so the day has steps from the afternoon but fewer
+    /// than 600 minutes of heart rate (not a valid day under the usual wear rule).
+    pub fn charging_until(&self, date: NaiveDate) -> usize {
+        if self.worn(date) && self.rng(date, 14).range(0, 9) == 0 {
+            15 * 60
+        } else {
+            0
+        }
     }
 
     /// Whether the tracker lay in a drawer that day: one stretch of 7 to 20 days a year.
@@ -310,7 +388,7 @@ impl Person {
     /// The heart-rate zone of a minute: 0 none, 1 fat burn (97-134 bpm), 2 cardio
     /// (135-163), 3 peak (164 and up); 0 on an unworn day.
     pub fn minute_zone(&self, day: &Day, minute: usize) -> u8 {
-        if !day.worn {
+        if !day.on_wrist(minute) {
             return 0;
         }
         match self.minute_bpm(day, minute) {
@@ -368,7 +446,7 @@ impl Person {
         let running = r.range(0, 2) == 0;
         let day = self.day(date, last_sync);
         let end_min = start_min + minutes as usize;
-        if end_min > day.synced_minutes {
+        if end_min > day.synced_minutes || start_min < day.charging_until {
             return Vec::new();
         }
         let span = start_min..end_min;
@@ -482,7 +560,7 @@ impl Person {
         }
         let mut r = Rng::new(&[self.seed, day.date.num_days_from_ce() as u64, 78]);
         for t in (0..day.synced_minutes * 60).step_by(2) {
-            if r.range(0, 6) != 0 {
+            if r.range(0, 6) != 0 && day.on_wrist(t / 60) {
                 out.push((t, self.minute_bpm(day, t / 60) + r.range(-1, 1)));
             }
         }
@@ -493,6 +571,7 @@ impl Person {
     pub fn day(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Day {
         let synced_minutes = Self::synced(date, last_sync);
         let worn = self.worn(date);
+        let charging_until = self.charging_until(date);
         let mut steps = vec![0u32; 1440];
         if worn && synced_minutes > 0 {
             let total = self.target_steps(date);
@@ -522,6 +601,10 @@ impl Person {
             for s in steps.iter_mut().skip(synced_minutes) {
                 *s = 0;
             }
+            // On the charger: what the person walked then, the tracker did not count.
+            for s in steps.iter_mut().take(charging_until) {
+                *s = 0;
+            }
         }
         let resting = (worn && synced_minutes >= 6 * 60)
             .then(|| self.resting + self.rng(date, 4).range(-3, 3));
@@ -530,6 +613,7 @@ impl Person {
             worn,
             steps,
             synced_minutes,
+            charging_until,
             bmr: self.bmr,
             resting,
         }
@@ -550,7 +634,7 @@ impl Person {
     /// day is complete (the minutes are a split of this same total).
     pub fn steps_total(&self, date: NaiveDate, last_sync: NaiveDateTime) -> (u64, usize) {
         let synced = Self::synced(date, last_sync);
-        if synced < 1440 {
+        if synced < 1440 || self.charging_until(date) > 0 {
             return (
                 self.day(date, last_sync)
                     .steps
@@ -605,7 +689,10 @@ impl Person {
         let mut r = Rng::new(&[day.date.num_days_from_ce() as u64, 77]);
         let mut t = 0usize;
         while t < day.synced_minutes * 60 {
-            out.push((t, self.minute_bpm(day, t / 60) + r.range(-1, 1)));
+            let bpm = self.minute_bpm(day, t / 60) + r.range(-1, 1);
+            if day.on_wrist(t / 60) {
+                out.push((t, bpm));
+            }
             t += r.range(5, 15) as usize;
         }
         out
@@ -619,7 +706,8 @@ impl Person {
         let mut r = self.rng(date, 5);
         let mut out = Vec::new();
         // About one night in twenty the tracker was off at night (charging): no main sleep.
-        let night_off = self.rng(date, 8).range(0, 19) == 0;
+        // And on a charger day it charged all night.
+        let night_off = self.rng(date, 8).range(0, 19) == 0 || self.charging_until(date) > 0;
         let day_no = (date - NaiveDate::from_ymd_opt(2000, 1, 1).expect("date")).num_days() as u64;
         let base_id = (self.index as u64 + 1) * 100_000_000_000 + day_no * 10;
         // Main sleep: starts the evening before between 22:00 and 00:30.

@@ -47,6 +47,9 @@ pub struct StudyFile {
     pub formats: Option<Vec<String>>,
     #[serde(default = "default_overlap")]
     pub overlap: i64,
+    /// The valid-day rule of `day_quality`: at least this many minutes with heart rate
+    /// [default: 600].
+    pub valid_day_minutes: Option<u32>,
     /// Participants fetched at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
@@ -679,6 +682,7 @@ pub async fn run(
             quiet: true,
             verbose: false,
             participant: Some(id.clone()),
+            valid_day_minutes: f.valid_day_minutes,
         };
         let (gate, progress, first_from) = (gate.clone(), progress.clone(), f.first_from);
         let out = out.clone();

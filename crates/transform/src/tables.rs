@@ -776,6 +776,41 @@ tables! {
         seen_utc: Utc,
     }
 
+    /// One row per user and local day: how far the day can be trusted. Derived from the
+    /// other tables (never fetched), recomputed at the end of every run and by `rebuild`:
+    /// wear minutes from `heart_rate_intraday` where it has samples that day, else from the
+    /// minutes of `heart_rate_zones` (Fitbit's zones, Out of Range included, count the
+    /// minutes with heart rate); complete once a tracker synced after the day ended and the
+    /// day was fetched again after that sync; valid under the valid-day rule.
+    DayQuality / day_quality => "day_quality",
+    key ["user_id", "date"], partition PartitionRule::None,
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source of the rows the day's wear was counted from.
+        source: Text,
+        /// Local calendar day.
+        date: Day,
+        /// Minutes of the day with at least one heart-rate sample (null: no heart rate
+        /// fetched for the day, so wear is unknown).
+        wear_minutes: Int,
+        /// Where the wear minutes come from: `heart_rate_intraday` or `heart_rate_zones`.
+        wear_source: OptText,
+        /// The latest tracker sync fitpipe knew of (a scale's sync does not count), UTC;
+        /// null without a device list.
+        synced_through_utc: Utc,
+        /// True once a tracker synced after the day ended in the account's time zone and
+        /// the day was fetched after that sync: its numbers are final. Null without a
+        /// device list.
+        complete: Flag,
+        /// The valid-day rule: `wear_minutes >= valid_day_minutes` (null where wear is
+        /// unknown).
+        valid: Flag,
+        /// The rule's threshold the row was computed with (600 unless set by
+        /// `--valid-day-minutes` or the study file).
+        valid_day_minutes: Int,
+    }
+
     /// One row per user: the account's profile as last seen.
     Profile / profile => "profile",
     key ["user_id"], partition PartitionRule::None,

@@ -1,0 +1,311 @@
+//! Which days can be trusted (issue #23): the `day_quality` table. It is derived, never
+//! fetched: from the stored tables (wear from `heart_rate_intraday`, else from the minutes
+//! of `heart_rate_zones`; the trackers' last sync from `devices`) and the sync state (the
+//! days each resource fetched after a sync that followed them). Every run recomputes the
+//! wear of the days it fetched and the completeness and validity of every day; `rebuild`
+//! recomputes all of it, so both give the same table.
+
+use std::collections::{BTreeMap, HashMap};
+
+use arrow::array::{Array, BooleanArray, Date32Array, Int64Array, StringArray};
+use arrow::array::{RecordBatch, TimestampMicrosecondArray};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use fitpipe_catalog::SyncedBy;
+use fitpipe_export::{Dataset, Transaction, Written};
+use fitpipe_ingest::provider::Provider;
+use fitpipe_ingest::state::SyncState;
+use fitpipe_transform::tables::{DailyActivity, DayQuality, Device, HeartRateIntraday};
+use fitpipe_transform::tables::{HeartRateZone, Profile};
+
+use crate::tables::layout;
+
+/// The valid-day rule unless a study file or `--valid-day-minutes` sets one: at least
+/// 600 minutes (10 hours) with heart rate, the usual wear-time rule.
+pub const DEFAULT_VALID_DAY_MINUTES: u32 = 600;
+
+/// The rule to use: the one given, else the one the dataset last used, else the default;
+/// recorded in the state (committed with the caller's transaction).
+pub fn rule(state: &mut SyncState, given: Option<u32>) -> u32 {
+    let r = given
+        .or(state.valid_day_minutes())
+        .unwrap_or(DEFAULT_VALID_DAY_MINUTES);
+    state.set_valid_day_minutes(r);
+    r
+}
+
+/// Recomputes `user`'s `day_quality` in `txn`: the wear of the days from `since` (all
+/// days with `None`, none with `NaiveDate::MAX`), completeness and validity of every day.
+pub fn refresh_in(
+    txn: &mut Transaction<'_>,
+    ds: &Dataset,
+    state: &SyncState,
+    user: &str,
+    tz: Option<Tz>,
+    since: Option<NaiveDate>,
+    rule: u32,
+) -> anyhow::Result<Vec<Written>> {
+    let rows = compute(ds, state, user, tz, since, rule)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let l = layout(&DayQuality::SPEC);
+    Ok(vec![txn.upsert(&l, &DayQuality::to_batch(&rows))?])
+}
+
+/// What one day's wear was counted from.
+#[derive(Debug, Clone, Default)]
+struct Wear {
+    source: String,
+    minutes: Option<i64>,
+    from: Option<&'static str>,
+}
+
+/// `user`'s `day_quality` rows as the stored tables and the state say.
+pub fn compute(
+    ds: &Dataset,
+    state: &SyncState,
+    user: &str,
+    tz: Option<Tz>,
+    since: Option<NaiveDate>,
+    rule: u32,
+) -> anyhow::Result<Vec<DayQuality>> {
+    let tz = match tz {
+        Some(z) => z,
+        None => profile_tz(ds, user)?.unwrap_or(Tz::UTC),
+    };
+    let again = |d: NaiveDate| since.is_none_or(|s| d >= s);
+    let mut days: BTreeMap<NaiveDate, Wear> = BTreeMap::new();
+    // `NaiveDate::MAX`: no day's inputs changed.
+    if since != Some(NaiveDate::MAX) {
+        for b in read(ds, &DailyActivity::SPEC, |_| true)? {
+            for (i, d) in dates(&b, "date", user)? {
+                if again(d) {
+                    days.entry(d).or_default().source = text(&b, "source", i)?;
+                }
+            }
+        }
+        zones_wear(ds, user, &again, &mut days)?;
+        intraday_wear(ds, user, tz, since, &again, &mut days)?;
+    }
+    let synced = tracker_sync(ds, user)?;
+    let final_through = final_through(state, user);
+    let complete = |d: NaiveDate| {
+        let end = (d + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest());
+        synced.map(|s| end.is_some_and(|e| s >= e) && final_through.is_none_or(|c| d <= c))
+    };
+    // Days outside the recomputed span keep their wear.
+    let mut out: BTreeMap<NaiveDate, DayQuality> = existing(ds, user)?
+        .into_iter()
+        .map(|r| (r.date, r))
+        .collect();
+    for (d, w) in days {
+        out.insert(
+            d,
+            DayQuality {
+                user_id: user.into(),
+                source: w.source.as_str().into(),
+                date: d,
+                wear_minutes: w.minutes,
+                wear_source: w.from.map(Into::into),
+                synced_through_utc: None,
+                complete: None,
+                valid: None,
+                valid_day_minutes: None,
+            },
+        );
+    }
+    Ok(out
+        .into_values()
+        .map(|mut r| {
+            r.synced_through_utc = synced;
+            r.complete = complete(r.date);
+            r.valid = r.wear_minutes.map(|m| m >= rule as i64);
+            r.valid_day_minutes = Some(rule as i64);
+            r
+        })
+        .collect())
+}
+
+/// Wear from Fitbit's heart-rate zones: their minutes (Out of Range included) are the
+/// minutes with heart rate.
+fn zones_wear(
+    ds: &Dataset,
+    user: &str,
+    again: &dyn Fn(NaiveDate) -> bool,
+    days: &mut BTreeMap<NaiveDate, Wear>,
+) -> anyhow::Result<()> {
+    let mut sums: BTreeMap<NaiveDate, (i64, String)> = BTreeMap::new();
+    for b in read(ds, &HeartRateZone::SPEC, |_| true)? {
+        let minutes = col::<Int64Array>(&b, "minutes")?;
+        let custom = col::<BooleanArray>(&b, "is_custom")?;
+        for (i, d) in dates(&b, "date", user)? {
+            if !again(d) || (custom.is_valid(i) && custom.value(i)) || !minutes.is_valid(i) {
+                continue;
+            }
+            let e = sums.entry(d).or_insert((0, text(&b, "source", i)?));
+            e.0 += minutes.value(i);
+        }
+    }
+    for (d, (m, source)) in sums {
+        let w = days.entry(d).or_default();
+        w.minutes = Some(m.min(1440));
+        w.from = Some("heart_rate_zones");
+        w.source = source;
+    }
+    Ok(())
+}
+
+/// Wear from the heart-rate samples: distinct wall-clock minutes with a sample, per local
+/// day (read only from the months the recomputed span touches).
+fn intraday_wear(
+    ds: &Dataset,
+    user: &str,
+    tz: Tz,
+    since: Option<NaiveDate>,
+    again: &dyn Fn(NaiveDate) -> bool,
+    days: &mut BTreeMap<NaiveDate, Wear>,
+) -> anyhow::Result<()> {
+    // Partitions are months of `time_utc`: a local day can begin in the month before.
+    let first = since.map(|s| (s - Duration::days(1)).format("%Y-%m").to_string());
+    let keep = |label: &str| first.as_deref().is_none_or(|f| label >= f);
+    let mut minutes: HashMap<NaiveDate, (Vec<u64>, String)> = HashMap::new();
+    for b in read(ds, &HeartRateIntraday::SPEC, keep)? {
+        let users = col::<StringArray>(&b, "user_id")?;
+        let local = col::<TimestampMicrosecondArray>(&b, "time_local")?;
+        let utc = col::<TimestampMicrosecondArray>(&b, "time_utc")?;
+        for i in 0..b.num_rows() {
+            if users.value(i) != user {
+                continue;
+            }
+            let t = if local.is_valid(i) {
+                DateTime::from_timestamp_micros(local.value(i)).map(|t| t.naive_utc())
+            } else {
+                DateTime::from_timestamp_micros(utc.value(i))
+                    .map(|t| t.with_timezone(&tz).naive_local())
+            };
+            let Some(t) = t else { continue };
+            let d = t.date();
+            if !again(d) {
+                continue;
+            }
+            let m = (t.time() - chrono::NaiveTime::MIN).num_minutes() as usize;
+            let e = match minutes.get_mut(&d) {
+                Some(e) => e,
+                None => minutes
+                    .entry(d)
+                    .or_insert((vec![0u64; 23], text(&b, "source", i)?)),
+            };
+            e.0[m / 64] |= 1 << (m % 64);
+        }
+    }
+    for (d, (bits, source)) in minutes {
+        let w = days.entry(d).or_default();
+        w.minutes = Some(bits.iter().map(|b| b.count_ones() as i64).sum());
+        w.from = Some("heart_rate_intraday");
+        w.source = source;
+    }
+    Ok(())
+}
+
+/// The latest sync of `user`'s trackers (a scale's does not count).
+fn tracker_sync(ds: &Dataset, user: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut latest = None;
+    for b in read(ds, &Device::SPEC, |_| true)? {
+        let users = col::<StringArray>(&b, "user_id")?;
+        let kind = col::<StringArray>(&b, "device_type")?;
+        let at = col::<TimestampMicrosecondArray>(&b, "last_sync_utc")?;
+        for i in 0..b.num_rows() {
+            if users.value(i) != user || (kind.is_valid(i) && kind.value(i) == "scale") {
+                continue;
+            }
+            if at.is_valid(i) {
+                latest = latest.max(DateTime::from_timestamp_micros(at.value(i)));
+            }
+        }
+    }
+    Ok(latest)
+}
+
+/// The last day every tracker-synced resource of `user` has fetched after a sync that
+/// followed it (`None`: no resource recorded one).
+fn final_through(state: &SyncState, user: &str) -> Option<NaiveDate> {
+    state
+        .resources()
+        .iter()
+        .filter_map(|(k, p)| {
+            let mut parts = k.splitn(3, '/');
+            let provider = Provider::parse(parts.next()?)?;
+            (parts.next()? == user).then_some(())?;
+            let r = provider.resource_by_key(parts.next()?)?;
+            (r.synced_by() == SyncedBy::Tracker).then_some(p.complete_through?)
+        })
+        .min()
+}
+
+/// The stored `day_quality` rows of `user`.
+fn existing(ds: &Dataset, user: &str) -> anyhow::Result<Vec<DayQuality>> {
+    let mut out = Vec::new();
+    for b in read(ds, &DayQuality::SPEC, |_| true)? {
+        let wear = col::<Int64Array>(&b, "wear_minutes")?;
+        let from = col::<StringArray>(&b, "wear_source")?;
+        for (i, d) in dates(&b, "date", user)? {
+            out.push(DayQuality {
+                user_id: user.into(),
+                source: text(&b, "source", i)?.as_str().into(),
+                date: d,
+                wear_minutes: wear.is_valid(i).then(|| wear.value(i)),
+                wear_source: from.is_valid(i).then(|| from.value(i).into()),
+                synced_through_utc: None,
+                complete: None,
+                valid: None,
+                valid_day_minutes: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The time zone of `user`'s stored profile.
+fn profile_tz(ds: &Dataset, user: &str) -> anyhow::Result<Option<Tz>> {
+    for b in read(ds, &Profile::SPEC, |_| true)? {
+        let users = col::<StringArray>(&b, "user_id")?;
+        let zone = col::<StringArray>(&b, "timezone")?;
+        for i in 0..b.num_rows() {
+            if users.value(i) == user && zone.is_valid(i) {
+                return Ok(zone.value(i).parse().ok());
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn read(
+    ds: &Dataset,
+    spec: &fitpipe_transform::TableSpec,
+    keep: impl Fn(&str) -> bool,
+) -> anyhow::Result<Vec<RecordBatch>> {
+    Ok(ds.read_partitions(&layout(spec), keep)?)
+}
+
+/// The rows of `user` in a batch with their date column's value.
+fn dates(b: &RecordBatch, name: &str, user: &str) -> anyhow::Result<Vec<(usize, NaiveDate)>> {
+    let users = col::<StringArray>(b, "user_id")?;
+    let date = col::<Date32Array>(b, name)?;
+    Ok((0..b.num_rows())
+        .filter(|i| users.value(*i) == user)
+        .filter_map(|i| date.value_as_date(i).map(|d| (i, d)))
+        .collect())
+}
+
+fn text(b: &RecordBatch, name: &str, i: usize) -> anyhow::Result<String> {
+    Ok(col::<StringArray>(b, name)?.value(i).to_string())
+}
+
+fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> anyhow::Result<&'a T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| anyhow::anyhow!("column `{name}` of an unexpected type"))
+}
