@@ -1,7 +1,7 @@
 //! `fitpipe plot steps|sleep|heart`: charts from the Parquet tables (plotters), PNG or SVG,
 //! drawn with a bundled font so they work on a headless machine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Float64Type};
 use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate};
 use fitpipe_export::{Dataset, Format};
-use fitpipe_transform::tables::{DailyActivity, Profile, SleepSession};
+use fitpipe_transform::tables::{DailyActivity, DayQuality, Profile, SleepSession};
 use fitpipe_transform::TableSpec;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -94,7 +94,7 @@ fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode
         .read_table(&layout(spec))
         .with_context(|| format!("reading `{}`", spec.name))?;
     let user = pick_user(&batches, args.user.as_deref(), data, spec.name)?;
-    let chart = match args.kind {
+    let mut chart = match args.kind {
         PlotKind::Steps => Chart::Steps(daily(&batches, &user, "steps", from, to)?, args.goal),
         PlotKind::Heart => {
             Chart::Heart(daily(&batches, &user, "resting_heart_rate_bpm", from, to)?)
@@ -106,6 +106,12 @@ fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode
             format!("no {} data for user `{user}` from {from} to {to} in `{}`", args.kind.name(), data),
             "pick another range with `--from/--to` or `--last`, or fetch it first (`fitpipe ingest`)",
         ));
+    }
+    // Days the tracker was not worn (no minute of heart rate, by `day_quality`): drawn as
+    // such, not as a day of zero steps.
+    let unworn = unworn(&ds, &user, from, to)?;
+    if let Chart::Steps(m, _) | Chart::Heart(m) = &mut chart {
+        m.retain(|d, _| !unworn.contains(d));
     }
     // The person as they call themselves where the profile says (an account id of 19
     // digits tells a reader nothing); a study's rows carry the study id already.
@@ -121,14 +127,38 @@ fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode
             SVGBackend::new(&out, size).into_drawing_area(),
             &chart,
             &days,
+            &unworn,
             &title,
         )
     } else {
-        write_png(&out, size, |root| draw(root, &chart, &days, &title))
+        write_png(&out, size, |root| {
+            draw(root, &chart, &days, &unworn, &title)
+        })
     };
     drawn.map_err(|e| anyhow::anyhow!("drawing `{}`: {e}", out.display()))?;
     eprintln!("wrote `{}` ({} days)", out.display(), days.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The days of `from..=to` with a `day_quality` row of zero wear minutes.
+fn unworn(
+    ds: &Dataset,
+    user: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<BTreeSet<NaiveDate>> {
+    let mut out = BTreeSet::new();
+    for b in ds.read_table(&layout(&DayQuality::SPEC))? {
+        let users = user_ids(&b)?;
+        let d = dates(&b, "date")?;
+        let wear = floats(&b, "wear_minutes")?;
+        for i in 0..b.num_rows() {
+            if users.value(i) == user && d[i] >= from && d[i] <= to && wear[i] == Some(0.0) {
+                out.insert(d[i]);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The display name the profile table holds for `user`, if any.
@@ -399,6 +429,7 @@ fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     chart: &Chart,
     days: &[NaiveDate],
+    unworn: &BTreeSet<NaiveDate>,
     title: &str,
 ) -> Result<(), Err>
 where
@@ -499,7 +530,12 @@ where
         .map(|(i, _)| i)
         .collect();
     if !missing.is_empty() {
-        c.draw_series(missing.iter().map(|&i| bar(i, ymin, ymax, NO_DATA)))?;
+        let not_worn = |i: usize| unworn.contains(&days[i]);
+        c.draw_series(
+            missing
+                .iter()
+                .map(|&i| bar(i, ymin, ymax, if not_worn(i) { NOT_WORN } else { NO_DATA })),
+        )?;
         let (x0, _) = c.backend_coord(&(SegmentValue::Exact(0), ymin));
         let (x1, _) = c.backend_coord(&(SegmentValue::Exact(1), ymin));
         if x1 - x0 >= 16 {
@@ -511,10 +547,16 @@ where
             for &i in &missing {
                 let (a, y) = c.backend_coord(&(SegmentValue::Exact(i), ymin));
                 let (b, _) = c.backend_coord(&(SegmentValue::Exact(i + 1), ymin));
-                root.draw(&Text::new("no data", ((a + b) / 2, y - 8), font.clone()))?;
+                let what = if not_worn(i) { "not worn" } else { "no data" };
+                root.draw(&Text::new(what, ((a + b) / 2, y - 8), font.clone()))?;
             }
         }
-        legend.push(("no data".into(), Mark::Box(NO_DATA)));
+        if missing.iter().any(|&i| !not_worn(i)) {
+            legend.push(("no data".into(), Mark::Box(NO_DATA)));
+        }
+        if missing.iter().any(|&i| not_worn(i)) {
+            legend.push(("not worn".into(), Mark::Box(NOT_WORN)));
+        }
     }
     match chart {
         Chart::Steps(m, goal) => {
@@ -603,6 +645,8 @@ where
 const LEGEND_W: u32 = 170;
 /// The slot of a day without data.
 const NO_DATA: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
+/// A day the tracker was not worn (no heart rate at all): a darker grey than no data.
+const NOT_WORN: RGBColor = RGBColor(0xbd, 0xbd, 0xbd);
 
 /// How a legend entry is drawn: a filled box (bars) or a line.
 enum Mark {

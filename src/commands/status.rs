@@ -22,6 +22,8 @@ struct Status {
     tables: Vec<TableStatus>,
     runs: Vec<RunStatus>,
     users: Vec<UserStatus>,
+    /// Per user: complete and valid days, device alerts (from `day_quality`, `devices`).
+    days: Vec<fitpipe_pipeline::quality::UserQuality>,
 }
 
 #[derive(Serialize)]
@@ -152,11 +154,16 @@ fn local(dir: &std::path::Path, name: &str, args: &StatusArgs) -> anyhow::Result
             timezone: t.timezone,
         })
         .collect();
+    // The simulator's clock in tests and demos, the real one otherwise.
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let today = rt.block_on(session::clock()).now();
+    let days = fitpipe_pipeline::quality::summary(&ds, today)?;
     let st = Status {
         data: name.to_string(),
         tables,
         runs,
         users,
+        days,
     };
     if args.json {
         stdout(&(serde_json::to_string_pretty(&st)? + "\n"))?;
@@ -218,9 +225,50 @@ fn local(dir: &std::path::Path, name: &str, args: &StatusArgs) -> anyhow::Result
             u.user, u.provider
         ));
     }
+    for q in &st.days {
+        s.push_str(&days_line(q));
+    }
     s.push('\n');
     stdout(&s)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which days of a user can be trusted, and what their devices need.
+fn days_line(q: &fitpipe_pipeline::quality::UserQuality) -> String {
+    let d = |x: Option<NaiveDate>| x.map_or("-".to_string(), |d| d.to_string());
+    let mut s = format!(
+        "\ndays of {}: complete through {}",
+        q.user,
+        d(q.complete_through)
+    );
+    match q.incomplete_days.as_slice() {
+        [] => {}
+        [one] => s.push_str(&format!(
+            "; 1 not final yet ({one}: fetched again after the next sync)"
+        )),
+        [first, .., last] => s.push_str(&format!(
+            "; {} not final yet ({first} .. {last}: fetched again after the next sync)",
+            q.incomplete_days.len()
+        )),
+    }
+    if q.valid_days + q.invalid_days > 0 {
+        s.push_str(&format!(
+            "; {} valid, {} under the {}-minute wear rule",
+            q.valid_days,
+            q.invalid_days,
+            q.valid_day_minutes.unwrap_or(600)
+        ));
+    }
+    if let Some(t) = q.last_tracker_sync {
+        s.push_str(&format!(
+            "; tracker last synced {}",
+            t.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    for a in &q.alerts {
+        s.push_str(&format!("\n  ! {a}"));
+    }
+    s
 }
 
 /// `fitpipe status --study`: the coverage view.
@@ -228,9 +276,12 @@ fn study(path: &std::path::Path, args: &StatusArgs) -> anyhow::Result<ExitCode> 
     let study = crate::study::Study::load(path)?;
     let out = crate::remote::Output::open(&study.file.out)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let to = rt.block_on(session::clock()).now().date_naive();
+    let now = rt.block_on(session::clock()).now();
+    let to = now.date_naive();
     let from = to - chrono::Duration::days(args.days.max(1) - 1);
-    let rows = rt.block_on(fitpipe_study::coverage::coverage(&study, &out, from, to))?;
+    let rows = rt.block_on(fitpipe_study::coverage::coverage(
+        &study, &out, from, to, now,
+    ))?;
     if let Some(png) = &args.heatmap {
         heatmap(&rows, from, to, png).with_context(|| format!("drawing `{}`", png.display()))?;
         if !args.json {
@@ -245,8 +296,12 @@ fn study(path: &std::path::Path, args: &StatusArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// A worn day not final yet in the heatmap.
+const NOT_SYNCED: plotters::style::RGBColor = plotters::style::RGBColor(0xf2, 0xb1, 0x34);
+
 /// Draws the heatmap: one row per participant, one column per day, darker green for more
-/// wear, white for no data; the row of a participant without a working grant is red.
+/// wear, white for not worn or no data, amber for worn but not synced since; the row of a
+/// participant without a working grant is red.
 pub fn heatmap(
     rows: &[fitpipe_study::coverage::Participant],
     from: NaiveDate,
@@ -269,6 +324,25 @@ pub fn heatmap(
             (left as i32, 12),
             ("sans-serif", 18).into_font(),
         ))?;
+        // The key: what each colour says.
+        let mut x = left as i32;
+        for (label, color) in [
+            ("worn (darker: more)", RGBColor(20, 110, 50)),
+            ("worn, not synced since", NOT_SYNCED),
+        ] {
+            root.draw(&Rectangle::new([(x, 33), (x + 10, 43)], color.filled()))?;
+            root.draw(&Text::new(
+                label,
+                (x + 14, 32),
+                ("sans-serif", 12).into_font(),
+            ))?;
+            x += 14 + 7 * label.len() as i32 + 16;
+        }
+        root.draw(&Text::new(
+            "white: not worn, or no data",
+            (x, 32),
+            ("sans-serif", 12).into_font(),
+        ))?;
         for (r, p) in rows.iter().enumerate() {
             let y = (top + r as u32 * cell_h) as i32;
             // No grant, or a refused one: the row is shaded red (someone to contact).
@@ -290,9 +364,14 @@ pub fn heatmap(
             }
             for (d, w) in &p.wear {
                 let x = (left + (*d - from).num_days() as u32 * cell_w) as i32;
-                // White (nothing) to dark green (worn all day).
+                // White (nothing) to dark green (worn all day); amber for a worn day the
+                // tracker has not synced since (its numbers are still arriving).
                 let g = |lo: f64, hi: f64| (hi - (hi - lo) * w.clamp(0.0, 1.0)) as u8;
-                let color = RGBColor(g(20.0, 235.0), g(110.0, 245.0), g(50.0, 235.0));
+                let color = if p.not_final.contains(d) && *w > 0.0 {
+                    NOT_SYNCED
+                } else {
+                    RGBColor(g(20.0, 235.0), g(110.0, 245.0), g(50.0, 235.0))
+                };
                 root.draw(&Rectangle::new(
                     [(x, y), (x + cell_w as i32 - 1, y + cell_h as i32 - 1)],
                     color.filled(),

@@ -391,3 +391,84 @@ fn sleep_legend_stays_clear_of_the_bars_and_empty_nights_say_so() {
         );
     }
 }
+
+// A day the tracker was not worn (its heart-rate zones hold no minute, and the steps
+// series says 0) is drawn as "not worn", not as a bar of zero steps; a worn day of few
+// steps keeps its bar.
+#[test]
+fn a_day_without_wear_is_marked_not_drawn_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let zones = |d: &str, minutes: [i64; 4]| {
+        let names = [
+            ("Out of Range", 30, 97),
+            ("Fat Burn", 97, 135),
+            ("Cardio", 135, 164),
+            ("Peak", 164, 220),
+        ];
+        let z: Vec<String> = names
+            .iter()
+            .zip(minutes)
+            .map(|((n, lo, hi), m)| {
+                format!(r#"{{"name":"{n}","min":{lo},"max":{hi},"minutes":{m},"caloriesOut":0}}"#)
+            })
+            .collect();
+        format!(
+            r#"{{"dateTime":"{d}","value":{{"customHeartRateZones":[],"heartRateZones":[{}]}}}}"#,
+            z.join(",")
+        )
+    };
+    let heart = format!(
+        r#"{{"activities-heart":[{},{},{}]}}"#,
+        zones("2019-04-14", [1300, 100, 20, 0]),
+        zones("2019-04-15", [0, 0, 0, 0]),
+        zones("2019-04-16", [200, 10, 0, 0]),
+    );
+    fs::write(dir.path().join("heart.json"), heart).unwrap();
+    fs::write(
+        dir.path().join("steps.json"),
+        r#"{"activities-steps":[{"dateTime":"2019-04-14","value":"9000"},{"dateTime":"2019-04-15","value":"0"},{"dateTime":"2019-04-16","value":"150"}]}"#,
+    )
+    .unwrap();
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&dir.path().join("heart.json")),
+        s(&dir.path().join("steps.json")),
+        "--out",
+        s(&out),
+        "--user-id",
+        "U1",
+        "--timezone",
+        "UTC",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let svg = dir.path().join("steps.svg");
+    let r = fitpipe(&[
+        "plot",
+        "steps",
+        "--from",
+        "2019-04-14",
+        "--to",
+        "2019-04-16",
+        "--data",
+        s(&out),
+        "--out",
+        s(&svg),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = fs::read_to_string(&svg).unwrap();
+    let (labels, _) = svg_parts(&text);
+    let said = |w: &str| labels.iter().filter(|(_, t)| t == w).count();
+    // The slot and the legend; no "no data" (every day has a row).
+    assert_eq!(said("not worn"), 2, "{labels:?}");
+    assert_eq!(said("no data"), 0, "{labels:?}");
+    // Two bars and the legend swatch: the unworn day has none.
+    assert_eq!(text.matches(&format!("fill=\"{BAR}\"")).count(), 2 + 1);
+    // The wear behind it: 1420 minutes, 0, 210 (zones' minutes), valid only the first.
+    let st = fitpipe(&["status", "--data", s(&out), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    let days = &v["days"][0];
+    assert_eq!(days["valid_days"], 1, "{days}");
+    assert_eq!(days["invalid_days"], 2, "{days}");
+}

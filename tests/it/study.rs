@@ -57,7 +57,7 @@ api_base = "{base}"
 out = "{out}"
 grants = "{grants}"
 first_from = "2026-10-20"
-resources = ["profile", "steps", "heart", "sleep"]
+resources = ["profile", "steps", "heart", "sleep", "devices"]
 formats = ["parquet"]
 concurrency = 3
 participants = [{ids}]
@@ -191,7 +191,7 @@ fn a_study_run_fetches_every_participant_into_hive_partitions() {
         "--from",
         "2026-10-20",
         "--resources",
-        "profile,steps,heart,sleep",
+        "profile,steps,heart,sleep,devices",
         "--format",
         "parquet",
         "--quiet",
@@ -354,6 +354,19 @@ fn a_revoked_participant_does_not_stop_the_others() {
         })
     };
     assert!(row_has_green(0) && !row_has_green(1) && row_has_green(2));
+    // Which days are final: today was fetched before the tracker synced after it, so it
+    // is not (amber in the heatmap); the days before it are.
+    assert!(p1["complete_through"].is_string(), "{p1}");
+    assert!(p1["incomplete_days"].as_u64().unwrap() >= 1, "{p1}");
+    assert!(p1["tracker_synced"].is_string(), "{p1}");
+    assert_eq!(p1["alerts"].as_array().unwrap().len(), 0, "{p1}");
+    let cell = |r: u32, c: u32| img.get_pixel(120 + c * 16 + 8, 50 + r * 18 + 9);
+    assert_eq!(
+        cell(0, 19),
+        [0xf2, 0xb1, 0x34],
+        "today of P01 is worn, not final"
+    );
+    assert_ne!(cell(0, 17), [0xf2, 0xb1, 0x34], "two days ago is final");
 }
 
 #[test]

@@ -480,6 +480,13 @@ impl Dataset {
         Ok(written)
     }
 
+    /// The labels (file stems) of every partition of a table on disk, in either format,
+    /// in order: read them one at a time with [`Dataset::read_partitions`] to keep memory
+    /// to one partition.
+    pub fn partition_labels(&self, layout: &Layout) -> Vec<String> {
+        self.stored_labels(layout, false)
+    }
+
     /// The labels (file stems) of every partition of a table on disk, in either format
     /// (and, with `staged`, in the open transaction).
     fn stored_labels(&self, layout: &Layout, staged: bool) -> Vec<String> {

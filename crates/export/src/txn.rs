@@ -336,6 +336,38 @@ impl Transaction<'_> {
             .upsert_with(layout, std::slice::from_ref(batch), Some(window), true)
     }
 
+    /// Reads the partitions of a table whose label `keep` accepts as the transaction
+    /// will leave them: its staged file where it wrote one, else the stored file (Parquet
+    /// where present, else CSV). Derived tables are computed from this view, so they
+    /// commit with their inputs.
+    pub fn read_partitions(
+        &self,
+        layout: &Layout,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<RecordBatch>, ExportError> {
+        let mut out = Vec::new();
+        for label in self.partition_labels(layout) {
+            if !keep(&label) {
+                continue;
+            }
+            for f in [crate::Format::Parquet, crate::Format::Csv] {
+                let live = self.ds.file(&layout.name, &label, f);
+                let staged = self.ds.staged_path(&live);
+                let path = if staged.exists() { staged } else { live };
+                if path.exists() {
+                    out.push(crate::sink::read(f, &path, layout)?);
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The labels of a table's partitions, stored or staged by this transaction.
+    pub fn partition_labels(&self, layout: &Layout) -> Vec<String> {
+        self.ds.stored_labels(layout, true)
+    }
+
     /// The dataset the transaction writes.
     pub(crate) fn ds(&self) -> &Dataset {
         self.ds

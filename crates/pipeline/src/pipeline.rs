@@ -779,11 +779,13 @@ impl Run<'_> {
         );
         // The run's record commits like the rows: in a transaction of its own, the last,
         // with the days' quality recomputed from what is now stored.
-        let rule = crate::quality::rule(&mut self.state, self.job.valid_day_minutes);
+        if let Some(r) = self.job.valid_day_minutes {
+            self.state.set_valid_day_minutes(r);
+        }
+        let rule = crate::quality::rule(&self.state, None);
         let mut txn = self.ds.begin()?;
         self.written.extend(crate::quality::refresh_in(
             &mut txn,
-            &self.ds,
             &self.state,
             &self.user,
             self.tz,

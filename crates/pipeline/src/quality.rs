@@ -12,7 +12,7 @@ use arrow::array::{RecordBatch, TimestampMicrosecondArray};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use fitpipe_catalog::SyncedBy;
-use fitpipe_export::{Dataset, Transaction, Written};
+use fitpipe_export::{Dataset, Layout, Transaction, Written};
 use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::state::SyncState;
 use fitpipe_transform::tables::{DailyActivity, DayQuality, Device, HeartRateIntraday};
@@ -24,33 +24,71 @@ use crate::tables::layout;
 /// 600 minutes (10 hours) with heart rate, the usual wear-time rule.
 pub const DEFAULT_VALID_DAY_MINUTES: u32 = 600;
 
-/// The rule to use: the one given, else the one the dataset last used, else the default;
-/// recorded in the state (committed with the caller's transaction).
-pub fn rule(state: &mut SyncState, given: Option<u32>) -> u32 {
-    let r = given
+/// The rule to use: the one given, else the one the dataset last used, else the default.
+/// An ingest given one records it in the state ([`SyncState::set_valid_day_minutes`]).
+pub fn rule(state: &SyncState, given: Option<u32>) -> u32 {
+    given
         .or(state.valid_day_minutes())
-        .unwrap_or(DEFAULT_VALID_DAY_MINUTES);
-    state.set_valid_day_minutes(r);
-    r
+        .unwrap_or(DEFAULT_VALID_DAY_MINUTES)
+}
+
+/// Where the inputs are read: the stored tables, or an open transaction's view of them
+/// (so `day_quality` commits with the rows it is computed from).
+trait Tables {
+    fn read(&self, l: &Layout, keep: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<RecordBatch>>;
+    fn labels(&self, l: &Layout) -> Vec<String>;
+}
+
+impl Tables for Dataset {
+    fn read(&self, l: &Layout, keep: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<RecordBatch>> {
+        Ok(self.read_partitions(l, keep)?)
+    }
+    fn labels(&self, l: &Layout) -> Vec<String> {
+        self.partition_labels(l)
+    }
+}
+
+impl Tables for Transaction<'_> {
+    fn read(&self, l: &Layout, keep: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<RecordBatch>> {
+        Ok(self.read_partitions(l, keep)?)
+    }
+    fn labels(&self, l: &Layout) -> Vec<String> {
+        self.partition_labels(l)
+    }
 }
 
 /// Recomputes `user`'s `day_quality` in `txn`: the wear of the days from `since` (all
 /// days with `None`, none with `NaiveDate::MAX`), completeness and validity of every day.
 pub fn refresh_in(
     txn: &mut Transaction<'_>,
-    ds: &Dataset,
     state: &SyncState,
     user: &str,
     tz: Option<Tz>,
     since: Option<NaiveDate>,
     rule: u32,
 ) -> anyhow::Result<Vec<Written>> {
-    let rows = compute(ds, state, user, tz, since, rule)?;
+    let rows = compute(&*txn, state, user, tz, since, rule)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let l = layout(&DayQuality::SPEC);
     Ok(vec![txn.upsert(&l, &DayQuality::to_batch(&rows))?])
+}
+
+/// Recomputes every day of `users` in `txn`, with the dataset's rule (an import or a
+/// rebuild, before it commits: their inputs changed).
+pub fn refresh_all(
+    txn: &mut Transaction<'_>,
+    out: &std::path::Path,
+    users: &[(String, Option<Tz>)],
+) -> anyhow::Result<Vec<Written>> {
+    let state = SyncState::load(out)?;
+    let rule = rule(&state, None);
+    let mut written = Vec::new();
+    for (user, tz) in users {
+        written.extend(refresh_in(txn, &state, user, *tz, None, rule)?);
+    }
+    Ok(written)
 }
 
 /// What one day's wear was counted from.
@@ -62,8 +100,8 @@ struct Wear {
 }
 
 /// `user`'s `day_quality` rows as the stored tables and the state say.
-pub fn compute(
-    ds: &Dataset,
+fn compute(
+    ds: &dyn Tables,
     state: &SyncState,
     user: &str,
     tz: Option<Tz>,
@@ -132,7 +170,7 @@ pub fn compute(
 /// Wear from Fitbit's heart-rate zones: their minutes (Out of Range included) are the
 /// minutes with heart rate.
 fn zones_wear(
-    ds: &Dataset,
+    ds: &dyn Tables,
     user: &str,
     again: &dyn Fn(NaiveDate) -> bool,
     days: &mut BTreeMap<NaiveDate, Wear>,
@@ -161,7 +199,7 @@ fn zones_wear(
 /// Wear from the heart-rate samples: distinct wall-clock minutes with a sample, per local
 /// day (read only from the months the recomputed span touches).
 fn intraday_wear(
-    ds: &Dataset,
+    ds: &dyn Tables,
     user: &str,
     tz: Tz,
     since: Option<NaiveDate>,
@@ -172,10 +210,35 @@ fn intraday_wear(
     let first = since.map(|s| (s - Duration::days(1)).format("%Y-%m").to_string());
     let keep = |label: &str| first.as_deref().is_none_or(|f| label >= f);
     let mut minutes: HashMap<NaiveDate, (Vec<u64>, String)> = HashMap::new();
-    for b in read(ds, &HeartRateIntraday::SPEC, keep)? {
-        let users = col::<StringArray>(&b, "user_id")?;
-        let local = col::<TimestampMicrosecondArray>(&b, "time_local")?;
-        let utc = col::<TimestampMicrosecondArray>(&b, "time_utc")?;
+    let l = layout(&HeartRateIntraday::SPEC);
+    // One partition (a month) in memory at a time: years of 1-second samples are large.
+    let labels: Vec<String> = ds.labels(&l).into_iter().filter(|x| keep(x)).collect();
+    for label in labels {
+        for b in ds.read(&l, &|x: &str| x == label)? {
+            count_minutes(&b, user, tz, again, &mut minutes)?;
+        }
+    }
+    for (d, (bits, source)) in minutes {
+        let w = days.entry(d).or_default();
+        w.minutes = Some(bits.iter().map(|b| b.count_ones() as i64).sum());
+        w.from = Some("heart_rate_intraday");
+        w.source = source;
+    }
+    Ok(())
+}
+
+/// Marks the wall-clock minutes of `user`'s samples in one batch, per local day.
+fn count_minutes(
+    b: &RecordBatch,
+    user: &str,
+    tz: Tz,
+    again: &dyn Fn(NaiveDate) -> bool,
+    minutes: &mut HashMap<NaiveDate, (Vec<u64>, String)>,
+) -> anyhow::Result<()> {
+    {
+        let users = col::<StringArray>(b, "user_id")?;
+        let local = col::<TimestampMicrosecondArray>(b, "time_local")?;
+        let utc = col::<TimestampMicrosecondArray>(b, "time_utc")?;
         for i in 0..b.num_rows() {
             if users.value(i) != user {
                 continue;
@@ -196,22 +259,16 @@ fn intraday_wear(
                 Some(e) => e,
                 None => minutes
                     .entry(d)
-                    .or_insert((vec![0u64; 23], text(&b, "source", i)?)),
+                    .or_insert((vec![0u64; 23], text(b, "source", i)?)),
             };
             e.0[m / 64] |= 1 << (m % 64);
         }
-    }
-    for (d, (bits, source)) in minutes {
-        let w = days.entry(d).or_default();
-        w.minutes = Some(bits.iter().map(|b| b.count_ones() as i64).sum());
-        w.from = Some("heart_rate_intraday");
-        w.source = source;
     }
     Ok(())
 }
 
 /// The latest sync of `user`'s trackers (a scale's does not count).
-fn tracker_sync(ds: &Dataset, user: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+fn tracker_sync(ds: &dyn Tables, user: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let mut latest = None;
     for b in read(ds, &Device::SPEC, |_| true)? {
         let users = col::<StringArray>(&b, "user_id")?;
@@ -246,7 +303,7 @@ fn final_through(state: &SyncState, user: &str) -> Option<NaiveDate> {
 }
 
 /// The stored `day_quality` rows of `user`.
-fn existing(ds: &Dataset, user: &str) -> anyhow::Result<Vec<DayQuality>> {
+fn existing(ds: &dyn Tables, user: &str) -> anyhow::Result<Vec<DayQuality>> {
     let mut out = Vec::new();
     for b in read(ds, &DayQuality::SPEC, |_| true)? {
         let wear = col::<Int64Array>(&b, "wear_minutes")?;
@@ -269,7 +326,7 @@ fn existing(ds: &Dataset, user: &str) -> anyhow::Result<Vec<DayQuality>> {
 }
 
 /// The time zone of `user`'s stored profile.
-fn profile_tz(ds: &Dataset, user: &str) -> anyhow::Result<Option<Tz>> {
+fn profile_tz(ds: &dyn Tables, user: &str) -> anyhow::Result<Option<Tz>> {
     for b in read(ds, &Profile::SPEC, |_| true)? {
         let users = col::<StringArray>(&b, "user_id")?;
         let zone = col::<StringArray>(&b, "timezone")?;
@@ -283,11 +340,11 @@ fn profile_tz(ds: &Dataset, user: &str) -> anyhow::Result<Option<Tz>> {
 }
 
 fn read(
-    ds: &Dataset,
+    ds: &dyn Tables,
     spec: &fitpipe_transform::TableSpec,
     keep: impl Fn(&str) -> bool,
 ) -> anyhow::Result<Vec<RecordBatch>> {
-    Ok(ds.read_partitions(&layout(spec), keep)?)
+    ds.read(&layout(spec), &keep)
 }
 
 /// The rows of `user` in a batch with their date column's value.
@@ -308,4 +365,116 @@ fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> anyhow::Result<&'a T> 
     b.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .ok_or_else(|| anyhow::anyhow!("column `{name}` of an unexpected type"))
+}
+
+/// A tracker that has not synced for this many days is worth a word to its wearer.
+pub const STALE_SYNC_DAYS: i64 = 3;
+
+/// One user's days and devices at a glance (`fitpipe status`, a study's coverage).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UserQuality {
+    pub user: String,
+    /// Days with a `day_quality` row.
+    pub days: usize,
+    /// The last day of the unbroken run of complete days from the first.
+    pub complete_through: Option<NaiveDate>,
+    /// Days not final yet (fetched before the tracker synced after them).
+    pub incomplete_days: Vec<NaiveDate>,
+    /// Final days meeting the valid-day rule.
+    pub valid_days: usize,
+    /// Final days that miss it (worn too little: charger, drawer, unworn).
+    pub invalid_days: usize,
+    /// The rule, minutes with heart rate.
+    pub valid_day_minutes: Option<i64>,
+    /// The trackers' latest sync.
+    pub last_tracker_sync: Option<DateTime<Utc>>,
+    /// What the wearer should hear about: a low battery, a tracker not syncing.
+    pub alerts: Vec<String>,
+}
+
+/// Every user's [`UserQuality`] in a dataset (or a participant's share), as of `now`.
+pub fn summary(ds: &Dataset, now: DateTime<Utc>) -> anyhow::Result<Vec<UserQuality>> {
+    let mut by: BTreeMap<String, UserQuality> = BTreeMap::new();
+    for b in read(ds, &DayQuality::SPEC, |_| true)? {
+        let users = col::<StringArray>(&b, "user_id")?;
+        let date = col::<Date32Array>(&b, "date")?;
+        let complete = col::<BooleanArray>(&b, "complete")?;
+        let valid = col::<BooleanArray>(&b, "valid")?;
+        let rule = col::<Int64Array>(&b, "valid_day_minutes")?;
+        let mut rows: Vec<(NaiveDate, usize)> = (0..b.num_rows())
+            .filter_map(|i| date.value_as_date(i).map(|d| (d, i)))
+            .collect();
+        rows.sort();
+        for (d, i) in rows {
+            let u = by.entry(users.value(i).to_string()).or_default();
+            u.days += 1;
+            match complete.is_valid(i).then(|| complete.value(i)) {
+                Some(true) if u.incomplete_days.is_empty() => u.complete_through = Some(d),
+                Some(false) => u.incomplete_days.push(d),
+                _ => {}
+            }
+            // A day not final yet is neither: its wear is still arriving.
+            let final_yet = !complete.is_valid(i) || complete.value(i);
+            match valid
+                .is_valid(i)
+                .then(|| valid.value(i))
+                .filter(|_| final_yet)
+            {
+                Some(true) => u.valid_days += 1,
+                Some(false) => u.invalid_days += 1,
+                None => {}
+            }
+            if rule.is_valid(i) {
+                u.valid_day_minutes = Some(rule.value(i));
+            }
+        }
+    }
+    for b in read(ds, &Device::SPEC, |_| true)? {
+        let users = col::<StringArray>(&b, "user_id")?;
+        let kind = col::<StringArray>(&b, "device_type")?;
+        let name = col::<StringArray>(&b, "device_version")?;
+        let level = col::<Int64Array>(&b, "battery_level")?;
+        let status = col::<StringArray>(&b, "battery_status")?;
+        let at = col::<TimestampMicrosecondArray>(&b, "last_sync_utc")?;
+        for i in 0..b.num_rows() {
+            let u = by.entry(users.value(i).to_string()).or_default();
+            let what = if name.is_valid(i) {
+                name.value(i)
+            } else {
+                "a device"
+            };
+            let low = status.is_valid(i) && matches!(status.value(i), "low" | "empty")
+                || level.is_valid(i) && level.value(i) <= 15;
+            if low {
+                let pct = if level.is_valid(i) {
+                    format!(" ({}%)", level.value(i))
+                } else {
+                    String::new()
+                };
+                u.alerts.push(format!("battery low on {what}{pct}"));
+            }
+            let scale = kind.is_valid(i) && kind.value(i) == "scale";
+            let sync = at
+                .is_valid(i)
+                .then(|| DateTime::from_timestamp_micros(at.value(i)))
+                .flatten();
+            if !scale {
+                u.last_tracker_sync = u.last_tracker_sync.max(sync);
+                if let Some(s) = sync.filter(|s| now - *s >= Duration::days(STALE_SYNC_DAYS)) {
+                    u.alerts.push(format!(
+                        "{what} has not synced for {} days (since {})",
+                        (now - s).num_days(),
+                        s.format("%Y-%m-%d %H:%M UTC")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(by
+        .into_iter()
+        .map(|(user, mut u)| {
+            u.user = user;
+            u
+        })
+        .collect())
 }

@@ -150,19 +150,13 @@ pub fn rebuild(
         },
     )?;
     written.extend(write_rows_in(&mut txn, &rows, &refetched)?);
-    txn.commit()?;
     // Which days can be trusted, from the tables just written (and the sync state).
-    let mut state = fitpipe_ingest::state::SyncState::load(out)?;
-    let rule = crate::quality::rule(&mut state, None);
     let users: std::collections::BTreeSet<&str> = files.iter().map(|f| f.user.as_str()).collect();
-    let mut txn = ds.begin()?;
-    for user in users {
-        let tz = flag_tz.or_else(|| zones.get(user).copied());
-        written.extend(crate::quality::refresh_in(
-            &mut txn, &ds, &state, user, tz, None, rule,
-        )?);
-    }
-    txn.put(state.path(), &state.bytes())?;
+    let users: Vec<(String, Option<Tz>)> = users
+        .into_iter()
+        .map(|u| (u.to_string(), flag_tz.or_else(|| zones.get(u).copied())))
+        .collect();
+    written.extend(crate::quality::refresh_all(&mut txn, out, &users)?);
     txn.commit()?;
     Ok(Rebuilt {
         written,

@@ -37,20 +37,36 @@ pub struct Participant {
     /// stored grant cannot be read: a new enrollment link), `none`.
     pub grant: &'static str,
     pub grant_expires: Option<DateTime<Utc>>,
+    /// The last day of the unbroken run of final days (the tracker synced after them).
+    pub complete_through: Option<NaiveDate>,
+    /// Days of the window not final yet: worn, but not synced since.
+    pub incomplete_days: usize,
+    /// Final days meeting the study's valid-day rule, and missing it.
+    pub valid_days: usize,
+    pub invalid_days: usize,
+    /// The trackers' latest sync, as the device list said.
+    pub tracker_synced: Option<DateTime<Utc>>,
+    /// Low battery, a tracker not syncing: why to contact them.
+    pub alerts: Vec<String>,
+    /// Days of the window fetched before the tracker synced after them (the heatmap's
+    /// "worn, not synced").
+    #[serde(skip)]
+    pub not_final: BTreeSet<NaiveDate>,
     /// Wear per day of the window, 0 to 1 (the heatmap's row).
     #[serde(skip)]
     pub wear: BTreeMap<NaiveDate, f64>,
 }
 
-/// The coverage of every participant over `from..=to`.
+/// The coverage of every participant over `from..=to`, as of `now` (grants lapsing,
+/// trackers not syncing).
 pub async fn coverage(
     study: &Study,
     out: &Output,
     from: NaiveDate,
     to: NaiveDate,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Participant>> {
     let store = study.store();
-    let now = Utc::now();
     let mut all = Vec::new();
     for id in &study.roster {
         out.pull(id).await?;
@@ -120,6 +136,16 @@ pub async fn coverage(
             data.insert(*d);
             wear.insert(*d, (m.len() as f64 / 1440.0).min(1.0));
         }
+        let q = fitpipe_pipeline::quality::summary(&ds, now)?
+            .into_iter()
+            .find(|q| q.user == *id)
+            .unwrap_or_default();
+        let not_final: BTreeSet<NaiveDate> = q
+            .incomplete_days
+            .iter()
+            .copied()
+            .filter(|d| *d >= from && *d <= to)
+            .collect();
         let state = fitpipe_ingest::state::SyncState::load_from(ds.own_dir().join("state.json"))?;
         let last = state
             .runs()
@@ -149,6 +175,13 @@ pub async fn coverage(
             last_outcome: last.map(|l| l.1),
             grant,
             grant_expires,
+            complete_through: q.complete_through,
+            incomplete_days: not_final.len(),
+            valid_days: q.valid_days,
+            invalid_days: q.invalid_days,
+            tracker_synced: q.last_tracker_sync,
+            alerts: q.alerts,
+            not_final,
             wear,
         });
         out.release(id);
@@ -196,6 +229,13 @@ pub fn text(rows: &[Participant], from: NaiveDate, to: NaiveDate) -> String {
         s.push_str(&format!(
             "to contact (no grant, refused or lapsing): {}\n",
             refused.join(", ")
+        ));
+    }
+    for r in rows.iter().filter(|r| !r.alerts.is_empty()) {
+        s.push_str(&format!(
+            "to contact: {} ({})\n",
+            r.participant,
+            r.alerts.join("; ")
         ));
     }
     s

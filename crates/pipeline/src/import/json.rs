@@ -70,7 +70,12 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
         |chunk| normalise_chunk(chunk, &user_id, tz, units, &*job.report),
         |batches| out.push(batches),
     )?;
-    let written = out.finish()?;
+    let mut written = out.finish()?;
+    written.extend(crate::quality::refresh_all(
+        &mut txn,
+        &job.out,
+        &[(user_id, tz)],
+    )?);
     txn.commit()?;
     Ok(Imported {
         written,

@@ -329,7 +329,12 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
             Ok(())
         },
     )?;
-    let written = out.finish()?;
+    let mut written = out.finish()?;
+    written.extend(crate::quality::refresh_all(
+        &mut txn,
+        &job.out,
+        &[(user.clone(), tz)],
+    )?);
     txn.commit()?;
     report.finish();
     Ok(Imported {
