@@ -23,9 +23,12 @@ for table, key in keys.items():
         f"select count(*), count(distinct user_id), count(distinct ({', '.join(key)})) "
         f"from read_parquet('{glob}', hive_partitioning=true)"
     ).fetchone()
-    assert users == n, (table, users, n)
+    # The simulator's person 7 (index 6) lost their tracker on 2026-10-25: no sleep after
+    # it (the daily series still answer zeros, and the profile is there).
+    silent = 1 if n > 6 and table.startswith("sleep") else 0
+    assert n - silent <= users <= n, (table, users, n)
     assert distinct == rows, (table, "duplicate keys", rows - distinct)
     df = pl.scan_parquet(glob, hive_partitioning=True).collect()
     assert df.height == rows, (table, df.height, rows)
-    assert df["user_id"].n_unique() == n, table
+    assert df["user_id"].n_unique() == users, table
     print(f"{table}: {rows} rows of {users} participants, keys unique (DuckDB and polars)")

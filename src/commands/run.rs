@@ -92,8 +92,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let state = fitpipe_ingest::state::SyncState::load(&p.out)?;
-    let prefix = format!("{}/", provider.name());
-    let has_progress = state.resources().keys().any(|k| k.starts_with(&prefix));
+    let has_progress = !state.data_progress(provider.name(), None).is_empty();
     let job = Job {
         out: p.out.clone(),
         formats,

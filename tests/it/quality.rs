@@ -174,10 +174,16 @@ fn a_run_with_nothing_newly_synced_asks_for_no_days() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let before = env.sim.stats().users[&p.id].by_endpoint.clone();
     let tables = super::tree(&env.out().join("daily_activity"));
-    // Two hours on, nothing has synced: only the device list is asked for.
+    // Two hours on, nothing has synced: only the device list is asked for, and the run
+    // says why.
     env.sim.advance(Duration::hours(2));
     let r = env.run(&["ingest", "--intraday", "heart"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing has synced since the last run"),
+        "{}",
+        r.stderr
+    );
     let after = env.sim.stats().users[&p.id].by_endpoint.clone();
     let asked: Vec<(&String, u64)> = after
         .iter()
@@ -239,7 +245,7 @@ fn day_quality_wear_is_what_duckdb_counts_in_the_heart_rate() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let from = (Utc::now().date_naive() - Duration::days(12)).to_string();
+    let from = (Utc::now().date_naive() - Duration::days(90)).to_string();
     let r = fitpipe(&[
         "ingest",
         "--demo",
@@ -282,6 +288,27 @@ for d, m in rows:
         assert_eq!(wear, Some(*m), "{d}");
         assert_eq!(valid, Some(*m >= 600), "{d}");
     }
+    // The simulator's person (the demo's): a day on the charger until 15:00 has steps but
+    // too little wear; a worn day off the charger is valid.
+    let p = &fitpipe_sim::people::people(Config::default().seed, 1)[0];
+    let today = Utc::now().with_timezone(&p.tz).date_naive();
+    let mut charger = 0;
+    for (d, (wear, complete, valid)) in &q {
+        if *complete != Some(true) || *d >= today {
+            continue;
+        }
+        if p.charging_until(*d) > 0 {
+            charger += 1;
+            assert!(wear.unwrap() <= 1440 - 900, "{d}: {wear:?}");
+            assert_eq!(*valid, Some(false), "{d}");
+        } else if p.worn(*d) {
+            assert_eq!(*valid, Some(true), "{d}: {wear:?}");
+        } else {
+            assert_eq!(*wear, Some(0), "{d}: not worn");
+        }
+    }
+    // About one worn day in ten: none in 90 days would be a 1-in-10,000 draw.
+    assert!(charger > 0, "a charger day in 90 days of the demo person");
     // Days without heart rate at all have no wear: not valid, never zero-and-valid.
     for (d, (wear, _, valid)) in &q {
         if !counted.contains_key(d) {
@@ -292,4 +319,36 @@ for d, m in rows:
     let r = fitpipe(&["rebuild", "--out", s(&out), "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(quality(&out), q, "a rebuild gives the same table");
+}
+
+// Regression: a first run that read only the profile and the device list (killed there,
+// or asked for no more) left progress that a later run took for the start of the
+// backfill: every other resource began at today, and the days from `first_from` were never
+// fetched. Now only a data resource's progress says where a backfill stands.
+#[test]
+fn reading_the_profile_and_devices_first_does_not_cut_the_backfill_to_today() {
+    let env = SimEnv::auto();
+    env.authorise();
+    let pipeline = |resources: &str| {
+        let f = env.dir.path().join("p.toml");
+        std::fs::write(
+            &f,
+            format!(
+                "provider = \"fitbit-web-api\"\nresources = [{resources}]\nout = \"{}\"\nfirst_from = \"2026-10-01\"\nformats = [\"parquet\"]\n",
+                env.out().display()
+            ),
+        )
+        .unwrap();
+        f
+    };
+    let r = env.run(&["run", s(&pipeline("\"profile\", \"devices\""))]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["run", s(&pipeline("\"profile\", \"devices\", \"steps\""))]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = steps(&env);
+    assert_eq!(
+        st.keys().next().copied(),
+        NaiveDate::from_ymd_opt(2026, 10, 1),
+        "{st:?}"
+    );
 }

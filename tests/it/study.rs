@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use fitpipe_ingest::provider::Provider;
 use fitpipe_ingest::store::{TokenStore, Tokens};
 use fitpipe_sim::Config;
@@ -699,7 +699,7 @@ fn a_study_killed_mid_run_resumes_without_asking_again_or_a_429() {
     let mut cmd = env.cmd(&["run", file.to_str().unwrap(), "--quiet"]);
     cmd.stdin(Stdio::null());
     assert!(
-        super::crash::kill_at(cmd, "staged:16"),
+        super::crash::kill_at(cmd, "staged:24"),
         "the run ended before the kill"
     );
     let out = env.dir.path().join("data");
@@ -724,8 +724,9 @@ fn a_study_killed_mid_run_resumes_without_asking_again_or_a_429() {
     let (total, refused) = served(&env);
     assert_eq!(refused, 0, "a restart was refused for the rate");
     let lost_in_flight = concurrency;
-    // Google's profile is two answers (identity and settings).
-    let profiles_again = 2 * concurrency;
+    // Google's profile is two answers (identity and settings), and the device list one:
+    // read again on every run (a study keeps neither raw).
+    let profiles_again = 2 * concurrency + concurrency;
     assert!(
         total <= clean_requests + (lost_in_flight + profiles_again) as u64,
         "the killed run and the rerun sent {total} requests ({killed} + {}); a clean run sends {clean_requests}",
@@ -740,13 +741,20 @@ fn a_study_killed_mid_run_resumes_without_asking_again_or_a_429() {
     ] {
         let want = table_rows(&clean.dir.path().join("data"), table);
         let got = table_rows(&out, table);
-        assert!(!want.is_empty(), "{table} is empty in the clean run");
-        assert_eq!(
-            got.len(),
-            want.len(),
-            "{table}: rows differ from a clean run"
+        let diff = || {
+            let missing = want.keys().filter(|k| !got.contains_key(*k)).take(3);
+            let extra = got.keys().filter(|k| !want.contains_key(*k)).take(3);
+            format!(
+                "missing {:?}, extra {:?}",
+                missing.collect::<Vec<_>>(),
+                extra.collect::<Vec<_>>()
+            )
+        };
+        assert!(
+            got == want,
+            "{table}: rows differ from a clean run: {}",
+            diff()
         );
-        assert!(got == want, "{table}: rows differ from a clean run");
     }
 }
 
@@ -791,4 +799,84 @@ fn a_restarted_study_paces_by_what_the_killed_run_sent() {
     );
     assert_eq!(refused, 0, "the restarted run was refused for the rate");
     assert!(env.dir.path().join("grants/pace").is_dir());
+}
+
+// The simulator's person 4 has a low battery and person 7's tracker stopped syncing on
+// 2026-10-25 (nine days and a bit before the simulator's today): the coverage view names both, with
+// why, and person 7's days after the last sync are not final; person 6's tracker syncs
+// every fourth day only, so its last days wait for the next sync.
+#[test]
+fn a_low_battery_and_a_silent_tracker_are_named_with_why() {
+    let (env, file) = study_with(
+        7,
+        Config {
+            auto_consent: true,
+            ..Config::default()
+        },
+    );
+    let r = env.run(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = env.run(&[
+        "status",
+        "--study",
+        file.to_str().unwrap(),
+        "--days",
+        "16",
+        "--json",
+    ]);
+    assert_eq!(st.code, 0, "{}", st.stderr);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    let by = |id: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["participant"] == id)
+            .unwrap()
+            .clone()
+    };
+    let alerts = |id: &str| by(id)["alerts"].to_string();
+    assert!(alerts("P04").contains("battery low"), "{}", by("P04"));
+    assert!(
+        alerts("P07").contains("has not synced for 9 days (since 2026-10-25 19:00 UTC)"),
+        "{}",
+        by("P07")
+    );
+    assert_eq!(alerts("P01"), "[]");
+    let people = env.sim.people();
+    let stopped = people[6].last_sync(env.sim.now());
+    assert_eq!(
+        by("P07")["tracker_synced"],
+        stopped.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(by("P07")["complete_through"], "2026-10-24");
+    assert!(
+        by("P07")["incomplete_days"].as_u64().unwrap() >= 10,
+        "{}",
+        by("P07")
+    );
+    // Every fourth day: the last sync was at most four days ago, at 20:00 local.
+    let every4 = people[5].last_sync(env.sim.now());
+    let local = every4.with_timezone(&people[5].tz);
+    assert_eq!(local.format("%H:%M").to_string(), "20:00");
+    assert!(env.sim.now() - every4 <= Duration::days(4));
+    let through: NaiveDate = by("P06")["complete_through"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        through,
+        local.date_naive() - Duration::days(1),
+        "{}",
+        by("P06")
+    );
+    let text = env.run(&["status", "--study", file.to_str().unwrap(), "--days", "16"]);
+    assert!(
+        text.stdout.contains("to contact: P04 (battery low")
+            && text
+                .stdout
+                .contains("to contact: P07 (Charge 6 has not synced"),
+        "{}",
+        text.stdout
+    );
 }

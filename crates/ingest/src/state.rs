@@ -168,6 +168,27 @@ impl SyncState {
         self.file.valid_day_minutes = Some(minutes);
     }
 
+    /// Progress of the data resources of `provider` (of `user` where given): not the
+    /// profile or the device list, which are read whole on every run and say nothing of
+    /// where a backfill stands (a run killed after reading them has fetched no days).
+    pub fn data_progress(&self, provider: &str, user: Option<&str>) -> Vec<Progress> {
+        self.file
+            .resources
+            .iter()
+            .filter(|(k, _)| {
+                let mut parts = k.splitn(3, '/');
+                parts.next() == Some(provider)
+                    && parts
+                        .next()
+                        .is_some_and(|u| user.is_none_or(|want| u == want))
+                    && parts
+                        .next()
+                        .is_some_and(|r| !fitpipe_catalog::NOT_DATA_TYPES.contains(&r))
+            })
+            .map(|(_, p)| *p)
+            .collect()
+    }
+
     /// All resources' progress, by `provider/user/resource`.
     pub fn resources(&self) -> &BTreeMap<String, Progress> {
         &self.file.resources

@@ -216,6 +216,8 @@ struct Plan {
     resource: Resource,
     from: NaiveDate,
     windows: Vec<Window>,
+    /// Nothing has synced since it was last written: not asked.
+    unchanged: bool,
 }
 
 /// The days to fetch per resource, from flags and recorded progress.
@@ -232,6 +234,7 @@ fn plan(
     let to = job.to.unwrap_or(today);
     // Where this dataset's earlier runs for the user began: a resource that a killed or
     // failed run never reached starts there too.
+    // (The profile's progress starts at the `--from` of the run that read it.)
     let prefix = format!("{provider}/{user}/");
     let began = state
         .resources()
@@ -279,9 +282,10 @@ fn plan(
                 && sync.is_some_and(|s| p.through >= to.min(s.with_timezone(&tz).date_naive()))
                 && job.from.is_none_or(|f| f >= p.start)
         };
+        let same = !r.every_run() && done.as_ref().is_some_and(unchanged);
         let from = if r.every_run() {
             to
-        } else if done.as_ref().is_some_and(unchanged) {
+        } else if same {
             to + Duration::days(1)
         } else {
             match (job.from, done) {
@@ -306,6 +310,7 @@ fn plan(
             resource: r.clone(),
             from,
             windows,
+            unchanged: same,
         });
     }
     // The profile first (it gives the time zone), then resources still catching up, then
@@ -338,6 +343,12 @@ pub async fn ingest(
             .as_deref()
             .and_then(|z| z.parse().ok())
     });
+    // Else the zone of the profile stored by an earlier run: a run that does not read the
+    // profile again (a resumed one) still plans the account's days, not UTC's.
+    let tz = match tz {
+        Some(z) => Some(z),
+        None => crate::quality::stored_timezone(&job.dataset(), &user)?,
+    };
     if !job.dry_run {
         // The caller holds the dataset's lock: finish or undo what a killed run left
         // before reading what was fetched.
@@ -403,6 +414,20 @@ pub async fn ingest(
         .into_iter()
         .filter(|p| !p.resource.is_profile() && !p.resource.every_run())
         .collect();
+        let same: Vec<String> = rest
+            .iter()
+            .filter(|p| p.unchanged)
+            .map(|p| p.resource.key())
+            .collect();
+        if !same.is_empty() && !job.quiet {
+            run.progress.note(&format!(
+                "nothing has synced since the last run (tracker last synced {}): {} not asked again (`--refetch` asks anyway)",
+                run.syncs
+                    .tracker
+                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                same.join(", ")
+            ));
+        }
         let done: u64 = first.iter().map(|p| p.windows.len() as u64).sum();
         run.progress
             .planned(done + rest.iter().map(|p| p.windows.len() as u64).sum::<u64>());

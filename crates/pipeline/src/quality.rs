@@ -139,6 +139,25 @@ fn compute(
         .into_iter()
         .map(|r| (r.date, r))
         .collect();
+    // Days fetched without any data (a tracker that has not synced them, or unworn and
+    // left out by the source) get a row too: not final, or final with unknown wear.
+    if let (Some(first), Some((last, source))) =
+        (days.keys().next().copied(), last_fetched(state, user))
+    {
+        let mut d = since.map_or(first, |s| s.max(first));
+        while d <= last {
+            if !days.contains_key(&d) && !out.contains_key(&d) {
+                days.insert(
+                    d,
+                    Wear {
+                        source: source.to_string(),
+                        ..Wear::default()
+                    },
+                );
+            }
+            d += Duration::days(1);
+        }
+    }
     for (d, w) in days {
         out.insert(
             d,
@@ -302,6 +321,22 @@ fn final_through(state: &SyncState, user: &str) -> Option<NaiveDate> {
         .min()
 }
 
+/// The last day fetched of `user`'s tracker-synced resources, with their rows' source.
+fn last_fetched(state: &SyncState, user: &str) -> Option<(NaiveDate, &'static str)> {
+    state
+        .resources()
+        .iter()
+        .filter_map(|(k, p)| {
+            let mut parts = k.splitn(3, '/');
+            let provider = Provider::parse(parts.next()?)?;
+            (parts.next()? == user).then_some(())?;
+            let r = provider.resource_by_key(parts.next()?)?;
+            (r.synced_by() == SyncedBy::Tracker)
+                .then(|| (p.through, crate::pipeline::source_of(provider.name())))
+        })
+        .max()
+}
+
 /// The stored `day_quality` rows of `user`.
 fn existing(ds: &dyn Tables, user: &str) -> anyhow::Result<Vec<DayQuality>> {
     let mut out = Vec::new();
@@ -323,6 +358,12 @@ fn existing(ds: &dyn Tables, user: &str) -> anyhow::Result<Vec<DayQuality>> {
         }
     }
     Ok(out)
+}
+
+/// The time zone of `user`'s stored profile (a run that does not read the profile again
+/// still plans the account's days, not UTC's).
+pub fn stored_timezone(ds: &Dataset, user: &str) -> anyhow::Result<Option<Tz>> {
+    profile_tz(ds, user)
 }
 
 /// The time zone of `user`'s stored profile.

@@ -107,8 +107,8 @@ pub enum SyncHabit {
 
 /// The simulator's people for a seed: person 0 lives in a DST-observing zone
 /// (America/New_York); person 1 syncs late (its device is a day behind); person 2's
-/// account began in 2023; person 5 (and every 7th after) syncs only every fourth day;
-/// person 6 (and every 7th after) stopped syncing on 2026-10-25. Everyone leaves the tracker in a drawer for a week or two a
+/// account began in 2023; person 5 syncs only every fourth day; person 6 stopped
+/// syncing on 2026-10-25 (a lost tracker: nothing after it). Everyone leaves the tracker in a drawer for a week or two a
 /// year, skips about 3% of days and 5% of nights, edits about one night in ten in the
 /// app and deletes half of their naps (see [`Person::sleeps_as_of`]).
 pub fn people(seed: u64, n: usize) -> Vec<Person> {
@@ -134,7 +134,7 @@ pub fn people(seed: u64, n: usize) -> Vec<Person> {
                     .expect("date")
                     + Duration::days(joined + if i == 2 { 72 } else { 0 }),
                 sync_lag_minutes: if i == 1 { 26 * 60 } else { r.range(5, 45) },
-                sync_habit: match i % 7 {
+                sync_habit: match i {
                     5 => SyncHabit::EveryFewDays(4),
                     6 => SyncHabit::StoppedOn(NaiveDate::from_ymd_opt(2026, 10, 25).expect("date")),
                     _ => SyncHabit::Often,

@@ -742,8 +742,12 @@ async fn one(
     }
     match job.state() {
         Ok(state) => {
-            let prefix = format!("{}/{id}/", job.provider.name());
-            if !state.resources().keys().any(|k| k.starts_with(&prefix)) {
+            // No day fetched yet (a killed first run may have read the profile and the
+            // devices only): the participant's backfill starts at `first_from`.
+            if state
+                .data_progress(job.provider.name(), Some(&id))
+                .is_empty()
+            {
                 job.from = Some(
                     first_from
                         .unwrap_or_else(|| client.now().date_naive() - chrono::Duration::days(30)),
