@@ -44,6 +44,16 @@ fn study_with(n: usize, cfg: Config) -> (SimEnv, PathBuf) {
     (env, file)
 }
 
+/// One participant's line of `status --study --json`.
+fn participant(v: &serde_json::Value, id: &str) -> serde_json::Value {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["participant"] == id)
+        .unwrap()
+        .clone()
+}
+
 fn write_study(env: &SimEnv, out: &str, n: usize, extra: &str) -> PathBuf {
     let ids: Vec<String> = (1..=n).map(|i| format!("\"P{i:02}\"")).collect();
     let file = env.dir.path().join(format!("{out}.toml"));
@@ -320,14 +330,7 @@ fn a_revoked_participant_does_not_stop_the_others() {
     ]);
     assert_eq!(st.code, 0, "{}", st.stderr);
     let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
-    let by = |id: &str| {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["participant"] == id)
-            .unwrap()
-            .clone()
-    };
+    let by = |id: &str| participant(&v, id);
     assert_eq!(by("P02")["grant"], "refused");
     assert_eq!(by("P02")["days_with_data"], 0);
     assert_eq!(by("P01")["grant"], "ok");
@@ -826,14 +829,7 @@ fn a_low_battery_and_a_silent_tracker_are_named_with_why() {
     ]);
     assert_eq!(st.code, 0, "{}", st.stderr);
     let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
-    let by = |id: &str| {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["participant"] == id)
-            .unwrap()
-            .clone()
-    };
+    let by = |id: &str| participant(&v, id);
     let alerts = |id: &str| by(id)["alerts"].to_string();
     assert!(alerts("P04").contains("battery low"), "{}", by("P04"));
     assert!(

@@ -305,35 +305,32 @@ fn tracker_sync(ds: &dyn Tables, user: &str) -> anyhow::Result<Option<DateTime<U
     Ok(latest)
 }
 
+/// The recorded progress of `user`'s tracker-synced resources, with their provider.
+fn tracker_progress<'a>(
+    state: &'a SyncState,
+    user: &'a str,
+) -> impl Iterator<Item = (Provider, fitpipe_ingest::state::Progress)> + 'a {
+    state.resources().iter().filter_map(move |(k, p)| {
+        let mut parts = k.splitn(3, '/');
+        let provider = Provider::parse(parts.next()?)?;
+        (parts.next()? == user).then_some(())?;
+        let r = provider.resource_by_key(parts.next()?)?;
+        (r.synced_by() == SyncedBy::Tracker).then_some((provider, *p))
+    })
+}
+
 /// The last day every tracker-synced resource of `user` has fetched after a sync that
 /// followed it (`None`: no resource recorded one).
 fn final_through(state: &SyncState, user: &str) -> Option<NaiveDate> {
-    state
-        .resources()
-        .iter()
-        .filter_map(|(k, p)| {
-            let mut parts = k.splitn(3, '/');
-            let provider = Provider::parse(parts.next()?)?;
-            (parts.next()? == user).then_some(())?;
-            let r = provider.resource_by_key(parts.next()?)?;
-            (r.synced_by() == SyncedBy::Tracker).then_some(p.complete_through?)
-        })
+    tracker_progress(state, user)
+        .filter_map(|(_, p)| p.complete_through)
         .min()
 }
 
 /// The last day fetched of `user`'s tracker-synced resources, with their rows' source.
 fn last_fetched(state: &SyncState, user: &str) -> Option<(NaiveDate, &'static str)> {
-    state
-        .resources()
-        .iter()
-        .filter_map(|(k, p)| {
-            let mut parts = k.splitn(3, '/');
-            let provider = Provider::parse(parts.next()?)?;
-            (parts.next()? == user).then_some(())?;
-            let r = provider.resource_by_key(parts.next()?)?;
-            (r.synced_by() == SyncedBy::Tracker)
-                .then(|| (p.through, crate::pipeline::source_of(provider.name())))
-        })
+    tracker_progress(state, user)
+        .map(|(provider, p)| (p.through, crate::pipeline::source_of(provider.name())))
         .max()
 }
 
