@@ -10,9 +10,23 @@ use super::{s, tree};
 /// maximum ranges: 1095 days for activity series, a year for heart, 100 days for sleep).
 fn minimum(days: i64) -> u64 {
     let c = |n: i64| ((days + n - 1) / n) as u64;
-    // Eight 1095-day series, one of 365 days, sleep by 100 days, the profile and the
-    // device list.
-    8 * c(1095) + c(365) + c(100) + 1 + 1
+    // Eight 1095-day series, one of 365 days, sleep by 100 days, the profile, the device
+    // list and the first page of the exercise log list.
+    8 * c(1095) + c(365) + c(100) + 1 + 1 + 1
+}
+
+/// Pages of the activity log list from `from` to today beyond the first (100 logs a
+/// page): from the simulator's person 0's workouts, not from the client.
+fn more_exercise_pages(env: &SimEnv, from: NaiveDate) -> u64 {
+    let p = &env.sim.people()[0];
+    let synced = p.last_sync_local(env.sim.now());
+    let logs: usize = from
+        .max(p.member_since)
+        .iter_days()
+        .take_while(|d| *d <= today(env))
+        .map(|d| p.workouts(d, synced).len())
+        .sum();
+    (logs.div_ceil(100).max(1) - 1) as u64
 }
 
 fn today(env: &SimEnv) -> NaiveDate {
@@ -183,7 +197,13 @@ fn backfill_from_2015_uses_exactly_the_planned_minimum_and_meets_no_429() {
     assert_eq!(env.requests(), before, "a dry run sends nothing");
     let r = env.run(&["ingest", "--from", "2015-01-01"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(env.requests() - before, want);
+    // The plan counts the first page of the exercise list; the others follow its links.
+    let from = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
+    assert!(more_exercise_pages(&env, from) > 10);
+    assert_eq!(
+        env.requests() - before,
+        want + more_exercise_pages(&env, from)
+    );
     assert_eq!(env.rate_limited(), 0);
     // Days before the account existed are the API's zeros, not rows.
     let member = env.sim.people()[0].member_since;
@@ -215,11 +235,12 @@ fn a_small_budget_is_paced_without_a_single_429() {
 
 #[test]
 fn no_wait_stops_cleanly_and_the_next_run_resumes_without_duplicates() {
-    // Twelve requests an hour (two kept in reserve): enough for one incremental run of
-    // the eleven default resources, far too few for the backfill.
+    // Fifteen requests an hour (two kept in reserve): one incremental run of the default
+    // resources (the profile, the device list, ten series, sleep and the exercise list),
+    // far too few for the backfill.
     let env = SimEnv::new(Config {
         auto_consent: true,
-        rate_limit: 14,
+        rate_limit: 17,
         ..Config::default()
     });
     env.authorise();
@@ -237,11 +258,14 @@ fn no_wait_stops_cleanly_and_the_next_run_resumes_without_duplicates() {
         if !r.stderr.contains("budget is spent") {
             break;
         }
-        assert!(runs < 12, "never finished");
+        assert!(runs < 20, "never finished: {}", r.stderr);
     }
     let days = (today(&env) - NaiveDate::from_ymd_opt(2018, 1, 1).unwrap()).num_days() + 1;
     assert!(
-        env.requests() - first < minimum(days) + 12 * runs,
+        env.requests() - first
+            < minimum(days)
+                + more_exercise_pages(&env, NaiveDate::from_ymd_opt(2018, 1, 1).unwrap())
+                + 15 * runs,
         "resumed instead of starting over"
     );
     assert_eq!(env.rate_limited(), 0);
@@ -355,9 +379,10 @@ fn injected_faults_end_in_success_with_retries() {
     let r = env.run(&["ingest", "--from", "2026-01-01"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let days = (today(&env) - NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).num_days() + 1;
+    let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     assert_eq!(
         env.requests(),
-        minimum(days) + 2 + 1 + 1 + 1 + 1 + 2 + 1,
+        minimum(days) + more_exercise_pages(&env, from) + 2 + 1 + 1 + 1 + 1 + 2 + 1,
         "one retry per fault, plus the profile fetched by auth"
     );
     let (rows, dups) = table_keys(
@@ -415,9 +440,9 @@ fn incremental_run_next_day_fetches_only_new_days_plus_overlap() {
     assert!(r.stdout.contains("intraday-heart-1min"), "{}", r.stdout);
     let r = env.run(&["ingest", "--intraday", "heart"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // One request per daily resource (11), the device list, and one per intraday day:
-    // the new day plus the 3-day overlap.
-    assert_eq!(env.requests() - before, 11 + 1 + 4);
+    // One request per daily resource (11), the exercise list, the device list, and one
+    // per intraday day: the new day plus the 3-day overlap.
+    assert_eq!(env.requests() - before, 11 + 1 + 1 + 4);
     let (_, dups) = table_keys(&env.out(), "heart_rate_intraday", &["user_id", "time_utc"]);
     assert_eq!(dups, 0);
     // `--overlap 0`: the new day, and yesterday: the last run fetched it before it had
@@ -426,7 +451,7 @@ fn incremental_run_next_day_fetches_only_new_days_plus_overlap() {
     let before = env.requests();
     let r = env.run(&["ingest", "--intraday", "heart", "--overlap", "0"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(env.requests() - before, 11 + 1 + 2);
+    assert_eq!(env.requests() - before, 11 + 1 + 1 + 2);
 }
 
 #[test]

@@ -264,7 +264,7 @@ pub const CATALOG: &[DataType] = &[
     daily(
         "weight",
         Some("weight"),
-        read(HM, false),
+        read(HM, true),
         None,
         &["weight_log"],
         "weight logs",
@@ -272,7 +272,7 @@ pub const CATALOG: &[DataType] = &[
     daily(
         "body-fat",
         Some("body-fat"),
-        replacing(HM, false, Replace::BodyFatByDay),
+        replacing(HM, true, Replace::BodyFatByDay),
         None,
         &["body_fat_log"],
         "body-fat measurements, percent",
@@ -280,8 +280,8 @@ pub const CATALOG: &[DataType] = &[
     daily(
         "exercise",
         Some("exercise"),
-        replacing(AF, false, Replace::ExerciseByStartDay),
-        replacing("activity", false, Replace::ExerciseByStartDay),
+        replacing(AF, true, Replace::ExerciseByStartDay),
+        replacing("activity", true, Replace::ExerciseByStartDay),
         &["exercise_sessions"],
         "exercise sessions: runs, walks, rides (type, duration, energy, heart rate)",
     ),

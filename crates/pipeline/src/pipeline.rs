@@ -870,7 +870,7 @@ pub fn before_the_account(rows: &mut RowSet, member_since: Option<NaiveDate>) {
 /// recorded progress): the next run reads them instead of asking the API again, so a
 /// restart spends no rate limit on what is on disk. An answer is reused only while it is
 /// as good as a new one: fetched after its last day had ended in the account's time zone,
-/// or within the last hour; the newest of each window and page wins.
+/// or within the last [`RESUME_HOURS`]; the newest of each window and page wins.
 #[derive(Default)]
 struct Unwritten {
     by_window: std::collections::HashMap<(NaiveDate, NaiveDate, usize), raw::RawFile>,
@@ -910,7 +910,11 @@ impl Unwritten {
             .and_hms_opt(0, 0, 0)
             .and_then(|t| t.and_local_timezone(tz).earliest())
             .is_some_and(|end| at >= end);
-        let fresh = now - at < Duration::hours(1) && at <= now;
+        // Within the hours a resumed run counts as the same run: a list too long for one
+        // hour's budget (years of exercise logs at a small rate limit) goes on from its
+        // saved pages instead of starting over each hour; its last days are fetched again
+        // anyway until a sync completes them.
+        let fresh = now - at < Duration::hours(RESUME_HOURS) && at <= now;
         if f.fetched_ms < after_ms || !(day_over || fresh) {
             return None;
         }
