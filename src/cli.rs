@@ -342,7 +342,8 @@ pub struct SimArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Import {
-    /// Load raw Fitbit Web API responses (such as the tutorial's `fitbit_data.json`).
+    /// Load raw Fitbit Web API responses (such as the tutorial's `fitbit_data.json`) or saved
+    /// Google Health API answers (each file recognised by its shape).
     ///
     /// Each file is recognised by its shape: daily series (`activities-steps`, the
     /// tutorial's `activities-log-steps`, ...), heart rate, intraday series, sleep v1.2

@@ -358,3 +358,88 @@ fn disk_full_is_reported_and_the_tables_stay_as_they_were() {
         "nothing already written was lost or corrupted"
     );
 }
+
+// Saved Google Health API answers import too, recognised by their shape: the raw answers
+// of a Google ingest (decompressed, as another tool would keep them) give the same rows
+// as the ingest wrote, and the user id from the saved identity answer.
+#[test]
+fn saved_google_health_answers_import_into_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    let r = fitpipe(&[
+        "ingest",
+        "--demo",
+        "--provider",
+        "google-health",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-14",
+        "--out",
+        s(&live),
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let saved = dir.path().join("saved");
+    let mut n = 0;
+    for rel in tree(&live.join("raw")).into_keys() {
+        let name = rel.to_string_lossy().replace(['/', '\\'], "_");
+        let to = saved.join(name.trim_end_matches(".zst"));
+        fs::create_dir_all(&saved).unwrap();
+        fs::write(
+            &to,
+            fitpipe_ingest::raw::read(&live.join("raw").join(&rel)).unwrap(),
+        )
+        .unwrap();
+        n += 1;
+    }
+    assert!(n > 10, "{n} raw answers");
+    let out = dir.path().join("imported");
+    let r = fitpipe(&["import", "json", s(&saved), "--out", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for table in [
+        "daily_activity",
+        "sleep_sessions",
+        "sleep_stages",
+        "exercise_sessions",
+    ] {
+        let (a, b) = (csv(&out, table), csv(&live, table));
+        assert!(a.lines().count() > 2, "{table}: {a}");
+        assert_eq!(a, b, "{table}");
+    }
+}
+
+// The reference's Google answers (whole responses, not request bodies) import.
+#[test]
+fn the_reference_google_answers_import() {
+    let Some(fitbit) = samples() else { return };
+    let google = fitbit.join("../google-health/synthetic/data");
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    fs::create_dir_all(&inputs).unwrap();
+    for e in fs::read_dir(&google).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".json") && !name.contains(".request.") {
+            fs::copy(&p, inputs.join(&name)).unwrap();
+        }
+    }
+    let out = dir.path().join("out");
+    let r = fitpipe(&[
+        "import",
+        "json",
+        s(&inputs),
+        "--out",
+        s(&out),
+        "--timezone",
+        "UTC",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let daily = csv(&out, "daily_activity");
+    assert!(
+        daily.lines().count() > 1 && daily.contains("google-health"),
+        "{daily}"
+    );
+    assert!(out.join("heart_rate_intraday").is_dir());
+    assert!(out.join("sleep_sessions").is_dir());
+}

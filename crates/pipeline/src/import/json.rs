@@ -1,4 +1,5 @@
-//! Raw Fitbit Web API responses into the tables (the library behind `fitpipe import json`).
+//! Raw Fitbit Web API and Google Health API responses into the tables (the library behind
+//! `fitpipe import json`): each file is recognised by its shape.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -6,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use fitpipe_transform::fitbit::{self, Context, FitbitDocument, Units};
+use fitpipe_transform::fitbit::{self, Context, Units};
 use fitpipe_transform::TransformError;
 
 use super::{Import, Imported};
@@ -23,8 +24,10 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
             "pass the response files themselves, or a folder that holds `*.json` files",
         ));
     }
-    // Profiles first (small files only): they give the user id and the time zone.
+    // Profiles first (small files only): they give the user id and the time zone (a
+    // Google identity answer the user id).
     let mut profile = None;
+    let mut google_id: Option<String> = None;
     for path in &files {
         let small = fs::metadata(path)
             .map(|m| m.len() < (1 << 20))
@@ -33,6 +36,13 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
             continue;
         }
         let bytes = fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+        if google_id.is_none() && memchr_str(&bytes, b"\"healthUserId\"") {
+            if let Ok(fitpipe_transform::google::Document::Page(p)) =
+                fitpipe_transform::google::parse(&bytes)
+            {
+                google_id = p.health_user_id;
+            }
+        }
         if memchr_str(&bytes, b"\"encodedId\"") {
             if let Ok(doc) = fitbit::parse(&bytes) {
                 if let Some(p) = doc.profile {
@@ -56,6 +66,7 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
         .user_id
         .clone()
         .or_else(|| profile.as_ref().and_then(|(p, _)| p.encoded_id.clone()))
+        .or(google_id)
         .unwrap_or_else(|| "-".to_string());
 
     let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
@@ -107,7 +118,20 @@ fn normalise_chunk(
             fetched_utc: modified,
             units,
         };
-        let doc = read_doc(path).map_err(|e| anyhow::anyhow!("`{}`: {e:#}", path.display()))?;
+        let bytes = fs::read(path)
+            .with_context(|| format!("`{}`: cannot read the file", path.display()))?;
+        let doc = match fitbit::parse(&bytes) {
+            Ok(doc) => doc,
+            // Not a Fitbit Web API answer: a saved Google Health API answer, by its shape
+            // (a `dataPoints` or rollup page, one point named by its union key, the
+            // identity, the devices), else the Fitbit error names the keys.
+            Err(e) => match google_rows(&bytes, user_id, tz, modified) {
+                Some(rows) => {
+                    return rows.map_err(|g| anyhow::anyhow!("`{}`: {g}", path.display()))
+                }
+                None => return Err(anyhow::anyhow!("`{}`: {e}", path.display())),
+            },
+        };
         for what in &doc.ignored {
             report.warn(&format!("note: `{}`: skipped {what}", path.display()));
         }
@@ -128,7 +152,7 @@ fn normalise_chunk(
             }
             Err(hint(
                 format!("nothing was written: {e:#}"),
-                "import takes the raw answers of the Fitbit Web API (as saved under `<out>/raw`, or by the tutorial); fix or remove this file and run the import again",
+                "import takes the raw answers of the Fitbit Web API or the Google Health API (as saved under `<out>/raw`, by the tutorial, or by other tools); fix or remove this file and run the import again",
             ))
         }
         n => {
@@ -151,9 +175,24 @@ fn normalise_chunk(
     }
 }
 
-fn read_doc(path: &Path) -> anyhow::Result<FitbitDocument> {
-    let bytes = fs::read(path).context("cannot read the file")?;
-    Ok(fitbit::parse(&bytes)?)
+/// The rows of a saved Google Health API answer, or `None` when `bytes` is not one.
+fn google_rows(
+    bytes: &[u8],
+    user_id: &str,
+    tz: Option<Tz>,
+    fetched: Option<DateTime<Utc>>,
+) -> Option<Result<crate::tables::Batches, TransformError>> {
+    use fitpipe_transform::google as g;
+    let doc = g::parse(bytes).ok()?;
+    if matches!(doc, g::Document::Unknown(_)) {
+        return None;
+    }
+    let ctx = g::Context {
+        user_id: user_id.into(),
+        tz,
+        fetched_utc: fetched,
+    };
+    Some(g::normalise(&doc, &ctx).map(|r| r.batches()))
 }
 
 /// The files named, and the `*.json` files below the folders named, sorted.
