@@ -166,6 +166,8 @@ pub struct ApiClient {
     jitter: u64,
     /// Requests sent (including retries).
     pub requests: u64,
+    /// Requests that got no answer within [`Options::timeout`] (each one retried).
+    pub timeouts: u64,
 }
 
 impl ApiClient {
@@ -202,6 +204,7 @@ impl ApiClient {
             recent,
             pace_log,
             requests: 0,
+            timeouts: 0,
         }
     }
 
@@ -400,6 +403,7 @@ impl ApiClient {
             let transient = match sent {
                 Err(e) => {
                     if e.is_timeout() {
+                        self.timeouts += 1;
                         "timed out".to_string()
                     } else {
                         e.to_string()

@@ -22,8 +22,11 @@ use crate::session;
 use crate::tables::{report, write_rows_in, Refetched};
 use crate::{hint, Report};
 
-/// Write accumulated rows after this many responses (and at the end of each resource).
+/// Write accumulated rows after this many windows (and at the end of each resource)...
 const FLUSH_EVERY: usize = 25;
+/// ...or once they hold this many rows (a day of 1-second heart rate is 86,400): what a
+/// participant holds in memory between writes stays bounded whatever the range.
+const FLUSH_ROWS: usize = 100_000;
 
 /// A killed run resumed within this many hours completes what it wrote without fetching
 /// its overlap again (later, the overlap's late syncs are worth the requests).
@@ -438,7 +441,8 @@ pub async fn ingest(
         }
     }
     run.progress.finish();
-    run.finish()
+    // The last transaction reads the tables back (day_quality): a write like the others.
+    off_the_runtime(|| run.finish())
 }
 
 /// The plan of a dry run, as a table.
@@ -595,8 +599,7 @@ impl Run<'_> {
                 .await?;
             if let Err(e) = answer {
                 // Keep what this resource fetched so far.
-                self.take_devices(&pending.rows);
-                pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz)?;
+                self.write(&mut pending).await?;
                 return Ok(self.refused(p, e));
             }
             // The unfiltered fallback's pages covered every window of this resource.
@@ -609,20 +612,24 @@ impl Run<'_> {
             if unfiltered {
                 break;
             }
-            if (i + 1) % FLUSH_EVERY == 0 {
-                self.take_devices(&pending.rows);
-                pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz)?;
+            if (i + 1) % FLUSH_EVERY == 0 || pending.rows.len() >= FLUSH_ROWS {
+                self.write(&mut pending).await?;
             }
         }
-        self.take_devices(&pending.rows);
-        pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz)?;
+        self.write(&mut pending).await?;
         self.progress.resource_done(&key);
         Ok(Flow::Next)
     }
 
-    /// Keeps the device rows about to be written (their last syncs plan the rest).
-    fn take_devices(&mut self, rows: &RowSet) {
-        self.devices.extend(rows.devices.iter().cloned());
+    /// Writes what `pending` holds with the state that says so (one transaction), off
+    /// the async runtime and at most [`writers`] at a time in this process: a study's
+    /// participants keep fetching while one encodes, and no more of them hold a
+    /// merge's copies in memory at once than there are cores to encode them.
+    async fn write(&mut self, pending: &mut Pending<'_>) -> anyhow::Result<()> {
+        // Keeps the device rows about to be written (their last syncs plan the rest).
+        self.devices.extend(pending.rows.devices.iter().cloned());
+        let _turn = writers().acquire().await.expect("never closed");
+        off_the_runtime(|| pending.flush(&self.ds, &mut self.state, &mut self.written, self.tz))
     }
 
     /// Fetches every page of one window (or, after a refused filter, of the whole
@@ -854,6 +861,26 @@ impl Run<'_> {
                 reused: self.reused,
             }),
         }
+    }
+}
+
+/// The writes one process runs at once: one per core.
+fn writers() -> &'static tokio::sync::Semaphore {
+    static WRITERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    WRITERS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs a write (merge, encode, fsync) without stalling the async runtime: on a
+/// multi-threaded runtime its worker hands its other tasks (the other participants'
+/// requests and pacing) to the rest of the pool first. Elsewhere it just runs.
+fn off_the_runtime<T>(write: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+        _ => write(),
     }
 }
 

@@ -569,6 +569,8 @@ pub struct ParticipantRun {
     /// `busy` or `failed`.
     pub status: &'static str,
     pub requests: u64,
+    /// Requests that timed out (and were retried).
+    pub timeouts: u64,
     /// Answers read from raw/ instead of asked for: a killed run had saved them.
     pub reused: usize,
     /// Why, for anything but `ok`.
@@ -644,6 +646,7 @@ pub async fn run(
                             participant: pid,
                             status,
                             requests: 0,
+                            timeouts: 0,
                             reused: 0,
                             detail: Some(detail),
                         },
@@ -715,6 +718,7 @@ async fn one(
         participant: id.clone(),
         status: "ok",
         requests: 0,
+        timeouts: 0,
         reused: 0,
         detail: None,
     };
@@ -765,6 +769,7 @@ async fn one(
     let pushed = out.push(&id).await;
     drop(lock);
     run.requests = client.requests;
+    run.timeouts = client.timeouts;
     if let Err(e) = pushed {
         run.status = "failed";
         run.detail = Some(format!("storing their share: {e:#}"));
