@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Read every table of a fitpipe output folder back with DuckDB, pyarrow and pandas, and
+"""Read every table of a fitpipe output folder back with DuckDB, pyarrow, pandas and polars, and
 check each column's type against docs/schema.md (the types the code declares).
 
 usage: readback.py OUT [--require TABLE ...]   exit 1 on any mismatch
@@ -8,6 +8,7 @@ import glob, os, re, sys
 
 import duckdb
 import pandas as pd
+import polars as pl
 import pyarrow.dataset as pads
 
 
@@ -55,6 +56,9 @@ def main():
                 errors.append(f"{table}.{c}: pandas dtype {df[c].dtype}")
         if pads.dataset(os.path.join(out, table), format="parquet").count_rows() != n:
             errors.append(f"{table}: pyarrow row count differs")
+        lf = pl.scan_parquet(os.path.join(out, table, "**", "*.parquet"))
+        if lf.select(pl.len()).collect().item() != n:
+            errors.append(f"{table}: polars row count differs")
         csvs = glob.glob(os.path.join(out, "csv", table, "*.csv"))
         if csvs:
             cn = con.execute(f"select count(*) from read_csv({csvs!r}, header=true)").fetchone()[0]

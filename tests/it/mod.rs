@@ -9,6 +9,7 @@ mod import_json;
 mod ingest;
 mod library;
 mod messy;
+mod new_types;
 mod objects;
 mod plot;
 mod quality;

@@ -118,7 +118,10 @@ pub(super) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Every batch of every Parquet file of a table (all partitions), with the file's path
 /// below the table folder.
-fn table_batches(out: &Path, table: &str) -> Vec<(String, arrow::record_batch::RecordBatch)> {
+pub(super) fn table_batches(
+    out: &Path,
+    table: &str,
+) -> Vec<(String, arrow::record_batch::RecordBatch)> {
     let mut all = Vec::new();
     if !out.join(table).is_dir() {
         return all;

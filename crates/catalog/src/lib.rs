@@ -34,6 +34,20 @@ pub enum Replace {
     HrvSamples,
     /// Body-fat measurements of the window's local days (a deleted log goes).
     BodyFatByDay,
+    /// Sedentary periods that started on the window's local days.
+    SedentaryByStartDay,
+}
+
+/// Which stored rows of one table a replaced window covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowRows {
+    /// Rows whose DATE column (a local day) lies in the window's days.
+    LocalDays(&'static str),
+    /// Rows whose instant column lies between the window's first local midnight and the
+    /// midnight after its last day.
+    Instants(&'static str),
+    /// The stages of every sleep log the window removed or holds anew.
+    StagesOfLogs,
 }
 
 impl Replace {
@@ -48,6 +62,20 @@ impl Replace {
             Replace::Spo2Samples => &["spo2_intraday"],
             Replace::HrvSamples => &["hrv_intraday"],
             Replace::BodyFatByDay => &["body_fat_log"],
+            Replace::SedentaryByStartDay => &["sedentary_periods"],
+        }
+    }
+
+    /// Which rows of `table` (one of [`Replace::tables`]) a window covers.
+    pub fn rows_in(self, table: &str) -> WindowRows {
+        match (self, table) {
+            (Replace::SleepByEndDay, "sleep_stages") => WindowRows::StagesOfLogs,
+            (Replace::SleepByEndDay, _) => WindowRows::LocalDays("date_of_sleep"),
+            (
+                Replace::HeartZones | Replace::ExerciseByStartDay | Replace::SedentaryByStartDay,
+                _,
+            ) => WindowRows::LocalDays("date"),
+            _ => WindowRows::Instants("time_utc"),
         }
     }
 }
@@ -316,6 +344,22 @@ pub const CATALOG: &[DataType] = &[
         read("temperature", false),
         &["skin_temperature_daily"],
         "skin temperature variation per night",
+    ),
+    daily(
+        "vo2max",
+        Some("daily-vo2-max"),
+        read(AF, false),
+        read("cardio_fitness", false),
+        &["vo2max_daily"],
+        "cardio fitness score (VO2 max, ml/kg/min) per day",
+    ),
+    daily(
+        "sedentary-periods",
+        Some("sedentary-period"),
+        replacing(AF, false, Replace::SedentaryByStartDay),
+        None,
+        &["sedentary_periods"],
+        "sedentary periods: start, end and length of each spell of sitting still",
     ),
     intraday(daily(
         "heart",

@@ -9,8 +9,8 @@ use crate::spec::spec;
 /// The `source` and provider name.
 pub const PROVIDER: &str = "fitbit-web-api";
 
-/// Scopes fitpipe asks for (`respiratory_rate` and `temperature` for breathing rate and
-/// skin temperature).
+/// Scopes fitpipe asks for (`respiratory_rate`, `temperature` and `cardio_fitness` for
+/// breathing rate, skin temperature and VO2 max).
 pub const SCOPES: &[&str] = &[
     "activity",
     "heartrate",
@@ -19,6 +19,7 @@ pub const SCOPES: &[&str] = &[
     "settings",
     "respiratory_rate",
     "temperature",
+    "cardio_fitness",
 ];
 
 /// OAuth endpoints relative to a base (`https://api.fitbit.com` in production; the
@@ -91,6 +92,8 @@ pub const SPECS: &[Spec] = &[
     ),
     // "the maximum date range cannot exceed 30 days" (the Swagger file).
     spec("skin-temperature", Resource::Daily("temp/skin", 30)),
+    // "Maximum range: 30 days" (fitbit-web-api.md §3, the cardio fitness score page).
+    spec("vo2max", Resource::Daily("cardioscore", 30)),
 ];
 
 /// The default daily set.

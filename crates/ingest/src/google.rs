@@ -85,6 +85,9 @@ pub enum Resource {
     /// A sample type listed by its civil time, whole days (weight, body fat): data type,
     /// filter member.
     SampleList(&'static str, &'static str),
+    /// An interval type listed by the local day its intervals start (sedentary periods):
+    /// data type, filter member.
+    IntervalList(&'static str, &'static str),
     /// Exercise sessions (`list`, 25 a page, by the local day they started).
     Exercise,
     /// Paired devices (`users/me/pairedDevices`, paged): read whole on every run.
@@ -147,6 +150,14 @@ pub const SPECS: &[Spec] = &[
             "daily-sleep-temperature-derivations",
             "daily_sleep_temperature_derivations",
         ),
+    ),
+    spec(
+        "vo2max",
+        Resource::DailyList("daily-vo2-max", "daily_vo2_max"),
+    ),
+    spec(
+        "sedentary-periods",
+        Resource::IntervalList("sedentary-period", "sedentary_period"),
     ),
 ];
 
@@ -220,9 +231,10 @@ impl Resource {
     pub fn data_type(&self) -> Option<&'static str> {
         match self {
             Resource::Profile | Resource::Devices => None,
-            Resource::Daily(t, _) | Resource::DailyList(t, _) | Resource::SampleList(t, _) => {
-                Some(t)
-            }
+            Resource::Daily(t, _)
+            | Resource::DailyList(t, _)
+            | Resource::SampleList(t, _)
+            | Resource::IntervalList(t, _) => Some(t),
             Resource::IntradaySamples(t, _) => Some(t),
             Resource::Exercise => Some("exercise"),
             Resource::Sleep => Some("sleep"),
@@ -249,6 +261,8 @@ impl Resource {
             Resource::Profile | Resource::Devices => i64::MAX,
             Resource::Daily(_, cap) => *cap,
             Resource::DailyList(..) | Resource::SampleList(..) => 1000,
+            // A few dozen periods a day: a month fits a page of 1,000.
+            Resource::IntervalList(..) => 30,
             // 25 sessions a page: a dozen days of two sessions a day fit one.
             Resource::Sleep | Resource::Exercise => 12,
             Resource::IntradayHeart => 1,
@@ -307,6 +321,13 @@ impl Resource {
                     if matches!(self, Resource::SampleList(..)) { 1000 } else { 5000 },
                 )]
             }
+            Resource::IntervalList(ty, member) => vec![list(
+                ty,
+                format!(
+                    "{member}.interval.civil_start_time >= \"{start}T00:00:00\" AND {member}.interval.civil_start_time < \"{next}T00:00:00\""
+                ),
+                1000,
+            )],
             // Exercise filters only on its civil start (google-health-live-2026.md).
             Resource::Exercise => vec![list(
                 "exercise",

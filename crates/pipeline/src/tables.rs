@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use fitpipe_catalog::WindowRows;
 use fitpipe_export::{Dataset, ExportError, Layout, Partition, Rows, Transaction, Window, Written};
 use fitpipe_ingest::provider::Replaces;
 use fitpipe_transform::tables::PartitionRule;
@@ -121,28 +122,30 @@ fn windows_of(
             })
             .timestamp_micros()
     };
-    let rows_of = |r: &&Refetched| match table {
-        "sleep_sessions" => Rows::Dates("date_of_sleep".into(), r.first, r.last),
-        "heart_rate_zones" => Rows::Dates("date".into(), r.first, r.last),
-        // Sessions by the local day they started (the day the answer filed them under).
-        "exercise_sessions" => Rows::Dates("date".into(), r.first, r.last),
-        _ => Rows::Instants("time_utc".into(), utc(r, r.first), utc(r, r.last + day)),
-    };
-    let rows = if table == "sleep_stages" {
-        // The stages of every log the window removed or holds anew.
-        let mut ids = removed_logs.clone();
-        ids.extend(
-            rows.sleep_sessions
-                .iter()
-                .filter(|s| {
-                    mine.iter()
-                        .any(|r| (r.first..=r.last).contains(&s.date_of_sleep))
-                })
-                .map(|s| s.log_id.to_string()),
-        );
-        vec![Rows::AnyOf("log_id".into(), ids)]
-    } else {
-        mine.iter().map(rows_of).collect()
+    // Which rows of the table a window covers is the catalog's word too.
+    let rows = match first.kind.rows_in(table) {
+        WindowRows::StagesOfLogs => {
+            // The stages of every log the window removed or holds anew.
+            let mut ids = removed_logs.clone();
+            ids.extend(
+                rows.sleep_sessions
+                    .iter()
+                    .filter(|s| {
+                        mine.iter()
+                            .any(|r| (r.first..=r.last).contains(&s.date_of_sleep))
+                    })
+                    .map(|s| s.log_id.to_string()),
+            );
+            vec![Rows::AnyOf("log_id".into(), ids)]
+        }
+        WindowRows::LocalDays(c) => mine
+            .iter()
+            .map(|r| Rows::Dates(c.into(), r.first, r.last))
+            .collect(),
+        WindowRows::Instants(c) => mine
+            .iter()
+            .map(|r| Rows::Instants(c.into(), utc(r, r.first), utc(r, r.last + day)))
+            .collect(),
     };
     Some(Window {
         equals: vec![
@@ -617,5 +620,125 @@ mod tests {
         out.finish().unwrap();
         txn.commit().unwrap();
         assert_eq!(ds.row_count(&layout(&HeartRateIntraday::SPEC)).unwrap(), 48);
+    }
+
+    // Every replace the catalog declares names, for each of its tables, a column that
+    // table has with the type its rule needs: a new data type with a replace rule cannot
+    // name a column its table lacks.
+    #[test]
+    fn every_replace_rule_names_a_column_of_its_tables() {
+        use arrow::datatypes::DataType as T;
+        let mut kinds: Vec<Replaces> = fitpipe_catalog::CATALOG
+            .iter()
+            .flat_map(|t| [t.google, t.fitbit])
+            .flatten()
+            .map(|r| r.replaces)
+            .collect();
+        kinds.dedup();
+        assert!(kinds.contains(&Replaces::SedentaryByStartDay));
+        for kind in kinds {
+            for table in kind.tables() {
+                let spec = fitpipe_transform::ALL_TABLES
+                    .iter()
+                    .find(|s| s.name == *table)
+                    .unwrap_or_else(|| panic!("{kind:?}: no table `{table}`"));
+                let schema = spec.schema();
+                let (column, ok): (&str, fn(&T) -> bool) = match kind.rows_in(table) {
+                    WindowRows::LocalDays(c) => (c, |t| *t == T::Date32),
+                    WindowRows::Instants(c) => (c, |t| matches!(t, T::Timestamp(..))),
+                    WindowRows::StagesOfLogs => ("log_id", |t| *t == T::Utf8),
+                };
+                let field = schema
+                    .field_with_name(column)
+                    .unwrap_or_else(|_| panic!("{kind:?}: `{table}` has no `{column}`"));
+                assert!(ok(field.data_type()), "{kind:?}: `{table}.{column}`");
+            }
+        }
+    }
+
+    // A re-fetched window of sedentary periods is the truth for the local days it covers:
+    // a stored period of those days that the answer no longer holds goes, the day before
+    // and after keep theirs, and a period that grew (the same start, a later end) is
+    // replaced, not doubled.
+    #[test]
+    fn a_refetched_window_of_sedentary_periods_replaces_only_its_days() {
+        use fitpipe_transform::tables::SedentaryPeriod;
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let period = |d: u32, h: u32, minutes: i64| {
+            let local = NaiveDate::from_ymd_opt(2026, 10, d)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap();
+            let start = tz.from_local_datetime(&local).unwrap().with_timezone(&Utc);
+            SedentaryPeriod {
+                user_id: "u".into(),
+                source: "google-health".into(),
+                date: local.date(),
+                start_utc: start,
+                start_local: Some(local),
+                end_utc: Some(start + Duration::minutes(minutes)),
+                end_local: Some(local + Duration::minutes(minutes)),
+                duration_seconds: Some(minutes * 60),
+            }
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let ds = dataset(dir.path(), Some(&[fitpipe_export::Format::Parquet]));
+        let first = RowSet {
+            sedentary_periods: vec![
+                period(9, 9, 30),
+                period(10, 9, 30),
+                period(10, 14, 40),
+                period(11, 9, 30),
+            ],
+            ..RowSet::default()
+        };
+        let mut txn = ds.begin().unwrap();
+        write_rows_in(&mut txn, &first, &[]).unwrap();
+        txn.commit().unwrap();
+        // The 10th again: the 09:00 period grew to 45 minutes, the 14:00 one is gone.
+        let again = RowSet {
+            sedentary_periods: vec![period(10, 9, 45)],
+            ..RowSet::default()
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 10, 10).unwrap();
+        let window = Refetched {
+            kind: Replaces::SedentaryByStartDay,
+            user: "u".into(),
+            source: "google-health",
+            first: day,
+            last: day,
+            tz,
+        };
+        let mut txn = ds.begin().unwrap();
+        write_rows_in(&mut txn, &again, &[window]).unwrap();
+        txn.commit().unwrap();
+        let l = layout(&SedentaryPeriod::SPEC);
+        let all = arrow::compute::concat_batches(&l.schema, &ds.read_table(&l).unwrap()).unwrap();
+        let col = |name: &str| all.column(l.schema.index_of(name).unwrap()).clone();
+        let local = col("start_local");
+        let local = local
+            .as_any()
+            .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+            .unwrap();
+        let secs = col("duration_seconds");
+        let secs = secs
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        let mut got: Vec<(String, i64)> = (0..all.num_rows())
+            .map(|i| {
+                let t = chrono::DateTime::from_timestamp_micros(local.value(i)).unwrap();
+                (t.naive_utc().format("%d %H:%M").to_string(), secs.value(i))
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("09 09:00".to_string(), 1800),
+                ("10 09:00".to_string(), 2700),
+                ("11 09:00".to_string(), 1800),
+            ]
+        );
     }
 }

@@ -285,6 +285,8 @@ fn scope_allows(scope: &str, path: &str) -> bool {
         "respiratory_rate"
     } else if path.contains("/temp/") {
         "temperature"
+    } else if path.contains("/cardioscore/") {
+        "cardio_fitness"
     } else if path.contains("/sleep/") {
         "sleep"
     } else if path.contains("/activities/heart/") {
@@ -374,6 +376,21 @@ fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Re
                 p.skin_temperature(d, base.1).map(
                     |(baseline, nightly)| json!({"nightlyRelative": round(nightly - baseline, 1)}),
                 )
+            }))
+        }
+        // `vo2Max` is a string: one number after a run with GPS, else a range
+        // (fitbit-web-api.md; cardioscore-summary-interval.json).
+        ("1", ["cardioscore", "date", a, b]) => {
+            let (start, end) = range(date(a)?, b, &["1d", "7d", "30d"], 30, &date)?;
+            Ok(nightly(start, end, "cardioScore", |d| {
+                p.vo2max(d, base.1).map(|v| {
+                    let text = if v.measured {
+                        format!("{:.1}", v.value)
+                    } else {
+                        format!("{}-{}", v.value - 2.0, v.value + 2.0)
+                    };
+                    json!({ "vo2Max": text })
+                })
             }))
         }
         ("1", ["activities", res, "date", a, b]) => series(p, base, res, false, date(a)?, b, &date),

@@ -238,6 +238,16 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 0,
     },
+    // The discovery document's `SedentaryPeriod` is only its interval.
+    Type {
+        url: "sedentary-period",
+        member: "sedentary_period",
+        key: "sedentaryPeriod",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
     Type {
         url: "exercise",
         member: "exercise",
@@ -1103,6 +1113,49 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
             };
             out.extend(value.map(|v| daily_point(t, tz, date, v)));
         }
+        "daily-vo2-max" => {
+            // The discovery document's `DailyVO2Max`: the value, a covariance, `estimated`
+            // (omitted when false, as proto3 JSON omits it) and a fitness level.
+            if let Some(v) = p.vo2max(date, ctx.last_sync) {
+                let level = match v.value {
+                    x if x < 35.0 => "POOR",
+                    x if x < 40.0 => "FAIR",
+                    x if x < 45.0 => "AVERAGE",
+                    x if x < 50.0 => "GOOD",
+                    x if x < 55.0 => "VERY_GOOD",
+                    _ => "EXCELLENT",
+                };
+                let mut o = json!({
+                    "date": date_json(date),
+                    "vo2Max": v.value,
+                    "vo2MaxCovariance": if v.measured { 0.8 } else { 4.0 },
+                    "cardioFitnessLevel": level,
+                });
+                if !v.measured {
+                    o["estimated"] = json!(true);
+                }
+                out.push(daily_point(t, tz, date, o));
+            }
+        }
+        "sedentary-period" => {
+            let day = day_of();
+            for (first, minutes) in p.sedentary_periods(&day) {
+                let local = minute_local(date, first);
+                let Some(start) = instant(tz, local) else {
+                    continue;
+                };
+                // The end from the instants: a period across a DST change lasts what
+                // it lasted, not what the wall clock says.
+                let end = start + Duration::minutes(minutes as i64);
+                out.push(Point {
+                    order: start.timestamp_millis(),
+                    physical: start,
+                    civil: local,
+                    value: json!({"dataSource": source("DERIVED"), "sedentaryPeriod": {"interval": interval(tz, start, end, true)}}),
+                    name: None,
+                });
+            }
+        }
         "weight" | "body-fat" => {
             if let Some((local, kg, fat)) = p.weigh_in(date, ctx.last_sync) {
                 let Some(at) = instant(tz, local) else {
@@ -1482,10 +1535,16 @@ struct Minute {
     level: usize,
     /// Heart-rate zone: 0 none, 1 fat burn, 2 cardio, 3 peak.
     zone: u8,
+    /// Inside one of the day's sedentary periods.
+    sedentary: bool,
 }
 
 fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
     let floors = floor_minutes(day);
+    let mut sedentary = vec![false; 1440];
+    for (a, n) in p.sedentary_periods(day) {
+        sedentary[a..a + n].fill(true);
+    }
     (0..day.synced_minutes)
         .map(|m| {
             let local = minute_local(day.date, m);
@@ -1503,6 +1562,7 @@ fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
                     _ => 3,
                 },
                 zone: p.minute_zone(day, m),
+                sedentary: sedentary[m],
             }
         })
         .collect()
@@ -1557,6 +1617,14 @@ fn rollup_value(t: &Type, mins: &[&Minute], bpm: &[i64]) -> Value {
             ] {
                 let n = mins.iter().filter(|x| x.zone == z).count();
                 m.insert(k.into(), json!(n.to_string()));
+            }
+        }
+        // The time inside sedentary periods, as a duration (`"36000s"`): the rollup
+        // value public clients read (`sedentaryPeriod.durationSum`).
+        "sedentary-period" => {
+            let n = mins.iter().filter(|x| x.sedentary).count();
+            if n > 0 {
+                m.insert("durationSum".into(), json!(format!("{}s", n * 60)));
             }
         }
         "heart-rate" if !bpm.is_empty() => {

@@ -58,6 +58,20 @@ pub struct Workout {
     pub has_gps: bool,
 }
 
+/// A day's cardio fitness score (see [`Person::vo2max`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vo2Max {
+    /// ml/kg/min: one decimal when measured, a whole number when estimated.
+    pub value: f64,
+    /// Measured by a recent run with GPS (else estimated).
+    pub measured: bool,
+}
+
+/// The shortest spell of sitting that counts as a sedentary period, minutes.
+pub const SEDENTARY_MINUTES: usize = 20;
+/// Fewer steps than this in a minute is sitting (shuffling at a desk), not moving.
+pub const SEDENTARY_STEPS: u32 = 10;
+
 /// A sample of the night (HRV every 5 minutes, SpO2 about every minute): local time, value.
 pub type NightSample = (NaiveDateTime, f64);
 
@@ -436,14 +450,9 @@ impl Person {
     /// one time in three, a run) of 20 to 60 minutes between 07:00 and 17:00, its numbers
     /// the sum of the day's own minutes. None on an unworn day.
     pub fn workouts(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Vec<Workout> {
-        let mut r = self.rng(date, 13);
-        let cycle = (date.num_days_from_ce() as usize + self.index) % 5;
-        if !self.worn(date) || !(cycle == 0 || cycle == 2) {
+        let Some((start_min, minutes, running)) = self.workout_plan(date) else {
             return Vec::new();
-        }
-        let start_min = (7 * 60 + r.range(0, 600)) as usize;
-        let minutes = r.range(20, 60);
-        let running = r.range(0, 2) == 0;
+        };
         let day = self.day(date, last_sync);
         let end_min = start_min + minutes as usize;
         if end_min > day.synced_minutes || start_min < day.charging_until {
@@ -478,6 +487,70 @@ impl Person {
             azm,
             has_gps: running,
         }]
+    }
+
+    /// The workout `date` has planned, synced or not: (start minute, minutes, a run).
+    fn workout_plan(&self, date: NaiveDate) -> Option<(usize, i64, bool)> {
+        let mut r = self.rng(date, 13);
+        let cycle = (date.num_days_from_ce() as usize + self.index) % 5;
+        if !self.worn(date) || !(cycle == 0 || cycle == 2) {
+            return None;
+        }
+        let start_min = (7 * 60 + r.range(0, 600)) as usize;
+        let minutes = r.range(20, 60);
+        Some((start_min, minutes, r.range(0, 2) == 0))
+    }
+
+    /// The cardio fitness score of `date` (VO2 max, ml/kg/min), for a worn day that has
+    /// synced whole by `now`. A run with GPS in the 3 days up to `date` measures it (one
+    /// decimal); without one it is estimated from resting heart rate and profile, a whole
+    /// number that the Fitbit Web API gives as the range ±2 around it ("42-46") and Google
+    /// marks `estimated`. Person 3's tracker has no cardio fitness at all (live, a Pixel
+    /// Watch 3 user's VO2 max lists were empty: google-health-api.md §6).
+    pub fn vo2max(&self, date: NaiveDate, now: NaiveDateTime) -> Option<Vo2Max> {
+        if self.index == 3 || !self.worn(date) || date >= now.date() || date < self.member_since {
+            return None;
+        }
+        let measured = (0..3).any(|back| {
+            self.workout_plan(date - Duration::days(back))
+                .is_some_and(|(_, _, run)| run)
+        });
+        let fitness = 36.0
+            + self.index as f64 * 2.5
+            + (date.num_days_from_ce() % 90) as f64 / 30.0
+            + self.rng(date, 17).range(-5, 5) as f64 / 10.0;
+        Some(Vo2Max {
+            value: if measured {
+                (fitness * 10.0).round() / 10.0
+            } else {
+                fitness.round()
+            },
+            measured,
+        })
+    }
+
+    /// The sedentary periods of a day as synced: every run of at least
+    /// [`SEDENTARY_MINUTES`] minutes with fewer than [`SEDENTARY_STEPS`] steps each between
+    /// 07:00 and 23:00 (the hours the people are awake) while the tracker is on the wrist,
+    /// as (first minute, minutes). None on an unworn day: nothing saw the person sit.
+    pub fn sedentary_periods(&self, day: &Day) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut run: Option<usize> = None;
+        let end = day.synced_minutes.min(23 * 60);
+        for m in 7 * 60..=end {
+            let still = m < end && day.on_wrist(m) && day.steps[m] < SEDENTARY_STEPS;
+            match (still, run) {
+                (true, None) => run = Some(m),
+                (false, Some(a)) => {
+                    if m - a >= SEDENTARY_MINUTES {
+                        out.push((a, m - a));
+                    }
+                    run = None;
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     /// The main sleep that ended on `date`, once synced by `now`.

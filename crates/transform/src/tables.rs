@@ -618,6 +618,12 @@ tables! {
         vo2max_high: Float,
         /// The estimate's error as the archive gives it, ml/kg/min.
         vo2max_error: Float,
+        /// The fitness level Google files the score under, lower case (`poor`, `fair`,
+        /// `average`, `good`, `very_good`, `excellent`); null at the other sources.
+        cardio_fitness_level: OptText,
+        /// True where Google marks the score an estimate (its confidence has fallen);
+        /// null at the other sources.
+        estimated: Flag,
     }
 
     /// One row per weight log entry.
@@ -726,6 +732,29 @@ tables! {
         hf_power: Float,
         /// Low-frequency power, ms² (Fitbit `lf`, Google `lowFrequencyPower`).
         lf_power: Float,
+    }
+
+    /// One row per sedentary period: a spell of sitting still while awake, as the source
+    /// detected it (Google `sedentary-period`).
+    SedentaryPeriod / sedentary_periods => "sedentary_periods",
+    key ["user_id", "start_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day the period started.
+        date: Day,
+        /// Start of the period, UTC.
+        start_utc: UtcKey,
+        /// Start of the period, local wall clock.
+        start_local: Local,
+        /// End of the period, UTC.
+        end_utc: Utc,
+        /// End of the period, local wall clock.
+        end_local: Local,
+        /// Length of the period, seconds (from the instants, so right across a DST change).
+        duration_seconds: Int,
     }
 
     /// One row per body-fat measurement (a smart scale, or logged by hand).

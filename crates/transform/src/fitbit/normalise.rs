@@ -256,6 +256,8 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
             vo2max_low: Some(low),
             vo2max_high: Some(high),
             vo2max_error: None,
+            cardio_fitness_level: None,
+            estimated: None,
         });
     }
     for d in &doc.spo2 {

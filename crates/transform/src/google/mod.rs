@@ -293,6 +293,51 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             max_percent: v.upper_bound_percentage.0,
         });
     }
+    if let Some(v) = &p.daily_vo2_max {
+        out.vo2max_daily.push(Vo2maxDaily {
+            user_id: uid.clone(),
+            source: source(),
+            date: v.date.0,
+            vo2max: v.vo2_max.0,
+            vo2max_low: None,
+            vo2max_high: None,
+            vo2max_error: None,
+            cardio_fitness_level: v
+                .cardio_fitness_level
+                .as_deref()
+                .filter(|l| *l != "CARDIO_FITNESS_LEVEL_UNSPECIFIED")
+                .map(str::to_ascii_lowercase),
+            estimated: v.estimated,
+        });
+    }
+    if let Some(v) = &p.sedentary_period {
+        let at = || format!("{}.sedentaryPeriod.interval", path());
+        let Some(iv) = &v.interval else {
+            return Err(bad(&at(), "missing `interval`"));
+        };
+        // The wall clock from the offset in force, else from the user's zone.
+        let wall = |t: DateTime<Utc>, off: Option<Offset>| {
+            local(t, off).or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
+        };
+        let (start, end) = (iv.start_time.0, iv.end_time.0);
+        let start_local = wall(start, iv.start_utc_offset);
+        let Some(date) = start_local.map(|l| l.date()) else {
+            return Err(bad(
+                &at(),
+                "no `startUtcOffset` and no time zone: the local day is unknown",
+            ));
+        };
+        out.sedentary_periods.push(SedentaryPeriod {
+            user_id: uid.clone(),
+            source: source(),
+            date,
+            start_utc: start,
+            start_local,
+            end_utc: Some(end),
+            end_local: wall(end, iv.end_utc_offset),
+            duration_seconds: Some((end - start).num_seconds()),
+        });
+    }
     if let Some(w) = &p.weight {
         let st = &w.sample_time;
         let t = st.physical_time.0;

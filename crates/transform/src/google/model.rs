@@ -349,6 +349,21 @@ pub struct Daily {
     pub lower_bound_percentage: Num,
     #[serde(default)]
     pub upper_bound_percentage: Num,
+    /// `dailyVo2Max`: ml/kg/min.
+    #[serde(default)]
+    pub vo2_max: Num,
+    /// `dailyVo2Max`: `POOR` .. `EXCELLENT`.
+    #[serde(default)]
+    pub cardio_fitness_level: Option<String>,
+    /// `dailyVo2Max`: the confidence fell far enough to call it an estimate.
+    #[serde(default)]
+    pub estimated: Option<bool>,
+}
+
+/// A point that is only its interval (`sedentaryPeriod`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Span {
+    pub interval: Option<Interval>,
 }
 
 /// `weight`.
@@ -569,6 +584,8 @@ pub struct Item<'a> {
     pub daily_respiratory_rate: Option<Box<Daily>>,
     pub daily_sleep_temperature_derivations: Option<Box<Daily>>,
     pub daily_oxygen_saturation: Option<Box<Daily>>,
+    pub daily_vo2_max: Option<Box<Daily>>,
+    pub sedentary_period: Option<Box<Span>>,
     pub weight: Option<Box<Weight>>,
     #[serde(borrow)]
     pub active_minutes: Option<Box<ActiveMinutes<'a>>>,

@@ -464,6 +464,8 @@ fn vo2_row(
         vo2max_low: None,
         vo2max_high: None,
         vo2max_error: err.map(|n| n.0),
+        cardio_fitness_level: None,
+        estimated: None,
     }
 }
 

@@ -1,0 +1,241 @@
+//! Data types added through the catalog (issue #25), checked end to end against oracles
+//! that are not the client: the simulator's people model (which the client never reads),
+//! the other API's answer for the same days, and another table of the same run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{Array, BooleanArray, Date32Array, Float64Array, Int64Array};
+use arrow::array::{StringArray, TimestampMicrosecondArray};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+
+use super::study::table_batches;
+use super::{fitpipe, s};
+
+fn ingest(out: &Path, provider: &str, from: &str, to: &str, resources: &str, intraday: &str) {
+    let mut args = vec![
+        "ingest",
+        "--demo",
+        "--provider",
+        provider,
+        "--from",
+        from,
+        "--to",
+        to,
+        "--resources",
+        resources,
+        "--quiet",
+        "--out",
+        s(out),
+    ];
+    if !intraday.is_empty() {
+        args.extend(["--intraday", intraday]);
+    }
+    let r = fitpipe(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn column<'a, T: 'static>(b: &'a arrow::record_batch::RecordBatch, name: &str) -> &'a T {
+    b.column_by_name(name)
+        .unwrap_or_else(|| panic!("no column `{name}`"))
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap_or_else(|| panic!("`{name}` has another type"))
+}
+
+fn instant(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap()
+}
+
+fn wall(us: i64) -> NaiveDateTime {
+    instant(us).naive_utc()
+}
+
+fn day(d: &Date32Array, i: usize) -> NaiveDate {
+    d.value_as_date(i).unwrap()
+}
+
+/// The demo's person (the simulator's first) and a time after every sync.
+fn person() -> (fitpipe_sim::people::Person, NaiveDateTime) {
+    let far = NaiveDate::from_ymd_opt(2027, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    (fitpipe_sim::people::people(1, 1).remove(0), far)
+}
+
+// Google sedentary periods land as the people model made them (local start, length), with
+// the instants and wall clocks agreeing; and no minute inside a period is one the steps
+// series of the same run shows walking in (two endpoints, two normalisers, one timeline).
+#[test]
+fn sedentary_periods_are_the_people_models_and_hold_no_walking() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    ingest(
+        &out,
+        "google-health",
+        "2026-10-01",
+        "2026-10-14",
+        "profile,sedentary-periods",
+        "steps",
+    );
+    let (p, far) = person();
+    let mut want = Vec::new();
+    for d in 1..=14 {
+        let date = NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        for (first, minutes) in p.sedentary_periods(&p.day(date, far)) {
+            let start = date.and_hms_opt(0, 0, 0).unwrap() + Duration::minutes(first as i64);
+            want.push((date, start, minutes as i64 * 60));
+        }
+    }
+    assert!(want.len() > 10, "the model sits the person down: {want:?}");
+    let mut got = Vec::new();
+    let mut spans = Vec::new();
+    for (_, b) in table_batches(&out, "sedentary_periods") {
+        let (date, start_utc, start_local) = (
+            column::<Date32Array>(&b, "date"),
+            column::<TimestampMicrosecondArray>(&b, "start_utc"),
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+        );
+        let (end_utc, end_local, secs) = (
+            column::<TimestampMicrosecondArray>(&b, "end_utc"),
+            column::<TimestampMicrosecondArray>(&b, "end_local"),
+            column::<Int64Array>(&b, "duration_seconds"),
+        );
+        for i in 0..b.num_rows() {
+            let (a, z) = (instant(start_utc.value(i)), instant(end_utc.value(i)));
+            assert_eq!((z - a).num_seconds(), secs.value(i), "row {i}");
+            // No DST change inside 07:00-23:00: the wall clocks are as far apart.
+            assert_eq!(
+                (wall(end_local.value(i)) - wall(start_local.value(i))).num_seconds(),
+                secs.value(i)
+            );
+            assert_eq!(wall(start_local.value(i)).date(), day(date, i));
+            got.push((day(date, i), wall(start_local.value(i)), secs.value(i)));
+            spans.push((a, z));
+        }
+    }
+    got.sort();
+    assert_eq!(got, want);
+    // The steps of the same run: every minute inside a period is below the sitting
+    // threshold, and the periods do hold minutes the steps series has.
+    let mut steps: BTreeMap<DateTime<Utc>, i64> = BTreeMap::new();
+    for (_, b) in table_batches(&out, "activity_intraday") {
+        let (t, n) = (
+            column::<TimestampMicrosecondArray>(&b, "time_utc"),
+            column::<Int64Array>(&b, "steps"),
+        );
+        for i in 0..b.num_rows() {
+            if !n.is_null(i) {
+                steps.insert(instant(t.value(i)), n.value(i));
+            }
+        }
+    }
+    let mut inside = 0;
+    for (a, z) in spans {
+        for (t, n) in steps.range(a..z) {
+            inside += 1;
+            assert!(
+                *n < i64::from(fitpipe_sim::people::SEDENTARY_STEPS),
+                "{n} steps at {t}, inside the period {a}..{z}"
+            );
+        }
+    }
+    assert!(
+        inside > 0,
+        "the periods line up with no steps minute at all"
+    );
+}
+
+/// `date -> (vo2max, low, high, level, estimated)` of a dataset's `vo2max_daily`.
+type Vo2Rows = BTreeMap<NaiveDate, (f64, Option<f64>, Option<f64>, Option<String>, Option<bool>)>;
+
+fn vo2_rows(out: &Path) -> Vo2Rows {
+    let mut rows = BTreeMap::new();
+    let opt = |a: &Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
+    for (_, b) in table_batches(out, "vo2max_daily") {
+        let (date, v, low, high) = (
+            column::<Date32Array>(&b, "date"),
+            column::<Float64Array>(&b, "vo2max"),
+            column::<Float64Array>(&b, "vo2max_low"),
+            column::<Float64Array>(&b, "vo2max_high"),
+        );
+        let level = column::<StringArray>(&b, "cardio_fitness_level");
+        let estimated = column::<BooleanArray>(&b, "estimated");
+        for i in 0..b.num_rows() {
+            rows.insert(
+                day(date, i),
+                (
+                    v.value(i),
+                    opt(low, i),
+                    opt(high, i),
+                    (!level.is_null(i)).then(|| level.value(i).to_string()),
+                    (!estimated.is_null(i)).then(|| estimated.value(i)),
+                ),
+            );
+        }
+    }
+    rows
+}
+
+// The cardio fitness score from the two APIs for the same days: Fitbit's string (a range
+// "42-46", or one number after a run with GPS) and Google's number with `estimated` give
+// the same VO2 max, the range exactly where Google calls the value an estimate, and both
+// are the people model's.
+#[test]
+fn vo2max_agrees_across_the_two_apis_and_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
+        ingest(
+            out,
+            provider,
+            "2026-10-01",
+            "2026-10-28",
+            "profile,vo2max",
+            "",
+        );
+    }
+    let (f, g) = (vo2_rows(&fitbit), vo2_rows(&google));
+    let (p, far) = person();
+    let model: BTreeMap<NaiveDate, _> = (1..=28)
+        .map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap())
+        .filter_map(|d| p.vo2max(d, far).map(|v| (d, v)))
+        .collect();
+    assert!(model.values().any(|v| v.measured) && model.values().any(|v| !v.measured));
+    assert_eq!(
+        f.keys().collect::<Vec<_>>(),
+        model.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        g.keys().collect::<Vec<_>>(),
+        model.keys().collect::<Vec<_>>()
+    );
+    for (d, m) in &model {
+        let (fv, low, high, flevel, fest) = &f[d];
+        let (gv, glow, ghigh, level, estimated) = &g[d];
+        assert_eq!((*fv, *gv), (m.value, m.value), "{d}");
+        if m.measured {
+            assert_eq!((*low, *high), (Some(m.value), Some(m.value)), "{d}");
+            assert_eq!(*estimated, None, "{d}: `estimated` false is omitted");
+        } else {
+            // "42-46": the middle is the value, the ends two either side.
+            assert_eq!(
+                (*low, *high),
+                (Some(m.value - 2.0), Some(m.value + 2.0)),
+                "{d}"
+            );
+            assert_eq!(*estimated, Some(true), "{d}");
+        }
+        assert_eq!(
+            (*glow, *ghigh, flevel, fest),
+            (None, None, &None, &None),
+            "{d}"
+        );
+        let level = level.as_deref().unwrap_or_else(|| panic!("{d}: no level"));
+        assert!(
+            ["poor", "fair", "average", "good", "very_good", "excellent"].contains(&level),
+            "{d}: {level}"
+        );
+    }
+}
