@@ -445,3 +445,71 @@ fn live_hrv_and_spo2_samples_fill_their_intraday_tables() {
         "2026-05-18 15:31:50"
     );
 }
+
+// A sedentary period's local times: from the offsets in force (a period across the
+// autumn DST change in New York: 01:30 EDT to 01:10 EST is 40 minutes, not -20), else
+// from the user's zone; without either the error names the period and the fix.
+#[test]
+fn sedentary_periods_take_their_wall_clocks_from_the_offsets_or_the_zone() {
+    let with_offsets = br#"{"dataPoints":[{"sedentaryPeriod":{"interval":{
+        "startTime":"2026-11-01T05:30:00Z","startUtcOffset":"-14400s",
+        "endTime":"2026-11-01T06:10:00Z","endUtcOffset":"-18000s"}}}]}"#;
+    let r = rows_of(with_offsets);
+    let p = &r.sedentary_periods[0];
+    assert_eq!(p.date.to_string(), "2026-11-01");
+    assert_eq!(p.start_local.unwrap().to_string(), "2026-11-01 01:30:00");
+    assert_eq!(p.end_local.unwrap().to_string(), "2026-11-01 01:10:00");
+    assert_eq!(p.duration_seconds, Some(40 * 60));
+    // No offsets: New York's zone gives the wall clock (04:30 UTC is 23:30 EST the day before).
+    let bare = br#"{"dataPoints":[{"sedentaryPeriod":{"interval":{
+        "startTime":"2026-11-02T04:30:00Z","endTime":"2026-11-02T05:00:00Z"}}}]}"#;
+    let p = &rows_of(bare).sedentary_periods[0];
+    assert_eq!(p.start_local.unwrap().to_string(), "2026-11-01 23:30:00");
+    assert_eq!(p.date.to_string(), "2026-11-01", "the local day, not UTC's");
+    let e = err_of(bare).to_string();
+    assert!(
+        e.contains("dataPoints[0].sedentaryPeriod.interval.startUtcOffset")
+            && e.contains("no time zone"),
+        "{e}"
+    );
+    let no_interval = br#"{"dataPoints":[{"sedentaryPeriod":{}}]}"#;
+    let e = err_of(no_interval).to_string();
+    assert!(e.contains("missing `interval`"), "{e}");
+}
+
+// A daily VO2 max point: the value as given, the level in lower case (unspecified is
+// null, not a level), `estimated` only where sent; an empty answer is no rows.
+#[test]
+fn daily_vo2_max_points_keep_value_level_and_estimate() {
+    let page = br#"{"dataPoints":[
+      {"dailyVo2Max":{"date":{"year":2026,"month":10,"day":3},"vo2Max":41.5,"vo2MaxCovariance":0.8,"cardioFitnessLevel":"VERY_GOOD"}},
+      {"dailyVo2Max":{"date":{"year":2026,"month":10,"day":4},"vo2Max":"40","estimated":true,"cardioFitnessLevel":"CARDIO_FITNESS_LEVEL_UNSPECIFIED"}}]}"#;
+    let r = rows_of(page);
+    let v: Vec<_> = r
+        .vo2max_daily
+        .iter()
+        .map(|v| {
+            (
+                v.date.to_string(),
+                v.vo2max,
+                v.cardio_fitness_level.clone(),
+                v.estimated,
+                v.vo2max_low,
+            )
+        })
+        .collect();
+    assert_eq!(
+        v,
+        [
+            (
+                "2026-10-03".into(),
+                Some(41.5),
+                Some("very_good".into()),
+                None,
+                None
+            ),
+            ("2026-10-04".into(), Some(40.0), None, Some(true), None),
+        ]
+    );
+    assert!(rows_of(b"{}").vo2max_daily.is_empty());
+}

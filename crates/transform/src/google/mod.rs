@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 pub mod model;
@@ -315,27 +315,16 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         let Some(iv) = &v.interval else {
             return Err(bad(&at(), "missing `interval`"));
         };
-        // The wall clock from the offset in force, else from the user's zone.
-        let wall = |t: DateTime<Utc>, off: Option<Offset>| {
-            local(t, off).or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
-        };
-        let (start, end) = (iv.start_time.0, iv.end_time.0);
-        let start_local = wall(start, iv.start_utc_offset);
-        let Some(date) = start_local.map(|l| l.date()) else {
-            return Err(bad(
-                &at(),
-                "no `startUtcOffset` and no time zone: the local day is unknown",
-            ));
-        };
+        let t = started(iv, ctx, at)?;
         out.sedentary_periods.push(SedentaryPeriod {
             user_id: uid.clone(),
             source: source(),
-            date,
-            start_utc: start,
-            start_local,
-            end_utc: Some(end),
-            end_local: wall(end, iv.end_utc_offset),
-            duration_seconds: Some((end - start).num_seconds()),
+            date: t.date,
+            start_utc: t.start,
+            start_local: t.start_local,
+            end_utc: Some(t.end),
+            end_local: t.end_local,
+            duration_seconds: Some((t.end - t.start).num_seconds()),
         });
     }
     if let Some(w) = &p.weight {
@@ -440,6 +429,41 @@ fn platform(p: &Item) -> Option<String> {
         .map(Into::into)
 }
 
+/// An interval's instants, its wall clocks and the local day it started on.
+struct Started {
+    start: DateTime<Utc>,
+    start_local: Option<NaiveDateTime>,
+    end: DateTime<Utc>,
+    end_local: Option<NaiveDateTime>,
+    date: NaiveDate,
+}
+
+/// The times of a session or period: wall clocks from the offsets in force, else from the
+/// user's zone; an error naming `at` (the interval's path) when neither gives the local
+/// day it started on.
+fn started(
+    iv: &model::Interval,
+    ctx: &Context,
+    at: impl Fn() -> String,
+) -> Result<Started, TransformError> {
+    let (start, end) = (iv.start_time.0, iv.end_time.0);
+    let in_zone = |t: DateTime<Utc>| ctx.tz.map(|z| t.with_timezone(&z).naive_local());
+    let start_local = local(start, iv.start_utc_offset).or_else(|| in_zone(start));
+    let Some(date) = start_local.map(|l| l.date()) else {
+        return Err(bad(
+            &format!("{}.startUtcOffset", at()),
+            "missing, and no time zone given: the local day it started on is unknown",
+        ));
+    };
+    Ok(Started {
+        start,
+        start_local,
+        end,
+        end_local: local(end, iv.end_utc_offset).or_else(|| in_zone(end)),
+        date,
+    })
+}
+
 /// An exercise session; its local day is the day it started.
 fn exercise(
     p: &Item,
@@ -447,17 +471,13 @@ fn exercise(
     path: Path,
     ctx: &Context,
 ) -> Result<ExerciseSession, TransformError> {
-    let iv = &e.interval;
-    let (start, end) = (iv.start_time.0, iv.end_time.0);
-    let in_zone = |t: DateTime<Utc>| ctx.tz.map(|z| t.with_timezone(&z).naive_local());
-    let start_local = local(start, iv.start_utc_offset).or_else(|| in_zone(start));
-    let end_local = local(end, iv.end_utc_offset).or_else(|| in_zone(end));
-    let Some(date) = start_local.map(|l| l.date()) else {
-        return Err(bad(
-            &format!("{}.exercise.interval.startUtcOffset", path()),
-            "missing, and no time zone given: the local day of the session is unknown",
-        ));
-    };
+    let Started {
+        start,
+        start_local,
+        end,
+        end_local,
+        date,
+    } = started(&e.interval, ctx, || format!("{}.exercise.interval", path()))?;
     let id = p
         .id()
         .ok_or_else(|| bad(&path(), "an exercise point without `name`"))?;
