@@ -21,21 +21,13 @@ pub enum Replace {
     Nothing,
     /// Sleep logs that ended on the window's local days, and their stages.
     SleepByEndDay,
-    /// Heart-rate zones of the window's days.
-    HeartZones,
-    /// Heart-rate samples of the window's local days.
-    HeartSamples,
-    /// Exercise sessions that started on the window's local days (an edited or deleted
-    /// session goes).
-    ExerciseByStartDay,
-    /// SpO2 samples of the window's local days.
-    Spo2Samples,
-    /// HRV samples of the window's local days.
-    HrvSamples,
-    /// Body-fat measurements of the window's local days (a deleted log goes).
-    BodyFatByDay,
-    /// Sedentary periods that started on the window's local days.
-    SedentaryByStartDay,
+    /// Rows of these tables whose local day (`date`) lies in the window: heart-rate zones
+    /// of the days, sessions and periods that started on them (an edited or deleted one
+    /// goes).
+    Days(&'static [&'static str]),
+    /// Rows of these tables whose instant (`time_utc`) lies in the window's local days:
+    /// samples, and measurements keyed by their time (a deleted log goes).
+    Samples(&'static [&'static str]),
 }
 
 /// Which stored rows of one table a replaced window covers.
@@ -56,13 +48,7 @@ impl Replace {
         match self {
             Replace::Nothing => &[],
             Replace::SleepByEndDay => &["sleep_sessions", "sleep_stages"],
-            Replace::HeartZones => &["heart_rate_zones"],
-            Replace::HeartSamples => &["heart_rate_intraday"],
-            Replace::ExerciseByStartDay => &["exercise_sessions"],
-            Replace::Spo2Samples => &["spo2_intraday"],
-            Replace::HrvSamples => &["hrv_intraday"],
-            Replace::BodyFatByDay => &["body_fat_log"],
-            Replace::SedentaryByStartDay => &["sedentary_periods"],
+            Replace::Days(t) | Replace::Samples(t) => t,
         }
     }
 
@@ -71,14 +57,55 @@ impl Replace {
         match (self, table) {
             (Replace::SleepByEndDay, "sleep_stages") => WindowRows::StagesOfLogs,
             (Replace::SleepByEndDay, _) => WindowRows::LocalDays("date_of_sleep"),
-            (
-                Replace::HeartZones | Replace::ExerciseByStartDay | Replace::SedentaryByStartDay,
-                _,
-            ) => WindowRows::LocalDays("date"),
+            (Replace::Days(_), _) => WindowRows::LocalDays("date"),
             _ => WindowRows::Instants("time_utc"),
         }
     }
 }
+
+/// How the Google Health API is asked for a data type (google-health-api.md §3 and §6; the
+/// caps and filter members that work live: google-health-live-2026.md). The filter member
+/// is the `dataType` id in snake case (`daily_resting_heart_rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoogleOp {
+    /// `users/me/identity` and `users/me/settings`.
+    Profile,
+    /// `users/me/pairedDevices` (paged), read whole on every run.
+    Devices,
+    /// `:dailyRollUp`, one bucket per civil day; the range cap in days (`pageSize` is the
+    /// window's days, so `windowSizeDays × pageSize` stays within it).
+    DailyRollUp(i64),
+    /// `:rollUp` of 60-second windows over the local days' physical bounds, ending at the
+    /// current minute; days a request.
+    MinuteRollUp(i64),
+    /// `list` filtered on the civil `date` of daily points.
+    ListByDate(Page),
+    /// `list` filtered on `sample_time.civil_time`.
+    ListBySample(Page),
+    /// `list` filtered on `interval.civil_start_time`.
+    ListByStart(Page),
+    /// A session list (25 a page, 12 days a request so two sessions a day fit one page),
+    /// filtered on the civil date the sessions start (`false`) or end (`true`) on.
+    Sessions {
+        /// Filter on `interval.civil_end_time` (sleep) rather than the start.
+        by_end: bool,
+    },
+}
+
+/// How many days one `list` request covers and its `pageSize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Most days one request covers.
+    pub days: i64,
+    /// `pageSize` (the API truncates above 10,000).
+    pub size: i64,
+}
+
+/// A list of up to 1,000 days a request, 1,000 points a page: a value or a few a day.
+const SPARSE: Page = Page {
+    days: 1000,
+    size: 1000,
+};
 
 /// How one API reads a data type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +138,8 @@ pub struct DataType {
     pub kind: Kind,
     /// The Google Health API `dataType` id, where Google serves it.
     pub google_id: Option<&'static str>,
+    /// How the Google Health API is asked for it (with [`DataType::google`]).
+    pub google_op: Option<GoogleOp>,
     /// How the Google Health API reads it.
     pub google: Option<Read>,
     /// How the Fitbit Web API reads it.
@@ -148,10 +177,21 @@ const fn daily(
         name,
         kind: Kind::Daily,
         google_id,
+        google_op: None,
         google,
         fitbit,
         tables,
         about,
+    }
+}
+
+impl DataType {
+    /// The same row, asked of the Google Health API by `op`.
+    const fn asked(self, op: GoogleOp) -> DataType {
+        DataType {
+            google_op: Some(op),
+            ..self
+        }
     }
 }
 
@@ -176,7 +216,8 @@ pub const CATALOG: &[DataType] = &[
         read("profile", true),
         &["profile"],
         "the account: time zone, member since",
-    ),
+    )
+    .asked(GoogleOp::Profile),
     daily(
         "steps",
         Some("steps"),
@@ -184,7 +225,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "steps per day",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "calories",
         Some("total-calories"),
@@ -192,7 +234,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "energy burned per day, kcal",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(14)),
     daily(
         "distance",
         Some("distance"),
@@ -200,7 +243,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "distance per day, km",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "floors",
         Some("floors"),
@@ -208,7 +252,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "floors climbed per day",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "elevation",
         None,
@@ -256,15 +301,17 @@ pub const CATALOG: &[DataType] = &[
         None,
         DAILY_ACTIVITY,
         "minutes per activity level per day",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(14)),
     daily(
         "heart",
         Some("daily-resting-heart-rate"),
         read(HM, true),
-        replacing("heartrate", true, Replace::HeartZones),
+        replacing("heartrate", true, Replace::Days(&["heart_rate_zones"])),
         &["daily_activity", "heart_rate_zones"],
         "resting heart rate per day (and heart-rate zones at Fitbit)",
-    ),
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "sleep",
         Some("sleep"),
@@ -272,7 +319,8 @@ pub const CATALOG: &[DataType] = &[
         replacing("sleep", true, Replace::SleepByEndDay),
         &["sleep_sessions", "sleep_stages"],
         "sleep sessions with their stages",
-    ),
+    )
+    .asked(GoogleOp::Sessions { by_end: true }),
     daily(
         "hrv",
         Some("daily-heart-rate-variability"),
@@ -280,7 +328,8 @@ pub const CATALOG: &[DataType] = &[
         None,
         &["hrv_daily"],
         "heart-rate variability per night",
-    ),
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "spo2",
         Some("daily-oxygen-saturation"),
@@ -288,7 +337,8 @@ pub const CATALOG: &[DataType] = &[
         None,
         &["spo2_daily"],
         "blood oxygen saturation per night",
-    ),
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "weight",
         Some("weight"),
@@ -296,23 +346,26 @@ pub const CATALOG: &[DataType] = &[
         None,
         &["weight_log"],
         "weight logs",
-    ),
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
     daily(
         "body-fat",
         Some("body-fat"),
-        replacing(HM, true, Replace::BodyFatByDay),
+        replacing(HM, true, Replace::Samples(&["body_fat_log"])),
         None,
         &["body_fat_log"],
         "body-fat measurements, percent",
-    ),
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
     daily(
         "exercise",
         Some("exercise"),
-        replacing(AF, true, Replace::ExerciseByStartDay),
-        replacing("activity", true, Replace::ExerciseByStartDay),
+        replacing(AF, true, Replace::Days(&["exercise_sessions"])),
+        replacing("activity", true, Replace::Days(&["exercise_sessions"])),
         &["exercise_sessions"],
         "exercise sessions: runs, walks, rides (type, duration, energy, heart rate)",
-    ),
+    )
+    .asked(GoogleOp::Sessions { by_end: false }),
     daily(
         "devices",
         None,
@@ -320,7 +373,8 @@ pub const CATALOG: &[DataType] = &[
         read("settings", true),
         &["devices"],
         "paired trackers and scales: battery, last sync (read on every run)",
-    ),
+    )
+    .asked(GoogleOp::Devices),
     daily(
         "breathing-rate",
         Some("daily-respiratory-rate"),
@@ -328,7 +382,8 @@ pub const CATALOG: &[DataType] = &[
         read("respiratory_rate", false),
         &["breathing_rate_daily"],
         "breathing rate per night",
-    ),
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "active-zone-minutes",
         Some("active-zone-minutes"),
@@ -336,7 +391,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", false),
         &["active_zone_minutes_daily"],
         "active zone minutes per day",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "skin-temperature",
         Some("daily-sleep-temperature-derivations"),
@@ -344,7 +400,8 @@ pub const CATALOG: &[DataType] = &[
         read("temperature", false),
         &["skin_temperature_daily"],
         "skin temperature variation per night",
-    ),
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "vo2max",
         Some("daily-vo2-max"),
@@ -352,64 +409,106 @@ pub const CATALOG: &[DataType] = &[
         read("cardio_fitness", false),
         &["vo2max_daily"],
         "cardio fitness score (VO2 max, ml/kg/min) per day",
-    ),
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "sedentary-periods",
         Some("sedentary-period"),
-        replacing(AF, false, Replace::SedentaryByStartDay),
+        replacing(AF, false, Replace::Days(&["sedentary_periods"])),
         None,
         &["sedentary_periods"],
         "sedentary periods: start, end and length of each spell of sitting still",
+    )
+    .asked(GoogleOp::ListByStart(Page {
+        days: 30,
+        size: 1000,
+    })),
+    intraday(
+        daily(
+            "heart",
+            Some("heart-rate"),
+            replacing(HM, false, Replace::Samples(&["heart_rate_intraday"])),
+            replacing(
+                "heartrate",
+                false,
+                Replace::Samples(&["heart_rate_intraday"]),
+            ),
+            // Fitbit's intraday answer carries the day's summary too (resting rate, zones).
+            &["heart_rate_intraday", "daily_activity", "heart_rate_zones"],
+            "heart-rate samples (every few seconds)",
+        )
+        .asked(GoogleOp::ListBySample(Page {
+            days: 1,
+            size: 10_000,
+        })),
     ),
-    intraday(daily(
-        "heart",
-        Some("heart-rate"),
-        replacing(HM, false, Replace::HeartSamples),
-        replacing("heartrate", false, Replace::HeartSamples),
-        // Fitbit's intraday answer carries the day's summary too (resting rate, zones).
-        &["heart_rate_intraday", "daily_activity", "heart_rate_zones"],
-        "heart-rate samples (every few seconds)",
-    )),
-    intraday(daily(
-        "steps",
-        Some("steps"),
-        read(AF, false),
-        read("activity", false),
-        ACTIVITY_INTRADAY,
-        "steps per minute",
-    )),
-    intraday(daily(
-        "distance",
-        Some("distance"),
-        read(AF, false),
-        read("activity", false),
-        ACTIVITY_INTRADAY,
-        "distance per minute",
-    )),
-    intraday(daily(
-        "calories",
-        Some("total-calories"),
-        read(AF, false),
-        read("activity", false),
-        ACTIVITY_INTRADAY,
-        "energy per minute",
-    )),
-    intraday(daily(
-        "spo2",
-        Some("oxygen-saturation"),
-        replacing(HM, false, Replace::Spo2Samples),
-        None,
-        &["spo2_intraday"],
-        "blood oxygen saturation samples (about one a minute during sleep)",
-    )),
-    intraday(daily(
-        "hrv",
-        Some("heart-rate-variability"),
-        replacing(HM, false, Replace::HrvSamples),
-        None,
-        &["hrv_intraday"],
-        "heart-rate variability samples (every 5 minutes during sleep)",
-    )),
+    intraday(
+        daily(
+            "steps",
+            Some("steps"),
+            read(AF, false),
+            read("activity", false),
+            ACTIVITY_INTRADAY,
+            "steps per minute",
+        )
+        .asked(GoogleOp::ListByStart(Page {
+            days: 6,
+            size: 10_000,
+        })),
+    ),
+    intraday(
+        daily(
+            "distance",
+            Some("distance"),
+            read(AF, false),
+            read("activity", false),
+            ACTIVITY_INTRADAY,
+            "distance per minute",
+        )
+        .asked(GoogleOp::ListByStart(Page {
+            days: 6,
+            size: 10_000,
+        })),
+    ),
+    intraday(
+        daily(
+            "calories",
+            Some("total-calories"),
+            read(AF, false),
+            read("activity", false),
+            ACTIVITY_INTRADAY,
+            "energy per minute",
+        )
+        .asked(GoogleOp::MinuteRollUp(6)),
+    ),
+    intraday(
+        daily(
+            "spo2",
+            Some("oxygen-saturation"),
+            replacing(HM, false, Replace::Samples(&["spo2_intraday"])),
+            None,
+            &["spo2_intraday"],
+            "blood oxygen saturation samples (about one a minute during sleep)",
+        )
+        .asked(GoogleOp::ListBySample(Page {
+            days: 6,
+            size: 5000,
+        })),
+    ),
+    intraday(
+        daily(
+            "hrv",
+            Some("heart-rate-variability"),
+            replacing(HM, false, Replace::Samples(&["hrv_intraday"])),
+            None,
+            &["hrv_intraday"],
+            "heart-rate variability samples (every 5 minutes during sleep)",
+        )
+        .asked(GoogleOp::ListBySample(Page {
+            days: 6,
+            size: 5000,
+        })),
+    ),
     intraday(daily(
         "floors",
         None,
@@ -538,6 +637,7 @@ mod tests {
             );
             assert!(t.google.is_some() || t.fitbit.is_some(), "{}", t.name);
             assert!(!t.tables.is_empty(), "{}", t.name);
+            assert_eq!(t.google.is_some(), t.google_op.is_some(), "{}", t.name);
             assert_eq!(
                 t.google.is_some(),
                 t.google_id.is_some() || NOT_DATA_TYPES.contains(&t.name),

@@ -20,8 +20,9 @@ use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, NaiveTime, 
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
+use fitpipe_catalog::{Api, DataType, GoogleOp, Kind};
+
 use crate::provider::Window;
-use crate::spec::spec;
 use crate::Request;
 
 /// The `source` and provider name.
@@ -73,202 +74,81 @@ pub fn missing_scopes(granted: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Something fitpipe can fetch from Google Health.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
-    /// `users/me/identity` and `users/me/settings` (ids and time zone).
-    Profile,
-    /// A daily rollup: data type and its range cap in days.
-    Daily(&'static str, i64),
-    /// A daily type read by `list` (resting heart rate, HRV, SpO2): data type, filter member.
-    DailyList(&'static str, &'static str),
-    /// A sample type listed by its civil time, whole days (weight, body fat): data type,
-    /// filter member.
-    SampleList(&'static str, &'static str),
-    /// An interval type listed by the local day its intervals start (sedentary periods):
-    /// data type, filter member.
-    IntervalList(&'static str, &'static str),
-    /// Exercise sessions (`list`, 25 a page, by the local day they started).
-    Exercise,
-    /// Paired devices (`users/me/pairedDevices`, paged): read whole on every run.
-    Devices,
-    /// Sleep sessions with stages.
-    Sleep,
-    /// Intraday heart rate (`list`, one day a request).
-    IntradayHeart,
-    /// Intraday steps or distance (`list`, six days a request).
-    IntradayList(&'static str),
-    /// Intraday calories (`:rollUp` with 60-second windows).
-    IntradayCalories,
-    /// Samples through the night (HRV, SpO2): data type, filter member; six days a
-    /// request.
-    IntradaySamples(&'static str, &'static str),
+/// Something fitpipe can fetch from Google Health: a catalog row the Google Health API
+/// reads, asked for as the row's [`GoogleOp`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    ty: &'static DataType,
+    op: GoogleOp,
 }
-
-/// One daily resource, declared once (see [`crate::spec::Spec`]).
-pub type Spec = crate::spec::Spec<Resource>;
-
-/// Every daily resource (caps: google-health-live-2026.md, "Rollups").
-pub const SPECS: &[Spec] = &[
-    spec("profile", Resource::Profile),
-    spec("steps", Resource::Daily("steps", 90)),
-    spec("calories", Resource::Daily("total-calories", 14)),
-    spec("distance", Resource::Daily("distance", 90)),
-    spec("floors", Resource::Daily("floors", 90)),
-    spec("active-minutes", Resource::Daily("active-minutes", 14)),
-    spec(
-        "heart",
-        Resource::DailyList("daily-resting-heart-rate", "daily_resting_heart_rate"),
-    ),
-    spec("sleep", Resource::Sleep),
-    spec(
-        "hrv",
-        Resource::DailyList(
-            "daily-heart-rate-variability",
-            "daily_heart_rate_variability",
-        ),
-    ),
-    spec(
-        "spo2",
-        Resource::DailyList("daily-oxygen-saturation", "daily_oxygen_saturation"),
-    ),
-    spec("weight", Resource::SampleList("weight", "weight")),
-    spec("body-fat", Resource::SampleList("body-fat", "body_fat")),
-    spec("exercise", Resource::Exercise),
-    spec("devices", Resource::Devices),
-    spec(
-        "breathing-rate",
-        Resource::DailyList("daily-respiratory-rate", "daily_respiratory_rate"),
-    ),
-    spec(
-        "active-zone-minutes",
-        Resource::Daily("active-zone-minutes", 90),
-    ),
-    spec(
-        "skin-temperature",
-        Resource::DailyList(
-            "daily-sleep-temperature-derivations",
-            "daily_sleep_temperature_derivations",
-        ),
-    ),
-    spec(
-        "vo2max",
-        Resource::DailyList("daily-vo2-max", "daily_vo2_max"),
-    ),
-    spec(
-        "sedentary-periods",
-        Resource::IntervalList("sedentary-period", "sedentary_period"),
-    ),
-];
 
 /// The default daily set.
 pub fn default_resources() -> Vec<&'static str> {
-    fitpipe_catalog::names(
-        fitpipe_catalog::Api::Google,
-        fitpipe_catalog::Kind::Daily,
-        true,
-    )
+    fitpipe_catalog::names(Api::Google, Kind::Daily, true)
 }
 
 /// Names accepted by `--resources`.
 pub fn resource_names() -> Vec<&'static str> {
-    fitpipe_catalog::names(
-        fitpipe_catalog::Api::Google,
-        fitpipe_catalog::Kind::Daily,
-        false,
-    )
+    fitpipe_catalog::names(Api::Google, Kind::Daily, false)
 }
 
 impl Resource {
+    fn of(kind: Kind, name: &str) -> Option<Resource> {
+        let ty = fitpipe_catalog::get(kind, name)?;
+        Some(Resource {
+            ty,
+            op: ty.google_op?,
+        })
+    }
+
     /// Parses a `--resources` name (the Fitbit names where the data is the same).
     pub fn parse(name: &str) -> Option<Resource> {
-        crate::spec::parse(SPECS, name)
+        Resource::of(Kind::Daily, name)
     }
 
     /// Parses an `--intraday` name.
     pub fn parse_intraday(name: &str) -> Option<Resource> {
-        match name {
-            "heart" => Some(Resource::IntradayHeart),
-            "steps" => Some(Resource::IntradayList("steps")),
-            "distance" => Some(Resource::IntradayList("distance")),
-            "calories" => Some(Resource::IntradayCalories),
-            "spo2" => Some(Resource::IntradaySamples(
-                "oxygen-saturation",
-                "oxygen_saturation",
-            )),
-            "hrv" => Some(Resource::IntradaySamples(
-                "heart-rate-variability",
-                "heart_rate_variability",
-            )),
-            _ => None,
-        }
+        Resource::of(Kind::Intraday, name)
+    }
+
+    /// How it is asked for.
+    pub fn op(&self) -> GoogleOp {
+        self.op
     }
 
     /// Daily or intraday, in the catalog's words.
-    pub fn kind(&self) -> fitpipe_catalog::Kind {
-        match self {
-            Resource::IntradayHeart
-            | Resource::IntradayList(_)
-            | Resource::IntradayCalories
-            | Resource::IntradaySamples(..) => fitpipe_catalog::Kind::Intraday,
-            _ => fitpipe_catalog::Kind::Daily,
-        }
+    pub fn kind(&self) -> Kind {
+        self.ty.kind
     }
 
     /// The catalog's name of what this fetches.
     pub fn catalog_name(&self) -> &'static str {
-        match self {
-            Resource::IntradayHeart => "heart",
-            Resource::IntradayList(t) => t,
-            Resource::IntradayCalories => "calories",
-            Resource::IntradaySamples("oxygen-saturation", _) => "spo2",
-            Resource::IntradaySamples(..) => "hrv",
-            r => crate::spec::name_of(SPECS, r),
-        }
+        self.ty.name
     }
 
-    /// The Google Health `dataType` it reads (`None` for the profile).
+    /// The Google Health `dataType` it reads (`None` for the profile and devices).
     pub fn data_type(&self) -> Option<&'static str> {
-        match self {
-            Resource::Profile | Resource::Devices => None,
-            Resource::Daily(t, _)
-            | Resource::DailyList(t, _)
-            | Resource::SampleList(t, _)
-            | Resource::IntervalList(t, _) => Some(t),
-            Resource::IntradaySamples(t, _) => Some(t),
-            Resource::Exercise => Some("exercise"),
-            Resource::Sleep => Some("sleep"),
-            Resource::IntradayHeart => Some("heart-rate"),
-            Resource::IntradayList(t) => Some(t),
-            Resource::IntradayCalories => Some("total-calories"),
-        }
+        self.ty.google_id
     }
 
     /// A stable name for state, raw files and progress.
     pub fn key(&self) -> String {
-        match self {
-            Resource::IntradayHeart => "intraday-heart".into(),
-            Resource::IntradayList(t) => format!("intraday-{t}"),
-            Resource::IntradayCalories => "intraday-calories".into(),
-            Resource::IntradaySamples(..) => format!("intraday-{}", self.catalog_name()),
-            r => crate::spec::name_of(SPECS, r).to_string(),
+        match self.ty.kind {
+            Kind::Daily => self.ty.name.to_string(),
+            Kind::Intraday => format!("intraday-{}", self.ty.name),
         }
     }
 
     /// Most days one request may cover.
     pub fn max_days(&self) -> i64 {
-        match self {
-            Resource::Profile | Resource::Devices => i64::MAX,
-            Resource::Daily(_, cap) => *cap,
-            Resource::DailyList(..) | Resource::SampleList(..) => 1000,
-            // A few dozen periods a day: a month fits a page of 1,000.
-            Resource::IntervalList(..) => 30,
+        match self.op {
+            GoogleOp::Profile | GoogleOp::Devices => i64::MAX,
+            GoogleOp::DailyRollUp(cap) | GoogleOp::MinuteRollUp(cap) => cap,
+            GoogleOp::ListByDate(p) | GoogleOp::ListBySample(p) | GoogleOp::ListByStart(p) => {
+                p.days
+            }
             // 25 sessions a page: a dozen days of two sessions a day fit one.
-            Resource::Sleep | Resource::Exercise => 12,
-            Resource::IntradayHeart => 1,
-            Resource::IntradayList(_) | Resource::IntradayCalories => 6,
-            // About 500 SpO2 samples a night: six nights stay under a 5,000 page.
-            Resource::IntradaySamples(..) => 6,
+            GoogleOp::Sessions { .. } => 12,
         }
     }
 
@@ -293,12 +173,25 @@ impl Resource {
             body: None,
         };
         let civil = |d: NaiveDate| json!({"date": {"year": d.year_ce().1, "month": d.month0() + 1, "day": d.day0() + 1}, "time": {}});
-        match self {
-            Resource::Profile => vec![
-                Request::get("/v4/users/me/identity"),
-                Request::get("/v4/users/me/settings"),
-            ],
-            Resource::Daily(ty, _) => vec![Request {
+        let Some(ty) = self.ty.google_id else {
+            return match self.op {
+                GoogleOp::Devices => {
+                    vec![Request::get("/v4/users/me/pairedDevices?pageSize=100")]
+                }
+                _ => vec![
+                    Request::get("/v4/users/me/identity"),
+                    Request::get("/v4/users/me/settings"),
+                ],
+            };
+        };
+        let member = ty.replace('-', "_");
+        let from_to = |field: &str, a: String, b: String| {
+            format!("{member}.{field} >= \"{a}\" AND {member}.{field} < \"{b}\"")
+        };
+        let midnight = |d: NaiveDate| format!("{d}T00:00:00");
+        let request = match self.op {
+            GoogleOp::Profile | GoogleOp::Devices => unreachable!("no data type"),
+            GoogleOp::DailyRollUp(_) => Request {
                 method: reqwest::Method::POST,
                 path: format!("/v4/users/me/dataTypes/{ty}/dataPoints:dailyRollUp"),
                 body: Some(json!({
@@ -306,59 +199,37 @@ impl Resource {
                     "windowSizeDays": 1,
                     "pageSize": days,
                 })),
-            }],
-            Resource::DailyList(ty, member) => vec![list(
+            },
+            GoogleOp::ListByDate(p) => list(
                 ty,
-                format!("{member}.date >= \"{start}\" AND {member}.date < \"{next}\""),
-                1000,
-            )],
-            Resource::SampleList(ty, member) | Resource::IntradaySamples(ty, member) => {
-                vec![list(
-                    ty,
-                    format!(
-                        "{member}.sample_time.civil_time >= \"{start}T00:00:00\" AND {member}.sample_time.civil_time < \"{next}T00:00:00\""
-                    ),
-                    if matches!(self, Resource::SampleList(..)) { 1000 } else { 5000 },
-                )]
-            }
-            Resource::IntervalList(ty, member) => vec![list(
+                from_to("date", start.to_string(), next.to_string()),
+                p.size,
+            ),
+            GoogleOp::ListBySample(p) => list(
                 ty,
-                format!(
-                    "{member}.interval.civil_start_time >= \"{start}T00:00:00\" AND {member}.interval.civil_start_time < \"{next}T00:00:00\""
-                ),
-                1000,
-            )],
-            // Exercise filters only on its civil start (google-health-live-2026.md).
-            Resource::Exercise => vec![list(
-                "exercise",
-                format!(
-                    "exercise.interval.civil_start_time >= \"{start}\" AND exercise.interval.civil_start_time < \"{next}\""
+                from_to("sample_time.civil_time", midnight(start), midnight(next)),
+                p.size,
+            ),
+            GoogleOp::ListByStart(p) => list(
+                ty,
+                from_to("interval.civil_start_time", midnight(start), midnight(next)),
+                p.size,
+            ),
+            // Sessions filter on the civil day alone (google-health-live-2026.md).
+            GoogleOp::Sessions { by_end } => list(
+                ty,
+                from_to(
+                    if by_end {
+                        "interval.civil_end_time"
+                    } else {
+                        "interval.civil_start_time"
+                    },
+                    start.to_string(),
+                    next.to_string(),
                 ),
                 25,
-            )],
-            Resource::Devices => vec![Request::get("/v4/users/me/pairedDevices?pageSize=100")],
-            Resource::Sleep => vec![list(
-                "sleep",
-                format!(
-                    "sleep.interval.civil_end_time >= \"{start}\" AND sleep.interval.civil_end_time < \"{next}\""
-                ),
-                25,
-            )],
-            Resource::IntradayHeart => vec![list(
-                "heart-rate",
-                format!(
-                    "heart_rate.sample_time.civil_time >= \"{start}T00:00:00\" AND heart_rate.sample_time.civil_time < \"{next}T00:00:00\""
-                ),
-                10_000,
-            )],
-            Resource::IntradayList(ty) => vec![list(
-                ty,
-                format!(
-                    "{ty}.interval.civil_start_time >= \"{start}T00:00:00\" AND {ty}.interval.civil_start_time < \"{next}T00:00:00\""
-                ),
-                10_000,
-            )],
-            Resource::IntradayCalories => {
+            ),
+            GoogleOp::MinuteRollUp(_) => {
                 let at = |d: NaiveDate| {
                     tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
                         .earliest()
@@ -366,19 +237,23 @@ impl Resource {
                         .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
                 };
                 let now = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
-                let (a, b) = (at(start), at(next).min(now).max(at(start) + Duration::minutes(1)));
+                let (a, b) = (
+                    at(start),
+                    at(next).min(now).max(at(start) + Duration::minutes(1)),
+                );
                 let minutes = (b - a).num_minutes();
-                vec![Request {
+                Request {
                     method: reqwest::Method::POST,
-                    path: "/v4/users/me/dataTypes/total-calories/dataPoints:rollUp".into(),
+                    path: format!("/v4/users/me/dataTypes/{ty}/dataPoints:rollUp"),
                     body: Some(json!({
                         "range": {"startTime": a.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "endTime": b.format("%Y-%m-%dT%H:%M:%SZ").to_string()},
                         "windowSize": "60s",
                         "pageSize": minutes,
                     })),
-                }]
+                }
             }
-        }
+        };
+        vec![request]
     }
 }
 
@@ -391,7 +266,7 @@ pub fn plan(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<Window> {
-    if matches!(r, Resource::Profile | Resource::Devices) {
+    if matches!(r.op, GoogleOp::Profile | GoogleOp::Devices) {
         return r
             .request(to, to, tz, now)
             .into_iter()
@@ -523,7 +398,7 @@ mod tests {
         assert_eq!(w[1].start, d("2021-01-15"));
         // Intraday calories: physical bounds of the local days, across the DST change.
         let w = plan(
-            &Resource::IntradayCalories,
+            &Resource::parse_intraday("calories").unwrap(),
             d("2021-03-13"),
             d("2021-03-14"),
             tz,
@@ -536,7 +411,7 @@ mod tests {
         // Today's window ends at the current minute, not at midnight.
         let now = "2021-03-14T17:30:45Z".parse().unwrap();
         let w = plan(
-            &Resource::IntradayCalories,
+            &Resource::parse_intraday("calories").unwrap(),
             d("2021-03-14"),
             d("2021-03-14"),
             tz,
@@ -548,35 +423,34 @@ mod tests {
     }
 
     #[test]
-    fn every_spec_is_parsed_keyed_and_asked_for_by_its_scope() {
-        // The catalog and this table name the same resources, in the same order, and
-        // agree on the data type asked for.
-        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
-        assert_eq!(names, resource_names());
-        for s in SPECS {
-            assert_eq!(Resource::parse(s.name), Some(s.resource.clone()));
-            assert_eq!(s.resource.key(), s.name);
-            let t = fitpipe_catalog::get(fitpipe_catalog::Kind::Daily, s.name).unwrap();
-            assert_eq!(s.resource.data_type(), t.google_id, "{}", s.name);
-            let scope = t.google.unwrap().scope;
-            assert!(
-                SCOPES.iter().any(|x| x.contains(&format!(".{scope}."))),
-                "{}: fitpipe does not ask for `{scope}`",
-                s.name,
-            );
-        }
-        for n in fitpipe_catalog::names(
-            fitpipe_catalog::Api::Google,
-            fitpipe_catalog::Kind::Intraday,
-            false,
-        ) {
-            let r = Resource::parse_intraday(n).unwrap_or_else(|| panic!("intraday {n}"));
-            let t = fitpipe_catalog::get(fitpipe_catalog::Kind::Intraday, n).unwrap();
-            assert_eq!(r.data_type(), t.google_id, "intraday {n}");
+    fn every_google_row_is_parsed_keyed_and_asked_for_by_its_scope() {
+        for kind in [Kind::Daily, Kind::Intraday] {
+            for n in fitpipe_catalog::names(Api::Google, kind, false) {
+                let t = fitpipe_catalog::get(kind, n).unwrap();
+                let r = Resource::of(kind, n).unwrap_or_else(|| panic!("{n}: no Google op"));
+                assert_eq!(r.data_type(), t.google_id, "{n}");
+                let key = r.key();
+                assert_eq!(key.strip_prefix("intraday-").unwrap_or(&key), n);
+                let scope = t.google.unwrap().scope;
+                assert!(
+                    SCOPES.iter().any(|x| x.contains(&format!(".{scope}."))),
+                    "{n}: fitpipe does not ask for `{scope}`",
+                );
+                // Every request of a window names its data type and stays within the cap.
+                let from = d("2021-01-01");
+                for w in plan(&r, from, from + Duration::days(99), chrono_tz::UTC, far()) {
+                    assert!((w.end - w.start).num_days() < r.max_days(), "{n}");
+                    if let Some(ty) = t.google_id {
+                        assert!(w.request.path.contains(&format!("/dataTypes/{ty}/")), "{n}");
+                    }
+                }
+            }
         }
         assert!(default_resources().contains(&"sleep"));
         assert!(resource_names().contains(&"exercise"));
         assert!(!default_resources().contains(&"hrv"));
+        assert_eq!(Resource::parse("nonsense"), None);
+        assert_eq!(Resource::parse("elevation"), None, "Fitbit only");
     }
 
     fn far() -> DateTime<Utc> {
@@ -587,7 +461,7 @@ mod tests {
     fn next_page_repeats_the_query_with_the_token() {
         let tz: Tz = "UTC".parse().unwrap();
         let w = plan(
-            &Resource::Sleep,
+            &Resource::parse("sleep").unwrap(),
             d("2021-01-01"),
             d("2021-01-05"),
             tz,

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::{fitbit, google, Request};
+use fitpipe_catalog::GoogleOp;
 
 /// An API fitpipe can fetch from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +134,11 @@ pub struct Window {
     pub request: Request,
 }
 
+/// The Google sleep list (the one list with a fallback when its filter is refused).
+fn is_sleep(r: &google::Resource) -> bool {
+    r.data_type() == Some("sleep")
+}
+
 /// What a complete answer for a window replaces: declared per data type in the catalog.
 pub use fitpipe_catalog::Replace as Replaces;
 
@@ -184,21 +190,15 @@ impl Resource {
 
     /// Whether this is the profile (fetched first: it gives the time zone).
     pub fn is_profile(&self) -> bool {
-        matches!(
-            self,
-            Resource::Fitbit(fitbit::Resource::Profile)
-                | Resource::Google(google::Resource::Profile)
-        )
+        matches!(self, Resource::Fitbit(fitbit::Resource::Profile))
+            || matches!(self, Resource::Google(r) if r.op() == GoogleOp::Profile)
     }
 
     /// Read whole on every run, whatever the recorded progress (the paired devices: their
     /// last sync says which days are final): one request, filed under the run's last day.
     pub fn every_run(&self) -> bool {
-        matches!(
-            self,
-            Resource::Fitbit(fitbit::Resource::Devices)
-                | Resource::Google(google::Resource::Devices)
-        )
+        matches!(self, Resource::Fitbit(fitbit::Resource::Devices))
+            || matches!(self, Resource::Google(r) if r.op() == GoogleOp::Devices)
     }
 
     /// The fewest requests covering `from..=to` (local days of `tz`, as of `now`).
@@ -221,7 +221,7 @@ impl Resource {
     /// ([`google::oldest_sleep_end`] tells how far a page reached).
     pub fn fallback(&self, e: &crate::IngestError) -> Option<Request> {
         match self {
-            Resource::Google(google::Resource::Sleep) if google::filter_refused(e) => {
+            Resource::Google(r) if is_sleep(r) && google::filter_refused(e) => {
                 Some(google::sleep_unfiltered())
             }
             _ => None,
@@ -237,8 +237,8 @@ impl Resource {
         from: NaiveDate,
     ) -> Option<Request> {
         match self {
-            Resource::Google(google::Resource::Sleep)
-                if google::oldest_sleep_end(body).is_some_and(|d| d >= from) =>
+            Resource::Google(r)
+                if is_sleep(r) && google::oldest_sleep_end(body).is_some_and(|d| d >= from) =>
             {
                 google::next_page(req, body)
             }

@@ -635,7 +635,7 @@ mod tests {
             .map(|r| r.replaces)
             .collect();
         kinds.dedup();
-        assert!(kinds.contains(&Replaces::SedentaryByStartDay));
+        assert!(kinds.contains(&Replaces::Days(&["sedentary_periods"])));
         for kind in kinds {
             for table in kind.tables() {
                 let spec = fitpipe_transform::ALL_TABLES
@@ -702,7 +702,7 @@ mod tests {
         };
         let day = NaiveDate::from_ymd_opt(2026, 10, 10).unwrap();
         let window = Refetched {
-            kind: Replaces::SedentaryByStartDay,
+            kind: Replaces::Days(&["sedentary_periods"]),
             user: "u".into(),
             source: "google-health",
             first: day,
