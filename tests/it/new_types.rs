@@ -239,3 +239,178 @@ fn vo2max_agrees_across_the_two_apis_and_the_model() {
         );
     }
 }
+
+/// `time_utc -> value` of one column of a sample table.
+fn samples_of(out: &Path, table: &str, col: &str) -> BTreeMap<DateTime<Utc>, f64> {
+    let mut rows = BTreeMap::new();
+    for (_, b) in table_batches(out, table) {
+        let t = column::<TimestampMicrosecondArray>(&b, "time_utc");
+        let v = column::<Float64Array>(&b, col);
+        for i in 0..b.num_rows() {
+            rows.insert(instant(t.value(i)), v.value(i));
+        }
+    }
+    rows
+}
+
+/// Times split into nights where two samples lie more than three hours apart.
+fn nights(times: impl Iterator<Item = DateTime<Utc>>) -> Vec<Vec<DateTime<Utc>>> {
+    let mut out: Vec<Vec<DateTime<Utc>>> = Vec::new();
+    for t in times {
+        match out.last_mut() {
+            Some(n) if t - *n.last().unwrap() <= Duration::hours(3) => n.push(t),
+            _ => out.push(vec![t]),
+        }
+    }
+    out
+}
+
+// SpO2 and HRV from the Fitbit Web API (`/all.json` samples of the main sleep, filed under
+// the day it ended, local wall clocks) and from the Google Health API (physical times)
+// for the same 14 days: the same instants; HRV the same values; Fitbit's SpO2 the 5-minute
+// exponential moving average of Google's readings, computed here by hand; each Fitbit
+// nightly figure the summary of that night's samples.
+#[test]
+fn spo2_and_hrv_samples_agree_across_the_two_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
+        ingest(
+            out,
+            provider,
+            "2026-10-01",
+            "2026-10-14",
+            "profile,spo2,hrv",
+            "spo2,hrv",
+        );
+    }
+    let (fs, gs) = (
+        samples_of(&fitbit, "spo2_intraday", "percent"),
+        samples_of(&google, "spo2_intraday", "percent"),
+    );
+    // Whole nights in both (the first began before the range at Google, the last ends
+    // after it at Fitbit).
+    let both: Vec<Vec<DateTime<Utc>>> = nights(fs.keys().copied())
+        .into_iter()
+        .filter(|n| n.iter().all(|t| gs.contains_key(t)))
+        .filter(|n| {
+            nights(gs.keys().copied())
+                .iter()
+                .any(|g| g.first() == n.first() && g.len() == n.len())
+        })
+        .collect();
+    assert!(both.len() >= 10, "{} nights in common", both.len());
+    assert!(
+        gs.values().any(|v| *v == 50.0),
+        "no outlier reading over 14 nights"
+    );
+    for night in &both {
+        let mut ema: Option<f64> = None;
+        for t in night {
+            let e = ema.map_or(gs[t], |e| e + (gs[t] - e) / 3.0);
+            ema = Some(e);
+            assert!((fs[t] - e).abs() <= 0.05 + 1e-9, "{t}: {} vs {e}", fs[t]);
+        }
+    }
+    let fh = samples_of(&fitbit, "hrv_intraday", "rmssd_ms");
+    let gh = samples_of(&google, "hrv_intraday", "rmssd_ms");
+    let common: Vec<_> = fh.keys().filter(|t| gh.contains_key(t)).collect();
+    assert!(common.len() > 500, "{} HRV samples in common", common.len());
+    for t in &common {
+        assert_eq!(fh[t], gh[t], "{t}");
+    }
+    // Fitbit's nightly HRV is the mean of its night's samples, filed under the local day
+    // the night ended (New York).
+    let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let mut daily = BTreeMap::new();
+    for (_, b) in table_batches(&fitbit, "hrv_daily") {
+        let (d, v) = (
+            column::<Date32Array>(&b, "date"),
+            column::<Float64Array>(&b, "rmssd_ms"),
+        );
+        for i in 0..b.num_rows() {
+            daily.insert(day(d, i), v.value(i));
+        }
+    }
+    let hrv_nights = nights(fh.keys().copied());
+    assert_eq!(daily.len(), hrv_nights.len());
+    for n in hrv_nights {
+        let end = n.last().unwrap().with_timezone(&tz).date_naive();
+        let mean = n.iter().map(|t| fh[t]).sum::<f64>() / n.len() as f64;
+        assert!((daily[&end] - mean).abs() < 0.001, "{end}");
+    }
+}
+
+/// `(time_utc, elevation_m)` of `activity_intraday` rows that have one, and
+/// `date -> elevation_m` of `daily_activity`.
+fn elevation_of(out: &Path) -> (BTreeMap<DateTime<Utc>, f64>, BTreeMap<NaiveDate, f64>) {
+    let mut minutes = BTreeMap::new();
+    for (_, b) in table_batches(out, "activity_intraday") {
+        let t = column::<TimestampMicrosecondArray>(&b, "time_utc");
+        let v = column::<Float64Array>(&b, "elevation_m");
+        for i in (0..b.num_rows()).filter(|i| !v.is_null(*i)) {
+            minutes.insert(instant(t.value(i)), v.value(i));
+        }
+    }
+    let mut days = BTreeMap::new();
+    for (_, b) in table_batches(out, "daily_activity") {
+        let d = column::<Date32Array>(&b, "date");
+        let v = column::<Float64Array>(&b, "elevation_m");
+        for i in (0..b.num_rows()).filter(|i| !v.is_null(*i)) {
+            days.insert(day(d, i), v.value(i));
+        }
+    }
+    (minutes, days)
+}
+
+// Elevation from the Fitbit Web API (`activities/elevation`, metres, every minute) and
+// from the Google Health API (`altitude`: the gain in millimetres of the minutes with a
+// climb, and its daily rollup) for the same week: the same metres day by day and minute
+// by minute, Google's missing minutes being Fitbit's zeros, and Google's daily rollup the
+// sum of its own minutes.
+#[test]
+fn elevation_agrees_across_the_two_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
+        ingest(
+            out,
+            provider,
+            "2026-10-05",
+            "2026-10-11",
+            "profile,elevation",
+            "elevation",
+        );
+    }
+    let (fm, fd) = elevation_of(&fitbit);
+    let (gm, gd) = elevation_of(&google);
+    assert_eq!(fd.len(), 7, "{fd:?}");
+    assert_eq!(
+        fd.keys().collect::<Vec<_>>(),
+        gd.keys().collect::<Vec<_>>()
+    );
+    for (d, f) in &fd {
+        // Fitbit rounds to centimetres; Google counts millimetres.
+        assert!((f - gd[d]).abs() < 0.006, "{d}: {f} vs {}", gd[d]);
+    }
+    assert!(gd.values().sum::<f64>() > 10.0, "a week without a climb");
+    assert!(gm.len() > 20, "{} minutes with a climb", gm.len());
+    for (t, g) in &gm {
+        let f = fm.get(t).unwrap_or_else(|| panic!("{t}: not at Fitbit"));
+        assert!((f - g).abs() < 0.006, "{t}: {f} vs {g}");
+    }
+    for (t, f) in &fm {
+        if !gm.contains_key(t) {
+            assert_eq!(*f, 0.0, "{t}");
+        }
+    }
+    let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    for (d, total) in &gd {
+        let sum: f64 = gm
+            .iter()
+            .filter(|(t, _)| t.with_timezone(&tz).date_naive() == *d)
+            .map(|(_, v)| v)
+            .sum();
+        assert!((sum - total).abs() < 1e-6, "{d}: {sum} vs {total}");
+    }
+}

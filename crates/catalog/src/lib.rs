@@ -256,12 +256,13 @@ pub const CATALOG: &[DataType] = &[
     .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "elevation",
-        None,
-        None,
+        Some("altitude"),
+        read(AF, false),
         read("activity", false),
         DAILY_ACTIVITY,
         "elevation climbed per day, m",
-    ),
+    )
+    .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "sedentary",
         None,
@@ -325,7 +326,7 @@ pub const CATALOG: &[DataType] = &[
         "hrv",
         Some("daily-heart-rate-variability"),
         read(HM, false),
-        None,
+        read("heartrate", false),
         &["hrv_daily"],
         "heart-rate variability per night",
     )
@@ -334,7 +335,7 @@ pub const CATALOG: &[DataType] = &[
         "spo2",
         Some("daily-oxygen-saturation"),
         read(HM, false),
-        None,
+        read("oxygen_saturation", false),
         &["spo2_daily"],
         "blood oxygen saturation per night",
     )
@@ -486,7 +487,11 @@ pub const CATALOG: &[DataType] = &[
             "spo2",
             Some("oxygen-saturation"),
             replacing(HM, false, Replace::Samples(&["spo2_intraday"])),
-            None,
+            replacing(
+                "oxygen_saturation",
+                false,
+                Replace::Samples(&["spo2_intraday"]),
+            ),
             &["spo2_intraday"],
             "blood oxygen saturation samples (about one a minute during sleep)",
         )
@@ -500,7 +505,7 @@ pub const CATALOG: &[DataType] = &[
             "hrv",
             Some("heart-rate-variability"),
             replacing(HM, false, Replace::Samples(&["hrv_intraday"])),
-            None,
+            replacing("heartrate", false, Replace::Samples(&["hrv_intraday"])),
             &["hrv_intraday"],
             "heart-rate variability samples (every 5 minutes during sleep)",
         )
@@ -517,14 +522,20 @@ pub const CATALOG: &[DataType] = &[
         ACTIVITY_INTRADAY,
         "floors per minute",
     )),
-    intraday(daily(
-        "elevation",
-        None,
-        None,
-        read("activity", false),
-        ACTIVITY_INTRADAY,
-        "elevation per minute",
-    )),
+    intraday(
+        daily(
+            "elevation",
+            Some("altitude"),
+            read(AF, false),
+            read("activity", false),
+            ACTIVITY_INTRADAY,
+            "elevation climbed per minute, m",
+        )
+        .asked(GoogleOp::ListByStart(Page {
+            days: 6,
+            size: 10_000,
+        })),
+    ),
 ];
 
 /// The two APIs a data type may be read from.

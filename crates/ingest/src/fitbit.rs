@@ -10,7 +10,7 @@ use crate::spec::spec;
 pub const PROVIDER: &str = "fitbit-web-api";
 
 /// Scopes fitpipe asks for (`respiratory_rate`, `temperature` and `cardio_fitness` for
-/// breathing rate, skin temperature and VO2 max).
+/// breathing rate, skin temperature and VO2 max; `oxygen_saturation` for SpO2).
 pub const SCOPES: &[&str] = &[
     "activity",
     "heartrate",
@@ -20,6 +20,7 @@ pub const SCOPES: &[&str] = &[
     "respiratory_rate",
     "temperature",
     "cardio_fitness",
+    "oxygen_saturation",
 ];
 
 /// OAuth endpoints relative to a base (`https://api.fitbit.com` in production; the
@@ -62,6 +63,10 @@ pub enum Resource {
     Exercise,
     /// The paired devices (`devices.json`): read whole on every run.
     Devices,
+    /// Samples of the main sleep (`/{seg}/date/{start}/{end}/all.json`: SpO2, HRV), filed
+    /// under the day the sleep ended: the path segment, and the most days a request
+    /// covers.
+    Samples(&'static str, i64),
 }
 
 /// One daily resource, declared once (see [`crate::spec::Spec`]).
@@ -81,6 +86,10 @@ pub const SPECS: &[Spec] = &[
     spec("very-active", Resource::Series("minutesVeryActive")),
     spec("heart", Resource::Heart),
     spec("sleep", Resource::Sleep),
+    // "Maximum range: 30 days" (the HRV summary page; the SpO2 summary's is unconfirmed,
+    // so the same).
+    spec("hrv", Resource::Daily("hrv", 30)),
+    spec("spo2", Resource::Daily("spo2", 30)),
     spec("exercise", Resource::Exercise),
     spec("devices", Resource::Devices),
     // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
@@ -122,6 +131,10 @@ impl Resource {
 
     /// Parses an `--intraday` name (`heart`, `heart:1sec`, `steps`, `steps:15min`).
     pub fn parse_intraday(spec: &str) -> Option<Resource> {
+        // SpO2 and HRV samples: "Maximum range: 30 days", no detail level.
+        if let Some(seg) = ["spo2", "hrv"].into_iter().find(|s| *s == spec) {
+            return Some(Resource::Samples(seg, 30));
+        }
         let (name, detail) = spec.split_once(':').unwrap_or((spec, "1min"));
         let detail = ["1sec", "1min", "15min"]
             .into_iter()
@@ -142,7 +155,7 @@ impl Resource {
     /// Daily or intraday, in the catalog's words.
     pub fn kind(&self) -> fitpipe_catalog::Kind {
         match self {
-            Resource::Intraday(..) => fitpipe_catalog::Kind::Intraday,
+            Resource::Intraday(..) | Resource::Samples(..) => fitpipe_catalog::Kind::Intraday,
             _ => fitpipe_catalog::Kind::Daily,
         }
     }
@@ -150,7 +163,7 @@ impl Resource {
     /// The catalog's name of what this fetches.
     pub fn catalog_name(&self) -> &'static str {
         match self {
-            Resource::Intraday(r, _) => r,
+            Resource::Intraday(r, _) | Resource::Samples(r, _) => r,
             r => crate::spec::name_of(SPECS, r),
         }
     }
@@ -159,6 +172,7 @@ impl Resource {
     pub fn key(&self) -> String {
         match self {
             Resource::Intraday(r, d) => format!("intraday-{r}-{d}"),
+            Resource::Samples(r, _) => format!("intraday-{r}"),
             r => crate::spec::name_of(SPECS, r).to_string(),
         }
     }
@@ -177,7 +191,7 @@ impl Resource {
             Resource::Profile | Resource::Devices => i64::MAX,
             // A list, not a range: one request and its pages cover every day (a century).
             Resource::Exercise => 36_525,
-            Resource::Daily(_, days) => *days,
+            Resource::Daily(_, days) | Resource::Samples(_, days) => *days,
         }
     }
 
@@ -192,6 +206,7 @@ impl Resource {
                 format!("/1/user/-/activities/{r}/date/{start}/1d/{d}.json")
             }
             Resource::Daily(seg, _) => format!("/1/user/-/{seg}/date/{start}/{end}.json"),
+            Resource::Samples(seg, _) => format!("/1/user/-/{seg}/date/{start}/{end}/all.json"),
             // `afterDate` counts the day itself (the Swagger's list); `sort` must agree
             // with it and `offset` stay 0: later pages are the answer's `next` link.
             Resource::Exercise => {

@@ -450,7 +450,7 @@ mod tests {
         assert!(resource_names().contains(&"exercise"));
         assert!(!default_resources().contains(&"hrv"));
         assert_eq!(Resource::parse("nonsense"), None);
-        assert_eq!(Resource::parse("elevation"), None, "Fitbit only");
+        assert_eq!(Resource::parse("sedentary"), None, "Fitbit only");
     }
 
     fn far() -> DateTime<Utc> {

@@ -12,7 +12,7 @@ use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{json, Value};
 
 use crate::oauth::Refused;
-use crate::people::{Day, Person, Rng, Sleep};
+use crate::people::{mix, Day, Person, Rng, Sleep};
 use crate::{lock, FaultKind, Shared};
 
 type Fail = (StatusCode, &'static str, String);
@@ -287,6 +287,10 @@ fn scope_allows(scope: &str, path: &str) -> bool {
         "temperature"
     } else if path.contains("/cardioscore/") {
         "cardio_fitness"
+    } else if path.contains("/spo2/") {
+        "oxygen_saturation"
+    } else if path.contains("/hrv/") {
+        "heartrate"
     } else if path.contains("/sleep/") {
         "sleep"
     } else if path.contains("/activities/heart/") {
@@ -392,6 +396,65 @@ fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Re
                     json!({ "vo2Max": text })
                 })
             }))
+        }
+        // HRV of the main sleep, filed under the day it ended: nightly figures, or its
+        // 5-minute samples with `/all` ("Maximum range: 30 days"; hrv-*.json).
+        ("1", ["hrv", "date", a, b]) => {
+            let (start, end) = range(date(a)?, b, &["1d", "7d", "30d"], 30, &date)?;
+            Ok(nightly(start, end, "hrv", |d| {
+                hrv_night(p, base, d)
+                    .map(|(rmssd, deep)| json!({"dailyRmssd": rmssd, "deepRmssd": deep}))
+            }))
+        }
+        ("1", ["hrv", "date", a, b, "all"]) => {
+            let (start, end) = range(date(a)?, b, &["1d"], 30, &date)?;
+            let list: Vec<Value> = days(start, end)
+                .filter_map(|d| {
+                    let minutes: Vec<Value> = p
+                        .hrv_samples(d, base.1)
+                        .into_iter()
+                        .map(|(t, v)| {
+                            let r = mix(p.index as u64 ^ t.and_utc().timestamp() as u64);
+                            json!({"minute": t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+                                   "value": {"rmssd": v, "coverage": 0.9 + (r % 100) as f64 / 1000.0,
+                                             "hf": round(v * 6.5, 3), "lf": round(v * 11.0, 3)}})
+                        })
+                        .collect();
+                    (!minutes.is_empty())
+                        .then(|| json!({"dateTime": d.to_string(), "minutes": minutes}))
+                })
+                .collect();
+            Ok(json!({ "hrv": list }))
+        }
+        // SpO2 of the main sleep: a bare object for one day, a bare array for a range
+        // (spo2-*.json); intraday values are a 5-minute exponential moving average of
+        // the readings, so the outliers Google passes on are smoothed.
+        ("1", ["spo2", "date", a]) => {
+            let d = date(a)?;
+            Ok(spo2_night(p, base, d)
+                .map(|v| json!({"dateTime": d.to_string(), "value": v}))
+                .unwrap_or_else(|| json!({})))
+        }
+        ("1", ["spo2", "date", a, "all"]) => {
+            let d = date(a)?;
+            Ok(spo2_minutes(p, base, d).unwrap_or_else(|| json!({})))
+        }
+        ("1", ["spo2", "date", a, b]) => {
+            let (start, end) = range(date(a)?, b, &[], 30, &date)?;
+            let list: Vec<Value> = days(start, end)
+                .filter_map(|d| {
+                    spo2_night(p, base, d).map(|v| json!({"dateTime": d.to_string(), "value": v}))
+                })
+                .collect();
+            Ok(Value::Array(list))
+        }
+        ("1", ["spo2", "date", a, b, "all"]) => {
+            let (start, end) = range(date(a)?, b, &[], 30, &date)?;
+            Ok(Value::Array(
+                days(start, end)
+                    .filter_map(|d| spo2_minutes(p, base, d))
+                    .collect(),
+            ))
         }
         ("1", ["activities", res, "date", a, b]) => series(p, base, res, false, date(a)?, b, &date),
         ("1", ["activities", res, "date", a, b, detail]) => {
@@ -723,6 +786,46 @@ fn nightly(
         })
         .collect();
     json!({ key: list })
+}
+
+/// The night's HRV summary: mean RMSSD of the 5-minute samples and the deep-sleep figure.
+fn hrv_night(p: &Person, base: &Base, d: NaiveDate) -> Option<(f64, f64)> {
+    let s = p.hrv_samples(d, base.1);
+    (!s.is_empty()).then(|| {
+        let avg = s.iter().map(|x| x.1).sum::<f64>() / s.len() as f64;
+        (round(avg, 3), round(avg * 1.1, 3))
+    })
+}
+
+/// The night's SpO2 summary (outliers below 80 left out, as the Google daily figure).
+fn spo2_night(p: &Person, base: &Base, d: NaiveDate) -> Option<Value> {
+    let v: Vec<f64> = p
+        .spo2_samples(d, base.1)
+        .into_iter()
+        .map(|x| x.1)
+        .filter(|v| *v > 80.0)
+        .collect();
+    (!v.is_empty()).then(|| {
+        json!({"avg": round(v.iter().sum::<f64>() / v.len() as f64, 1),
+               "min": v.iter().cloned().fold(f64::MAX, f64::min),
+               "max": v.iter().cloned().fold(f64::MIN, f64::max)})
+    })
+}
+
+/// The night's SpO2 minutes: each reading's 5-minute exponential moving average
+/// (alpha 1/3), one decimal, the first reading as it is.
+fn spo2_minutes(p: &Person, base: &Base, d: NaiveDate) -> Option<Value> {
+    let mut ema: Option<f64> = None;
+    let minutes: Vec<Value> = p
+        .spo2_samples(d, base.1)
+        .into_iter()
+        .map(|(t, v)| {
+            let e = ema.map_or(v, |e| e + (v - e) / 3.0);
+            ema = Some(e);
+            json!({"value": round(e, 1), "minute": t.format("%Y-%m-%dT%H:%M:%S").to_string()})
+        })
+        .collect();
+    (!minutes.is_empty()).then(|| json!({"dateTime": d.to_string(), "minutes": minutes}))
 }
 
 fn hms(secs: usize) -> String {

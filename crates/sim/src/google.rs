@@ -95,6 +95,15 @@ const TYPES: &[Type] = &[
         cap: 90,
     },
     Type {
+        url: "altitude",
+        member: "altitude",
+        key: "altitude",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
         url: "total-calories",
         member: "total_calories",
         key: "totalCalories",
@@ -816,7 +825,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
     let mut out = Vec::new();
     let day_of = || p.day(date, ctx.last_sync);
     match t.url {
-        "steps" | "distance" | "active-energy-burned" | "floors" => {
+        "steps" | "distance" | "active-energy-burned" | "floors" | "altitude" => {
             let day = day_of();
             if !day.worn {
                 return out;
@@ -839,6 +848,13 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                             continue;
                         }
                         put_count(&mut v, "count", min.floors)
+                    }
+                    // The gain of the minute: a floor is ten feet (3,048 mm).
+                    "altitude" => {
+                        if min.floors == 0 {
+                            continue;
+                        }
+                        put_count(&mut v, "gainMillimeters", min.floors * 3048)
                     }
                     _ => {
                         if steps == 0 {
@@ -1574,6 +1590,11 @@ fn rollup_value(t: &Type, mins: &[&Minute], bpm: &[i64]) -> Value {
     match t.url {
         "steps" => put_count(&mut m, "countSum", mins.iter().map(|x| x.steps).sum()),
         "floors" => put_count(&mut m, "countSum", mins.iter().map(|x| x.floors).sum()),
+        "altitude" => put_count(
+            &mut m,
+            "gainMillimetersSum",
+            mins.iter().map(|x| x.floors * 3048).sum(),
+        ),
         "distance" => put_count(
             &mut m,
             "millimetersSum",

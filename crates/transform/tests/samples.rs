@@ -251,14 +251,69 @@ fn samples_without_a_table_are_recognised_not_misread() {
         "error-expired-token.json",
         "sleep-meta-pending.json",
         "token-response.json",
-        "spo2-intraday-date.json",
-        "hrv-intraday-date.json",
     ] {
         let doc = fitbit::parse(&sample(name).unwrap()).unwrap();
         assert!(!doc.ignored.is_empty(), "{name}");
         let r = fitbit::normalise(&doc, &common::ctx("UTC")).unwrap();
         assert!(r.is_empty(), "{name} gave rows");
     }
+}
+
+// SpO2 and HRV samples of the main sleep (Fitbit `/all.json`): the wall clock of the
+// sample, UTC from the zone, values as the files give them (read off by hand).
+#[test]
+fn spo2_and_hrv_intraday_samples_fill_their_tables() {
+    let Some(b) = sample("hrv-intraday-date.json") else {
+        return;
+    };
+    let r = rows(&b, "America/New_York");
+    assert_eq!(r.hrv_intraday.len(), 4);
+    let h = &r.hrv_intraday[0];
+    assert_eq!(h.time_local.unwrap().to_string(), "2021-10-25 09:10:00");
+    // 09:10 EDT (UTC-4) on 2021-10-25.
+    assert_eq!(h.time_utc.to_rfc3339(), "2021-10-25T13:10:00+00:00");
+    assert_eq!(
+        (h.rmssd_ms, h.coverage, h.hf_power, h.lf_power),
+        (Some(26.617), Some(0.935), Some(126.514), Some(471.897))
+    );
+    assert_eq!(r.hrv_intraday[3].rmssd_ms, Some(65.946));
+    assert!(
+        r.hrv_daily.is_empty(),
+        "no nightly figures in the intraday answer"
+    );
+
+    let r = rows(&sample("spo2-intraday-date.json").unwrap(), "Europe/London");
+    let got: Vec<_> = r
+        .spo2_intraday
+        .iter()
+        .map(|s| (s.time_utc.to_rfc3339(), s.percent))
+        .collect();
+    // 04:02:17 BST (UTC+1) on 2021-10-04.
+    assert_eq!(
+        got,
+        vec![
+            ("2021-10-04T03:02:17+00:00".to_string(), Some(95.7)),
+            ("2021-10-04T03:03:17+00:00".to_string(), Some(99.5)),
+            ("2021-10-04T03:04:17+00:00".to_string(), Some(99.0)),
+        ]
+    );
+    // The range answer is a bare array of nights; 96 is a whole number there.
+    let r = rows(&sample("spo2-intraday-interval.json").unwrap(), "UTC");
+    let got: Vec<_> = r
+        .spo2_intraday
+        .iter()
+        .map(|s| (s.time_local.unwrap().to_string(), s.percent))
+        .collect();
+    assert_eq!(got.len(), 5);
+    assert_eq!(got[0], ("2021-10-01 06:11:38".to_string(), Some(95.4)));
+    assert_eq!(got[3], ("2021-10-02 04:25:38".to_string(), Some(96.0)));
+    assert!(r.spo2_daily.is_empty());
+    // Without a zone the instants are unknown: an error naming what needs it.
+    let doc = fitbit::parse(&sample("spo2-intraday-date.json").unwrap()).unwrap();
+    let mut ctx = common::ctx("UTC");
+    ctx.tz = None;
+    let e = fitbit::normalise(&doc, &ctx).unwrap_err().to_string();
+    assert!(e.contains("SpO2 and HRV sample times"), "{e}");
 }
 
 // The reference's devices.json: two trackers, read field by field; the MAC address is

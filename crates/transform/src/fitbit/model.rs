@@ -238,6 +238,50 @@ pub struct HrvDay {
     pub date_time: NaiveDate,
     /// The nightly figures (absent in intraday responses).
     pub value: Option<HrvValue>,
+    /// The 5-minute samples of the night (intraday responses, `/all.json`).
+    #[serde(default)]
+    pub minutes: Vec<HrvMinute>,
+}
+
+/// One 5-minute HRV sample of the intraday answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HrvMinute {
+    /// Local wall clock of the sample (`2021-10-25T09:10:00.000`).
+    pub minute: NaiveDateTime,
+    /// RMSSD, coverage, HF and LF power.
+    pub value: HrvMinuteValue,
+}
+
+/// `value` of an HRV sample.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HrvMinuteValue {
+    /// RMSSD, ms.
+    pub rmssd: Option<Num>,
+    /// Share of the 5 minutes with good data, 0 to 1.
+    pub coverage: Option<Num>,
+    /// High-frequency power, ms².
+    pub hf: Option<Num>,
+    /// Low-frequency power, ms².
+    pub lf: Option<Num>,
+}
+
+/// The SpO2 samples of one night (`{dateTime, minutes}`, an array of them for a range).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Spo2Night {
+    /// Local day the sleep ended.
+    #[serde(rename = "dateTime")]
+    pub date_time: NaiveDate,
+    /// The samples (5-minute moving averages).
+    pub minutes: Vec<Spo2Minute>,
+}
+
+/// One SpO2 sample.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Spo2Minute {
+    /// Local wall clock of the sample.
+    pub minute: NaiveDateTime,
+    /// Percent.
+    pub value: Option<Num>,
 }
 
 /// `value` of an HRV day.
@@ -463,6 +507,8 @@ pub struct FitbitDocument {
     pub body: Vec<BodyLog>,
     /// SpO2 summary days (the endpoint has no wrapper key).
     pub spo2: Vec<Spo2Day>,
+    /// SpO2 samples by night (`/all.json`, no wrapper key either).
+    pub spo2_nights: Vec<Spo2Night>,
     /// Breathing-rate days.
     pub breathing: Vec<BrDay>,
     /// Active-zone-minutes days.
@@ -496,6 +542,7 @@ impl FitbitDocument {
             && self.cardio.is_empty()
             && self.body.is_empty()
             && self.spo2.is_empty()
+            && self.spo2_nights.is_empty()
             && self.breathing.is_empty()
             && self.azm.is_empty()
             && self.skin.is_empty()
@@ -560,12 +607,14 @@ impl<'de> Visitor<'de> for DocVisitor {
                 what = Some("");
                 continue;
             }
+            if item.get("dateTime").is_some() && item.get("minutes").is_some() {
+                doc.spo2_nights
+                    .push(serde_json::from_value(item).map_err(de::Error::custom)?);
+                what = Some("");
+                continue;
+            }
             if what.is_none() {
-                what = Some(if item.get("dateTime").is_some() {
-                    "SpO2 intraday (no table yet)"
-                } else {
-                    "an unrecognised array"
-                });
+                what = Some("an unrecognised array");
             }
         }
         match what {
@@ -579,7 +628,7 @@ impl<'de> Visitor<'de> for DocVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut doc = FitbitDocument::default();
-        let (mut spo2_date, mut spo2_value) = (None, None);
+        let (mut spo2_date, mut spo2_value, mut spo2_minutes) = (None, None, None);
         while let Some(key) = map.next_key::<String>()? {
             let known = doc.unknown.len();
             let key_seen = key.clone();
@@ -591,9 +640,6 @@ impl<'de> Visitor<'de> for DocVisitor {
                 doc.heart = map.next_value()?;
             } else if key == "hrv" {
                 doc.hrv = map.next_value()?;
-                if doc.hrv.iter().any(|d| d.value.is_none()) {
-                    doc.ignored.push("HRV intraday (no table yet)".into());
-                }
             } else if key == "br" {
                 doc.breathing = map.next_value()?;
             } else if key == "activities-active-zone-minutes" {
@@ -633,8 +679,8 @@ impl<'de> Visitor<'de> for DocVisitor {
                         Some(serde_json::from_value::<Spo2Value>(v).map_err(de::Error::custom)?);
                 }
             } else if key == "minutes" {
-                map.next_value::<IgnoredAny>()?;
-                doc.ignored.push("SpO2 intraday (no table yet)".into());
+                // The SpO2 samples of one night: `{dateTime, minutes}`.
+                spo2_minutes = Some(map.next_value::<Vec<Spo2Minute>>()?);
             } else if key == "summary" || key == "pagination" {
                 // Totals of the sleep-by-date response, paging links: derived or not data.
                 map.next_value::<IgnoredAny>()?;
@@ -665,13 +711,18 @@ impl<'de> Visitor<'de> for DocVisitor {
             }
             // `summary`, `pagination` and the SpO2 day's loose fields are parts of a
             // response, not a response of their own.
-            let part_only = ["summary", "pagination", "dateTime", "value"];
+            let part_only = ["summary", "pagination", "dateTime", "value", "minutes"];
             if doc.unknown.len() == known && !part_only.contains(&key_seen.as_str()) {
                 doc.recognised.push(key_seen);
             }
         }
-        if let (Some(date_time), Some(value)) = (spo2_date, spo2_value) {
-            doc.spo2.push(Spo2Day { date_time, value });
+        match (spo2_date, spo2_value, spo2_minutes) {
+            (Some(date_time), Some(value), _) => doc.spo2.push(Spo2Day { date_time, value }),
+            (Some(date_time), None, Some(minutes)) => {
+                doc.spo2_nights.push(Spo2Night { date_time, minutes })
+            }
+            (_, _, Some(_)) => doc.unknown.push("minutes".into()),
+            _ => {}
         }
         Ok(doc)
     }

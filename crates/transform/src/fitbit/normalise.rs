@@ -169,6 +169,39 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
         sleep(log, i, ctx, &src, &mut out)?;
     }
 
+    // SpO2 and HRV samples carry the local wall clock only: UTC from the zone, in order
+    // through the night (a repeated hour of the autumn change is told apart by order).
+    if doc.hrv.iter().any(|d| !d.minutes.is_empty()) || !doc.spo2_nights.is_empty() {
+        let tz = ctx.tz("SpO2 and HRV sample times")?;
+        for d in &doc.hrv {
+            let mut clock = SeriesClock::new(tz);
+            for m in &d.minutes {
+                let v = &m.value;
+                out.hrv_intraday.push(HrvIntraday {
+                    user_id: uid.clone(),
+                    source: src.clone(),
+                    time_utc: clock.to_utc(m.minute),
+                    time_local: Some(m.minute),
+                    rmssd_ms: float(v.rmssd),
+                    coverage: float(v.coverage),
+                    hf_power: float(v.hf),
+                    lf_power: float(v.lf),
+                });
+            }
+        }
+        for night in &doc.spo2_nights {
+            let mut clock = SeriesClock::new(tz);
+            for m in &night.minutes {
+                out.spo2_intraday.push(Spo2Intraday {
+                    user_id: uid.clone(),
+                    source: src.clone(),
+                    time_utc: clock.to_utc(m.minute),
+                    time_local: Some(m.minute),
+                    percent: float(m.value),
+                });
+            }
+        }
+    }
     for d in &doc.hrv {
         let Some(v) = &d.value else { continue };
         out.hrv_daily.push(HrvDaily {

@@ -234,6 +234,13 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         row.distance_km = Some(d.millimeters.count() as f64 / 1e6);
         out.activity_intraday.push(row);
     }
+    if let Some(a) = &p.altitude {
+        let (start, local, secs) =
+            interval(&a.interval, || format!("{}.altitude.interval", path()))?;
+        let mut row = activity_point(uid, &source(), start, local, secs);
+        row.elevation_m = Some(a.gain_millimeters.count() as f64 / 1000.0);
+        out.activity_intraday.push(row);
+    }
     if let Some(h) = &p.heart_rate {
         let Some(st) = &h.sample_time else {
             return Err(bad(
@@ -691,6 +698,7 @@ struct Sums {
     floors: Option<i64>,
     distance_km: Option<f64>,
     calories_kcal: Option<f64>,
+    elevation_m: Option<f64>,
 }
 
 impl Sums {
@@ -704,6 +712,8 @@ impl Sums {
             x.distance_km = Some(d.millimeters_sum.count() as f64 / 1e6);
         } else if let Some(c) = &p.total_calories {
             x.calories_kcal = Some(c.kcal_sum.0.unwrap_or(0.0));
+        } else if let Some(a) = &p.altitude {
+            x.elevation_m = Some(a.gain_millimeters_sum.count() as f64 / 1000.0);
         } else {
             return None;
         }
@@ -744,7 +754,7 @@ fn rollup(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), T
         }
         let mut row = daily(uid, &source(), a.date());
         if let Some(x) = Sums::of(p) {
-            (row.steps, row.floors) = (x.steps, x.floors);
+            (row.steps, row.floors, row.elevation_m) = (x.steps, x.floors, x.elevation_m);
             (row.distance_km, row.calories_kcal) = (x.distance_km, x.calories_kcal);
         } else if let Some(m) = &p.active_minutes {
             row.minutes_lightly_active = Some(0);
@@ -790,7 +800,7 @@ fn rollup(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), T
         return Ok(());
     };
     let mut row = activity_point(uid, &source(), a, local, secs);
-    (row.steps, row.floors) = (x.steps, x.floors);
+    (row.steps, row.floors, row.elevation_m) = (x.steps, x.floors, x.elevation_m);
     (row.distance_km, row.calories_kcal) = (x.distance_km, x.calories_kcal);
     out.activity_intraday.push(row);
     Ok(())

@@ -305,6 +305,16 @@ pub struct Distance {
     pub millimeters_sum: Int,
 }
 
+/// `altitude`: `{interval, gainMillimeters}` or `{gainMillimetersSum}` (the gain over the
+/// interval, not the height above the sea).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Altitude {
+    pub interval: Option<Interval>,
+    pub gain_millimeters: Int,
+    pub gain_millimeters_sum: Int,
+}
+
 /// `totalCalories` rollup value.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -577,6 +587,7 @@ pub struct Item<'a> {
     pub steps: Option<Count>,
     pub floors: Option<Box<Count>>,
     pub distance: Option<Box<Distance>>,
+    pub altitude: Option<Box<Altitude>>,
     pub total_calories: Option<Box<Calories>>,
     pub heart_rate: Option<HeartRate>,
     pub daily_resting_heart_rate: Option<Box<Daily>>,
