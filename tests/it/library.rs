@@ -259,8 +259,8 @@ fn every_catalog_type_is_served_and_lands_in_its_tables() {
     const NOT_YET_SERVED: &[&str] = &[];
     let env = SimEnv::new(Config::default());
     let (from, to) = (
-        // A week: a Monday's weigh-in, and the days with an exercise session.
-        NaiveDate::from_ymd_opt(2026, 10, 19).unwrap(),
+        // Two weeks: Monday weigh-ins, days with an exercise session, runs with GPS.
+        NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
         NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(),
     );
     let tz: chrono_tz::Tz = env.sim.people()[0].tz;

@@ -385,10 +385,7 @@ fn elevation_agrees_across_the_two_apis() {
     let (fm, fd) = elevation_of(&fitbit);
     let (gm, gd) = elevation_of(&google);
     assert_eq!(fd.len(), 7, "{fd:?}");
-    assert_eq!(
-        fd.keys().collect::<Vec<_>>(),
-        gd.keys().collect::<Vec<_>>()
-    );
+    assert_eq!(fd.keys().collect::<Vec<_>>(), gd.keys().collect::<Vec<_>>());
     for (d, f) in &fd {
         // Fitbit rounds to centimetres; Google counts millimetres.
         assert!((f - gd[d]).abs() < 0.006, "{d}: {f} vs {}", gd[d]);
@@ -412,5 +409,52 @@ fn elevation_agrees_across_the_two_apis() {
             .map(|(_, v)| v)
             .sum();
         assert!((sum - total).abs() < 1e-6, "{d}: {sum} vs {total}");
+    }
+}
+
+// Run VO2 max (Google `run-vo2-max`): one measurement as each run with GPS ends, checked
+// against two other tables of the same run: the GPS sessions' end times in
+// `exercise_sessions`, and that day's measured (not estimated) score in `vo2max_daily`.
+#[test]
+fn run_vo2_max_comes_from_each_gps_run_and_is_that_days_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("google");
+    ingest(
+        &out,
+        "google-health",
+        "2026-10-01",
+        "2026-10-28",
+        "profile,run-vo2-max,vo2max,exercise",
+        "",
+    );
+    let mut runs = BTreeMap::new();
+    for (_, b) in table_batches(&out, "run_vo2max") {
+        let (t, d, v) = (
+            column::<TimestampMicrosecondArray>(&b, "time_utc"),
+            column::<Date32Array>(&b, "date"),
+            column::<Float64Array>(&b, "vo2max"),
+        );
+        for i in 0..b.num_rows() {
+            runs.insert(instant(t.value(i)), (day(d, i), v.value(i)));
+        }
+    }
+    let mut gps_ends = Vec::new();
+    for (_, b) in table_batches(&out, "exercise_sessions") {
+        let (end, gps) = (
+            column::<TimestampMicrosecondArray>(&b, "end_utc"),
+            column::<BooleanArray>(&b, "has_gps"),
+        );
+        for i in (0..b.num_rows()).filter(|i| !gps.is_null(*i) && gps.value(*i)) {
+            gps_ends.push(instant(end.value(i)));
+        }
+    }
+    gps_ends.sort();
+    assert!(runs.len() >= 2, "{} runs in four weeks", runs.len());
+    assert_eq!(runs.keys().cloned().collect::<Vec<_>>(), gps_ends);
+    let daily = vo2_rows(&out);
+    for (t, (d, v)) in &runs {
+        let (score, _, _, _, estimated) = &daily[d];
+        assert_eq!((*v, *estimated), (*score, None), "{t}");
+        assert_ne!(v.fract(), 0.0, "{t}: a measured score has a decimal");
     }
 }

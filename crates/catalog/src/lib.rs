@@ -424,6 +424,15 @@ pub const CATALOG: &[DataType] = &[
         days: 30,
         size: 1000,
     })),
+    daily(
+        "run-vo2-max",
+        Some("run-vo2-max"),
+        replacing(AF, false, Replace::Samples(&["run_vo2max"])),
+        None,
+        &["run_vo2max"],
+        "VO2 max measured on each run with GPS, ml/kg/min",
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
     intraday(
         daily(
             "heart",

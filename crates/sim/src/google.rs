@@ -247,6 +247,16 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 0,
     },
+    // `RunVO2Max{sampleTime, runVo2Max}`: one sample as a run with GPS ends.
+    Type {
+        url: "run-vo2-max",
+        member: "run_vo2_max",
+        key: "runVo2Max",
+        rec: Rec::Sample,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
     // The discovery document's `SedentaryPeriod` is only its interval.
     Type {
         url: "sedentary-period",
@@ -1168,6 +1178,28 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     physical: start,
                     civil: local,
                     value: json!({"dataSource": source("DERIVED"), "sedentaryPeriod": {"interval": interval(tz, start, end, true)}}),
+                    name: None,
+                });
+            }
+        }
+        "run-vo2-max" => {
+            // The day's measured score, as the run ends (none where the tracker has no
+            // cardio fitness).
+            let score = p.vo2max(date, ctx.last_sync).filter(|v| v.measured);
+            for w in p.workouts(date, ctx.last_sync) {
+                let (Some(v), true) = (score, w.has_gps) else {
+                    continue;
+                };
+                let local = w.start + Duration::minutes(w.minutes);
+                let Some(at) = instant(tz, local) else {
+                    continue;
+                };
+                let time = json!({"physicalTime": rfc3339(at), "utcOffset": offset_str(offset_secs(tz, at)), "civilTime": civil(local)});
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: local,
+                    value: json!({"dataSource": source("DERIVED"), t.key: {"sampleTime": time, "runVo2Max": v.value}}),
                     name: None,
                 });
             }

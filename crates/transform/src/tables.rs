@@ -626,6 +626,25 @@ tables! {
         estimated: Flag,
     }
 
+    /// One row per run VO2 max measurement: the estimate a run with GPS gives when it ends
+    /// (Google `run-vo2-max`; the daily score is `vo2max_daily`).
+    RunVo2max / run_vo2max => "run_vo2max",
+    key ["user_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// When it was measured, UTC.
+        time_utc: UtcKey,
+        /// When it was measured, local wall clock.
+        time_local: Local,
+        /// Local calendar day of the measurement.
+        date: Day,
+        /// VO2 max, ml/kg/min.
+        vo2max: Float,
+    }
+
     /// One row per weight log entry.
     WeightLog / weight_log => "weight_log",
     key ["user_id", "log_id"], partition PartitionRule::Year("date"),

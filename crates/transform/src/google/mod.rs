@@ -414,6 +414,24 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             log_source: platform(p),
         });
     }
+    if let Some(v) = &p.run_vo2_max {
+        let st = &v.sample_time;
+        let time_local = sample_local(st, ctx);
+        let Some(date) = time_local.map(|l| l.date()) else {
+            return Err(bad(
+                &format!("{}.runVo2Max.sampleTime", path()),
+                "neither `utcOffset` nor `civilTime`: the local day is unknown",
+            ));
+        };
+        out.run_vo2max.push(RunVo2max {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: st.physical_time.0,
+            time_local,
+            date,
+            vo2max: v.run_vo2_max.0,
+        });
+    }
     // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }

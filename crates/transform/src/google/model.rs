@@ -551,6 +551,15 @@ pub struct Percentage {
     pub percentage: Num,
 }
 
+/// `runVo2Max`: a sample with the run's VO2 max.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunVo2Max {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub run_vo2_max: Num,
+}
+
 /// One of `users.pairedDevices.list`. The field names are UNCONFIRMED (no live body is
 /// public): the discovery document's "battery, type and so on", read tolerantly.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -608,6 +617,7 @@ pub struct Item<'a> {
     pub heart_rate_variability: Option<Box<HrvSample>>,
     pub oxygen_saturation: Option<Box<Percentage>>,
     pub body_fat: Option<Box<Percentage>>,
+    pub run_vo2_max: Option<Box<RunVo2Max>>,
 }
 
 impl Item<'_> {
