@@ -458,3 +458,49 @@ fn run_vo2_max_comes_from_each_gps_run_and_is_that_days_score() {
         assert_ne!(v.fract(), 0.0, "{t}: a measured score has a decimal");
     }
 }
+
+/// `time_utc -> activity_level` of `activity_intraday` rows that have one.
+fn levels_of(out: &Path) -> BTreeMap<DateTime<Utc>, i64> {
+    let mut rows = BTreeMap::new();
+    for (_, b) in table_batches(out, "activity_intraday") {
+        let t = column::<TimestampMicrosecondArray>(&b, "time_utc");
+        let v = column::<Int64Array>(&b, "activity_level");
+        for i in (0..b.num_rows()).filter(|i| !v.is_null(*i)) {
+            rows.insert(instant(t.value(i)), v.value(i));
+        }
+    }
+    rows
+}
+
+// Google's activity level per minute (`SEDENTARY` to `VERY_ACTIVE`) is the level Fitbit's
+// calories series gives the same minute (0 to 3): two endpoints, two normalisers, one day.
+#[test]
+fn activity_level_agrees_with_fitbits_calorie_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    ingest(
+        &fitbit,
+        "fitbit-web-api",
+        "2026-10-05",
+        "2026-10-07",
+        "profile",
+        "calories",
+    );
+    ingest(
+        &google,
+        "google-health",
+        "2026-10-05",
+        "2026-10-07",
+        "profile",
+        "activity-level",
+    );
+    let (f, g) = (levels_of(&fitbit), levels_of(&google));
+    let common: Vec<_> = g.keys().filter(|t| f.contains_key(t)).collect();
+    assert!(common.len() > 2000, "{} minutes in common", common.len());
+    let mut seen = [0; 4];
+    for t in common {
+        assert_eq!(f[t], g[t], "{t}");
+        seen[g[t] as usize] += 1;
+    }
+    assert!(seen.iter().all(|n| *n > 0), "every level occurs: {seen:?}");
+}

@@ -523,6 +523,20 @@ pub const CATALOG: &[DataType] = &[
             size: 5000,
         })),
     ),
+    intraday(
+        daily(
+            "activity-level",
+            Some("activity-level"),
+            read(AF, false),
+            None,
+            &["activity_intraday"],
+            "activity level per minute: sedentary, lightly, moderately or very active",
+        )
+        .asked(GoogleOp::ListByStart(Page {
+            days: 6,
+            size: 10_000,
+        })),
+    ),
     intraday(daily(
         "floors",
         None,

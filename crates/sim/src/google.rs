@@ -103,6 +103,16 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 90,
     },
+    // `ActivityLevel{interval, activityLevelType}`, a point per minute on the wrist.
+    Type {
+        url: "activity-level",
+        member: "activity_level",
+        key: "activityLevel",
+        rec: Rec::Interval,
+        ops: LR,
+        scope: AF,
+        cap: 0,
+    },
     Type {
         url: "total-calories",
         member: "total_calories",
@@ -835,7 +845,12 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
     let mut out = Vec::new();
     let day_of = || p.day(date, ctx.last_sync);
     match t.url {
-        "steps" | "distance" | "active-energy-burned" | "floors" | "altitude" => {
+        "steps"
+        | "distance"
+        | "active-energy-burned"
+        | "floors"
+        | "altitude"
+        | "activity-level" => {
             let day = day_of();
             if !day.worn {
                 return out;
@@ -858,6 +873,15 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                             continue;
                         }
                         put_count(&mut v, "count", min.floors)
+                    }
+                    "activity-level" => {
+                        let level = [
+                            "SEDENTARY",
+                            "LIGHTLY_ACTIVE",
+                            "MODERATELY_ACTIVE",
+                            "VERY_ACTIVE",
+                        ];
+                        v.insert("activityLevelType".into(), json!(level[min.level]));
                     }
                     // The gain of the minute: a floor is ten feet (3,048 mm).
                     "altitude" => {

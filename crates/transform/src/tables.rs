@@ -495,9 +495,10 @@ tables! {
         distance_km: Float,
         /// Floors climbed in the interval.
         floors: Int,
-        /// Elevation climbed in the interval, metres.
+        /// Elevation climbed in the interval, metres (Fitbit `elevation`, Google `altitude`).
         elevation_m: Float,
-        /// Fitbit activity level of the interval (0 sedentary to 3 very active; calories series).
+        /// Activity level of the interval, 0 sedentary to 3 very active (Fitbit's calories
+        /// series; Google `activity-level`, `SEDENTARY` to `VERY_ACTIVE`).
         activity_level: Int,
         /// Metabolic equivalent of the interval (calories series; Fitbit sends METs times 10, divided here).
         mets: Float,

@@ -513,3 +513,56 @@ fn daily_vo2_max_points_keep_value_level_and_estimate() {
     );
     assert!(rows_of(b"{}").vo2max_daily.is_empty());
 }
+
+// Altitude gains, activity levels and run VO2 max, written by hand from the discovery
+// schemas: millimetres to metres (int64 strings), the rollup sum into the day, the four
+// levels as Fitbit numbers them, an unspecified level null, an unknown one an error naming
+// the field; a run VO2 max filed under its local day.
+#[test]
+fn altitude_activity_level_and_run_vo2_max() {
+    let iv = r#""interval":{"startTime":"2026-10-05T14:00:00Z","startUtcOffset":"-14400s",
+        "endTime":"2026-10-05T14:01:00Z","endUtcOffset":"-14400s"}"#;
+    let r = rows_of(
+        format!(r#"{{"dataPoints":[{{"altitude":{{{iv},"gainMillimeters":"6096"}}}}]}}"#)
+            .as_bytes(),
+    );
+    assert_eq!(r.activity_intraday[0].elevation_m, Some(6.096));
+    assert_eq!(
+        r.activity_intraday[0].time_local.unwrap().to_string(),
+        "2026-10-05 10:00:00"
+    );
+    let day = br#"{"rollupDataPoints":[{"civilStartTime":{"date":{"year":2026,"month":10,"day":5},"time":{}},
+        "civilEndTime":{"date":{"year":2026,"month":10,"day":6},"time":{}},"altitude":{"gainMillimetersSum":"27432"}}]}"#;
+    assert_eq!(rows_of(day).daily_activity[0].elevation_m, Some(27.432));
+    for (name, want) in [
+        ("SEDENTARY", Some(0)),
+        ("LIGHTLY_ACTIVE", Some(1)),
+        ("MODERATELY_ACTIVE", Some(2)),
+        ("VERY_ACTIVE", Some(3)),
+        ("ACTIVITY_LEVEL_TYPE_UNSPECIFIED", None),
+    ] {
+        let body = format!(
+            r#"{{"dataPoints":[{{"activityLevel":{{{iv},"activityLevelType":"{name}"}}}}]}}"#
+        );
+        assert_eq!(
+            rows_of(body.as_bytes()).activity_intraday[0].activity_level,
+            want,
+            "{name}"
+        );
+    }
+    let body =
+        format!(r#"{{"dataPoints":[{{"activityLevel":{{{iv},"activityLevelType":"RESTING"}}}}]}}"#);
+    let e = err_of(body.as_bytes()).to_string();
+    assert!(
+        e.contains("activityLevelType") && e.contains("RESTING"),
+        "{e}"
+    );
+    let run = br#"{"dataPoints":[{"runVo2Max":{"sampleTime":{"physicalTime":"2026-10-06T03:30:00Z",
+        "utcOffset":"-14400s"},"runVo2Max":47.3}}]}"#;
+    let v = &rows_of(run).run_vo2max[0];
+    assert_eq!(
+        (v.date.to_string(), v.vo2max),
+        ("2026-10-05".to_string(), Some(47.3))
+    );
+    assert_eq!(v.time_local.unwrap().to_string(), "2026-10-05 23:30:00");
+}

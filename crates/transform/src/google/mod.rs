@@ -241,6 +241,27 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         row.elevation_m = Some(a.gain_millimeters.count() as f64 / 1000.0);
         out.activity_intraday.push(row);
     }
+    if let Some(a) = &p.activity_level {
+        let at = || format!("{}.activityLevel", path());
+        let (start, local, secs) = interval(&a.interval, || format!("{}.interval", at()))?;
+        // Fitbit's levels: 0 sedentary to 3 very active.
+        let level = match a.activity_level_type.as_deref() {
+            Some("SEDENTARY") => Some(0),
+            Some("LIGHTLY_ACTIVE") => Some(1),
+            Some("MODERATELY_ACTIVE") => Some(2),
+            Some("VERY_ACTIVE") => Some(3),
+            None | Some("ACTIVITY_LEVEL_TYPE_UNSPECIFIED") => None,
+            other => {
+                return Err(bad(
+                    &format!("{}.activityLevelType", at()),
+                    format!("unknown activity level {other:?}"),
+                ))
+            }
+        };
+        let mut row = activity_point(uid, &source(), start, local, secs);
+        row.activity_level = level;
+        out.activity_intraday.push(row);
+    }
     if let Some(h) = &p.heart_rate {
         let Some(st) = &h.sample_time else {
             return Err(bad(

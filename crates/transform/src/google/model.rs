@@ -402,6 +402,15 @@ pub struct ActivityLevel<'a> {
     pub active_minutes_sum: Int,
 }
 
+/// `activityLevel`: `{interval, activityLevelType}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LevelOfInterval<'a> {
+    pub interval: Option<Interval>,
+    #[serde(borrow)]
+    pub activity_level_type: Option<Cow<'a, str>>,
+}
+
 /// `activeZoneMinutes` rollup value: minutes in each heart zone.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -597,6 +606,8 @@ pub struct Item<'a> {
     pub floors: Option<Box<Count>>,
     pub distance: Option<Box<Distance>>,
     pub altitude: Option<Box<Altitude>>,
+    #[serde(borrow)]
+    pub activity_level: Option<Box<LevelOfInterval<'a>>>,
     pub total_calories: Option<Box<Calories>>,
     pub heart_rate: Option<HeartRate>,
     pub daily_resting_heart_rate: Option<Box<Daily>>,
