@@ -504,3 +504,79 @@ fn activity_level_agrees_with_fitbits_calorie_levels() {
     }
     assert!(seen.iter().all(|n| *n > 0), "every level occurs: {seen:?}");
 }
+
+/// `(date, zone) -> (minutes, calories_kcal)` of `heart_rate_zones`.
+type Zones = BTreeMap<(NaiveDate, String), (Option<i64>, Option<f64>)>;
+
+fn zones_of(out: &Path) -> Zones {
+    let mut rows = BTreeMap::new();
+    for (_, b) in table_batches(out, "heart_rate_zones") {
+        let (d, z) = (
+            column::<Date32Array>(&b, "date"),
+            column::<StringArray>(&b, "zone"),
+        );
+        let (m, k) = (
+            column::<Int64Array>(&b, "minutes"),
+            column::<Float64Array>(&b, "calories_kcal"),
+        );
+        for i in 0..b.num_rows() {
+            rows.insert(
+                (day(d, i), z.value(i).to_string()),
+                (
+                    (!m.is_null(i)).then(|| m.value(i)),
+                    (!k.is_null(i)).then(|| k.value(i)),
+                ),
+            );
+        }
+    }
+    rows
+}
+
+// Time and energy per heart-rate zone from Google's two rollups (`time-in-heart-rate-zone`,
+// `calories-in-heart-rate-zone`, merged into one row per zone) against Fitbit's heart-rate
+// zones for the same days: Fat Burn, Cardio and Peak are Google's MODERATE, VIGOROUS and
+// PEAK, minute for minute and kcal for kcal; a zone Google leaves out has no minutes.
+#[test]
+fn heart_rate_zones_agree_across_the_two_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    ingest(
+        &fitbit,
+        "fitbit-web-api",
+        "2026-10-05",
+        "2026-10-11",
+        "profile,heart",
+        "",
+    );
+    ingest(
+        &google,
+        "google-health",
+        "2026-10-05",
+        "2026-10-11",
+        "profile,time-in-heart-rate-zone,calories-in-heart-rate-zone",
+        "",
+    );
+    let (f, g) = (zones_of(&fitbit), zones_of(&google));
+    let mut compared = 0;
+    for ((d, zone), (minutes, kcal)) in &f {
+        let name = match zone.as_str() {
+            "Fat Burn" => "MODERATE",
+            "Cardio" => "VIGOROUS",
+            "Peak" => "PEAK",
+            _ => continue,
+        };
+        match g.get(&(*d, name.to_string())) {
+            Some((gm, gk)) => {
+                assert_eq!(gm, minutes, "{d} {zone}");
+                let (gk, fk) = (gk.unwrap(), kcal.unwrap());
+                assert!((gk - fk).abs() < 1e-3, "{d} {zone}: {gk} vs {fk}");
+                compared += 1;
+            }
+            None => assert_eq!(*minutes, Some(0), "{d} {zone}: missing at Google"),
+        }
+    }
+    assert!(compared >= 7, "{compared} zone-days compared");
+    assert!(g
+        .keys()
+        .all(|(_, z)| ["MODERATE", "VIGOROUS", "PEAK"].contains(&z.as_str())));
+}

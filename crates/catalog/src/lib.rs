@@ -425,6 +425,24 @@ pub const CATALOG: &[DataType] = &[
         size: 1000,
     })),
     daily(
+        "time-in-heart-rate-zone",
+        Some("time-in-heart-rate-zone"),
+        read(AF, false),
+        None,
+        &["heart_rate_zones"],
+        "minutes per heart-rate zone per day (light, moderate, vigorous, peak)",
+    )
+    .asked(GoogleOp::DailyRollUp(90)),
+    daily(
+        "calories-in-heart-rate-zone",
+        Some("calories-in-heart-rate-zone"),
+        read(AF, false),
+        None,
+        &["heart_rate_zones"],
+        "energy burned per heart-rate zone per day, kcal",
+    )
+    .asked(GoogleOp::DailyRollUp(14)),
+    daily(
         "run-vo2-max",
         Some("run-vo2-max"),
         replacing(AF, false, Replace::Samples(&["run_vo2max"])),

@@ -103,6 +103,27 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 90,
     },
+    // Minutes and energy per heart-rate zone (`TimeInHeartRateZoneRollupValue`,
+    // `CaloriesInHeartRateZoneRollupValue`): LIGHT, MODERATE, VIGOROUS, PEAK; the
+    // calories are rollup-only with a 14-day cap (§6).
+    Type {
+        url: "time-in-heart-rate-zone",
+        member: "time_in_heart_rate_zone",
+        key: "timeInHeartRateZone",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
+    },
+    Type {
+        url: "calories-in-heart-rate-zone",
+        member: "calories_in_heart_rate_zone",
+        key: "caloriesInHeartRateZone",
+        rec: Rec::Interval,
+        ops: ROLLUP_ONLY,
+        scope: AF,
+        cap: 14,
+    },
     // `ActivityLevel{interval, activityLevelType}`, a point per minute on the wrist.
     Type {
         url: "activity-level",
@@ -1646,6 +1667,31 @@ fn rollup_value(t: &Type, mins: &[&Minute], bpm: &[i64]) -> Value {
     match t.url {
         "steps" => put_count(&mut m, "countSum", mins.iter().map(|x| x.steps).sum()),
         "floors" => put_count(&mut m, "countSum", mins.iter().map(|x| x.floors).sum()),
+        // The people's zones (fat burn, cardio, peak) are Google's MODERATE, VIGOROUS and
+        // PEAK; nobody here has a LIGHT zone, and a zone without minutes is left out.
+        "time-in-heart-rate-zone" | "calories-in-heart-rate-zone" => {
+            let time = t.url == "time-in-heart-rate-zone";
+            let mut zones = Vec::new();
+            for (z, name) in [(1, "MODERATE"), (2, "VIGOROUS"), (3, "PEAK")] {
+                let of: Vec<&&Minute> = mins.iter().filter(|x| x.zone == z).collect();
+                if of.is_empty() {
+                    continue;
+                }
+                zones.push(if time {
+                    json!({"heartRateZone": name, "duration": format!("{}s", of.len() * 60)})
+                } else {
+                    json!({"heartRateZone": name, "kcal": of.iter().map(|x| x.kcal).sum::<f64>()})
+                });
+            }
+            if !zones.is_empty() {
+                let list = if time {
+                    "timeInHeartRateZones"
+                } else {
+                    "caloriesInHeartRateZones"
+                };
+                m.insert(list.into(), json!(zones));
+            }
+        }
         "altitude" => put_count(
             &mut m,
             "gainMillimetersSum",

@@ -791,6 +791,41 @@ fn rollup(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), T
             });
             return Ok(());
         }
+        // Minutes or energy per heart-rate zone, the zone named as Google names it; each
+        // type fills its own column of the day's zone rows.
+        let zones = (p.time_in_heart_rate_zone.as_ref())
+            .map(|z| (&z.time_in_heart_rate_zones, true))
+            .or(p
+                .calories_in_heart_rate_zone
+                .as_ref()
+                .map(|z| (&z.calories_in_heart_rate_zones, false)));
+        if let Some((zones, time)) = zones {
+            for z in zones {
+                let Some(zone) = z
+                    .heart_rate_zone
+                    .as_deref()
+                    .filter(|z| *z != "HEART_RATE_ZONE_TYPE_UNSPECIFIED")
+                else {
+                    continue;
+                };
+                out.heart_rate_zones.push(HeartRateZone {
+                    user_id: uid.clone(),
+                    source: source(),
+                    date: a.date(),
+                    zone: zone.into(),
+                    min_bpm: None,
+                    max_bpm: None,
+                    minutes: time.then(|| z.duration.map_or(0, |d| d.0) / 60),
+                    calories_kcal: if time {
+                        None
+                    } else {
+                        Some(z.kcal.0.unwrap_or(0.0))
+                    },
+                    is_custom: None,
+                });
+            }
+            return Ok(());
+        }
         let mut row = daily(uid, &source(), a.date());
         if let Some(x) = Sums::of(p) {
             (row.steps, row.floors, row.elevation_m) = (x.steps, x.floors, x.elevation_m);
