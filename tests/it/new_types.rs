@@ -35,6 +35,22 @@ fn ingest(out: &Path, provider: &str, from: &str, to: &str, resources: &str, int
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
+/// The same days and data types from both simulated APIs: the folder they live in (kept
+/// while the test runs), the Fitbit dataset and the Google one.
+fn from_both(
+    from: &str,
+    to: &str,
+    resources: &str,
+    intraday: &str,
+) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
+        ingest(out, provider, from, to, resources, intraday);
+    }
+    (dir, fitbit, google)
+}
+
 fn column<'a, T: 'static>(b: &'a arrow::record_batch::RecordBatch, name: &str) -> &'a T {
     b.column_by_name(name)
         .unwrap_or_else(|| panic!("no column `{name}`"))
@@ -184,18 +200,7 @@ fn vo2_rows(out: &Path) -> Vo2Rows {
 // are the people model's.
 #[test]
 fn vo2max_agrees_across_the_two_apis_and_the_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
-    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
-        ingest(
-            out,
-            provider,
-            "2026-10-01",
-            "2026-10-28",
-            "profile,vo2max",
-            "",
-        );
-    }
+    let (_dir, fitbit, google) = from_both("2026-10-01", "2026-10-28", "profile,vo2max", "");
     let (f, g) = (vo2_rows(&fitbit), vo2_rows(&google));
     let (p, far) = person();
     let model: BTreeMap<NaiveDate, _> = (1..=28)
@@ -272,18 +277,8 @@ fn nights(times: impl Iterator<Item = DateTime<Utc>>) -> Vec<Vec<DateTime<Utc>>>
 // nightly figure the summary of that night's samples.
 #[test]
 fn spo2_and_hrv_samples_agree_across_the_two_apis() {
-    let dir = tempfile::tempdir().unwrap();
-    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
-    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
-        ingest(
-            out,
-            provider,
-            "2026-10-01",
-            "2026-10-14",
-            "profile,spo2,hrv",
-            "spo2,hrv",
-        );
-    }
+    let (_dir, fitbit, google) =
+        from_both("2026-10-01", "2026-10-14", "profile,spo2,hrv", "spo2,hrv");
     let (fs, gs) = (
         samples_of(&fitbit, "spo2_intraday", "percent"),
         samples_of(&google, "spo2_intraday", "percent"),
@@ -370,18 +365,8 @@ fn elevation_of(out: &Path) -> (BTreeMap<DateTime<Utc>, f64>, BTreeMap<NaiveDate
 // sum of its own minutes.
 #[test]
 fn elevation_agrees_across_the_two_apis() {
-    let dir = tempfile::tempdir().unwrap();
-    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
-    for (out, provider) in [(&fitbit, "fitbit-web-api"), (&google, "google-health")] {
-        ingest(
-            out,
-            provider,
-            "2026-10-05",
-            "2026-10-11",
-            "profile,elevation",
-            "elevation",
-        );
-    }
+    let (_dir, fitbit, google) =
+        from_both("2026-10-05", "2026-10-11", "profile,elevation", "elevation");
     let (fm, fd) = elevation_of(&fitbit);
     let (gm, gd) = elevation_of(&google);
     assert_eq!(fd.len(), 7, "{fd:?}");

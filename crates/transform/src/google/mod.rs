@@ -418,13 +418,7 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
     if let Some(f) = &p.body_fat {
         let st = &f.sample_time;
         let t = st.physical_time.0;
-        let time_local = sample_local(st, ctx);
-        let Some(date) = time_local.map(|l| l.date()) else {
-            return Err(bad(
-                &format!("{}.bodyFat.sampleTime", path()),
-                "neither `utcOffset` nor `civilTime`: the local day is unknown",
-            ));
-        };
+        let (time_local, date) = sample_day(st, ctx, || format!("{}.bodyFat", path()))?;
         out.body_fat_log.push(BodyFatLog {
             user_id: uid.clone(),
             source: source(),
@@ -437,13 +431,7 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
     }
     if let Some(v) = &p.run_vo2_max {
         let st = &v.sample_time;
-        let time_local = sample_local(st, ctx);
-        let Some(date) = time_local.map(|l| l.date()) else {
-            return Err(bad(
-                &format!("{}.runVo2Max.sampleTime", path()),
-                "neither `utcOffset` nor `civilTime`: the local day is unknown",
-            ));
-        };
+        let (time_local, date) = sample_day(st, ctx, || format!("{}.runVo2Max", path()))?;
         out.run_vo2max.push(RunVo2max {
             user_id: uid.clone(),
             source: source(),
@@ -465,6 +453,23 @@ fn sample_local(st: &model::SampleTime, ctx: &Context) -> Option<NaiveDateTime> 
         .map(|c| c.0)
         .or_else(|| local(t, st.utc_offset))
         .or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
+}
+
+/// A sample's wall clock ([`sample_local`]) and its local day, or an error naming the
+/// sample (`at` is its path) when neither offset, civil time nor zone gives the day.
+fn sample_day(
+    st: &model::SampleTime,
+    ctx: &Context,
+    at: impl Fn() -> String,
+) -> Result<(Option<NaiveDateTime>, NaiveDate), TransformError> {
+    let local = sample_local(st, ctx);
+    match local {
+        Some(l) => Ok((local, l.date())),
+        None => Err(bad(
+            &format!("{}.sampleTime", at()),
+            "neither `utcOffset` nor `civilTime`: the local day is unknown",
+        )),
+    }
 }
 
 /// The platform a point came from (`FITBIT`, `HEALTH_CONNECT`, ...).
