@@ -565,3 +565,66 @@ fn heart_rate_zones_agree_across_the_two_apis() {
         .keys()
         .all(|(_, z)| ["MODERATE", "VIGOROUS", "PEAK"].contains(&z.as_str())));
 }
+
+// Body temperature and blood glucose readings land as the people model made them: the
+// wall clock and value of every reading over four weeks, none extra, the enums in lower
+// case, mmol/L from mg/dL by glucose's molar mass (computed here).
+#[test]
+fn temperature_and_glucose_readings_are_the_people_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("google");
+    ingest(
+        &out,
+        "google-health",
+        "2026-10-01",
+        "2026-10-28",
+        "profile,core-body-temperature,blood-glucose",
+        "",
+    );
+    let (p, far) = person();
+    let days = (1..=28).map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
+    let mut want: Vec<(NaiveDateTime, f64)> =
+        days.clone().filter_map(|d| p.temperature(d, far)).collect();
+    let mut got = Vec::new();
+    for (_, b) in table_batches(&out, "body_temperature_log") {
+        let (t, c, at) = (
+            column::<TimestampMicrosecondArray>(&b, "time_local"),
+            column::<Float64Array>(&b, "temperature_celsius"),
+            column::<StringArray>(&b, "measurement_location"),
+        );
+        for i in 0..b.num_rows() {
+            assert_eq!(at.value(i), "mouth");
+            got.push((wall(t.value(i)), c.value(i)));
+        }
+    }
+    got.sort_by_key(|x| x.0);
+    want.sort_by_key(|x| x.0);
+    assert!(want.len() >= 7, "{} readings", want.len());
+    assert_eq!(got, want);
+
+    let mut want: Vec<(NaiveDateTime, f64, String)> = days
+        .flat_map(|d| p.glucose(d, far))
+        .map(|(t, v, timing)| (t, v, timing.to_ascii_lowercase()))
+        .collect();
+    let mut got = Vec::new();
+    for (_, b) in table_batches(&out, "blood_glucose_log") {
+        let (t, mg, mmol) = (
+            column::<TimestampMicrosecondArray>(&b, "time_local"),
+            column::<Float64Array>(&b, "glucose_mg_dl"),
+            column::<Float64Array>(&b, "glucose_mmol_l"),
+        );
+        let (timing, specimen) = (
+            column::<StringArray>(&b, "measurement_timing"),
+            column::<StringArray>(&b, "specimen"),
+        );
+        for i in 0..b.num_rows() {
+            assert!((mmol.value(i) - mg.value(i) / 18.016).abs() < 1e-9);
+            assert_eq!(specimen.value(i), "capillary_blood");
+            got.push((wall(t.value(i)), mg.value(i), timing.value(i).to_string()));
+        }
+    }
+    got.sort_by_key(|x| x.0);
+    want.sort_by_key(|x| x.0);
+    assert_eq!(want.len(), 56);
+    assert_eq!(got, want);
+}

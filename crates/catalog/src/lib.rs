@@ -443,6 +443,24 @@ pub const CATALOG: &[DataType] = &[
     )
     .asked(GoogleOp::DailyRollUp(14)),
     daily(
+        "core-body-temperature",
+        Some("core-body-temperature"),
+        replacing(HM, false, Replace::Samples(&["body_temperature_log"])),
+        None,
+        &["body_temperature_log"],
+        "body temperature readings, °C (a thermometer, logged in the app)",
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
+    daily(
+        "blood-glucose",
+        Some("blood-glucose"),
+        replacing(HM, false, Replace::Samples(&["blood_glucose_log"])),
+        None,
+        &["blood_glucose_log"],
+        "blood glucose readings, mg/dL, with when they were taken",
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
+    daily(
         "run-vo2-max",
         Some("run-vo2-max"),
         replacing(AF, false, Replace::Samples(&["run_vo2max"])),

@@ -278,6 +278,27 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 0,
     },
+    // `CoreBodyTemperature{sampleTime, temperatureCelsius, measurementLocation}` and
+    // `BloodGlucose{sampleTime, bloodGlucoseMilligramsPerDeciliter, measurementTiming, ...}`:
+    // readings people enter (§6: list, get, reconcile and the rollups; 90-day cap).
+    Type {
+        url: "core-body-temperature",
+        member: "core_body_temperature",
+        key: "coreBodyTemperature",
+        rec: Rec::Sample,
+        ops: ALL,
+        scope: HM,
+        cap: 90,
+    },
+    Type {
+        url: "blood-glucose",
+        member: "blood_glucose",
+        key: "bloodGlucose",
+        rec: Rec::Sample,
+        ops: ALL,
+        scope: HM,
+        cap: 90,
+    },
     // `RunVO2Max{sampleTime, runVo2Max}`: one sample as a run with GPS ends.
     Type {
         url: "run-vo2-max",
@@ -1224,6 +1245,46 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     civil: local,
                     value: json!({"dataSource": source("DERIVED"), "sedentaryPeriod": {"interval": interval(tz, start, end, true)}}),
                     name: None,
+                });
+            }
+        }
+        "core-body-temperature" | "blood-glucose" => {
+            let readings: Vec<(NaiveDateTime, Value)> = if t.url == "blood-glucose" {
+                p.glucose(date, ctx.last_sync)
+                    .into_iter()
+                    .map(|(at, v, timing)| {
+                        (at, json!({"bloodGlucoseMilligramsPerDeciliter": v, "measurementTiming": timing,
+                                    "specimen": "CAPILLARY_BLOOD", "measurementSource": "SELF_MONITORING_BLOOD_GLUCOSE"}))
+                    })
+                    .collect()
+            } else {
+                p.temperature(date, ctx.last_sync)
+                    .into_iter()
+                    .map(|(at, c)| {
+                        (
+                            at,
+                            json!({"temperatureCelsius": c, "measurementLocation": "MOUTH"}),
+                        )
+                    })
+                    .collect()
+            };
+            for (local, mut v) in readings {
+                let Some(at) = instant(tz, local) else {
+                    continue;
+                };
+                let id = at.timestamp_millis();
+                let name = format!(
+                    "users/{}/dataTypes/{}/dataPoints/{id}",
+                    p.health_user_id(),
+                    t.url
+                );
+                v["sampleTime"] = json!({"physicalTime": rfc3339(at), "utcOffset": offset_str(offset_secs(tz, at)), "civilTime": civil(local)});
+                out.push(Point {
+                    order: id,
+                    physical: at,
+                    civil: local,
+                    value: json!({"name": name, "dataSource": source("MANUAL"), t.key: v}),
+                    name: Some(name),
                 });
             }
         }

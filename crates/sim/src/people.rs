@@ -623,6 +623,44 @@ impl Person {
         Some((at, (kg * 10.0).round() / 10.0, (fat * 10.0).round() / 10.0))
     }
 
+    /// Body temperature readings of `date` logged by `now` (a thermometer, entered in the
+    /// app): people 0 and 2, by mouth, on Mondays and Thursdays around 07:15, 36.2 to
+    /// 37.0 °C; none for the others (live lists of such types are often empty).
+    pub fn temperature(&self, date: NaiveDate, now: NaiveDateTime) -> Option<(NaiveDateTime, f64)> {
+        let day = date.weekday();
+        if !self.index.is_multiple_of(2)
+            || !(day == Weekday::Mon || day == Weekday::Thu)
+            || date < self.member_since
+        {
+            return None;
+        }
+        let mut r = self.rng(date, 18);
+        let at = date.and_hms_opt(7, 15, 0).expect("time") + Duration::seconds(r.range(0, 900));
+        (at <= now).then(|| (at, (362 + r.range(0, 8)) as f64 / 10.0))
+    }
+
+    /// Blood glucose readings of `date` logged by `now` (a meter, entered in the app):
+    /// people 0 and 1, fasting at about 07:00 and after dinner at about 20:00, mg/dL.
+    pub fn glucose(
+        &self,
+        date: NaiveDate,
+        now: NaiveDateTime,
+    ) -> Vec<(NaiveDateTime, f64, &'static str)> {
+        if self.index > 1 || date < self.member_since {
+            return Vec::new();
+        }
+        let mut r = self.rng(date, 19);
+        [(7, 85, 105, "FASTING"), (20, 110, 160, "AFTER_MEAL")]
+            .into_iter()
+            .map(|(h, lo, hi, timing)| {
+                let at =
+                    date.and_hms_opt(h, 0, 0).expect("time") + Duration::seconds(r.range(0, 1200));
+                (at, r.range(lo, hi) as f64, timing)
+            })
+            .filter(|(at, _, _)| *at <= now)
+            .collect()
+    }
+
     /// Heart-rate samples of a day for the Google Health API, as (second of the local day,
     /// bpm): every 2 seconds with about one sample in seven missing, about 37,000 a day
     /// (google-health-live-2026.md, "Volume and paging").

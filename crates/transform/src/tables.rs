@@ -646,6 +646,57 @@ tables! {
         vo2max: Float,
     }
 
+    /// One row per body temperature reading (Google `core-body-temperature`: a
+    /// thermometer's reading, logged by hand or by a connected app).
+    BodyTemperatureLog / body_temperature_log => "body_temperature_log",
+    key ["user_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// When it was measured, UTC.
+        time_utc: UtcKey,
+        /// When it was measured, local wall clock.
+        time_local: Local,
+        /// Local calendar day of the reading.
+        date: Day,
+        /// Temperature, °C.
+        temperature_celsius: Float,
+        /// Where it was taken, lower case (`mouth`, `ear`, `forehead`, ...; null when
+        /// unspecified).
+        measurement_location: OptText,
+    }
+
+    /// One row per blood glucose reading (Google `blood-glucose`).
+    BloodGlucoseLog / blood_glucose_log => "blood_glucose_log",
+    key ["user_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// When it was measured, UTC.
+        time_utc: UtcKey,
+        /// When it was measured, local wall clock.
+        time_local: Local,
+        /// Local calendar day of the reading.
+        date: Day,
+        /// Blood glucose, mg/dL.
+        glucose_mg_dl: Float,
+        /// Blood glucose, mmol/L (mg/dL divided by 18.016, glucose's molar mass over 10).
+        glucose_mmol_l: Float,
+        /// When it was taken, lower case (`fasting`, `before_meal`, `after_meal`, ...).
+        measurement_timing: OptText,
+        /// The meal it relates to, lower case (`breakfast`, ... `snack`).
+        meal_type: OptText,
+        /// The specimen, lower case (`capillary_blood`, `interstitial_fluid`, ...).
+        specimen: OptText,
+        /// How it was measured, lower case (`self_monitoring_blood_glucose`,
+        /// `continuous_glucose_monitoring`, `lab_test`).
+        measurement_source: OptText,
+    }
+
     /// One row per weight log entry.
     WeightLog / weight_log => "weight_log",
     key ["user_id", "log_id"], partition PartitionRule::Year("date"),

@@ -441,6 +441,37 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             vo2max: v.run_vo2_max.0,
         });
     }
+    if let Some(v) = &p.core_body_temperature {
+        let st = &v.sample_time;
+        let (time_local, date) = sample_day(st, ctx, || format!("{}.coreBodyTemperature", path()))?;
+        out.body_temperature_log.push(BodyTemperatureLog {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: st.physical_time.0,
+            time_local,
+            date,
+            temperature_celsius: v.temperature_celsius.0,
+            measurement_location: enum_text(&v.measurement_location),
+        });
+    }
+    if let Some(v) = &p.blood_glucose {
+        let st = &v.sample_time;
+        let (time_local, date) = sample_day(st, ctx, || format!("{}.bloodGlucose", path()))?;
+        let mg = v.blood_glucose_milligrams_per_deciliter.0;
+        out.blood_glucose_log.push(BloodGlucoseLog {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: st.physical_time.0,
+            time_local,
+            date,
+            glucose_mg_dl: mg,
+            glucose_mmol_l: mg.map(|x| x / 18.016),
+            measurement_timing: enum_text(&v.measurement_timing),
+            meal_type: enum_text(&v.meal_type),
+            specimen: enum_text(&v.specimen),
+            measurement_source: enum_text(&v.measurement_source),
+        });
+    }
     // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }
@@ -453,6 +484,13 @@ fn sample_local(st: &model::SampleTime, ctx: &Context) -> Option<NaiveDateTime> 
         .map(|c| c.0)
         .or_else(|| local(t, st.utc_offset))
         .or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
+}
+
+/// An enum value in lower case, null when absent or `*_UNSPECIFIED`.
+fn enum_text(v: &Option<std::borrow::Cow<'_, str>>) -> Option<String> {
+    v.as_deref()
+        .filter(|v| !v.ends_with("_UNSPECIFIED"))
+        .map(str::to_ascii_lowercase)
 }
 
 /// A sample's wall clock ([`sample_local`]) and its local day, or an error naming the
