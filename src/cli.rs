@@ -582,13 +582,16 @@ pub fn intraday_help() -> String {
 /// (`*` where a plain run fetches it).
 fn catalog_help(kind: fitpipe_catalog::Kind, head: &str, tail: &str) -> String {
     let mut out = format!("{head}\n");
-    for t in fitpipe_catalog::CATALOG.iter().filter(|t| t.kind == kind) {
+    let rows = || fitpipe_catalog::CATALOG.iter().filter(|t| t.kind == kind);
+    // The names in one column, as wide as the longest.
+    let width = rows().map(|t| t.name.len()).max().unwrap_or(0);
+    for t in rows() {
         let apis: Vec<String> = [("Fitbit", t.fitbit), ("Google", t.google)]
             .into_iter()
             .filter_map(|(api, r)| r.map(|r| format!("{api}{}", if r.default { "*" } else { "" })))
             .collect();
         out.push_str(&format!(
-            "  {:<20} {} ({})\n",
+            "  {:<width$} {} ({})\n",
             t.name,
             t.about,
             apis.join(", ")
