@@ -330,11 +330,7 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             vo2max_low: None,
             vo2max_high: None,
             vo2max_error: None,
-            cardio_fitness_level: v
-                .cardio_fitness_level
-                .as_deref()
-                .filter(|l| *l != "CARDIO_FITNESS_LEVEL_UNSPECIFIED")
-                .map(str::to_ascii_lowercase),
+            cardio_fitness_level: enum_text(v.cardio_fitness_level.as_deref()),
             estimated: v.estimated,
         });
     }
@@ -451,7 +447,7 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             time_local,
             date,
             temperature_celsius: v.temperature_celsius.0,
-            measurement_location: enum_text(&v.measurement_location),
+            measurement_location: enum_text(v.measurement_location.as_deref()),
         });
     }
     if let Some(v) = &p.blood_glucose {
@@ -466,10 +462,10 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             date,
             glucose_mg_dl: mg,
             glucose_mmol_l: mg.map(|x| x / 18.016),
-            measurement_timing: enum_text(&v.measurement_timing),
-            meal_type: enum_text(&v.meal_type),
-            specimen: enum_text(&v.specimen),
-            measurement_source: enum_text(&v.measurement_source),
+            measurement_timing: enum_text(v.measurement_timing.as_deref()),
+            meal_type: enum_text(v.meal_type.as_deref()),
+            specimen: enum_text(v.specimen.as_deref()),
+            measurement_source: enum_text(v.measurement_source.as_deref()),
         });
     }
     // Types without a table yet (active-energy-burned points, ...) are left out.
@@ -486,10 +482,9 @@ fn sample_local(st: &model::SampleTime, ctx: &Context) -> Option<NaiveDateTime> 
         .or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
 }
 
-/// An enum value in lower case, null when absent or `*_UNSPECIFIED`.
-fn enum_text(v: &Option<std::borrow::Cow<'_, str>>) -> Option<String> {
-    v.as_deref()
-        .filter(|v| !v.ends_with("_UNSPECIFIED"))
+/// An enum value in lower case, null when absent, empty or `*_UNSPECIFIED`.
+fn enum_text(v: Option<&str>) -> Option<String> {
+    v.filter(|v| !v.is_empty() && !v.ends_with("_UNSPECIFIED"))
         .map(str::to_ascii_lowercase)
 }
 
@@ -580,11 +575,7 @@ fn exercise(
         start_local,
         end_utc: Some(end),
         end_local,
-        exercise_type: e
-            .exercise_type
-            .as_deref()
-            .filter(|t| !t.is_empty() && *t != "EXERCISE_TYPE_UNSPECIFIED")
-            .map(str::to_ascii_lowercase),
+        exercise_type: enum_text(e.exercise_type.as_deref()),
         display_name: e.display_name.as_deref().map(Into::into),
         active_seconds: e
             .active_duration
