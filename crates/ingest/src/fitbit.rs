@@ -131,11 +131,15 @@ impl Resource {
 
     /// Parses an `--intraday` name (`heart`, `heart:1sec`, `steps`, `steps:15min`).
     pub fn parse_intraday(spec: &str) -> Option<Resource> {
-        // SpO2 and HRV samples: "Maximum range: 30 days", no detail level.
-        if let Some(seg) = ["spo2", "hrv"].into_iter().find(|s| *s == spec) {
-            return Some(Resource::Samples(seg, 30));
+        let (name, detail) = match spec.split_once(':') {
+            Some((name, detail)) => (name, Some(detail)),
+            None => (spec, None),
+        };
+        // SpO2 and HRV samples: "Maximum range: 30 days", no detail level to pick.
+        if let Some(seg) = ["spo2", "hrv"].into_iter().find(|s| *s == name) {
+            return detail.is_none().then_some(Resource::Samples(seg, 30));
         }
-        let (name, detail) = spec.split_once(':').unwrap_or((spec, "1min"));
+        let detail = detail.unwrap_or("1min");
         let detail = ["1sec", "1min", "15min"]
             .into_iter()
             .find(|d| *d == detail)?;
@@ -340,6 +344,15 @@ mod tests {
             "/1/user/-/activities/heart/date/2020-01-01/1d/1sec.json"
         );
         assert_eq!(Resource::parse_intraday("steps:1sec"), None);
+        // SpO2 and HRV have no detail level: `spo2:1min` would ask for an endpoint that
+        // does not exist.
+        assert_eq!(
+            Resource::parse_intraday("spo2"),
+            Some(Resource::Samples("spo2", 30))
+        );
+        for no in ["spo2:1min", "hrv:1min", "hrv:15min", "spo2:"] {
+            assert_eq!(Resource::parse_intraday(no), None, "{no}");
+        }
         assert_eq!(Resource::parse("nope"), None);
     }
 }
