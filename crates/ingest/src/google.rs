@@ -173,24 +173,22 @@ impl Resource {
             body: None,
         };
         let civil = |d: NaiveDate| json!({"date": {"year": d.year_ce().1, "month": d.month0() + 1, "day": d.day0() + 1}, "time": {}});
-        let Some(ty) = self.ty.google_id else {
-            return match self.op {
-                GoogleOp::Devices => {
-                    vec![Request::get("/v4/users/me/pairedDevices?pageSize=100")]
-                }
-                _ => vec![
-                    Request::get("/v4/users/me/identity"),
-                    Request::get("/v4/users/me/settings"),
-                ],
-            };
-        };
+        // Every op but the profile's and the devices' reads a data type (the catalog's
+        // test: a Google row has an id unless it is one of those two).
+        let ty = self.ty.google_id.unwrap_or_default();
         let member = ty.replace('-', "_");
         let from_to = |field: &str, a: String, b: String| {
             format!("{member}.{field} >= \"{a}\" AND {member}.{field} < \"{b}\"")
         };
         let midnight = |d: NaiveDate| format!("{d}T00:00:00");
         let request = match self.op {
-            GoogleOp::Profile | GoogleOp::Devices => unreachable!("no data type"),
+            GoogleOp::Profile => {
+                return vec![
+                    Request::get("/v4/users/me/identity"),
+                    Request::get("/v4/users/me/settings"),
+                ]
+            }
+            GoogleOp::Devices => Request::get("/v4/users/me/pairedDevices?pageSize=100"),
             GoogleOp::DailyRollUp(_) => Request {
                 method: reqwest::Method::POST,
                 path: format!("/v4/users/me/dataTypes/{ty}/dataPoints:dailyRollUp"),
