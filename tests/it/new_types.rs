@@ -628,3 +628,87 @@ fn temperature_and_glucose_readings_are_the_people_models() {
     assert_eq!(want.len(), 56);
     assert_eq!(got, want);
 }
+
+// VO2 max estimates (`vo2-max`) against the Fitbit Web API's cardio fitness score for the
+// same days (the other API, its own endpoint and normaliser): one estimate a scored day,
+// the same value, made by a run exactly where Fitbit gives one number rather than a
+// range; and heights against the people model, entry for entry.
+#[test]
+fn vo2_max_estimates_and_heights() {
+    let dir = tempfile::tempdir().unwrap();
+    let (google, fitbit) = (dir.path().join("google"), dir.path().join("fitbit"));
+    ingest(
+        &google,
+        "google-health",
+        "2026-09-25",
+        "2026-10-28",
+        "profile,vo2-max,height",
+        "",
+    );
+    ingest(
+        &fitbit,
+        "fitbit-web-api",
+        "2026-09-25",
+        "2026-10-28",
+        "profile,vo2max",
+        "",
+    );
+    let fitbit = vo2_rows(&fitbit);
+    let mut got = BTreeMap::new();
+    for (_, b) in table_batches(&google, "vo2max_log") {
+        let (t, date, v, method) = (
+            column::<TimestampMicrosecondArray>(&b, "time_local"),
+            column::<Date32Array>(&b, "date"),
+            column::<Float64Array>(&b, "vo2max"),
+            column::<StringArray>(&b, "measurement_method"),
+        );
+        for i in 0..b.num_rows() {
+            let d = day(date, i);
+            assert_eq!(wall(t.value(i)), d.and_hms_opt(4, 0, 0).unwrap());
+            got.insert(d, (v.value(i), method.value(i).to_string()));
+        }
+    }
+    assert!(fitbit.len() >= 20, "{} scored days", fitbit.len());
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        fitbit.keys().collect::<Vec<_>>()
+    );
+    let mut methods = std::collections::BTreeSet::new();
+    for (d, (v, method)) in &got {
+        let (fv, low, high, _, _) = &fitbit[d];
+        assert_eq!(v, fv, "{d}");
+        // Fitbit's one number (low = high) is a measured score: a run made it.
+        let by_run = low == high;
+        assert_eq!(
+            method,
+            if by_run {
+                "fitbit_run"
+            } else {
+                "prediction_non_exercise"
+            },
+            "{d}"
+        );
+        methods.insert(method.clone());
+    }
+    assert_eq!(methods.len(), 2, "both methods occur");
+
+    let (p, far) = person();
+    let want: Vec<(NaiveDateTime, f64)> = (0..34)
+        .map(|i| NaiveDate::from_ymd_opt(2026, 9, 25).unwrap() + Duration::days(i))
+        .filter_map(|d| p.height_entry(d, far))
+        .map(|(t, mm)| (t, mm as f64 / 10.0))
+        .collect();
+    let mut got = Vec::new();
+    for (_, b) in table_batches(&google, "height_log") {
+        let (t, cm) = (
+            column::<TimestampMicrosecondArray>(&b, "time_local"),
+            column::<Float64Array>(&b, "height_cm"),
+        );
+        for i in 0..b.num_rows() {
+            got.push((wall(t.value(i)), cm.value(i)));
+        }
+    }
+    got.sort_by_key(|x| x.0);
+    assert_eq!(want.len(), 2, "the 1st and the 15th of October");
+    assert_eq!(got, want);
+}

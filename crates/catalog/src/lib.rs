@@ -469,6 +469,24 @@ pub const CATALOG: &[DataType] = &[
         "VO2 max measured on each run with GPS, ml/kg/min",
     )
     .asked(GoogleOp::ListBySample(SPARSE)),
+    daily(
+        "vo2-max",
+        Some("vo2-max"),
+        replacing(AF, false, Replace::Samples(&["vo2max_log"])),
+        None,
+        &["vo2max_log"],
+        "VO2 max estimates with how each was made (a run, demographics, a test), ml/kg/min",
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
+    daily(
+        "height",
+        Some("height"),
+        replacing(HM, false, Replace::Samples(&["height_log"])),
+        None,
+        &["height_log"],
+        "height as people enter it in the app, cm",
+    )
+    .asked(GoogleOp::ListBySample(SPARSE)),
     intraday(
         daily(
             "heart",

@@ -309,6 +309,26 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 90,
     },
+    // `VO2Max{sampleTime, vo2Max, measurementMethod}` and `Height{sampleTime,
+    // heightMillimeters}`: samples with list and reconcile only (§6).
+    Type {
+        url: "vo2-max",
+        member: "vo2_max",
+        key: "vo2Max",
+        rec: Rec::Sample,
+        ops: LR,
+        scope: AF,
+        cap: 0,
+    },
+    Type {
+        url: "height",
+        member: "height",
+        key: "height",
+        rec: Rec::Sample,
+        ops: LR,
+        scope: HM,
+        cap: 0,
+    },
     // The discovery document's `SedentaryPeriod` is only its interval.
     Type {
         url: "sedentary-period",
@@ -1308,6 +1328,48 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     value: json!({"dataSource": source("DERIVED"), t.key: {"sampleTime": time, "runVo2Max": v.value}}),
                     name: None,
                 });
+            }
+        }
+        "vo2-max" => {
+            // Each scored day's estimate, made at 04:00 as the night's data is processed:
+            // from the runs with GPS of the last 3 days where there was one, else from
+            // resting heart rate and the profile (the same value as `daily-vo2-max`).
+            if let Some(v) = p.vo2max(date, ctx.last_sync) {
+                let local = date.and_hms_opt(4, 0, 0).expect("time");
+                if let Some(at) = instant(tz, local) {
+                    let method = if v.measured {
+                        "FITBIT_RUN"
+                    } else {
+                        "PREDICTION_NON_EXERCISE"
+                    };
+                    let time = json!({"physicalTime": rfc3339(at), "utcOffset": offset_str(offset_secs(tz, at)), "civilTime": civil(local)});
+                    out.push(Point {
+                        order: at.timestamp_millis(),
+                        physical: at,
+                        civil: local,
+                        value: json!({"dataSource": source("DERIVED"), t.key: {"sampleTime": time, "vo2Max": v.value, "measurementMethod": method}}),
+                        name: None,
+                    });
+                }
+            }
+        }
+        "height" => {
+            if let Some((local, mm)) = p.height_entry(date, ctx.last_sync) {
+                if let Some(at) = instant(tz, local) {
+                    let id = at.timestamp_millis();
+                    let name = format!(
+                        "users/{}/dataTypes/height/dataPoints/{id}",
+                        p.health_user_id()
+                    );
+                    let time = json!({"physicalTime": rfc3339(at), "utcOffset": offset_str(offset_secs(tz, at)), "civilTime": civil(local)});
+                    out.push(Point {
+                        order: id,
+                        physical: at,
+                        civil: local,
+                        value: json!({"name": name, "dataSource": source("MANUAL"), t.key: {"sampleTime": time, "heightMillimeters": mm.to_string()}}),
+                        name: Some(name),
+                    });
+                }
             }
         }
         "weight" | "body-fat" => {

@@ -639,6 +639,26 @@ impl Person {
         (at <= now).then(|| (at, (362 + r.range(0, 8)) as f64 / 10.0))
     }
 
+    /// The height entered on `date` by `now`, if any: people with an even index enter it
+    /// when the account opens and again on the 1st and the 15th of every month at about
+    /// 08:00 (a habit of checking the profile), mm; it varies by a millimetre.
+    pub fn height_entry(
+        &self,
+        date: NaiveDate,
+        now: NaiveDateTime,
+    ) -> Option<(NaiveDateTime, i64)> {
+        if !self.index.is_multiple_of(2)
+            || date < self.member_since
+            || !(date.day() == 1 || date.day() == 15 || date == self.member_since)
+        {
+            return None;
+        }
+        let mut r = self.rng(date, 20);
+        let at = date.and_hms_opt(8, 0, 0).expect("time") + Duration::seconds(r.range(0, 1800));
+        let mm = 1620 + 45 * self.index as i64 - r.range(0, 2);
+        (at <= now).then_some((at, mm))
+    }
+
     /// Blood glucose readings of `date` logged by `now` (a meter, entered in the app):
     /// people 0 and 1, fasting at about 07:00 and after dinner at about 20:00, mg/dL.
     pub fn glucose(

@@ -646,6 +646,46 @@ tables! {
         vo2max: Float,
     }
 
+    /// One row per VO2 max estimate (Google `vo2-max`): each with how it was made (a run
+    /// with GPS, demographics, a fitness test); the daily score is `vo2max_daily`.
+    Vo2maxLog / vo2max_log => "vo2max_log",
+    key ["user_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// When it was estimated, UTC.
+        time_utc: UtcKey,
+        /// When it was estimated, local wall clock.
+        time_local: Local,
+        /// Local calendar day of the estimate.
+        date: Day,
+        /// VO2 max, ml/kg/min.
+        vo2max: Float,
+        /// How it was made, lower case (`fitbit_run`, `google_demographic`, `cooper_test`,
+        /// ...; null when unspecified).
+        measurement_method: OptText,
+    }
+
+    /// One row per height entry (Google `height`: what people enter in the app).
+    HeightLog / height_log => "height_log",
+    key ["user_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// When it was entered, UTC.
+        time_utc: UtcKey,
+        /// When it was entered, local wall clock.
+        time_local: Local,
+        /// Local calendar day of the entry.
+        date: Day,
+        /// Height, cm.
+        height_cm: Float,
+    }
+
     /// One row per body temperature reading (Google `core-body-temperature`: a
     /// thermometer's reading, logged by hand or by a connected app).
     BodyTemperatureLog / body_temperature_log => "body_temperature_log",

@@ -468,6 +468,31 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             measurement_source: enum_text(v.measurement_source.as_deref()),
         });
     }
+    if let Some(v) = &p.vo2_max {
+        let st = &v.sample_time;
+        let (time_local, date) = sample_day(st, ctx, || format!("{}.vo2Max", path()))?;
+        out.vo2max_log.push(Vo2maxLog {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: st.physical_time.0,
+            time_local,
+            date,
+            vo2max: v.vo2_max.0,
+            measurement_method: enum_text(v.measurement_method.as_deref()),
+        });
+    }
+    if let Some(v) = &p.height {
+        let st = &v.sample_time;
+        let (time_local, date) = sample_day(st, ctx, || format!("{}.height", path()))?;
+        out.height_log.push(HeightLog {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: st.physical_time.0,
+            time_local,
+            date,
+            height_cm: v.height_millimeters.0.map(|mm| mm as f64 / 10.0),
+        });
+    }
     // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }

@@ -614,6 +614,26 @@ pub struct Glucose<'a> {
     pub measurement_source: Option<Cow<'a, str>>,
 }
 
+/// `vo2Max`: an estimate and how it was made.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vo2Max<'a> {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub vo2_max: Num,
+    #[serde(borrow, default)]
+    pub measurement_method: Option<Cow<'a, str>>,
+}
+
+/// `height`: an entry, millimetres as an int64 string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Height {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub height_millimeters: Int,
+}
+
 /// `runVo2Max`: a sample with the run's VO2 max.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -691,6 +711,9 @@ pub struct Item<'a> {
     pub core_body_temperature: Option<Box<Temperature<'a>>>,
     #[serde(borrow)]
     pub blood_glucose: Option<Box<Glucose<'a>>>,
+    #[serde(borrow)]
+    pub vo2_max: Option<Box<Vo2Max<'a>>>,
+    pub height: Option<Box<Height>>,
 }
 
 impl Item<'_> {
