@@ -712,3 +712,83 @@ fn vo2_max_estimates_and_heights() {
     assert_eq!(want.len(), 2, "the 1st and the 15th of October");
     assert_eq!(got, want);
 }
+
+/// `date -> (time_local, [full, deep, light, rem])` of a dataset's `breathing_rate_sleep`.
+type BreathingRows = BTreeMap<NaiveDate, (Option<NaiveDateTime>, [Option<f64>; 4])>;
+
+fn breathing_of(out: &Path) -> BreathingRows {
+    let mut rows = BTreeMap::new();
+    for (_, b) in table_batches(out, "breathing_rate_sleep") {
+        let date = column::<Date32Array>(&b, "date");
+        let t = column::<TimestampMicrosecondArray>(&b, "time_local");
+        let stages = ["full", "deep", "light", "rem"]
+            .map(|s| column::<Float64Array>(&b, &format!("{s}_sleep_breaths_per_minute")));
+        for i in 0..b.num_rows() {
+            let v = stages.map(|a| (!a.is_null(i)).then(|| a.value(i)));
+            let at = (!t.is_null(i)).then(|| wall(t.value(i)));
+            assert!(rows.insert(day(date, i), (at, v)).is_none());
+        }
+    }
+    rows
+}
+
+// Breathing rate per sleep from the two APIs for four weeks: Google's unfiltered summary
+// list (the type refuses every filter) and Fitbit's per-stage answer agree stage for
+// stage, night for night, with the nights and the missing REM figures of the people
+// model; Google files each at the sleep's end; and the whole sleep's figure is the
+// night's breathing rate that Google's other endpoint (`daily-respiratory-rate`) gives.
+#[test]
+fn breathing_rate_per_sleep_agrees_across_the_two_apis() {
+    let (_dir, fitbit, google) = from_both(
+        "2026-09-28",
+        "2026-10-25",
+        "profile,breathing-rate,respiratory-rate-sleep-summary",
+        "",
+    );
+    let (f, g) = (breathing_of(&fitbit), breathing_of(&google));
+    let (p, far) = person();
+    let model: BTreeMap<NaiveDate, _> = (0..28)
+        .map(|i| NaiveDate::from_ymd_opt(2026, 9, 28).unwrap() + Duration::days(i))
+        .filter_map(|d| p.breathing_by_stage(d, far).map(|n| (d, n)))
+        .collect();
+    assert!(model.len() >= 20, "{} nights", model.len());
+    assert!(
+        model.values().any(|n| n.rem.is_none()),
+        "a night without REM"
+    );
+    // Google's list is the whole history: the window's nights are the model's.
+    let (first, last) = (
+        NaiveDate::from_ymd_opt(2026, 9, 28).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(),
+    );
+    let window: BTreeMap<_, _> = g.range(first..=last).collect();
+    assert_eq!(
+        window.keys().copied().collect::<Vec<_>>(),
+        model.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        g.range(..first).count() > 365 && g.range(last..).count() > 20,
+        "{} nights: the whole history",
+        g.len()
+    );
+    assert_eq!(
+        f.keys().collect::<Vec<_>>(),
+        model.keys().collect::<Vec<_>>()
+    );
+    let mut daily = BTreeMap::new();
+    for (_, b) in table_batches(&google, "breathing_rate_daily") {
+        let (date, v) = (
+            column::<Date32Array>(&b, "date"),
+            column::<Float64Array>(&b, "breaths_per_minute"),
+        );
+        for i in 0..b.num_rows() {
+            daily.insert(day(date, i), v.value(i));
+        }
+    }
+    for (d, n) in &model {
+        let want = [Some(n.full), Some(n.deep), Some(n.light), n.rem];
+        assert_eq!(f[d], (None, want), "{d}");
+        assert_eq!(g[d], (Some(n.end), want), "{d}");
+        assert_eq!(daily.get(d), Some(&n.full), "{d}");
+    }
+}

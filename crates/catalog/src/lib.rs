@@ -84,6 +84,10 @@ pub enum GoogleOp {
     ListBySample(Page),
     /// `list` filtered on `interval.civil_start_time`.
     ListByStart(Page),
+    /// `list` with no filter, every page (newest first): for a type that refuses every
+    /// filter member (`respiratory-rate-sleep-summary`, google-health-api.md §6); one
+    /// request covers the whole range, and its answer the whole history.
+    ListAll(Page),
     /// A session list (25 a page, 12 days a request so two sessions a day fit one page),
     /// filtered on the civil date the sessions start (`false`) or end (`true`) on.
     Sessions {
@@ -487,6 +491,20 @@ pub const CATALOG: &[DataType] = &[
         "height as people enter it in the app, cm",
     )
     .asked(GoogleOp::ListBySample(SPARSE)),
+    daily(
+        "respiratory-rate-sleep-summary",
+        Some("respiratory-rate-sleep-summary"),
+        replacing(HM, false, Replace::Days(&["breathing_rate_sleep"])),
+        replacing(
+            "respiratory_rate",
+            false,
+            Replace::Days(&["breathing_rate_sleep"]),
+        ),
+        // Fitbit's per-stage answer carries the full sleep's figure, the daily one, too.
+        &["breathing_rate_sleep", "breathing_rate_daily"],
+        "breathing rate of each night's main sleep, whole and by stage (deep, light, REM)",
+    )
+    .asked(GoogleOp::ListAll(SPARSE)),
     intraday(
         daily(
             "heart",

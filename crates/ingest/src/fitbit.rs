@@ -67,6 +67,9 @@ pub enum Resource {
     /// under the day the sleep ended: the path segment, and the most days a request
     /// covers.
     Samples(&'static str, i64),
+    /// A nightly summary by sleep stage (`/{seg}/date/{start}/{end}/all.json`: breathing
+    /// rate), one row a night: the path segment, and the most days a request covers.
+    ByStage(&'static str, i64),
 }
 
 /// One daily resource, declared once (see [`crate::spec::Spec`]).
@@ -103,6 +106,11 @@ pub const SPECS: &[Spec] = &[
     spec("skin-temperature", Resource::Daily("temp/skin", 30)),
     // "Maximum range: 30 days" (fitbit-web-api.md §3, the cardio fitness score page).
     spec("vo2max", Resource::Daily("cardioscore", 30)),
+    // "Maximum range: 30 days" (the breathing-rate intraday page).
+    spec(
+        "respiratory-rate-sleep-summary",
+        Resource::ByStage("br", 30),
+    ),
 ];
 
 /// The default daily set.
@@ -195,7 +203,9 @@ impl Resource {
             Resource::Profile | Resource::Devices => i64::MAX,
             // A list, not a range: one request and its pages cover every day (a century).
             Resource::Exercise => 36_525,
-            Resource::Daily(_, days) | Resource::Samples(_, days) => *days,
+            Resource::Daily(_, days) | Resource::Samples(_, days) | Resource::ByStage(_, days) => {
+                *days
+            }
         }
     }
 
@@ -210,7 +220,9 @@ impl Resource {
                 format!("/1/user/-/activities/{r}/date/{start}/1d/{d}.json")
             }
             Resource::Daily(seg, _) => format!("/1/user/-/{seg}/date/{start}/{end}.json"),
-            Resource::Samples(seg, _) => format!("/1/user/-/{seg}/date/{start}/{end}/all.json"),
+            Resource::Samples(seg, _) | Resource::ByStage(seg, _) => {
+                format!("/1/user/-/{seg}/date/{start}/{end}/all.json")
+            }
             // `afterDate` counts the day itself (the Swagger's list); `sort` must agree
             // with it and `offset` stay 0: later pages are the answer's `next` link.
             Resource::Exercise => {

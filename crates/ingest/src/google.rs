@@ -142,7 +142,7 @@ impl Resource {
     /// Most days one request may cover.
     pub fn max_days(&self) -> i64 {
         match self.op {
-            GoogleOp::Profile | GoogleOp::Devices => i64::MAX,
+            GoogleOp::Profile | GoogleOp::Devices | GoogleOp::ListAll(_) => i64::MAX,
             GoogleOp::DailyRollUp(cap) | GoogleOp::MinuteRollUp(cap) => cap,
             GoogleOp::ListByDate(p) | GoogleOp::ListBySample(p) | GoogleOp::ListByStart(p) => {
                 p.days
@@ -213,6 +213,11 @@ impl Resource {
                 from_to("interval.civil_start_time", midnight(start), midnight(next)),
                 p.size,
             ),
+            // No member filters (google-health-api.md §6): the whole list, newest first.
+            GoogleOp::ListAll(p) => Request::get(&with_query(
+                &format!("/v4/users/me/dataTypes/{ty}/dataPoints"),
+                &[("pageSize", &p.size.to_string())],
+            )),
             // Sessions filter on the civil day alone (google-health-live-2026.md).
             GoogleOp::Sessions { by_end } => list(
                 ty,
@@ -278,7 +283,10 @@ pub fn plan(
     let mut out = Vec::new();
     let mut start = from;
     while start <= to {
-        let end = (start + Duration::days(r.max_days() - 1)).min(to);
+        // A list without a cap (`ListAll`) is one window, whatever the range.
+        let end = Duration::try_days(r.max_days() - 1)
+            .and_then(|d| start.checked_add_signed(d))
+            .map_or(to, |e| e.min(to));
         for request in r.request(start, end, tz, now) {
             out.push(Window {
                 start,

@@ -374,6 +374,18 @@ fn route(path: &str, q: &HashMap<String, String>, p: &Person, base: &Base) -> Re
                     .map(|r| json!({"breathingRate": r}))
             }))
         }
+        // The main sleep's rate by stage, -1 where a stage has no figure
+        // (br-intraday-date.json; "Maximum range: 30 days").
+        ("1", ["br", "date", a, b, "all"]) => {
+            let (start, end) = range(date(a)?, b, &["1d"], 30, &date)?;
+            Ok(nightly(start, end, "br", |d| {
+                p.breathing_by_stage(d, base.1).map(|n| {
+                    let s = |v: Option<f64>| json!({"breathingRate": v.unwrap_or(-1.0)});
+                    json!({"deepSleepSummary": s(Some(n.deep)), "remSleepSummary": s(n.rem),
+                           "fullSleepSummary": s(Some(n.full)), "lightSleepSummary": s(Some(n.light))})
+                })
+            }))
+        }
         ("1", ["temp", "skin", "date", a, b]) => {
             let (start, end) = range(date(a)?, b, &["1d", "7d", "30d"], 30, &date)?;
             Ok(nightly(start, end, "tempSkin", |d| {

@@ -560,6 +560,49 @@ tables! {
         breaths_per_minute: Float,
     }
 
+    /// One row per user and night: the breathing rate of the main sleep that ended on the
+    /// day, over the whole sleep and in each stage (Google `respiratory-rate-sleep-summary`,
+    /// Fitbit's breathing-rate intraday answer). A stage without a figure is null.
+    BreathingRateSleep / breathing_rate_sleep => "breathing_rate_sleep",
+    key ["user_id", "date"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day (the day the sleep ended).
+        date: Day,
+        /// When Google filed the summary (the sleep's end), UTC; null from Fitbit, which
+        /// gives the day alone.
+        time_utc: Utc,
+        /// The same, local wall clock.
+        time_local: Local,
+        /// Breaths per minute over the whole sleep.
+        full_sleep_breaths_per_minute: Float,
+        /// Breaths per minute in deep sleep.
+        deep_sleep_breaths_per_minute: Float,
+        /// Breaths per minute in light sleep.
+        light_sleep_breaths_per_minute: Float,
+        /// Breaths per minute in REM sleep.
+        rem_sleep_breaths_per_minute: Float,
+        /// Standard deviation of the whole sleep's rate, breaths per minute (Google only).
+        full_sleep_standard_deviation: Float,
+        /// Standard deviation in deep sleep (Google only).
+        deep_sleep_standard_deviation: Float,
+        /// Standard deviation in light sleep (Google only).
+        light_sleep_standard_deviation: Float,
+        /// Standard deviation in REM sleep (Google only).
+        rem_sleep_standard_deviation: Float,
+        /// Signal-to-noise ratio of the whole sleep's measurement (Google only).
+        full_sleep_signal_to_noise: Float,
+        /// Signal-to-noise ratio in deep sleep (Google only).
+        deep_sleep_signal_to_noise: Float,
+        /// Signal-to-noise ratio in light sleep (Google only).
+        light_sleep_signal_to_noise: Float,
+        /// Signal-to-noise ratio in REM sleep (Google only).
+        rem_sleep_signal_to_noise: Float,
+    }
+
     /// One row per user and local day: active zone minutes, the credit a heart-rate zone
     /// gives (one a minute in fat burn, two a minute in cardio and peak).
     ActiveZoneMinutesDaily / active_zone_minutes_daily => "active_zone_minutes_daily",

@@ -67,6 +67,32 @@ fn fitbit_breathing_rate_summary_and_intraday() {
     let r = fitbit("br-intraday-date.json").unwrap();
     assert_eq!(r.breathing_rate_daily.len(), 1);
     assert_eq!(r.breathing_rate_daily[0].breaths_per_minute, Some(17.8));
+    // And the night by stage: REM's -1 is null, not a rate.
+    let s = &r.breathing_rate_sleep;
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (
+            s[0].date,
+            s[0].full_sleep_breaths_per_minute,
+            s[0].deep_sleep_breaths_per_minute,
+            s[0].light_sleep_breaths_per_minute,
+            s[0].rem_sleep_breaths_per_minute,
+            s[0].time_utc,
+        ),
+        (
+            day("2021-10-25"),
+            Some(17.8),
+            Some(16.8),
+            Some(16.8),
+            None,
+            None
+        )
+    );
+    // The summary answer has no stages.
+    assert!(fitbit("br-summary-interval.json")
+        .unwrap()
+        .breathing_rate_sleep
+        .is_empty());
 }
 
 #[test]

@@ -313,6 +313,12 @@ pub struct BrValue {
     pub breathing_rate: Option<Num>,
     /// The whole sleep (intraday answer).
     pub full_sleep_summary: Option<BrStage>,
+    /// Deep sleep (intraday answer).
+    pub deep_sleep_summary: Option<BrStage>,
+    /// Light sleep (intraday answer).
+    pub light_sleep_summary: Option<BrStage>,
+    /// REM sleep (intraday answer).
+    pub rem_sleep_summary: Option<BrStage>,
 }
 
 /// One stage's breathing rate; `-1` means no value (br-intraday-date.json).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-use super::model::{FitbitDocument, HeartZone, Intraday, Num, SleepLog};
+use super::model::{BrStage, FitbitDocument, HeartZone, Intraday, Num, SleepLog};
 use crate::tables::*;
 use crate::time::{offset_at, SeriesClock};
 use crate::TransformError;
@@ -215,17 +215,42 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
         });
     }
     for d in &doc.breathing {
-        // The summary's figure, else the intraday answer's full sleep; -1 is no value.
-        let v = d
-            .value
+        // -1 is no value (br-intraday-date.json).
+        let rate = |s: &Option<BrStage>| {
+            s.as_ref()
+                .and_then(|s| s.breathing_rate)
+                .map(|n| n.0)
+                .filter(|x| *x >= 0.0)
+        };
+        let b = &d.value;
+        if b.full_sleep_summary.is_some() {
+            // The intraday answer: the night by stage.
+            out.breathing_rate_sleep.push(BreathingRateSleep {
+                user_id: uid.clone(),
+                source: src.clone(),
+                date: d.date_time,
+                time_utc: None,
+                time_local: None,
+                full_sleep_breaths_per_minute: rate(&b.full_sleep_summary),
+                deep_sleep_breaths_per_minute: rate(&b.deep_sleep_summary),
+                light_sleep_breaths_per_minute: rate(&b.light_sleep_summary),
+                rem_sleep_breaths_per_minute: rate(&b.rem_sleep_summary),
+                full_sleep_standard_deviation: None,
+                deep_sleep_standard_deviation: None,
+                light_sleep_standard_deviation: None,
+                rem_sleep_standard_deviation: None,
+                full_sleep_signal_to_noise: None,
+                deep_sleep_signal_to_noise: None,
+                light_sleep_signal_to_noise: None,
+                rem_sleep_signal_to_noise: None,
+            });
+        }
+        // The summary's figure, else the intraday answer's full sleep.
+        let v = b
             .breathing_rate
-            .or(d
-                .value
-                .full_sleep_summary
-                .as_ref()
-                .and_then(|f| f.breathing_rate))
             .map(|n| n.0)
-            .filter(|x| *x >= 0.0);
+            .filter(|x| *x >= 0.0)
+            .or_else(|| rate(&b.full_sleep_summary));
         if v.is_none() {
             continue;
         }

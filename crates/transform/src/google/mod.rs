@@ -493,6 +493,37 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             height_cm: v.height_millimeters.0.map(|mm| mm as f64 / 10.0),
         });
     }
+    if let Some(v) = &p.respiratory_rate_sleep_summary {
+        let st = &v.sample_time;
+        let (time_local, date) = sample_day(st, ctx, || {
+            format!("{}.respiratoryRateSleepSummary", path())
+        })?;
+        let (full, deep, light, rem) = (
+            &v.full_sleep_stats,
+            &v.deep_sleep_stats,
+            &v.light_sleep_stats,
+            &v.rem_sleep_stats,
+        );
+        out.breathing_rate_sleep.push(BreathingRateSleep {
+            user_id: uid.clone(),
+            source: source(),
+            date,
+            time_utc: Some(st.physical_time.0),
+            time_local,
+            full_sleep_breaths_per_minute: full.breaths_per_minute.0,
+            deep_sleep_breaths_per_minute: deep.breaths_per_minute.0,
+            light_sleep_breaths_per_minute: light.breaths_per_minute.0,
+            rem_sleep_breaths_per_minute: rem.breaths_per_minute.0,
+            full_sleep_standard_deviation: full.standard_deviation.0,
+            deep_sleep_standard_deviation: deep.standard_deviation.0,
+            light_sleep_standard_deviation: light.standard_deviation.0,
+            rem_sleep_standard_deviation: rem.standard_deviation.0,
+            full_sleep_signal_to_noise: full.signal_to_noise.0,
+            deep_sleep_signal_to_noise: deep.signal_to_noise.0,
+            light_sleep_signal_to_noise: light.signal_to_noise.0,
+            rem_sleep_signal_to_noise: rem.signal_to_noise.0,
+        });
+    }
     // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }

@@ -634,6 +634,33 @@ pub struct Height {
     pub height_millimeters: Int,
 }
 
+/// `respiratoryRateSleepSummary`: a sleep's breathing rate, whole and by stage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreathingSleep {
+    pub sample_time: SampleTime,
+    #[serde(default)]
+    pub full_sleep_stats: BreathingStats,
+    #[serde(default)]
+    pub deep_sleep_stats: BreathingStats,
+    #[serde(default)]
+    pub light_sleep_stats: BreathingStats,
+    #[serde(default)]
+    pub rem_sleep_stats: BreathingStats,
+}
+
+/// One stage's figures (`RespiratoryRateSleepSummaryStatistics`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreathingStats {
+    #[serde(default)]
+    pub breaths_per_minute: Num,
+    #[serde(default)]
+    pub signal_to_noise: Num,
+    #[serde(default)]
+    pub standard_deviation: Num,
+}
+
 /// `runVo2Max`: a sample with the run's VO2 max.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -714,6 +741,7 @@ pub struct Item<'a> {
     #[serde(borrow)]
     pub vo2_max: Option<Box<Vo2Max<'a>>>,
     pub height: Option<Box<Height>>,
+    pub respiratory_rate_sleep_summary: Option<Box<BreathingSleep>>,
 }
 
 impl Item<'_> {
