@@ -306,6 +306,38 @@ fn a_testing_mode_refresh_token_dies_after_7_days_with_an_explanation() {
     assert!(st.stdout.contains("refresh token expired"), "{}", st.stdout);
 }
 
+// The nutrition scope is optional (google-health-api.md §2.2): a person who unticks it
+// still gets a successful run; the food and water logs are left out with a warning that
+// names the scope, and everything else is saved.
+#[test]
+fn an_unticked_optional_scope_leaves_its_types_out_and_the_run_succeeds() {
+    let env = google(Config {
+        google_unticked_scopes: vec!["nutrition.readonly".into()],
+        ..Config::default()
+    });
+    let said = env.authorise();
+    assert!(said.contains("nutrition.readonly"), "{said}");
+    let from = (env.sim.now().date_naive() - Duration::days(3)).to_string();
+    let r = env.run(&[
+        "ingest",
+        "--from",
+        &from,
+        "--resources",
+        "steps,hydration-log,nutrition-log",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for key in ["hydration-log", "nutrition-log"] {
+        assert!(
+            r.stderr.contains(&format!("`{key}` left out")) && r.stderr.contains("nutrition"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(table_keys(&env.out(), "daily_activity", &["user_id", "date"]).0 >= 4);
+    assert!(!env.out().join("nutrition_log").exists());
+}
+
 #[test]
 fn an_unticked_scope_and_an_unlinked_account_get_clear_errors() {
     let env = google(Config {

@@ -792,3 +792,112 @@ fn breathing_rate_per_sleep_agrees_across_the_two_apis() {
         assert_eq!(daily.get(d), Some(&n.full), "{d}");
     }
 }
+
+// Water and food logs (`hydration-log`, `nutrition-log`: sessions' 25-a-page lists) are the
+// people model's, log for log: each drink's time, amount and unit; each meal's time,
+// type, food, servings and figures (the food's per serving times the servings, computed
+// here); a nutrient row per nutrient, whose protein is the log's `protein_g`.
+#[test]
+fn water_and_food_logs_are_the_people_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("google");
+    ingest(
+        &out,
+        "google-health",
+        "2026-10-12",
+        "2026-10-25",
+        "profile,hydration-log,nutrition-log",
+        "",
+    );
+    let (p, far) = person();
+    let days: Vec<NaiveDate> = (12..=25)
+        .map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap())
+        .collect();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+
+    let mut want: Vec<(NaiveDateTime, f64, String)> = days
+        .iter()
+        .flat_map(|d| p.drinks(*d, far))
+        .map(|(t, ml, unit)| (t, ml, unit.to_ascii_lowercase()))
+        .collect();
+    let mut got = Vec::new();
+    for (_, b) in table_batches(&out, "hydration_log") {
+        let (t, ml, unit) = (
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+            column::<Float64Array>(&b, "amount_ml"),
+            column::<StringArray>(&b, "entered_unit"),
+        );
+        for i in 0..b.num_rows() {
+            got.push((wall(t.value(i)), ml.value(i), unit.value(i).to_string()));
+        }
+    }
+    got.sort_by_key(|x| x.0);
+    want.sort_by_key(|x| x.0);
+    assert!(want.len() >= 14 * 3, "{} drinks", want.len());
+    assert_eq!(got, want);
+
+    let meals: BTreeMap<NaiveDateTime, _> = days
+        .iter()
+        .flat_map(|d| p.meals(*d, far))
+        .map(|m| (m.at, m))
+        .collect();
+    assert!(meals.len() > 14 * 3, "{} meals", meals.len());
+    let mut protein_of = BTreeMap::new();
+    let mut seen = 0;
+    for (_, b) in table_batches(&out, "nutrition_log") {
+        let (id, t, meal, food) = (
+            column::<StringArray>(&b, "log_id"),
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+            column::<StringArray>(&b, "meal_type"),
+            column::<StringArray>(&b, "food_name"),
+        );
+        let f = |c: &str| column::<Float64Array>(&b, c);
+        let (servings, kcal, carbs, fat, protein) = (
+            f("serving_amount"),
+            f("calories_kcal"),
+            f("carbohydrate_g"),
+            f("fat_g"),
+            f("protein_g"),
+        );
+        for i in 0..b.num_rows() {
+            let at = wall(t.value(i));
+            let m = meals
+                .get(&at)
+                .unwrap_or_else(|| panic!("{at}: no such meal"));
+            let k = m.servings;
+            assert_eq!(meal.value(i), m.meal_type.to_ascii_lowercase(), "{at}");
+            assert_eq!(food.value(i), m.food.name, "{at}");
+            assert_eq!(servings.value(i), k, "{at}");
+            assert!(close(kcal.value(i), m.food.kcal * k), "{at}");
+            assert!(close(carbs.value(i), m.food.grams[0] * k), "{at}");
+            assert!(close(fat.value(i), m.food.grams[1] * k), "{at}");
+            assert!(close(protein.value(i), m.food.grams[2] * k), "{at}");
+            protein_of.insert(id.value(i).to_string(), protein.value(i));
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, meals.len());
+    let mut nutrients = BTreeMap::<String, Vec<String>>::new();
+    for (_, b) in table_batches(&out, "nutrition_nutrients") {
+        let (id, n, g) = (
+            column::<StringArray>(&b, "log_id"),
+            column::<StringArray>(&b, "nutrient"),
+            column::<Float64Array>(&b, "grams"),
+        );
+        for i in 0..b.num_rows() {
+            let log = id.value(i).to_string();
+            if n.value(i) == "protein" {
+                assert_eq!(Some(&g.value(i)), protein_of.get(&log), "{log}");
+            }
+            nutrients
+                .entry(log)
+                .or_default()
+                .push(n.value(i).to_string());
+        }
+    }
+    assert_eq!(nutrients.len(), meals.len(), "every log has its nutrients");
+    for (log, mut n) in nutrients {
+        n.sort();
+        assert_eq!(n, ["dietary_fiber", "protein", "sodium"], "{log}");
+    }
+}

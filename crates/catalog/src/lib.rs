@@ -111,6 +111,10 @@ const SPARSE: Page = Page {
     size: 1000,
 };
 
+/// Logs people enter (food, water), listed like sessions: pages of at most 25 whatever
+/// `pageSize` asks, a month a request.
+const LOGS: Page = Page { days: 30, size: 25 };
+
 /// How one API reads a data type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Read {
@@ -505,6 +509,29 @@ pub const CATALOG: &[DataType] = &[
         "breathing rate of each night's main sleep, whole and by stage (deep, light, REM)",
     )
     .asked(GoogleOp::ListAll(SPARSE)),
+    daily(
+        "hydration-log",
+        Some("hydration-log"),
+        replacing("nutrition", false, Replace::Days(&["hydration_log"])),
+        None,
+        &["hydration_log"],
+        "water people log drinking, ml (needs the nutrition scope)",
+    )
+    .asked(GoogleOp::ListByStart(LOGS)),
+    daily(
+        "nutrition-log",
+        Some("nutrition-log"),
+        replacing(
+            "nutrition",
+            false,
+            Replace::Days(&["nutrition_log", "nutrition_nutrients"]),
+        ),
+        None,
+        &["nutrition_log", "nutrition_nutrients"],
+        "food people log: meal, food, energy, carbohydrate, fat, protein and every \
+         nutrient (needs the nutrition scope)",
+    )
+    .asked(GoogleOp::ListByStart(LOGS)),
     intraday(
         daily(
             "heart",
@@ -632,6 +659,11 @@ pub const CATALOG: &[DataType] = &[
         })),
     ),
 ];
+
+/// Scopes a person may well leave unticked (google-health-api.md §2.2: "Optional"): a
+/// type they guard is left out with a warning when the grant lacks them, and the run
+/// still succeeds; an unticked core scope fails the run with a hint.
+pub const OPTIONAL_SCOPES: &[&str] = &["nutrition", "ecg", "irn"];
 
 /// The two APIs a data type may be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,6 +39,9 @@ pub const SCOPES: &[&str] = &[
     "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
     "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
     "https://www.googleapis.com/auth/googlehealth.settings.readonly",
+    // Optional (google-health-api.md §2.2): people may untick them at the consent screen,
+    // and then the types they guard are left out and named.
+    "https://www.googleapis.com/auth/googlehealth.nutrition.readonly",
 ];
 
 /// Extra parameters of the authorization URL: a refresh token, every time.

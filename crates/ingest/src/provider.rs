@@ -159,25 +159,39 @@ impl Provider {
 }
 
 impl Resource {
-    /// What an answer for one window replaces.
-    pub fn replaces(&self) -> Replaces {
+    /// Its catalog row, and how the row says this resource's API reads it.
+    fn catalog(
+        &self,
+    ) -> (
+        Option<&'static fitpipe_catalog::DataType>,
+        Option<fitpipe_catalog::Read>,
+    ) {
         let (api, kind, name) = match self {
             Resource::Fitbit(r) => (fitpipe_catalog::Api::Fitbit, r.kind(), r.catalog_name()),
             Resource::Google(r) => (fitpipe_catalog::Api::Google, r.kind(), r.catalog_name()),
         };
-        fitpipe_catalog::get(kind, name)
-            .and_then(|t| t.read_by(api))
-            .map_or(Replaces::Nothing, |r| r.replaces)
+        let row = fitpipe_catalog::get(kind, name);
+        (row, row.and_then(|t| t.read_by(api)))
+    }
+
+    /// What an answer for one window replaces.
+    pub fn replaces(&self) -> Replaces {
+        self.catalog().1.map_or(Replaces::Nothing, |r| r.replaces)
     }
 
     /// Which device's sync makes this resource's days final (from the catalog).
     pub fn synced_by(&self) -> fitpipe_catalog::SyncedBy {
-        let (kind, name) = match self {
-            Resource::Fitbit(r) => (r.kind(), r.catalog_name()),
-            Resource::Google(r) => (r.kind(), r.catalog_name()),
-        };
-        fitpipe_catalog::get(kind, name)
+        self.catalog()
+            .0
             .map_or(fitpipe_catalog::SyncedBy::Nothing, |t| t.synced_by())
+    }
+
+    /// Whether the scope that guards it is one people may leave unticked
+    /// ([`fitpipe_catalog::OPTIONAL_SCOPES`]).
+    pub fn optional_scope(&self) -> bool {
+        self.catalog()
+            .1
+            .is_some_and(|r| fitpipe_catalog::OPTIONAL_SCOPES.contains(&r.scope))
     }
 
     /// A stable name for state, raw files and progress.

@@ -762,6 +762,11 @@ impl Run<'_> {
                 self.progress.warn(&format!(
                     "the device list was refused ({e}): without the devices' last syncs, days are fetched again by the fixed overlap"
                 ));
+            } else if p.resource.optional_scope() {
+                // An optional scope left unticked: nothing is wrong with the run.
+                self.progress.warn(&format!(
+                    "`{key}` left out: the grant does not include its optional scope ({e}); to have it, run `fitpipe auth` again and tick that box"
+                ));
             } else {
                 // An unticked scope: the other resources can still be had.
                 self.skipped.push(format!("`{key}` ({e})"));

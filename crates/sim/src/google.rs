@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::google_oauth::Refused;
-use crate::people::{Day, Person};
+use crate::people::{Day, Person, FOODS};
 use crate::{lock, FaultKind, Shared};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -340,6 +340,28 @@ const TYPES: &[Type] = &[
         ops: LR,
         scope: HM,
         cap: 0,
+    },
+    // `HydrationLog{interval, amountConsumed}` and `NutritionLog{interval, mealType,
+    // foodDisplayName, energy, nutrients, ...}`: logs people enter, filtered on the civil
+    // start alone like exercise (google-health-live-2026.md, "Filters"), under the
+    // optional nutrition scope (a live 403 names `nutrition OR nutrition_readonly`).
+    Type {
+        url: "hydration-log",
+        member: "hydration_log",
+        key: "hydrationLog",
+        rec: Rec::Session,
+        ops: ALL,
+        scope: "nutrition",
+        cap: 90,
+    },
+    Type {
+        url: "nutrition-log",
+        member: "nutrition_log",
+        key: "nutritionLog",
+        rec: Rec::Session,
+        ops: ALL,
+        scope: "nutrition",
+        cap: 90,
     },
     // The discovery document's `SedentaryPeriod` is only its interval.
     Type {
@@ -1416,6 +1438,65 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                         name: None,
                     });
                 }
+            }
+        }
+        "hydration-log" => {
+            for (i, (local, ml, unit)) in p.drinks(date, ctx.last_sync).into_iter().enumerate() {
+                let Some(at) = instant(tz, local) else {
+                    continue;
+                };
+                let name = format!(
+                    "users/{}/dataTypes/hydration-log/dataPoints/h{}{i}",
+                    p.health_user_id(),
+                    date.format("%Y%m%d")
+                );
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: local,
+                    value: json!({"name": name, "dataSource": source("MANUAL"), t.key: {
+                        "interval": interval(tz, at, at + Duration::minutes(1), true),
+                        "amountConsumed": {"milliliters": ml, "userProvidedUnit": unit}}}),
+                    name: Some(name),
+                });
+            }
+        }
+        "nutrition-log" => {
+            for (i, m) in p.meals(date, ctx.last_sync).into_iter().enumerate() {
+                let Some(at) = instant(tz, m.at) else {
+                    continue;
+                };
+                let name = format!(
+                    "users/{}/dataTypes/nutrition-log/dataPoints/n{}{i}",
+                    p.health_user_id(),
+                    date.format("%Y%m%d")
+                );
+                let f = m.food;
+                let k = m.servings;
+                let food = FOODS.iter().position(|x| x == f).unwrap_or(0);
+                let g = |x: f64| json!({"grams": x * k, "userProvidedUnit": "GRAM"});
+                let [carbs, fat, protein, fiber, sodium] = f.grams;
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: m.at,
+                    value: json!({"name": name, "dataSource": source("MANUAL"), t.key: {
+                        "interval": interval(tz, at, at + Duration::minutes(20), true),
+                        "mealType": m.meal_type,
+                        "food": format!("users/{}/dataTypes/food/dataPoints/f{food}", p.health_user_id()),
+                        "foodDisplayName": f.name,
+                        "serving": {"amount": k, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit},
+                        "energy": {"kcal": f.kcal * k, "userProvidedUnit": "KILOCALORIE"},
+                        "energyFromFat": {"kcal": f.fat_kcal * k},
+                        "totalCarbohydrate": g(carbs),
+                        "totalFat": g(fat),
+                        "nutrients": [
+                            {"nutrient": "PROTEIN", "quantity": g(protein)},
+                            {"nutrient": "DIETARY_FIBER", "quantity": g(fiber)},
+                            {"nutrient": "SODIUM", "quantity": g(sodium)},
+                        ]}}),
+                    name: Some(name),
+                });
             }
         }
         "weight" | "body-fat" => {

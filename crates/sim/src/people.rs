@@ -82,6 +82,81 @@ pub struct Breathing {
     pub rem: Option<f64>,
 }
 
+/// A food people log: per serving, kcal, kcal from fat, carbohydrate, fat, protein,
+/// dietary fiber and sodium (g).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Food {
+    /// As the app names it.
+    pub name: &'static str,
+    /// The serving's unit.
+    pub unit: &'static str,
+    /// Energy per serving, kcal.
+    pub kcal: f64,
+    /// Energy from fat per serving, kcal.
+    pub fat_kcal: f64,
+    /// Carbohydrate, fat, protein, dietary fiber and sodium per serving, g.
+    pub grams: [f64; 5],
+}
+
+/// The foods the people eat (figures per serving, rounded as a food database gives them).
+pub const FOODS: &[Food] = &[
+    Food {
+        name: "Oatmeal",
+        unit: "cup",
+        kcal: 150.0,
+        fat_kcal: 27.0,
+        grams: [27.0, 3.0, 5.0, 4.0, 0.115],
+    },
+    Food {
+        name: "Banana",
+        unit: "medium",
+        kcal: 105.0,
+        fat_kcal: 3.5,
+        grams: [27.0, 0.4, 1.3, 3.1, 0.001],
+    },
+    Food {
+        name: "Chicken salad",
+        unit: "bowl",
+        kcal: 350.0,
+        fat_kcal: 162.0,
+        grams: [12.0, 18.0, 32.0, 4.0, 0.62],
+    },
+    Food {
+        name: "Pasta with tomato sauce",
+        unit: "plate",
+        kcal: 520.0,
+        fat_kcal: 81.0,
+        grams: [85.0, 9.0, 17.0, 6.0, 0.71],
+    },
+    Food {
+        name: "Greek yogurt",
+        unit: "cup",
+        kcal: 150.0,
+        fat_kcal: 36.0,
+        grams: [8.0, 4.0, 20.0, 0.0, 0.08],
+    },
+    Food {
+        name: "Apple",
+        unit: "medium",
+        kcal: 95.0,
+        fat_kcal: 2.7,
+        grams: [25.0, 0.3, 0.5, 4.4, 0.002],
+    },
+];
+
+/// A logged meal (see [`Person::meals`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Meal {
+    /// When it was eaten, local.
+    pub at: NaiveDateTime,
+    /// Google's meal type (`BREAKFAST`, `LUNCH`, `DINNER`, `SNACK`).
+    pub meal_type: &'static str,
+    /// What.
+    pub food: &'static Food,
+    /// How many servings (a half or a whole number).
+    pub servings: f64,
+}
+
 /// The shortest spell of sitting that counts as a sedentary period, minutes.
 pub const SEDENTARY_MINUTES: usize = 20;
 /// Fewer steps than this in a minute is sitting (shuffling at a desk), not moving.
@@ -463,7 +538,7 @@ impl Person {
             full: tenth(full),
             deep: tenth(full - r.range(5, 15)),
             light: tenth(full + r.range(-3, 4)),
-            rem: (r.range(0, 8) != 0).then(|| tenth(full + r.range(3, 12))),
+            rem: (r.range(0, 7) != 0).then(|| tenth(full + r.range(3, 12))),
         })
     }
 
@@ -691,8 +766,70 @@ impl Person {
         }
         let mut r = self.rng(date, 20);
         let at = date.and_hms_opt(8, 0, 0).expect("time") + Duration::seconds(r.range(0, 1800));
-        let mm = 1620 + 45 * self.index as i64 - r.range(0, 2);
+        let mm = 1620 + 45 * self.index as i64 - r.range(0, 1);
         (at <= now).then_some((at, mm))
+    }
+
+    /// Whether the person logs food and water in the app (people 0 and 3, from the day the
+    /// account opened; most people never do, so most lists are empty).
+    fn logs_food(&self, date: NaiveDate) -> bool {
+        self.index.is_multiple_of(3) && date >= self.member_since
+    }
+
+    /// Drinks logged on `date` by `now`: 3 to 6 between 08:00 and 21:00, a glass (250 ml,
+    /// entered in ml), a bottle (500 ml) or a US cup (236.6 ml, entered in cups).
+    pub fn drinks(
+        &self,
+        date: NaiveDate,
+        now: NaiveDateTime,
+    ) -> Vec<(NaiveDateTime, f64, &'static str)> {
+        if !self.logs_food(date) {
+            return Vec::new();
+        }
+        let mut r = self.rng(date, 22);
+        let n = r.range(3, 6);
+        (0..n)
+            .map(|i| {
+                let at = date.and_hms_opt(8, 0, 0).expect("time")
+                    + Duration::minutes(i * 13 * 60 / n + r.range(0, 60));
+                let (ml, unit) = match r.range(0, 2) {
+                    0 => (250.0, "MILLILITER"),
+                    1 => (500.0, "MILLILITER"),
+                    _ => (236.6, "CUP_US"),
+                };
+                (at, ml, unit)
+            })
+            .filter(|d| d.0 <= now)
+            .collect()
+    }
+
+    /// Meals logged on `date` by `now`: breakfast at about 07:30, lunch at 12:30, dinner at
+    /// 19:00, and on some days a snack at 16:00; one food each.
+    pub fn meals(&self, date: NaiveDate, now: NaiveDateTime) -> Vec<Meal> {
+        if !self.logs_food(date) {
+            return Vec::new();
+        }
+        let mut r = self.rng(date, 23);
+        let mut out = Vec::new();
+        for (h, m, meal, foods) in [
+            (7, 30, "BREAKFAST", &[0usize, 4][..]),
+            (12, 30, "LUNCH", &[2, 3][..]),
+            (16, 0, "SNACK", &[1, 5][..]),
+            (19, 0, "DINNER", &[3, 2][..]),
+        ] {
+            if meal == "SNACK" && r.range(0, 1) == 0 {
+                continue;
+            }
+            let at = date.and_hms_opt(h, m, 0).expect("time") + Duration::minutes(r.range(0, 30));
+            out.push(Meal {
+                at,
+                meal_type: meal,
+                food: &FOODS[foods[r.range(0, foods.len() as i64 - 1) as usize]],
+                servings: [1.0, 1.0, 1.5, 2.0][r.range(0, 3) as usize],
+            });
+        }
+        out.retain(|m| m.at <= now);
+        out
     }
 
     /// Blood glucose readings of `date` logged by `now` (a meter, entered in the app):

@@ -780,6 +780,88 @@ tables! {
         measurement_source: OptText,
     }
 
+    /// One row per drink people log (Google `hydration-log`).
+    HydrationLog / hydration_log => "hydration_log",
+    key ["user_id", "log_id"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The log's id (Google data point id).
+        log_id: Text,
+        /// Local calendar day it was logged for.
+        date: Day,
+        /// When it was drunk, UTC.
+        start_utc: Utc,
+        /// When it was drunk, local wall clock.
+        start_local: Local,
+        /// How much, ml.
+        amount_ml: Float,
+        /// The unit it was entered in, lower case (`milliliter`, `cup_us`,
+        /// `fluid_ounce_us`, ...; null when unspecified).
+        entered_unit: OptText,
+    }
+
+    /// One row per food people log (Google `nutrition-log`): what, when, how much, and the
+    /// main figures; every nutrient is in `nutrition_nutrients`.
+    NutritionLog / nutrition_log => "nutrition_log",
+    key ["user_id", "log_id"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The log's id (Google data point id).
+        log_id: Text,
+        /// Local calendar day it was logged for.
+        date: Day,
+        /// When it was eaten, UTC.
+        start_utc: Utc,
+        /// When it was eaten, local wall clock.
+        start_local: Local,
+        /// The meal, lower case (`breakfast`, `lunch`, `dinner`, `snack`, `anytime`, ...;
+        /// null when unspecified).
+        meal_type: OptText,
+        /// The food as the app names it.
+        food_name: OptText,
+        /// The food's resource name at Google (`users/me/dataTypes/food/dataPoints/...`).
+        food_id: OptText,
+        /// Servings eaten, in `serving_unit`.
+        serving_amount: Float,
+        /// The serving's unit as the app names it (`cup`, `slice`, `g`).
+        serving_unit: OptText,
+        /// Energy, kcal.
+        calories_kcal: Float,
+        /// Energy from fat, kcal.
+        calories_from_fat_kcal: Float,
+        /// Total carbohydrate, g.
+        carbohydrate_g: Float,
+        /// Total fat, g.
+        fat_g: Float,
+        /// Protein, g (the `protein` row of `nutrition_nutrients`).
+        protein_g: Float,
+    }
+
+    /// One row per nutrient of a logged food (Google `nutrition-log` `nutrients`): long
+    /// form, so every nutrient the app knows has a place.
+    NutritionNutrient / nutrition_nutrients => "nutrition_nutrients",
+    key ["user_id", "log_id", "nutrient"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The food log it belongs to (`nutrition_log.log_id`).
+        log_id: Text,
+        /// Local calendar day of the log.
+        date: Day,
+        /// The nutrient, lower case (`protein`, `dietary_fiber`, `sodium`, `vitamin_c`, ...).
+        nutrient: Text,
+        /// How much, g (milligrams and micrograms are grams here too: 0.0023 is 2.3 mg).
+        grams: Float,
+    }
+
     /// One row per weight log entry.
     WeightLog / weight_log => "weight_log",
     key ["user_id", "log_id"], partition PartitionRule::Year("date"),

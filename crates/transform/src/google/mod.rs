@@ -524,6 +524,27 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             rem_sleep_signal_to_noise: rem.signal_to_noise.0,
         });
     }
+    if let Some(v) = &p.hydration_log {
+        let at = || format!("{}.hydrationLog.interval", path());
+        let t = started(
+            v.interval.as_ref().ok_or_else(|| bad(&at(), "missing"))?,
+            ctx,
+            at,
+        )?;
+        out.hydration_log.push(HydrationLog {
+            user_id: uid.clone(),
+            source: source(),
+            log_id: log_id(p, t.start),
+            date: t.date,
+            start_utc: Some(t.start),
+            start_local: t.start_local,
+            amount_ml: v.amount_consumed.milliliters.0,
+            entered_unit: enum_text(v.amount_consumed.user_provided_unit.as_deref()),
+        });
+    }
+    if let Some(v) = &p.nutrition_log {
+        nutrition(p, v, path, ctx, out)?;
+    }
     // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }
@@ -602,6 +623,71 @@ fn started(
         end_local: local(end, iv.end_utc_offset).or_else(|| in_zone(end)),
         date,
     })
+}
+
+/// A logged point's id: its name's last segment, else its start in epoch milliseconds.
+fn log_id(p: &Item, start: DateTime<Utc>) -> Arc<str> {
+    p.id()
+        .map(Arc::from)
+        .unwrap_or_else(|| start.timestamp_millis().to_string().into())
+}
+
+/// A food log: one `nutrition_log` row and a `nutrition_nutrients` row per nutrient.
+fn nutrition(
+    p: &Item,
+    v: &model::Nutrition,
+    path: Path,
+    ctx: &Context,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let at = || format!("{}.nutritionLog.interval", path());
+    let t = started(
+        v.interval.as_ref().ok_or_else(|| bad(&at(), "missing"))?,
+        ctx,
+        at,
+    )?;
+    let (uid, source) = (&ctx.user_id, source());
+    let id = log_id(p, t.start);
+    let mut protein = None;
+    for n in &v.nutrients {
+        let Some(name) = enum_text(n.nutrient.as_deref()) else {
+            continue;
+        };
+        if name == "protein" {
+            protein = n.quantity.grams.0;
+        }
+        out.nutrition_nutrients.push(NutritionNutrient {
+            user_id: uid.clone(),
+            source: source.clone(),
+            log_id: id.clone(),
+            date: t.date,
+            nutrient: name.into(),
+            grams: n.quantity.grams.0,
+        });
+    }
+    out.nutrition_log.push(NutritionLog {
+        user_id: uid.clone(),
+        source,
+        log_id: id,
+        date: t.date,
+        start_utc: Some(t.start),
+        start_local: t.start_local,
+        meal_type: enum_text(v.meal_type.as_deref()),
+        food_name: v.food_display_name.as_deref().map(str::to_string),
+        food_id: v.food.as_deref().map(str::to_string),
+        serving_amount: v.serving.amount.0,
+        serving_unit: v
+            .serving
+            .food_measurement_unit_display_name
+            .as_deref()
+            .map(str::to_string),
+        calories_kcal: v.energy.kcal.0,
+        calories_from_fat_kcal: v.energy_from_fat.kcal.0,
+        carbohydrate_g: v.total_carbohydrate.grams.0,
+        fat_g: v.total_fat.grams.0,
+        protein_g: protein,
+    });
+    Ok(())
 }
 
 /// An exercise session; its local day is the day it started.

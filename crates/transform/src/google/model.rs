@@ -661,6 +661,75 @@ pub struct BreathingStats {
     pub standard_deviation: Num,
 }
 
+/// `hydrationLog`: a drink.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hydration<'a> {
+    pub interval: Option<Interval>,
+    #[serde(borrow, default)]
+    pub amount_consumed: Quantity<'a>,
+}
+
+/// A quantity with the unit it was entered in (`VolumeQuantity`, `EnergyQuantity`,
+/// `WeightQuantity`): one of `milliliters`, `kcal`, `grams`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantity<'a> {
+    #[serde(default)]
+    pub milliliters: Num,
+    #[serde(default)]
+    pub kcal: Num,
+    #[serde(default)]
+    pub grams: Num,
+    #[serde(borrow, default)]
+    pub user_provided_unit: Option<Cow<'a, str>>,
+}
+
+/// `nutritionLog`: a food eaten.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Nutrition<'a> {
+    pub interval: Option<Interval>,
+    #[serde(borrow, default)]
+    pub meal_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub food_display_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub food: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub serving: Serving<'a>,
+    #[serde(borrow, default)]
+    pub energy: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub energy_from_fat: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub total_carbohydrate: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub total_fat: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub nutrients: Vec<Nutrient<'a>>,
+}
+
+/// `Serving`: how much of the food.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Serving<'a> {
+    #[serde(default)]
+    pub amount: Num,
+    #[serde(borrow, default)]
+    pub food_measurement_unit_display_name: Option<Cow<'a, str>>,
+}
+
+/// `NutrientQuantity`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Nutrient<'a> {
+    #[serde(borrow, default)]
+    pub nutrient: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub quantity: Quantity<'a>,
+}
+
 /// `runVo2Max`: a sample with the run's VO2 max.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -742,6 +811,10 @@ pub struct Item<'a> {
     pub vo2_max: Option<Box<Vo2Max<'a>>>,
     pub height: Option<Box<Height>>,
     pub respiratory_rate_sleep_summary: Option<Box<BreathingSleep>>,
+    #[serde(borrow)]
+    pub hydration_log: Option<Box<Hydration<'a>>>,
+    #[serde(borrow)]
+    pub nutrition_log: Option<Box<Nutrition<'a>>>,
 }
 
 impl Item<'_> {
