@@ -901,3 +901,146 @@ fn water_and_food_logs_are_the_people_models() {
         assert_eq!(n, ["dietary_fiber", "protein", "sodium"], "{log}");
     }
 }
+
+// ECG readings and irregular-rhythm notifications (list only, filtered on the physical
+// start) against the people model, and the two tables of each against each other: the R
+// peaks counted in a reading's waveform samples give its average heart rate (30 seconds,
+// so twice the peaks, within one beat), every reading has 30 s x its frequency samples,
+// each sample's instant is the start plus index / frequency and its millivolts raw /
+// scale; a notification spans its windows and counts the positive ones.
+#[test]
+fn ecg_and_irregular_rhythm_tables_agree_with_each_other_and_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("google");
+    ingest(
+        &out,
+        "google-health",
+        "2026-10-01",
+        "2026-10-28",
+        "profile,electrocardiogram,irregular-rhythm-notification",
+        "",
+    );
+    let (p, far) = person();
+    let days: Vec<NaiveDate> = (1..=28)
+        .map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap())
+        .collect();
+    let model: BTreeMap<NaiveDateTime, _> = days
+        .iter()
+        .flat_map(|d| p.ecg_readings(*d, far))
+        .map(|e| (e.start, e))
+        .collect();
+    assert_eq!(model.len(), 8, "four Sundays and four Wednesdays");
+    // reading id -> (start instant, average bpm, frequency, scale)
+    let mut readings = BTreeMap::new();
+    for (_, b) in table_batches(&out, "ecg_readings") {
+        let (id, start, t, result) = (
+            column::<StringArray>(&b, "reading_id"),
+            column::<TimestampMicrosecondArray>(&b, "start_utc"),
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+            column::<StringArray>(&b, "result_classification"),
+        );
+        let i64s = |c: &str| column::<Int64Array>(&b, c);
+        let (bpm, hz, scale, n) = (
+            i64s("avg_heart_rate_bpm"),
+            i64s("sampling_frequency_hz"),
+            i64s("millivolts_scaling_factor"),
+            i64s("sample_count"),
+        );
+        for i in 0..b.num_rows() {
+            let m = &model[&wall(t.value(i))];
+            assert_eq!(bpm.value(i), m.bpm);
+            assert_eq!(result.value(i), m.result.to_ascii_lowercase());
+            assert_eq!(n.value(i), 30 * hz.value(i));
+            readings.insert(
+                id.value(i).to_string(),
+                (
+                    instant(start.value(i)),
+                    bpm.value(i),
+                    hz.value(i),
+                    scale.value(i),
+                ),
+            );
+        }
+    }
+    assert_eq!(readings.len(), model.len());
+    // reading id -> (samples, peaks)
+    let mut seen = BTreeMap::<String, (i64, i64)>::new();
+    for (_, b) in table_batches(&out, "ecg_waveform") {
+        let (id, idx, t, raw, mv) = (
+            column::<StringArray>(&b, "reading_id"),
+            column::<Int64Array>(&b, "sample_index"),
+            column::<TimestampMicrosecondArray>(&b, "time_utc"),
+            column::<Int64Array>(&b, "raw"),
+            column::<Float64Array>(&b, "millivolts"),
+        );
+        for i in 0..b.num_rows() {
+            let (start, _, hz, scale) = readings[id.value(i)];
+            let k = idx.value(i);
+            assert_eq!(
+                instant(t.value(i)),
+                start + Duration::microseconds(k * 1_000_000 / hz)
+            );
+            assert!((mv.value(i) - raw.value(i) as f64 / scale as f64).abs() < 1e-12);
+            let e = seen.entry(id.value(i).to_string()).or_default();
+            e.0 += 1;
+            e.1 += i64::from(mv.value(i) > 0.5);
+        }
+    }
+    for (id, (_, bpm, hz, _)) in &readings {
+        let (n, peaks) = seen[id];
+        assert_eq!(n, 30 * hz, "{id}");
+        assert!(
+            (2 * peaks - bpm).abs() <= 1,
+            "{id}: {peaks} peaks, {bpm} bpm"
+        );
+    }
+
+    let windows: Vec<_> = days
+        .iter()
+        .flat_map(|d| p.irregular_rhythm(*d, far))
+        .collect();
+    assert_eq!(windows.len(), 3, "the night of the 13th");
+    let mut got = Vec::new();
+    for (_, b) in table_batches(&out, "irregular_rhythm_windows") {
+        let (s, e, pos, beats, avg) = (
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+            column::<TimestampMicrosecondArray>(&b, "end_local"),
+            column::<BooleanArray>(&b, "positive"),
+            column::<Int64Array>(&b, "beats"),
+            column::<Float64Array>(&b, "avg_heart_rate_bpm"),
+        );
+        for i in 0..b.num_rows() {
+            got.push((
+                wall(s.value(i)),
+                wall(e.value(i)),
+                pos.value(i),
+                beats.value(i),
+                avg.value(i),
+            ));
+        }
+    }
+    got.sort_by_key(|w| w.0);
+    let want: Vec<_> = windows
+        .iter()
+        .map(|(s, e, pos, beats)| {
+            let avg = beats.iter().sum::<i64>() as f64 / beats.len() as f64;
+            (*s, *e, *pos, beats.len() as i64, avg)
+        })
+        .collect();
+    assert_eq!(got, want);
+    let mut n = 0;
+    for (_, b) in table_batches(&out, "irregular_rhythm_notifications") {
+        let (s, e, w, pos) = (
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+            column::<TimestampMicrosecondArray>(&b, "end_local"),
+            column::<Int64Array>(&b, "windows"),
+            column::<Int64Array>(&b, "positive_windows"),
+        );
+        for i in 0..b.num_rows() {
+            assert_eq!((wall(s.value(i)), wall(e.value(i))), (want[0].0, want[2].1));
+            assert_eq!((w.value(i), pos.value(i)), (3, 2));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 1);
+}

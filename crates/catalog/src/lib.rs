@@ -88,6 +88,9 @@ pub enum GoogleOp {
     /// filter member (`respiratory-rate-sleep-summary`, google-health-api.md §6); one
     /// request covers the whole range, and its answer the whole history.
     ListAll(Page),
+    /// `list` filtered on the physical `interval.start_time` (RFC 3339) between the local
+    /// days' midnights: the one member ECG readings filter on (google-health-api.md §3.3).
+    ListByStartTime(Page),
     /// A session list (25 a page, 12 days a request so two sessions a day fit one page),
     /// filtered on the civil date the sessions start (`false`) or end (`true`) on.
     Sessions {
@@ -532,6 +535,34 @@ pub const CATALOG: &[DataType] = &[
          nutrient (needs the nutrition scope)",
     )
     .asked(GoogleOp::ListByStart(LOGS)),
+    daily(
+        "electrocardiogram",
+        Some("electrocardiogram"),
+        replacing(
+            "ecg",
+            false,
+            Replace::Days(&["ecg_readings", "ecg_waveform"]),
+        ),
+        None,
+        &["ecg_readings", "ecg_waveform"],
+        "ECG readings taken on the watch: the result, and every waveform sample (needs the \
+         ecg scope)",
+    )
+    .asked(GoogleOp::ListByStartTime(LOGS)),
+    daily(
+        "irregular-rhythm-notification",
+        Some("irregular-rhythm-notification"),
+        replacing(
+            "irn",
+            false,
+            Replace::Days(&["irregular_rhythm_notifications", "irregular_rhythm_windows"]),
+        ),
+        None,
+        &["irregular_rhythm_notifications", "irregular_rhythm_windows"],
+        "irregular-rhythm notifications and the windows of heart beats behind each (needs \
+         the irn scope)",
+    )
+    .asked(GoogleOp::ListByStartTime(LOGS)),
     intraday(
         daily(
             "heart",

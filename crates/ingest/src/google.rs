@@ -42,6 +42,8 @@ pub const SCOPES: &[&str] = &[
     // Optional (google-health-api.md §2.2): people may untick them at the consent screen,
     // and then the types they guard are left out and named.
     "https://www.googleapis.com/auth/googlehealth.nutrition.readonly",
+    "https://www.googleapis.com/auth/googlehealth.ecg.readonly",
+    "https://www.googleapis.com/auth/googlehealth.irn.readonly",
 ];
 
 /// Extra parameters of the authorization URL: a refresh token, every time.
@@ -147,9 +149,10 @@ impl Resource {
         match self.op {
             GoogleOp::Profile | GoogleOp::Devices | GoogleOp::ListAll(_) => i64::MAX,
             GoogleOp::DailyRollUp(cap) | GoogleOp::MinuteRollUp(cap) => cap,
-            GoogleOp::ListByDate(p) | GoogleOp::ListBySample(p) | GoogleOp::ListByStart(p) => {
-                p.days
-            }
+            GoogleOp::ListByDate(p)
+            | GoogleOp::ListBySample(p)
+            | GoogleOp::ListByStart(p)
+            | GoogleOp::ListByStartTime(p) => p.days,
             // 25 sessions a page: a dozen days of two sessions a day fit one.
             GoogleOp::Sessions { .. } => 12,
         }
@@ -184,6 +187,19 @@ impl Resource {
             format!("{member}.{field} >= \"{a}\" AND {member}.{field} < \"{b}\"")
         };
         let midnight = |d: NaiveDate| format!("{d}T00:00:00");
+        // The instant a local day begins (01:00 where a DST change skips midnight).
+        let midnight_at = |d: NaiveDate| {
+            tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
+                .earliest()
+                // A one-hour gap at midnight (America/Santiago, Asia/Beirut): 01:00.
+                .or_else(|| {
+                    tz.from_local_datetime(&d.and_hms_opt(1, 0, 0).expect("01:00"))
+                        .earliest()
+                })
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
+        };
+        let midnight_utc = |d: NaiveDate| midnight_at(d).format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let request = match self.op {
             GoogleOp::Profile => {
                 return vec![
@@ -216,6 +232,15 @@ impl Resource {
                 from_to("interval.civil_start_time", midnight(start), midnight(next)),
                 p.size,
             ),
+            GoogleOp::ListByStartTime(p) => list(
+                ty,
+                from_to(
+                    "interval.start_time",
+                    midnight_utc(start),
+                    midnight_utc(next),
+                ),
+                p.size,
+            ),
             // No member filters (google-health-api.md §6): the whole list, newest first.
             GoogleOp::ListAll(p) => Request::get(&with_query(
                 &format!("/v4/users/me/dataTypes/{ty}/dataPoints"),
@@ -236,12 +261,7 @@ impl Resource {
                 25,
             ),
             GoogleOp::MinuteRollUp(_) => {
-                let at = |d: NaiveDate| {
-                    tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
-                        .earliest()
-                        .map(|t| t.with_timezone(&Utc))
-                        .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
-                };
+                let at = midnight_at;
                 let now = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
                 let (a, b) = (
                     at(start),

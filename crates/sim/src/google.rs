@@ -363,6 +363,28 @@ const TYPES: &[Type] = &[
         scope: "nutrition",
         cap: 90,
     },
+    // `Electrocardiogram{interval, waveformSamples, ...}` and
+    // `IrregularRhythmNotification{interval, alertWindows, medicalDeviceInfo}`: list only,
+    // filtered on `interval.start_time` alone (§3.3 lists no civil member for ECG), each
+    // under a scope of its own.
+    Type {
+        url: "electrocardiogram",
+        member: "electrocardiogram",
+        key: "electrocardiogram",
+        rec: Rec::Session,
+        ops: &[Op::List],
+        scope: "ecg",
+        cap: 0,
+    },
+    Type {
+        url: "irregular-rhythm-notification",
+        member: "irregular_rhythm_notification",
+        key: "irregularRhythmNotification",
+        rec: Rec::Session,
+        ops: &[Op::List],
+        scope: "irn",
+        cap: 0,
+    },
     // The discovery document's `SedentaryPeriod` is only its interval.
     Type {
         url: "sedentary-period",
@@ -1499,6 +1521,76 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                 });
             }
         }
+        "electrocardiogram" => {
+            for (i, e) in p.ecg_readings(date, ctx.last_sync).into_iter().enumerate() {
+                let Some(at) = instant(tz, e.start) else {
+                    continue;
+                };
+                let name = format!(
+                    "users/{}/dataTypes/electrocardiogram/dataPoints/e{}{i}",
+                    p.health_user_id(),
+                    at.timestamp()
+                );
+                out.push(Point {
+                    order: at.timestamp_millis(),
+                    physical: at,
+                    civil: e.start,
+                    value: json!({"name": name, "dataSource": source("ACTIVELY_MEASURED"), t.key: {
+                        "interval": interval(tz, at, at + Duration::seconds(30), true),
+                        "beatsPerMinuteAvg": e.bpm.to_string(),
+                        "leadNumber": 1,
+                        "samplingFrequencyHertz": crate::people::ECG_HZ,
+                        "millivoltsScalingFactor": crate::people::ECG_SCALE,
+                        "resultClassification": e.result,
+                        "waveformSamples": e.samples,
+                        "medicalDeviceInfo": {"deviceModel": "Sense 2", "algorithmVersion": "1.3.0", "firmwareVersion": "60.20001.194.86"}}}),
+                    name: Some(name),
+                });
+            }
+        }
+        "irregular-rhythm-notification" => {
+            let windows = p.irregular_rhythm(date, ctx.last_sync);
+            let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+                return out;
+            };
+            let (Some(a), Some(b)) = (instant(tz, first.0), instant(tz, last.1)) else {
+                return out;
+            };
+            let alert: Vec<Value> = windows
+                .iter()
+                .filter_map(|(s, e, positive, beats)| {
+                    let (s, e) = (instant(tz, *s)?, instant(tz, *e)?);
+                    let step = (e - s) / beats.len() as i32;
+                    let beats: Vec<Value> = beats
+                        .iter()
+                        .enumerate()
+                        .map(|(k, bpm)| {
+                            let t = s + step * k as i32;
+                            json!({"physicalTime": rfc3339(t), "utcOffset": offset_str(offset_secs(tz, t)), "beatsPerMinute": bpm})
+                        })
+                        .collect();
+                    let mut w = interval(tz, s, e, true);
+                    w["positive"] = json!(positive);
+                    w["heartBeats"] = json!(beats);
+                    Some(w)
+                })
+                .collect();
+            let name = format!(
+                "users/{}/dataTypes/irregular-rhythm-notification/dataPoints/i{}",
+                p.health_user_id(),
+                a.timestamp()
+            );
+            out.push(Point {
+                order: a.timestamp_millis(),
+                physical: a,
+                civil: first.0,
+                value: json!({"name": name, "dataSource": source("DERIVED"), t.key: {
+                    "interval": interval(tz, a, b, true),
+                    "alertWindows": alert,
+                    "medicalDeviceInfo": {"deviceModel": "Sense 2", "algorithmVersion": "2.1.0"}}}),
+                name: Some(name),
+            });
+        }
         "weight" | "body-fat" => {
             if let Some((local, kg, fat)) = p.weigh_in(date, ctx.last_sync) {
                 let Some(at) = instant(tz, local) else {
@@ -1561,6 +1653,9 @@ fn members(t: &Type) -> (&'static str, &'static str) {
     match t.rec {
         // Refuses every member (INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER).
         _ if t.url == "respiratory-rate-sleep-summary" => ("", ""),
+        _ if t.url == "electrocardiogram" || t.url == "irregular-rhythm-notification" => {
+            ("interval.start_time", "")
+        }
         Rec::Interval => ("interval.start_time", "interval.civil_start_time"),
         Rec::Sample => ("sample_time.physical_time", "sample_time.civil_time"),
         Rec::Daily => ("", "date"),

@@ -157,6 +157,28 @@ pub struct Meal {
     pub servings: f64,
 }
 
+/// An ECG reading (see [`Person::ecg_readings`]): 30 seconds of lead I at 250 Hz.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcgReading {
+    /// When it started, local.
+    pub start: NaiveDateTime,
+    /// Average heart rate, bpm.
+    pub bpm: i64,
+    /// Google's classification (`NORMAL_SINUS_RHYTHM`, `INCONCLUSIVE`).
+    pub result: &'static str,
+    /// The waveform, device units (`ECG_SCALE` a millivolt).
+    pub samples: Vec<i64>,
+}
+
+/// ECG samples a second.
+pub const ECG_HZ: i64 = 250;
+/// ECG waveform units a millivolt (the Fitbit ECG app's scaling factor).
+pub const ECG_SCALE: i64 = 10922;
+
+/// A window of heart beats behind an irregular-rhythm notification: local start and
+/// end, whether it was irregular, the beats' rates.
+pub type IrnWindow = (NaiveDateTime, NaiveDateTime, bool, Vec<i64>);
+
 /// The shortest spell of sitting that counts as a sedentary period, minutes.
 pub const SEDENTARY_MINUTES: usize = 20;
 /// Fewer steps than this in a minute is sitting (shuffling at a desk), not moving.
@@ -829,6 +851,71 @@ impl Person {
             });
         }
         out.retain(|m| m.at <= now);
+        out
+    }
+
+    /// ECG readings taken on `date` by `now`: people 0 and 4 check on Sundays at about
+    /// 10:00 and Wednesdays at about 21:00. Each R peak is 9000 units, the three samples
+    /// after it -2500, the rest a small baseline within ±200: a reading at `bpm` has
+    /// ceil(bpm / 2) peaks in its 30 seconds. About one in six is inconclusive.
+    pub fn ecg_readings(&self, date: NaiveDate, now: NaiveDateTime) -> Vec<EcgReading> {
+        let hour = match date.weekday() {
+            Weekday::Sun => 10,
+            Weekday::Wed => 21,
+            _ => return Vec::new(),
+        };
+        if !self.index.is_multiple_of(4) || date < self.member_since {
+            return Vec::new();
+        }
+        let mut r = self.rng(date, 24);
+        let start =
+            date.and_hms_opt(hour, 0, 0).expect("time") + Duration::seconds(r.range(0, 1800));
+        if start + Duration::seconds(30) > now {
+            return Vec::new();
+        }
+        let bpm = r.range(62, 84);
+        let n = 30 * ECG_HZ;
+        let mut samples: Vec<i64> = (0..n).map(|i| (i * 7919) % 400 - 200).collect();
+        let mut k = 0;
+        while k * 60 * ECG_HZ / bpm < n {
+            let at = (k * 60 * ECG_HZ / bpm) as usize;
+            samples[at] = 9000;
+            for s in samples.iter_mut().skip(at + 1).take(3) {
+                *s = -2500;
+            }
+            k += 1;
+        }
+        vec![EcgReading {
+            start,
+            bpm,
+            result: if r.range(0, 5) == 0 {
+                "INCONCLUSIVE"
+            } else {
+                "NORMAL_SINUS_RHYTHM"
+            },
+            samples,
+        }]
+    }
+
+    /// The irregular-rhythm notification of `date`, if any, by `now`: person 0's watch
+    /// sees irregular beats on the night of the 13th of each month, three 10-minute
+    /// windows from about 03:00, 30 minutes apart, the first two irregular.
+    pub fn irregular_rhythm(&self, date: NaiveDate, now: NaiveDateTime) -> Vec<IrnWindow> {
+        if self.index != 0 || date.day() != 13 || date < self.member_since {
+            return Vec::new();
+        }
+        let mut r = self.rng(date, 25);
+        let first = date.and_hms_opt(3, 0, 0).expect("time") + Duration::minutes(r.range(0, 20));
+        let out: Vec<IrnWindow> = (0..3)
+            .map(|w| {
+                let a = first + Duration::minutes(40 * w);
+                let beats = (0..30).map(|_| r.range(90, 130)).collect();
+                (a, a + Duration::minutes(10), w < 2, beats)
+            })
+            .collect();
+        if out.last().is_some_and(|w| w.1 > now) {
+            return Vec::new();
+        }
         out
     }
 

@@ -888,6 +888,129 @@ tables! {
         log_source: OptText,
     }
 
+    /// One row per ECG reading taken on the watch (Google `electrocardiogram`); its samples
+    /// are in `ecg_waveform`.
+    EcgReading / ecg_readings => "ecg_readings",
+    key ["user_id", "reading_id"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The reading's id (Google data point id).
+        reading_id: Text,
+        /// Local calendar day it was taken.
+        date: Day,
+        /// When it started, UTC.
+        start_utc: Utc,
+        /// When it started, local wall clock.
+        start_local: Local,
+        /// When it ended, UTC.
+        end_utc: Utc,
+        /// When it ended, local wall clock.
+        end_local: Local,
+        /// The result, lower case (`normal_sinus_rhythm`, `atrial_fibrillation`,
+        /// `inconclusive`, `inconclusive_high_heart_rate`, ...; null when unspecified).
+        result_classification: OptText,
+        /// Average heart rate over the reading, bpm.
+        avg_heart_rate_bpm: Int,
+        /// The lead recorded (1: lead I).
+        lead_number: Int,
+        /// Samples per second.
+        sampling_frequency_hz: Int,
+        /// Waveform units per millivolt (`ecg_waveform.raw` divided by it is mV).
+        millivolts_scaling_factor: Int,
+        /// How many waveform samples the reading has.
+        sample_count: Int,
+        /// The device's model.
+        device_model: OptText,
+        /// The ECG algorithm's version.
+        algorithm_version: OptText,
+    }
+
+    /// One row per ECG waveform sample (Google `electrocardiogram.waveformSamples`): its
+    /// place in the reading, its instant and its voltage.
+    EcgSample / ecg_waveform => "ecg_waveform",
+    key ["user_id", "reading_id", "sample_index"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The reading it belongs to (`ecg_readings.reading_id`).
+        reading_id: Text,
+        /// Local calendar day of the reading.
+        date: Day,
+        /// Position in the reading, from 0.
+        sample_index: Int,
+        /// The sample's instant (the reading's start plus index / frequency), UTC.
+        time_utc: Utc,
+        /// The sample as recorded (device units).
+        raw: Int,
+        /// The sample in millivolts (raw / the reading's scaling factor).
+        millivolts: Float,
+    }
+
+    /// One row per irregular-rhythm notification (Google `irregular-rhythm-notification`:
+    /// the watch saw signs of atrial fibrillation); its windows are in
+    /// `irregular_rhythm_windows`.
+    IrregularRhythmNotification / irregular_rhythm_notifications => "irregular_rhythm_notifications",
+    key ["user_id", "notification_id"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The notification's id (Google data point id).
+        notification_id: Text,
+        /// Local calendar day the first window started.
+        date: Day,
+        /// When the first window started, UTC.
+        start_utc: Utc,
+        /// When the first window started, local wall clock.
+        start_local: Local,
+        /// When the last window ended, UTC.
+        end_utc: Utc,
+        /// When the last window ended, local wall clock.
+        end_local: Local,
+        /// How many windows were analysed.
+        windows: Int,
+        /// How many of them were positive (irregular).
+        positive_windows: Int,
+        /// The device's model.
+        device_model: OptText,
+        /// The algorithm's version.
+        algorithm_version: OptText,
+    }
+
+    /// One row per window of heart beats behind a notification.
+    IrregularRhythmWindow / irregular_rhythm_windows => "irregular_rhythm_windows",
+    key ["user_id", "notification_id", "start_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The notification it belongs to.
+        notification_id: Text,
+        /// Local calendar day the window started.
+        date: Day,
+        /// When the window started, UTC.
+        start_utc: UtcKey,
+        /// When the window started, local wall clock.
+        start_local: Local,
+        /// When the window ended, UTC.
+        end_utc: Utc,
+        /// When the window ended, local wall clock.
+        end_local: Local,
+        /// Whether the window was irregular.
+        positive: Flag,
+        /// How many heart beats the window lists.
+        beats: Int,
+        /// Their mean heart rate, bpm.
+        avg_heart_rate_bpm: Float,
+    }
+
     /// One row per exercise session (a run, walk, ride or swim, recorded or logged).
     ExerciseSession / exercise_sessions => "exercise_sessions",
     key ["user_id", "exercise_id"], partition PartitionRule::Year("date"),

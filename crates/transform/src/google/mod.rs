@@ -545,6 +545,12 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
     if let Some(v) = &p.nutrition_log {
         nutrition(p, v, path, ctx, out)?;
     }
+    if let Some(v) = &p.electrocardiogram {
+        ecg(p, v, path, ctx, out)?;
+    }
+    if let Some(v) = &p.irregular_rhythm_notification {
+        irn(p, v, path, ctx, out)?;
+    }
     // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }
@@ -687,6 +693,125 @@ fn nutrition(
         fat_g: v.total_fat.grams.0,
         protein_g: protein,
     });
+    Ok(())
+}
+
+/// An ECG reading: its `ecg_readings` row and a `ecg_waveform` row per sample.
+fn ecg(
+    p: &Item,
+    v: &model::Ecg,
+    path: Path,
+    ctx: &Context,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let at = || format!("{}.electrocardiogram.interval", path());
+    let t = started(
+        v.interval.as_ref().ok_or_else(|| bad(&at(), "missing"))?,
+        ctx,
+        at,
+    )?;
+    let (uid, source) = (&ctx.user_id, source());
+    let id = log_id(p, t.start);
+    let (hz, scale) = (v.sampling_frequency_hertz.0, v.millivolts_scaling_factor.0);
+    out.ecg_waveform.reserve(v.waveform_samples.len());
+    for (i, raw) in v.waveform_samples.iter().enumerate() {
+        let i = i as i64;
+        out.ecg_waveform.push(EcgSample {
+            user_id: uid.clone(),
+            source: source.clone(),
+            reading_id: id.clone(),
+            date: t.date,
+            sample_index: Some(i),
+            // Exact in microseconds for the frequencies ECGs use (250, 500 Hz).
+            time_utc: hz
+                .filter(|h| *h > 0)
+                .map(|h| t.start + Duration::microseconds(i * 1_000_000 / h)),
+            raw: Some(*raw),
+            millivolts: scale.filter(|s| *s != 0).map(|s| *raw as f64 / s as f64),
+        });
+    }
+    out.ecg_readings.push(EcgReading {
+        user_id: uid.clone(),
+        source,
+        reading_id: id,
+        date: t.date,
+        start_utc: Some(t.start),
+        start_local: t.start_local,
+        end_utc: Some(t.end),
+        end_local: t.end_local,
+        result_classification: enum_text(v.result_classification.as_deref()),
+        avg_heart_rate_bpm: v.beats_per_minute_avg.0,
+        lead_number: v.lead_number.0,
+        sampling_frequency_hz: hz,
+        millivolts_scaling_factor: scale,
+        sample_count: Some(v.waveform_samples.len() as i64),
+        device_model: v.medical_device_info.device_model.clone(),
+        algorithm_version: v.medical_device_info.algorithm_version.clone(),
+    });
+    Ok(())
+}
+
+/// An irregular-rhythm notification: its row and a row per alert window.
+fn irn(
+    p: &Item,
+    v: &model::Irn,
+    path: Path,
+    ctx: &Context,
+    out: &mut RowSet,
+) -> Result<(), TransformError> {
+    let at = || format!("{}.irregularRhythmNotification.interval", path());
+    let t = started(
+        v.interval.as_ref().ok_or_else(|| bad(&at(), "missing"))?,
+        ctx,
+        at,
+    )?;
+    let (uid, source) = (&ctx.user_id, source());
+    let id = log_id(p, t.start);
+    let in_zone = |t: DateTime<Utc>, o| {
+        local(t, o).or_else(|| ctx.tz.map(|z| t.with_timezone(&z).naive_local()))
+    };
+    for w in &v.alert_windows {
+        let start_local = in_zone(w.start_time.0, w.start_utc_offset);
+        let bpm: Vec<i64> = w
+            .heart_beats
+            .iter()
+            .filter_map(|b| b.beats_per_minute.0)
+            .collect();
+        out.irregular_rhythm_windows.push(IrregularRhythmWindow {
+            user_id: uid.clone(),
+            source: source.clone(),
+            notification_id: id.clone(),
+            date: start_local.map_or(t.date, |l| l.date()),
+            start_utc: w.start_time.0,
+            start_local,
+            end_utc: w.end_time.map(|e| e.0),
+            end_local: w.end_time.and_then(|e| in_zone(e.0, w.end_utc_offset)),
+            positive: w.positive,
+            beats: Some(w.heart_beats.len() as i64),
+            avg_heart_rate_bpm: (!bpm.is_empty())
+                .then(|| bpm.iter().sum::<i64>() as f64 / bpm.len() as f64),
+        });
+    }
+    out.irregular_rhythm_notifications
+        .push(IrregularRhythmNotification {
+            user_id: uid.clone(),
+            source,
+            notification_id: id,
+            date: t.date,
+            start_utc: Some(t.start),
+            start_local: t.start_local,
+            end_utc: Some(t.end),
+            end_local: t.end_local,
+            windows: Some(v.alert_windows.len() as i64),
+            positive_windows: Some(
+                v.alert_windows
+                    .iter()
+                    .filter(|w| w.positive == Some(true))
+                    .count() as i64,
+            ),
+            device_model: v.medical_device_info.device_model.clone(),
+            algorithm_version: v.medical_device_info.algorithm_version.clone(),
+        });
     Ok(())
 }
 
