@@ -1044,3 +1044,86 @@ fn ecg_and_irregular_rhythm_tables_agree_with_each_other_and_the_model() {
     }
     assert_eq!(n, 1);
 }
+
+// Basal energy per minute (Google `basal-energy-burned`, list only) against the Fitbit
+// Web API's calories and steps of the same minutes: at rest (a minute without a step) all
+// the energy is basal, so Google's basal equals Fitbit's calories; no minute burns less
+// than its basal; and the basal rate is the same all day.
+#[test]
+fn basal_energy_is_fitbits_calories_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    ingest(
+        &fitbit,
+        "fitbit-web-api",
+        "2026-10-05",
+        "2026-10-07",
+        "profile",
+        "calories,steps",
+    );
+    ingest(
+        &google,
+        "google-health",
+        "2026-10-05",
+        "2026-10-07",
+        "profile",
+        "basal-energy-burned",
+    );
+    let (kcal, steps) = (
+        samples_of(&fitbit, "activity_intraday", "calories_kcal"),
+        samples_of_int(&fitbit, "activity_intraday", "steps"),
+    );
+    let mut basal = BTreeMap::new();
+    for (_, b) in table_batches(&google, "basal_energy") {
+        let (t, local, secs, v) = (
+            column::<TimestampMicrosecondArray>(&b, "time_utc"),
+            column::<TimestampMicrosecondArray>(&b, "time_local"),
+            column::<Int64Array>(&b, "interval_seconds"),
+            column::<Float64Array>(&b, "calories_kcal"),
+        );
+        for i in 0..b.num_rows() {
+            assert_eq!(secs.value(i), 60);
+            basal.insert(
+                instant(t.value(i)),
+                (wall(local.value(i)).date(), v.value(i)),
+            );
+        }
+    }
+    assert!(basal.len() > 2000, "{} minutes", basal.len());
+    let mut per_day = BTreeMap::<NaiveDate, Vec<f64>>::new();
+    let (mut at_rest, mut active) = (0, 0);
+    for (t, (d, b)) in &basal {
+        per_day.entry(*d).or_default().push(*b);
+        let (Some(k), Some(s)) = (kcal.get(t), steps.get(t)) else {
+            continue;
+        };
+        assert!(*k + 1e-9 >= *b, "{t}: {k} kcal, {b} basal");
+        if *s == 0 {
+            assert!((k - b).abs() < 0.01, "{t}: at rest {k} kcal, {b} basal");
+            at_rest += 1;
+        } else {
+            assert!(*k > b + 0.01, "{t}: {s} steps add nothing to {b}");
+            active += 1;
+        }
+    }
+    assert!(
+        at_rest > 500 && active > 300,
+        "{at_rest} at rest, {active} active"
+    );
+    for (d, v) in per_day {
+        assert!(v.iter().all(|x| (x - v[0]).abs() < 1e-9), "{d}");
+    }
+}
+
+/// `time_utc -> value` of an integer column of a sample table.
+fn samples_of_int(out: &Path, table: &str, col: &str) -> BTreeMap<DateTime<Utc>, i64> {
+    let mut rows = BTreeMap::new();
+    for (_, b) in table_batches(out, table) {
+        let t = column::<TimestampMicrosecondArray>(&b, "time_utc");
+        let v = column::<Int64Array>(&b, col);
+        for i in (0..b.num_rows()).filter(|i| !v.is_null(*i)) {
+            rows.insert(instant(t.value(i)), v.value(i));
+        }
+    }
+    rows
+}

@@ -667,6 +667,20 @@ pub const CATALOG: &[DataType] = &[
             size: 10_000,
         })),
     ),
+    intraday(
+        daily(
+            "basal-energy-burned",
+            Some("basal-energy-burned"),
+            replacing(AF, false, Replace::Samples(&["basal_energy"])),
+            None,
+            &["basal_energy"],
+            "energy burned at rest per interval, kcal (list only: Google refuses its rollups)",
+        )
+        .asked(GoogleOp::ListByStart(Page {
+            days: 6,
+            size: 10_000,
+        })),
+    ),
     intraday(daily(
         "floors",
         None,

@@ -152,6 +152,17 @@ const TYPES: &[Type] = &[
         scope: AF,
         cap: 90,
     },
+    // `BasalEnergyBurned{interval, kcal}`: list and reconcile only; live, dailyRollUp
+    // answers UNSUPPORTED_DATA_TYPE_ACTION (rollup_basal_calories.error.truncated.txt).
+    Type {
+        url: "basal-energy-burned",
+        member: "basal_energy_burned",
+        key: "basalEnergyBurned",
+        rec: Rec::Interval,
+        ops: LR,
+        scope: AF,
+        cap: 0,
+    },
     Type {
         url: "active-minutes",
         member: "active_minutes",
@@ -966,6 +977,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
         "steps"
         | "distance"
         | "active-energy-burned"
+        | "basal-energy-burned"
         | "floors"
         | "altitude"
         | "activity-level" => {
@@ -1007,6 +1019,10 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                             continue;
                         }
                         put_count(&mut v, "gainMillimeters", min.floors * 3048)
+                    }
+                    // Every minute burns the basal share; the active share needs steps.
+                    "basal-energy-burned" => {
+                        v.insert("kcal".into(), json!(min.kcal - steps as f64 * 0.045));
                     }
                     _ => {
                         if steps == 0 {

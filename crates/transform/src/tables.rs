@@ -1011,6 +1011,25 @@ tables! {
         avg_heart_rate_bpm: Float,
     }
 
+    /// One row per interval of basal energy (Google `basal-energy-burned`: the energy
+    /// burned at rest, the part of `calories_kcal` that is not activity).
+    BasalEnergy / basal_energy => "basal_energy",
+    key ["user_id", "time_utc"], partition PartitionRule::Month("time_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Start of the interval, UTC.
+        time_utc: UtcKey,
+        /// Start of the interval, local wall clock.
+        time_local: Local,
+        /// Length of the interval, seconds.
+        interval_seconds: Int,
+        /// Energy burned at rest in the interval, kcal.
+        calories_kcal: Float,
+    }
+
     /// One row per exercise session (a run, walk, ride or swim, recorded or logged).
     ExerciseSession / exercise_sessions => "exercise_sessions",
     key ["user_id", "exercise_id"], partition PartitionRule::Year("date"),

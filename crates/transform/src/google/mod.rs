@@ -241,6 +241,19 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         row.elevation_m = Some(a.gain_millimeters.count() as f64 / 1000.0);
         out.activity_intraday.push(row);
     }
+    if let Some(b) = &p.basal_energy_burned {
+        let (start, local, secs) = interval(&b.interval, || {
+            format!("{}.basalEnergyBurned.interval", path())
+        })?;
+        out.basal_energy.push(BasalEnergy {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc: start,
+            time_local: local,
+            interval_seconds: Some(secs),
+            calories_kcal: b.kcal.0,
+        });
+    }
     if let Some(a) = &p.activity_level {
         let at = || format!("{}.activityLevel", path());
         let (start, local, secs) = interval(&a.interval, || format!("{}.interval", at()))?;

@@ -315,6 +315,15 @@ pub struct Altitude {
     pub gain_millimeters_sum: Int,
 }
 
+/// `basalEnergyBurned`: an interval's energy at rest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Basal {
+    pub interval: Option<Interval>,
+    #[serde(default)]
+    pub kcal: Num,
+}
+
 /// `totalCalories` rollup value.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -838,6 +847,7 @@ pub struct Item<'a> {
     pub floors: Option<Box<Count>>,
     pub distance: Option<Box<Distance>>,
     pub altitude: Option<Box<Altitude>>,
+    pub basal_energy_burned: Option<Box<Basal>>,
     #[serde(borrow)]
     pub activity_level: Option<Box<LevelOfInterval<'a>>>,
     pub total_calories: Option<Box<Calories>>,
