@@ -931,7 +931,7 @@ tables! {
     /// One row per ECG waveform sample (Google `electrocardiogram.waveformSamples`): its
     /// place in the reading, its instant and its voltage.
     EcgSample / ecg_waveform => "ecg_waveform",
-    key ["user_id", "reading_id", "sample_index"], partition PartitionRule::Year("date"),
+    key ["user_id", "reading_id", "time_utc"], partition PartitionRule::Year("date"),
     {
         /// Account the row belongs to.
         user_id: Text,
@@ -944,7 +944,7 @@ tables! {
         /// Position in the reading, from 0.
         sample_index: Int,
         /// The sample's instant (the reading's start plus index / frequency), UTC.
-        time_utc: Utc,
+        time_utc: UtcKey,
         /// The sample as recorded (device units).
         raw: Int,
         /// The sample in millivolts (raw / the reading's scaling factor).

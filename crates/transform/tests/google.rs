@@ -566,3 +566,194 @@ fn altitude_activity_level_and_run_vo2_max() {
     );
     assert_eq!(v.time_local.unwrap().to_string(), "2026-10-05 23:30:00");
 }
+
+// The rest of the discovery document's readable types, on answers written here from its
+// schemas (Height, VO2Max, RespiratoryRateSleepSummary, HydrationLog, NutritionLog,
+// Electrocardiogram, IrregularRhythmNotification, BasalEnergyBurned), values read off by
+// hand: int64 strings, units, wall clocks from the offsets, local days, lower-case enums,
+// absent stages null, and an ECG whose samples have no frequency refused by name.
+#[test]
+fn logs_readings_and_summaries_from_the_discovery_schemas() {
+    let st = r#""sampleTime":{"physicalTime":"2026-10-06T03:30:00Z","utcOffset":"-14400s"}"#;
+    let iv = r#""interval":{"startTime":"2026-10-05T16:30:00Z","startUtcOffset":"-14400s",
+        "endTime":"2026-10-05T16:50:00Z","endUtcOffset":"-14400s"}"#;
+    let one = |key: &str, body: &str| {
+        rows_of(
+            format!(r#"{{"dataPoints":[{{"name":"users/me/dataTypes/x/dataPoints/p1","{key}":{{{body}}}}}]}}"#)
+                .as_bytes(),
+        )
+    };
+    let h = &one("height", &format!(r#"{st},"heightMillimeters":"1765""#)).height_log[0];
+    assert_eq!(
+        (h.height_cm, h.date.to_string()),
+        (Some(176.5), "2026-10-05".into())
+    );
+    assert_eq!(h.time_local.unwrap().to_string(), "2026-10-05 23:30:00");
+    let v = &one(
+        "vo2Max",
+        &format!(r#"{st},"vo2Max":44.5,"measurementMethod":"COOPER_TEST""#),
+    )
+    .vo2max_log[0];
+    assert_eq!(
+        (v.vo2max, v.measurement_method.as_deref()),
+        (Some(44.5), Some("cooper_test"))
+    );
+    let b = &one(
+        "respiratoryRateSleepSummary",
+        &format!(
+            r#"{st},"fullSleepStats":{{"breathsPerMinute":15.2,"signalToNoise":3.1,"standardDeviation":0.8}},
+            "deepSleepStats":{{"breathsPerMinute":14.1}}"#
+        ),
+    )
+    .breathing_rate_sleep[0];
+    assert_eq!(
+        (
+            b.date.to_string(),
+            b.full_sleep_breaths_per_minute,
+            b.deep_sleep_breaths_per_minute,
+            b.rem_sleep_breaths_per_minute,
+            b.full_sleep_signal_to_noise,
+            b.full_sleep_standard_deviation,
+        ),
+        (
+            "2026-10-05".into(),
+            Some(15.2),
+            Some(14.1),
+            None,
+            Some(3.1),
+            Some(0.8)
+        )
+    );
+    let w = &one(
+        "hydrationLog",
+        &format!(r#"{iv},"amountConsumed":{{"milliliters":473.2,"userProvidedUnit":"PINT_US"}}"#),
+    )
+    .hydration_log[0];
+    assert_eq!(
+        (&*w.log_id, w.amount_ml, w.entered_unit.as_deref()),
+        ("p1", Some(473.2), Some("pint_us"))
+    );
+    assert_eq!(w.start_local.unwrap().to_string(), "2026-10-05 12:30:00");
+    let n = one(
+        "nutritionLog",
+        &format!(
+            r#"{iv},"mealType":"LUNCH","foodDisplayName":"Soup","food":"users/me/dataTypes/food/dataPoints/9",
+            "serving":{{"amount":2,"foodMeasurementUnitDisplayName":"cup"}},"energy":{{"kcal":240}},
+            "totalCarbohydrate":{{"grams":30}},"totalFat":{{"grams":8}},
+            "nutrients":[{{"nutrient":"PROTEIN","quantity":{{"grams":12}}}},
+                         {{"nutrient":"SODIUM","quantity":{{"grams":0.9}}}},
+                         {{"nutrient":"NUTRIENT_UNSPECIFIED","quantity":{{"grams":1}}}}]"#
+        ),
+    );
+    let f = &n.nutrition_log[0];
+    assert_eq!(
+        (
+            f.meal_type.as_deref(),
+            f.food_name.as_deref(),
+            f.serving_amount,
+            f.serving_unit.as_deref(),
+            f.calories_kcal,
+            f.carbohydrate_g,
+            f.fat_g,
+            f.protein_g,
+            f.calories_from_fat_kcal,
+        ),
+        (
+            Some("lunch"),
+            Some("Soup"),
+            Some(2.0),
+            Some("cup"),
+            Some(240.0),
+            Some(30.0),
+            Some(8.0),
+            Some(12.0),
+            None
+        )
+    );
+    let got: Vec<_> = n
+        .nutrition_nutrients
+        .iter()
+        .map(|x| (&*x.log_id, &*x.nutrient, x.grams))
+        .collect();
+    assert_eq!(
+        got,
+        [("p1", "protein", Some(12.0)), ("p1", "sodium", Some(0.9))]
+    );
+
+    let ecg = |extra: &str| {
+        format!(
+            r#"{iv},"beatsPerMinuteAvg":"71","leadNumber":1,"millivoltsScalingFactor":1000,
+            "resultClassification":"ATRIAL_FIBRILLATION","waveformSamples":[500,-250,1000]{extra}"#
+        )
+    };
+    let e = one(
+        "electrocardiogram",
+        &ecg(r#","samplingFrequencyHertz":500"#),
+    );
+    let r = &e.ecg_readings[0];
+    assert_eq!(
+        (
+            r.avg_heart_rate_bpm,
+            r.sample_count,
+            r.result_classification.as_deref()
+        ),
+        (Some(71), Some(3), Some("atrial_fibrillation"))
+    );
+    let got: Vec<_> = e
+        .ecg_waveform
+        .iter()
+        .map(|s| (s.sample_index, s.time_utc.to_rfc3339(), s.millivolts))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(0), "2026-10-05T16:30:00+00:00".to_string(), Some(0.5)),
+            (
+                Some(1),
+                "2026-10-05T16:30:00.002+00:00".to_string(),
+                Some(-0.25)
+            ),
+            (
+                Some(2),
+                "2026-10-05T16:30:00.004+00:00".to_string(),
+                Some(1.0)
+            ),
+        ]
+    );
+    let body = format!(
+        r#"{{"dataPoints":[{{"electrocardiogram":{{{}}}}}]}}"#,
+        ecg("")
+    );
+    let msg = err_of(body.as_bytes()).to_string();
+    assert!(msg.contains("samplingFrequencyHertz"), "{msg}");
+
+    let i = one(
+        "irregularRhythmNotification",
+        &format!(
+            r#"{iv},"alertWindows":[
+            {{"startTime":"2026-10-05T16:30:00Z","startUtcOffset":"-14400s","endTime":"2026-10-05T16:35:00Z",
+              "positive":true,"heartBeats":[{{"beatsPerMinute":110}},{{"beatsPerMinute":121}}]}},
+            {{"startTime":"2026-10-05T16:45:00Z","startUtcOffset":"-14400s","positive":false}}]"#
+        ),
+    );
+    let x = &i.irregular_rhythm_notifications[0];
+    assert_eq!((x.windows, x.positive_windows), (Some(2), Some(1)));
+    let w = &i.irregular_rhythm_windows;
+    assert_eq!(
+        (w[0].beats, w[0].avg_heart_rate_bpm, w[0].positive),
+        (Some(2), Some(115.5), Some(true))
+    );
+    assert_eq!(
+        (w[1].beats, w[1].avg_heart_rate_bpm, w[1].end_utc),
+        (Some(0), None, None)
+    );
+    assert_eq!(w[1].start_local.unwrap().to_string(), "2026-10-05 12:45:00");
+
+    let b = &one(
+        "basalEnergyBurned",
+        r#""interval":{"startTime":"2026-10-05T16:30:00Z","startUtcOffset":"-14400s",
+        "endTime":"2026-10-05T16:31:00Z","endUtcOffset":"-14400s"},"kcal":1.1"#,
+    )
+    .basal_energy[0];
+    assert_eq!((b.interval_seconds, b.calories_kcal), (Some(60), Some(1.1)));
+}

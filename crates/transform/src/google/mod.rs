@@ -726,6 +726,15 @@ fn ecg(
     let (uid, source) = (&ctx.user_id, source());
     let id = log_id(p, t.start);
     let (hz, scale) = (v.sampling_frequency_hertz.0, v.millivolts_scaling_factor.0);
+    let step =
+        match hz {
+            Some(h) if h > 0 => h,
+            _ if v.waveform_samples.is_empty() => 1,
+            _ => return Err(bad(
+                &format!("{}.electrocardiogram.samplingFrequencyHertz", path()),
+                "missing or not positive, and there are waveform samples: their times are unknown",
+            )),
+        };
     out.ecg_waveform.reserve(v.waveform_samples.len());
     for (i, raw) in v.waveform_samples.iter().enumerate() {
         let i = i as i64;
@@ -736,9 +745,7 @@ fn ecg(
             date: t.date,
             sample_index: Some(i),
             // Exact in microseconds for the frequencies ECGs use (250, 500 Hz).
-            time_utc: hz
-                .filter(|h| *h > 0)
-                .map(|h| t.start + Duration::microseconds(i * 1_000_000 / h)),
+            time_utc: t.start + Duration::microseconds(i * 1_000_000 / step),
             raw: Some(*raw),
             millivolts: scale.filter(|s| *s != 0).map(|s| *raw as f64 / s as f64),
         });

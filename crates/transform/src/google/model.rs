@@ -946,14 +946,14 @@ pub enum Document<'a> {
 mod tests {
     // A page holds up to 5,000 points: the rare types are boxed so a point stays small.
     // The common ones (steps, heart rate) are inline, about 300 bytes with the envelope;
-    // each boxed type adds a pointer, so the bound grows by 8 a type (35 boxed now: a
-    // page of 5,000 heart-rate points is 2.6 MB of points at 512 bytes). A flattened
+    // each boxed type adds a pointer, so the bound grows by 8 a type (36 boxed now: a
+    // page of 5,000 heart-rate points is 2.6 MB of points at 520 bytes). A flattened
     // box of the rare types would keep it flat, but serde buffers every key of a
     // flattened struct, which the heart-rate pages cannot afford.
     #[test]
     fn a_point_is_small() {
         assert!(
-            std::mem::size_of::<super::Item>() <= 512,
+            std::mem::size_of::<super::Item>() <= 520,
             "{}",
             std::mem::size_of::<super::Item>()
         );
