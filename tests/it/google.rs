@@ -336,6 +336,31 @@ fn an_unticked_optional_scope_leaves_its_types_out_and_the_run_succeeds() {
     }
     assert!(table_keys(&env.out(), "daily_activity", &["user_id", "date"]).0 >= 4);
     assert!(!env.out().join("nutrition_log").exists());
+
+    // The location scope guards the routes: without it the sessions still come, and the
+    // routes are left out.
+    let env = google(Config {
+        google_unticked_scopes: vec!["location.readonly".into()],
+        ..Config::default()
+    });
+    env.authorise();
+    let from = (env.sim.now().date_naive() - Duration::days(60)).to_string();
+    let r = env.run(&[
+        "ingest",
+        "--from",
+        &from,
+        "--resources",
+        "exercise,exercise-route",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`exercise-route` left out") && r.stderr.contains("location"),
+        "{}",
+        r.stderr
+    );
+    assert!(table_keys(&env.out(), "exercise_sessions", &["user_id", "exercise_id"]).0 >= 4);
+    assert!(!env.out().join("exercise_route").exists());
 }
 
 #[test]

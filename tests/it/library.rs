@@ -234,8 +234,30 @@ fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
             Provider::Fitbit.scopes().iter().any(|s| s == need),
             "`{name}` needs `{need}`, which fitpipe does not ask for"
         );
-        let path = spec.resource.path(day, day);
+        let mut path = spec.resource.path(day, day);
         assert_eq!(get(&full, &path), 200, "{name}: {path}");
+        // Where the answer leads to requests of their own (a route's TCX files), those
+        // are what the scope guards.
+        let body = env.rt.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}{path}", env.sim.base_url()))
+                .bearer_auth(&full)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        });
+        let resource = fitpipe_ingest::provider::Resource::Fitbit(spec.resource.clone());
+        if let Some(next) = resource.follow_ups(&body).first() {
+            path = next.path.clone();
+            assert_eq!(get(&full, &path), 200, "{name}: {path}");
+        }
+        assert!(
+            name != "exercise-route" || path.ends_with(".tcx"),
+            "{name}: {path}"
+        );
         // Without the scope that guards it.
         let partial: Vec<String> = Provider::Fitbit
             .scopes()

@@ -1127,3 +1127,163 @@ fn samples_of_int(out: &Path, table: &str, col: &str) -> BTreeMap<DateTime<Utc>,
     }
     rows
 }
+
+/// `(exercise_id, time_utc) -> (time_local, lat, lon, altitude, km, bpm)` of a dataset's
+/// `exercise_route`.
+type Route = BTreeMap<(String, DateTime<Utc>), (NaiveDateTime, f64, f64, f64, f64, i64)>;
+
+fn route_of(out: &Path) -> Route {
+    let mut rows = Route::new();
+    for (_, b) in table_batches(out, "exercise_route") {
+        let (id, t, local) = (
+            column::<StringArray>(&b, "exercise_id"),
+            column::<TimestampMicrosecondArray>(&b, "time_utc"),
+            column::<TimestampMicrosecondArray>(&b, "time_local"),
+        );
+        let f = |c: &str| column::<Float64Array>(&b, c);
+        let (lat, lon, alt, km) = (
+            f("latitude"),
+            f("longitude"),
+            f("altitude_m"),
+            f("distance_km"),
+        );
+        let bpm = column::<Int64Array>(&b, "heart_rate_bpm");
+        for i in 0..b.num_rows() {
+            rows.insert(
+                (id.value(i).to_string(), instant(t.value(i))),
+                (
+                    wall(local.value(i)),
+                    lat.value(i),
+                    lon.value(i),
+                    alt.value(i),
+                    km.value(i),
+                    bpm.value(i),
+                ),
+            );
+        }
+    }
+    rows
+}
+
+/// Great-circle distance, m (haversine, mean Earth radius).
+fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let (dla, dlo) = ((b.0 - a.0).to_radians(), (b.1 - a.1).to_radians());
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+// GPS routes (`--resources exercise-route`: the exercise list, then a TCX file per
+// session recorded with GPS) from both APIs for six weeks: the same points from Google's
+// UTC TCX and Fitbit's local-offset TCX; every route belongs to a GPS session of the same
+// run's exercise_sessions (linked by its start) and only those have one; its points lie
+// inside the session, its cumulative distance ends at the session's distance and agrees
+// with the great-circle length of its path (computed here), and each point is the people
+// model's.
+#[test]
+fn exercise_routes_agree_across_the_two_apis_and_with_their_sessions() {
+    let (_dir, fitbit, google) =
+        from_both("2026-09-14", "2026-10-25", "profile,exercise-route", "");
+    let (f, g) = (route_of(&fitbit), route_of(&google));
+    // Rebuilt from the raw answers alone (the list pages and the TCX files), the routes
+    // are the same, linked to the same sessions.
+    std::fs::remove_dir_all(google.join("exercise_route")).unwrap();
+    let r = fitpipe(&["rebuild", "--quiet", "--out", s(&google)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(route_of(&google), g, "rebuilt from raw/");
+    let runs: std::collections::BTreeSet<&String> = g.keys().map(|k| &k.0).collect();
+    assert!(
+        runs.len() >= 2 && g.len() > 500,
+        "{} runs, {} points",
+        runs.len(),
+        g.len()
+    );
+    // Fitbit's list runs from the first day to today; Google's covers the window.
+    let f: Route = f.into_iter().filter(|(k, _)| runs.contains(&k.0)).collect();
+    assert_eq!(
+        f.keys().collect::<Vec<_>>(),
+        g.keys().collect::<Vec<_>>(),
+        "the same exercises and instants"
+    );
+    for (k, a) in &f {
+        let b = &g[k];
+        assert_eq!(a.0, b.0, "{k:?}: wall clocks");
+        assert!(
+            (a.1 - b.1).abs() < 1e-9 && (a.2 - b.2).abs() < 1e-9,
+            "{k:?}"
+        );
+        assert_eq!((a.4, a.5), (b.4, b.5), "{k:?}");
+    }
+    let (p, far) = person();
+    for out in [&fitbit, &google] {
+        let route = route_of(out);
+        // id -> (start, end, km, has_gps)
+        let mut sessions = BTreeMap::new();
+        for (_, b) in table_batches(out, "exercise_sessions") {
+            let (id, s, e, km, gps) = (
+                column::<StringArray>(&b, "exercise_id"),
+                column::<TimestampMicrosecondArray>(&b, "start_utc"),
+                column::<TimestampMicrosecondArray>(&b, "end_utc"),
+                column::<Float64Array>(&b, "distance_km"),
+                column::<BooleanArray>(&b, "has_gps"),
+            );
+            for i in 0..b.num_rows() {
+                sessions.insert(
+                    id.value(i).to_string(),
+                    (
+                        instant(s.value(i)),
+                        instant(e.value(i)),
+                        km.value(i),
+                        gps.value(i),
+                    ),
+                );
+            }
+        }
+        let ids: std::collections::BTreeSet<&String> = route.keys().map(|k| &k.0).collect();
+        let gps: Vec<&String> = sessions.iter().filter(|s| s.1 .3).map(|s| s.0).collect();
+        assert_eq!(
+            ids.into_iter().collect::<Vec<_>>(),
+            gps,
+            "{}",
+            out.display()
+        );
+        for id in gps {
+            let (start, end, km, _) = sessions[id];
+            let pts: Vec<_> = route
+                .range((id.clone(), start)..=(id.clone(), end))
+                .collect();
+            assert_eq!(
+                pts.len(),
+                route.keys().filter(|k| &k.0 == id).count(),
+                "{id}: every point inside its session"
+            );
+            let last = pts.last().unwrap().1;
+            assert!(
+                (last.4 - km).abs() < 0.0006,
+                "{id}: route ends at {} km, session {km}",
+                last.4
+            );
+            let path: f64 = pts
+                .windows(2)
+                .map(|w| haversine((w[0].1 .1, w[0].1 .2), (w[1].1 .1, w[1].1 .2)))
+                .sum();
+            assert!(
+                (path / (last.4 * 1000.0) - 1.0).abs() < 0.01,
+                "{id}: the path is {path} m, the distance {} km",
+                last.4
+            );
+            // The people model's track of that workout.
+            let w = p
+                .workout_by_id(id.parse().unwrap(), far)
+                .unwrap_or_else(|| panic!("{id}: no such workout"));
+            let want = p.track(&w, far);
+            assert_eq!(want.len(), pts.len(), "{id}");
+            for (m, (_, r)) in want.iter().zip(&pts) {
+                assert_eq!(m.at, r.0, "{id}");
+                assert!((m.latitude - r.1).abs() < 1e-7 && (m.longitude - r.2).abs() < 1e-7);
+                assert!((m.distance / 1000.0 - r.4).abs() < 1e-5);
+                assert_eq!(m.bpm, r.5);
+            }
+        }
+    }
+}

@@ -68,6 +68,9 @@ impl Replace {
 /// is the `dataType` id in snake case (`daily_resting_heart_rate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoogleOp {
+    /// The exercise list (as `Sessions { by_end: false }`), and for each session recorded
+    /// with GPS its route: `dataPoints/{id}:exportExerciseTcx` (a TCX file).
+    Routes,
     /// `users/me/identity` and `users/me/settings`.
     Profile,
     /// `users/me/pairedDevices` (paged), read whole on every run.
@@ -378,6 +381,16 @@ pub const CATALOG: &[DataType] = &[
         "exercise sessions: runs, walks, rides (type, duration, energy, heart rate)",
     )
     .asked(GoogleOp::Sessions { by_end: false }),
+    daily(
+        "exercise-route",
+        Some("exercise"),
+        replacing("location", false, Replace::Days(&["exercise_route"])),
+        replacing("location", false, Replace::Days(&["exercise_route"])),
+        &["exercise_route", "exercise_sessions"],
+        "the GPS route of each exercise recorded with GPS, a point every few seconds \
+         (needs the location scope)",
+    )
+    .asked(GoogleOp::Routes),
     daily(
         "devices",
         None,
@@ -708,7 +721,7 @@ pub const CATALOG: &[DataType] = &[
 /// Scopes a person may well leave unticked (google-health-api.md §2.2: "Optional"): a
 /// type they guard is left out with a warning when the grant lacks them, and the run
 /// still succeeds; an unticked core scope fails the run with a hint.
-pub const OPTIONAL_SCOPES: &[&str] = &["nutrition", "ecg", "irn"];
+pub const OPTIONAL_SCOPES: &[&str] = &["nutrition", "ecg", "irn", "location"];
 
 /// The two APIs a data type may be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -424,13 +424,13 @@ impl ApiClient {
                         Err(e) => format!("the connection broke while reading the body ({e})"),
                         Ok(body) => match status {
                             200..=299 => {
-                                if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
+                                if whole_answer(&req.path, &body) {
                                     return Ok(Fetched {
                                         body: body.to_vec(),
                                         at: self.clock.now(),
                                     });
                                 }
-                                "the body is not valid JSON (truncated or malformed)".to_string()
+                                "the body is not valid JSON or a whole TCX file (truncated or malformed)".to_string()
                             }
                             401 => {
                                 let text = String::from_utf8_lossy(&body);
@@ -579,6 +579,17 @@ impl std::fmt::Debug for ApiClient {
             .field("user", &self.tokens.user_id)
             .finish()
     }
+}
+
+/// Whether a 2xx body arrived whole: JSON that parses, or for a route (TCX) request an
+/// XML file that ends with its root element's end tag (a cut connection leaves it out).
+fn whole_answer(path: &str, body: &[u8]) -> bool {
+    let route = path.ends_with(".tcx") || path.contains(":exportExerciseTcx");
+    if route {
+        let text = String::from_utf8_lossy(body);
+        return text.trim_end().ends_with("</TrainingCenterDatabase>");
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
 }
 
 #[cfg(test)]

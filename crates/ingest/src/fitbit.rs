@@ -21,6 +21,7 @@ pub const SCOPES: &[&str] = &[
     "temperature",
     "cardio_fitness",
     "oxygen_saturation",
+    "location",
 ];
 
 /// OAuth endpoints relative to a base (`https://api.fitbit.com` in production; the
@@ -70,6 +71,9 @@ pub enum Resource {
     /// A nightly summary by sleep stage (`/{seg}/date/{start}/{end}/all.json`: breathing
     /// rate), one row a night: the path segment, and the most days a request covers.
     ByStage(&'static str, i64),
+    /// The activity log list as [`Resource::Exercise`], and the TCX of each log recorded
+    /// with GPS (`/activities/{log-id}.tcx`).
+    Route,
 }
 
 /// One daily resource, declared once (see [`crate::spec::Spec`]).
@@ -94,6 +98,7 @@ pub const SPECS: &[Spec] = &[
     spec("hrv", Resource::Daily("hrv", 30)),
     spec("spo2", Resource::Daily("spo2", 30)),
     spec("exercise", Resource::Exercise),
+    spec("exercise-route", Resource::Route),
     spec("devices", Resource::Devices),
     // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
     spec("breathing-rate", Resource::Daily("br", 30)),
@@ -202,7 +207,7 @@ impl Resource {
             Resource::Intraday(..) => 1,
             Resource::Profile | Resource::Devices => i64::MAX,
             // A list, not a range: one request and its pages cover every day (a century).
-            Resource::Exercise => 36_525,
+            Resource::Exercise | Resource::Route => 36_525,
             Resource::Daily(_, days) | Resource::Samples(_, days) | Resource::ByStage(_, days) => {
                 *days
             }
@@ -225,7 +230,7 @@ impl Resource {
             }
             // `afterDate` counts the day itself (the Swagger's list); `sort` must agree
             // with it and `offset` stay 0: later pages are the answer's `next` link.
-            Resource::Exercise => {
+            Resource::Exercise | Resource::Route => {
                 format!(
                     "/1/user/-/activities/list.json?afterDate={start}&sort=asc&limit=100&offset=0"
                 )
@@ -254,6 +259,22 @@ pub fn next_page(body: &[u8]) -> Option<String> {
     let next = v["pagination"]["next"].as_str().filter(|n| !n.is_empty())?;
     let at = next.find("/1/")?;
     Some(next[at..].to_string())
+}
+
+/// The TCX requests for the logs of an activity list page recorded with GPS.
+pub fn route_requests(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let logs = v["activities"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    logs.iter()
+        .filter(|a| a["hasGps"] == serde_json::json!(true))
+        .filter_map(|a| a["logId"].as_u64())
+        .map(|id| format!("/1/user/-/activities/{id}.tcx"))
+        .collect()
 }
 
 /// The fewest requests that cover `from..=to` for a resource.

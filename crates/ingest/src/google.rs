@@ -44,6 +44,7 @@ pub const SCOPES: &[&str] = &[
     "https://www.googleapis.com/auth/googlehealth.nutrition.readonly",
     "https://www.googleapis.com/auth/googlehealth.ecg.readonly",
     "https://www.googleapis.com/auth/googlehealth.irn.readonly",
+    "https://www.googleapis.com/auth/googlehealth.location.readonly",
 ];
 
 /// Extra parameters of the authorization URL: a refresh token, every time.
@@ -154,7 +155,7 @@ impl Resource {
             | GoogleOp::ListByStart(p)
             | GoogleOp::ListByStartTime(p) => p.days,
             // 25 sessions a page: a dozen days of two sessions a day fit one.
-            GoogleOp::Sessions { .. } => 12,
+            GoogleOp::Sessions { .. } | GoogleOp::Routes => 12,
         }
     }
 
@@ -247,6 +248,15 @@ impl Resource {
                 &[("pageSize", &p.size.to_string())],
             )),
             // Sessions filter on the civil day alone (google-health-live-2026.md).
+            GoogleOp::Routes => list(
+                ty,
+                from_to(
+                    "interval.civil_start_time",
+                    start.to_string(),
+                    next.to_string(),
+                ),
+                25,
+            ),
             GoogleOp::Sessions { by_end } => list(
                 ty,
                 from_to(
@@ -346,6 +356,33 @@ pub fn next_page(req: &Request, body: &[u8]) -> Option<Request> {
         }
     }
     Some(next)
+}
+
+/// The TCX requests for the sessions of an exercise list page recorded with GPS.
+pub fn route_requests(body: &[u8]) -> Vec<Request> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let points = v["dataPoints"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    points
+        .iter()
+        .filter(|p| p["exercise"]["exerciseMetadata"]["hasGps"] == json!(true))
+        .filter_map(|p| {
+            let name = p["name"].as_str().or(p["dataPointName"].as_str())?;
+            let id = name.rsplit('/').next().filter(|id| {
+                !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })?;
+            Some(Request::get(&format!(
+                "/v4/users/me/dataTypes/exercise/dataPoints/{id}:exportExerciseTcx?alt=media"
+            )))
+        })
+        .collect()
 }
 
 /// The sleep list without a filter, newest first: the reference's fallback (§3.3) for an

@@ -260,10 +260,23 @@ impl Resource {
         }
     }
 
+    /// Requests an answer leads to besides its next page: the route (TCX) of each exercise
+    /// of a list page recorded with GPS, for the routes resource.
+    pub fn follow_ups(&self, body: &[u8]) -> Vec<Request> {
+        match self {
+            Resource::Fitbit(fitbit::Resource::Route) => fitbit::route_requests(body)
+                .iter()
+                .map(|p| Request::get(p))
+                .collect(),
+            Resource::Google(r) if r.op() == GoogleOp::Routes => google::route_requests(body),
+            _ => Vec::new(),
+        }
+    }
+
     /// The request for the next page of an answer, if it has one.
     pub fn next_page(&self, req: &Request, body: &[u8]) -> Option<Request> {
         match self {
-            Resource::Fitbit(fitbit::Resource::Exercise) => {
+            Resource::Fitbit(fitbit::Resource::Exercise | fitbit::Resource::Route) => {
                 fitbit::next_page(body).map(|path| Request {
                     path,
                     ..req.clone()

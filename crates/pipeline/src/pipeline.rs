@@ -156,6 +156,10 @@ pub fn normalise(
     tz: Option<Tz>,
     fetched: Option<DateTime<Utc>>,
 ) -> Result<RowSet, fitpipe_transform::TransformError> {
+    // A route (TCX) is XML at either API.
+    if fitpipe_transform::tcx::is_tcx(body) {
+        return fitpipe_transform::tcx::normalise(body, user, source_of(provider.name()), tz);
+    }
     match provider {
         Provider::Fitbit => {
             let doc = tf::parse(body)?;
@@ -643,12 +647,14 @@ impl Run<'_> {
         pending: &mut Pending<'_>,
     ) -> anyhow::Result<Result<(), IngestError>> {
         let key = p.resource.key();
-        let mut request = Some(w.request.clone());
+        // The window's request, then its pages and the requests they lead to (the routes
+        // of a list page before the next page), one after another.
+        let mut queue = std::collections::VecDeque::from([w.request.clone()]);
         let mut page = 0;
         // When the previous page of this answer was fetched (a later page is reused
         // only with the page it followed).
         let mut after_ms = i64::MIN;
-        while let Some(req) = request.take() {
+        while let Some(req) = queue.pop_front() {
             page += 1;
             // The days the answer covers: the window, or every window of the resource for
             // the unfiltered fallback (rebuild replaces what the ingest replaced).
@@ -678,7 +684,7 @@ impl Run<'_> {
                         *unfiltered = true;
                         // The fallback's pages are one answer, from its first page.
                         page = 0;
-                        request = Some(fb);
+                        queue = [fb].into();
                         continue;
                     }
                     return Ok(Err(e));
@@ -700,11 +706,13 @@ impl Run<'_> {
             }
             let rows = self.rows_of(&req.path, &fetched)?;
             pending.rows.extend(rows);
-            request = if *unfiltered {
+            let next = if *unfiltered {
                 p.resource.next_fallback_page(&req, &fetched.body, p.from)
             } else {
                 p.resource.next_page(&req, &fetched.body)
             };
+            queue.extend(p.resource.follow_ups(&fetched.body));
+            queue.extend(next);
         }
         Ok(Ok(()))
     }

@@ -52,6 +52,16 @@ pub fn write_rows_in(
     rows: &RowSet,
     refetched: &[Refetched],
 ) -> anyhow::Result<Vec<Written>> {
+    // Routes read with their exercise list take the ids of its sessions.
+    let linked;
+    let rows = if rows.exercise_route.iter().any(|r| r.exercise_id.is_empty()) {
+        let mut r = rows.clone();
+        fitpipe_transform::tcx::link_routes(&mut r);
+        linked = r;
+        &linked
+    } else {
+        rows
+    };
     write_with(rows, refetched, &mut |l, b, w| match w {
         Some(w) => txn.replace(l, b, w),
         None => txn.upsert(l, b),

@@ -160,6 +160,36 @@ pub(crate) async fn api(
             &rate,
         );
     }
+    // A run's TCX (`/1/user/-/activities/{log-id}.tcx`): XML, not JSON.
+    if let Some(id) = path
+        .strip_prefix("/1/user/-/activities/")
+        .and_then(|r| r.strip_suffix(".tcx"))
+    {
+        let xml = id
+            .parse()
+            .ok()
+            .and_then(|id| person.workout_by_id(id, base.1))
+            .and_then(|w| crate::tcx::tcx(&person, &w, base.1, false));
+        let r = match (xml, fault) {
+            (_, Some(FaultKind::Status(code))) => json_response(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                &err_body(
+                    "system",
+                    "An unexpected error occurred. Please try again later.",
+                ),
+            ),
+            (Some(x), _) => {
+                let mut r = (StatusCode::OK, x).into_response();
+                r.headers_mut().insert(
+                    "content-type",
+                    HeaderValue::from_static("application/vnd.garmin.tcx+xml"),
+                );
+                r
+            }
+            (None, _) => not_found(),
+        };
+        return with_rate(r, &rate);
+    }
     let answer = route(&path, &q, &person, &base);
     let resp = match (answer, fault) {
         (_, Some(FaultKind::Status(code))) => {
@@ -281,7 +311,13 @@ fn endpoint_key(path: &str) -> String {
 }
 
 fn scope_allows(scope: &str, path: &str) -> bool {
-    let need = if path.contains("/br/") {
+    let need = if path.ends_with(".tcx") {
+        // A route: the location scope (as well as activity).
+        if !scope.split_whitespace().any(|s| s == "activity") {
+            return false;
+        }
+        "location"
+    } else if path.contains("/br/") {
         "respiratory_rate"
     } else if path.contains("/temp/") {
         "temperature"

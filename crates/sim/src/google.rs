@@ -639,6 +639,14 @@ pub(crate) async fn api(
     } else {
         route.answer(&ctx, &q, &body)
     };
+    if let (Route::Tcx { .. }, Ok(Value::String(xml)), None) = (&route, &answer, &fault) {
+        let mut r = (StatusCode::OK, xml.clone()).into_response();
+        r.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("application/vnd.garmin.tcx+xml"),
+        );
+        return r;
+    }
     match (answer, fault) {
         (_, Some(FaultKind::Status(code))) => server_error(code),
         (Ok(v), Some(FaultKind::Truncate)) => {
@@ -667,7 +675,17 @@ enum Route {
     Identity(String),
     Settings(String),
     Devices(String),
-    Points { user: String, ty: String, op: Op },
+    Points {
+        user: String,
+        ty: String,
+        op: Op,
+    },
+    /// `exercise/dataPoints/{id}:exportExerciseTcx` (§3: a TCX stream; activity and
+    /// location scopes).
+    Tcx {
+        user: String,
+        id: String,
+    },
 }
 
 impl Route {
@@ -683,6 +701,16 @@ impl Route {
         }
         let rest = rest.strip_prefix("dataTypes/")?;
         let (ty, tail) = rest.split_once('/')?;
+        if let Some(id) = tail
+            .strip_prefix("dataPoints/")
+            .and_then(|t| t.strip_suffix(":exportExerciseTcx"))
+            .filter(|_| ty == "exercise" && method == Method::GET)
+        {
+            return Some(Route::Tcx {
+                user,
+                id: id.to_string(),
+            });
+        }
         let op = match (tail, method) {
             ("dataPoints", &Method::GET) => Op::List,
             ("dataPoints:reconcile", &Method::GET) => Op::Reconcile,
@@ -703,6 +731,7 @@ impl Route {
             Route::Settings(_) => "v4 settings".into(),
             Route::Devices(_) => "v4 pairedDevices".into(),
             Route::Points { ty, op, .. } => format!("v4 {ty}:{}", op.name()),
+            Route::Tcx { .. } => "v4 exercise:exportExerciseTcx".into(),
         }
     }
 
@@ -711,7 +740,8 @@ impl Route {
             Route::Identity(u)
             | Route::Settings(u)
             | Route::Devices(u)
-            | Route::Points { user: u, .. } => u,
+            | Route::Points { user: u, .. }
+            | Route::Tcx { user: u, .. } => u,
         };
         if user == "me" || user == hid {
             Ok(())
@@ -726,6 +756,14 @@ impl Route {
         }
     }
 
+    /// Whether a grant holds the scope of `area` (read-only or not).
+    fn granted(granted: &str, area: &str) -> bool {
+        granted.split_whitespace().any(|s| {
+            s.strip_prefix(crate::google_oauth::SCOPE_PREFIX)
+                .is_some_and(|r| r == area || r == format!("{area}.readonly"))
+        })
+    }
+
     fn check_scope(&self, granted: &str) -> Result<(), Fail> {
         let area = match self {
             // The scope for identity is UNCONFIRMED (§2.5): any Google Health scope will do.
@@ -736,16 +774,15 @@ impl Route {
                 AF
             }
             Route::Settings(_) | Route::Devices(_) => "settings",
+            // The route needs the location scope as well as activity (§2.2).
+            Route::Tcx { .. } if Route::granted(granted, AF) => "location",
+            Route::Tcx { .. } => AF,
             Route::Points { ty, .. } => match TYPES.iter().find(|t| t.url == ty) {
                 Some(t) => t.scope,
                 None => return Ok(()), // the unknown type is reported later
             },
         };
-        let ok = granted.split_whitespace().any(|s| {
-            s.strip_prefix(crate::google_oauth::SCOPE_PREFIX)
-                .is_some_and(|r| r == area || r == format!("{area}.readonly"))
-        });
-        if ok {
+        if Route::granted(granted, area) {
             return Ok(());
         }
         Err(Box::new(status(
@@ -783,6 +820,21 @@ impl Route {
                 }))
             }
             Route::Devices(_) => paired_devices(ctx, q),
+            // The XML travels as a JSON string here; `api` sends it as it is.
+            Route::Tcx { id, .. } => id
+                .parse()
+                .ok()
+                .and_then(|id| ctx.person.workout_by_id(id, ctx.last_sync))
+                .and_then(|w| crate::tcx::tcx(&ctx.person, &w, ctx.last_sync, true))
+                .map(Value::String)
+                .ok_or_else(|| {
+                    Box::new(status(
+                        StatusCode::NOT_FOUND,
+                        "NOT_FOUND",
+                        "Requested entity was not found.",
+                        Vec::new(),
+                    ))
+                }),
             Route::Points { ty, op, .. } => {
                 let Some(t) = TYPES.iter().find(|t| t.url == ty) else {
                     return Err(invalid(

@@ -23,6 +23,7 @@ mod oauth;
 // Plain data carriers of the generator; their fields are named for what they hold.
 #[allow(missing_docs)]
 pub mod people;
+mod tcx;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

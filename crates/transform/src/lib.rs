@@ -19,6 +19,7 @@ pub mod google;
 pub mod schema_doc;
 pub mod tables;
 pub mod takeout;
+pub mod tcx;
 pub mod time;
 
 pub use tables::{RowSet, TableSpec, ALL_TABLES};

@@ -888,6 +888,39 @@ tables! {
         log_source: OptText,
     }
 
+    /// One row per point of an exercise's GPS route (TCX Trackpoints: Google
+    /// `exportExerciseTcx`, the Fitbit Web API's TCX, Takeout `.tcx` files); fetched only
+    /// when asked for (it needs the location scope).
+    ExerciseRoute / exercise_route => "exercise_route",
+    key ["user_id", "exercise_id", "time_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The exercise (`exercise_sessions.exercise_id`; its start in RFC 3339 where the
+        /// session was not read with the route).
+        exercise_id: Text,
+        /// Local calendar day the exercise started.
+        date: Day,
+        /// When the exercise started, UTC (the TCX Activity's Id).
+        session_start_utc: Utc,
+        /// When the point was recorded, UTC.
+        time_utc: UtcKey,
+        /// When the point was recorded, local wall clock.
+        time_local: Local,
+        /// Degrees north (null where the GPS had no fix).
+        latitude: Float,
+        /// Degrees east.
+        longitude: Float,
+        /// Height above the sea, m.
+        altitude_m: Float,
+        /// Distance since the start, km (cumulative).
+        distance_km: Float,
+        /// Heart rate at the point, bpm.
+        heart_rate_bpm: Int,
+    }
+
     /// One row per ECG reading taken on the watch (Google `electrocardiogram`); its samples
     /// are in `ecg_waveform`.
     EcgReading / ecg_readings => "ecg_readings",

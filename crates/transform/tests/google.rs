@@ -757,3 +757,87 @@ fn logs_readings_and_summaries_from_the_discovery_schemas() {
     .basal_energy[0];
     assert_eq!((b.interval_seconds, b.calories_kcal), (Some(60), Some(1.1)));
 }
+
+// A TCX file as the Fitbit Web API writes it (wall clocks with their offset), read off by
+// hand: each Trackpoint a row (one without a position keeps its time and distance), the
+// Lap's DistanceMeters not mistaken for a point's, the local day of the start; the route
+// takes the id of the session that started at its Activity Id, else keeps that start;
+// a Trackpoint with a bad number, or a file without an Activity, is refused by name.
+#[test]
+fn tcx_routes_are_read_and_linked_to_their_session() {
+    use fitpipe_transform::tcx;
+    let tcx = |points: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">
+ <Activities><Activity Sport="Running"><Id>2026-10-04T23:50:00.000-04:00</Id>
+  <Lap StartTime="2026-10-04T23:50:00.000-04:00"><DistanceMeters>5000.0</DistanceMeters><Track>{points}</Track></Lap>
+ </Activity></Activities></TrainingCenterDatabase>"#
+        )
+    };
+    let body = tcx(r#"
+   <Trackpoint><Time>2026-10-04T23:59:55.000-04:00</Time>
+    <Position><LatitudeDegrees>40.7812000</LatitudeDegrees><LongitudeDegrees>-73.9665000</LongitudeDegrees></Position>
+    <AltitudeMeters>21.5</AltitudeMeters><DistanceMeters>1250.50</DistanceMeters>
+    <HeartRateBpm><Value>151</Value></HeartRateBpm></Trackpoint>
+   <Trackpoint><Time>2026-10-05T00:00:00.000-04:00</Time><DistanceMeters>1262.00</DistanceMeters></Trackpoint>"#);
+    assert!(tcx::is_tcx(body.as_bytes()) && !tcx::is_tcx(b" {\"a\":1}"));
+    let r = tcx::normalise(body.as_bytes(), "U1", "fitbit-web-api", None).unwrap();
+    let p = &r.exercise_route;
+    assert_eq!(p.len(), 2);
+    assert_eq!(p[0].time_utc.to_rfc3339(), "2026-10-05T03:59:55+00:00");
+    assert_eq!(p[0].time_local.unwrap().to_string(), "2026-10-04 23:59:55");
+    assert_eq!(
+        (
+            p[0].latitude,
+            p[0].longitude,
+            p[0].altitude_m,
+            p[0].distance_km,
+            p[0].heart_rate_bpm
+        ),
+        (
+            Some(40.7812),
+            Some(-73.9665),
+            Some(21.5),
+            Some(1.2505),
+            Some(151)
+        )
+    );
+    assert_eq!(
+        (p[1].latitude, p[1].distance_km, p[1].heart_rate_bpm),
+        (None, Some(1.262), None)
+    );
+    // Both points belong to the run that started on the 4th, local.
+    assert!(p.iter().all(|x| x.date.to_string() == "2026-10-04"));
+    assert_eq!(
+        p[0].session_start_utc.unwrap().to_rfc3339(),
+        "2026-10-05T03:50:00+00:00"
+    );
+    assert!(p.iter().all(|x| x.exercise_id.is_empty()));
+
+    // Linked to the session that started then; a route of no listed session keeps its start.
+    let mut rows = r.clone();
+    let session = br#"{"activities":[{"logId":77,"startTime":"2026-10-04T23:50:00.000-04:00",
+        "activityName":"Run","duration":1800000,"activeDuration":1800000,"hasGps":true}]}"#;
+    let s = common::rows(session, "America/New_York");
+    assert_eq!(s.exercise_sessions.len(), 1, "a session to link to");
+    rows.extend(s);
+    tcx::link_routes(&mut rows);
+    assert!(rows.exercise_route.iter().all(|x| &*x.exercise_id == "77"));
+    let mut alone = r;
+    tcx::link_routes(&mut alone);
+    assert_eq!(
+        &*alone.exercise_route[0].exercise_id,
+        "2026-10-05T03:50:00+00:00"
+    );
+
+    let bad = tcx("<Trackpoint><Time>2026-10-05T00:00:00Z</Time><AltitudeMeters>high</AltitudeMeters></Trackpoint>");
+    let e = tcx::normalise(bad.as_bytes(), "U", "x", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("high") && e.contains("AltitudeMeters"), "{e}");
+    let e = tcx::normalise(b"<TrainingCenterDatabase/>", "U", "x", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Activity"), "{e}");
+}
