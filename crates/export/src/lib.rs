@@ -434,38 +434,13 @@ impl Dataset {
                 gone,
             ))
         };
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || -> Result<PartDone, ExportError> {
-            let (mut rows, mut removed, mut gone) = (0, Vec::new(), 0);
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(job) = jobs.get(i) else {
-                    return Ok((rows, removed, gone));
-                };
-                let (r, v, g) = one(job)?;
-                rows += r;
-                removed.extend(v);
-                gone += g;
-            }
-        };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(jobs.len());
-        let totals: Vec<Result<PartDone, ExportError>> = if threads <= 1 {
-            vec![work()]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-                let mut out = vec![work()];
-                out.extend(handles.into_iter().map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ExportError::Arrow(arrow::error::ArrowError::ComputeError(
-                            "a writer thread panicked".into(),
-                        )))
-                    })
-                }));
-                out
-            })
+        // Each partition on the shared thread pool (rayon's, one thread a core).
+        let totals: Vec<Result<PartDone, ExportError>> = {
+            use rayon::prelude::*;
+            jobs.par_iter()
+                .with_max_len(1)
+                .map(&one)
+                .collect()
         };
         for t in totals {
             let (rows, values, gone) = t?;

@@ -95,38 +95,13 @@ pub fn process<T: Sync>(
     (batches, bad)
 }
 
-/// `work` on every item on the machine's cores (`available_parallelism`), the results
-/// in the items' order. Items are handed out one at a time, so a large file does not
-/// leave the other cores idle behind a fixed share. A panic in a worker goes on to the
-/// panic hook (exit 2).
+/// `work` on every item on the shared thread pool (rayon's, one thread a core), the
+/// results in the items' order. Items are split as the pool's threads free up, so a large
+/// file does not leave the other cores idle behind a fixed share. A panic in `work` goes
+/// on to the caller (and the panic hook: exit 2).
 pub fn par_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(items.len());
-    if threads <= 1 {
-        return items.iter().map(work).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let run = || {
-        let mut out = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else {
-                return out;
-            };
-            out.push((i, work(item)));
-        }
-    };
-    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
-        let mut out = run();
-        for h in handles {
-            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        out
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+    use rayon::prelude::*;
+    items.par_iter().with_max_len(1).map(&work).collect()
 }
 
 #[cfg(test)]
