@@ -51,6 +51,21 @@ fn from_both(
     (dir, fitbit, google)
 }
 
+/// A Google Health ingest of `resources` over `from..=to`: the folder it lives in (kept
+/// while the test runs) and the dataset.
+fn from_google(from: &str, to: &str, resources: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("google");
+    ingest(&out, "google-health", from, to, resources, "");
+    (dir, out)
+}
+
+/// The days `from..=to` (ISO dates).
+fn days_between(from: &str, to: &str) -> Vec<NaiveDate> {
+    let (a, b): (NaiveDate, NaiveDate) = (from.parse().unwrap(), to.parse().unwrap());
+    a.iter_days().take_while(|d| *d <= b).collect()
+}
+
 fn column<'a, T: 'static>(b: &'a arrow::record_batch::RecordBatch, name: &str) -> &'a T {
     b.column_by_name(name)
         .unwrap_or_else(|| panic!("no column `{name}`"))
@@ -402,15 +417,10 @@ fn elevation_agrees_across_the_two_apis() {
 // `exercise_sessions`, and that day's measured (not estimated) score in `vo2max_daily`.
 #[test]
 fn run_vo2_max_comes_from_each_gps_run_and_is_that_days_score() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("google");
-    ingest(
-        &out,
-        "google-health",
+    let (_dir, out) = from_google(
         "2026-10-01",
         "2026-10-28",
         "profile,run-vo2-max,vo2max,exercise",
-        "",
     );
     let mut runs = BTreeMap::new();
     for (_, b) in table_batches(&out, "run_vo2max") {
@@ -571,18 +581,13 @@ fn heart_rate_zones_agree_across_the_two_apis() {
 // case, mmol/L from mg/dL by glucose's molar mass (computed here).
 #[test]
 fn temperature_and_glucose_readings_are_the_people_models() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("google");
-    ingest(
-        &out,
-        "google-health",
+    let (_dir, out) = from_google(
         "2026-10-01",
         "2026-10-28",
         "profile,core-body-temperature,blood-glucose",
-        "",
     );
     let (p, far) = person();
-    let days = (1..=28).map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
+    let days = days_between("2026-10-01", "2026-10-28").into_iter();
     let mut want: Vec<(NaiveDateTime, f64)> =
         days.clone().filter_map(|d| p.temperature(d, far)).collect();
     let mut got = Vec::new();
@@ -799,20 +804,13 @@ fn breathing_rate_per_sleep_agrees_across_the_two_apis() {
 // here); a nutrient row per nutrient, whose protein is the log's `protein_g`.
 #[test]
 fn water_and_food_logs_are_the_people_models() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("google");
-    ingest(
-        &out,
-        "google-health",
+    let (_dir, out) = from_google(
         "2026-10-12",
         "2026-10-25",
         "profile,hydration-log,nutrition-log",
-        "",
     );
     let (p, far) = person();
-    let days: Vec<NaiveDate> = (12..=25)
-        .map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap())
-        .collect();
+    let days = days_between("2026-10-12", "2026-10-25");
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
 
     let mut want: Vec<(NaiveDateTime, f64, String)> = days
@@ -910,20 +908,13 @@ fn water_and_food_logs_are_the_people_models() {
 // scale; a notification spans its windows and counts the positive ones.
 #[test]
 fn ecg_and_irregular_rhythm_tables_agree_with_each_other_and_the_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("google");
-    ingest(
-        &out,
-        "google-health",
+    let (_dir, out) = from_google(
         "2026-10-01",
         "2026-10-28",
         "profile,electrocardiogram,irregular-rhythm-notification",
-        "",
     );
     let (p, far) = person();
-    let days: Vec<NaiveDate> = (1..=28)
-        .map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap())
-        .collect();
+    let days = days_between("2026-10-01", "2026-10-28");
     let model: BTreeMap<NaiveDateTime, _> = days
         .iter()
         .flat_map(|d| p.ecg_readings(*d, far))

@@ -437,10 +437,7 @@ impl Dataset {
         // Each partition on the shared thread pool (rayon's, one thread a core).
         let totals: Vec<Result<PartDone, ExportError>> = {
             use rayon::prelude::*;
-            jobs.par_iter()
-                .with_max_len(1)
-                .map(&one)
-                .collect()
+            jobs.par_iter().with_max_len(1).map(&one).collect()
         };
         for t in totals {
             let (rows, values, gone) = t?;
