@@ -31,6 +31,15 @@ fn archive(root: &Path) {
         r#"[{"dateTime" : "06/01/20 00:00:00", "value" : {"date" : "06/01/20", "value" : 55.5, "error" : 3.0}}, {"dateTime" : "06/03/20 00:00:00", "value" : {"date" : null, "value" : 0.0, "error" : 0.0}}]"#,
     )
     .unwrap();
+    // The activity log: `startTime` in UTC (07:30 in Berlin).
+    fs::write(
+        g.join("exercise-0.json"),
+        r#"[{"logId" : 42, "activityName" : "Walk", "startTime" : "06/02/20 05:30:00",
+             "duration" : 1800000, "activeDuration" : 1800000, "steps" : 3000,
+             "distance" : 2.25, "distanceUnit" : "Kilometer", "calories" : 150,
+             "hasGps" : false, "logType" : "auto_detected"}]"#,
+    )
+    .unwrap();
     fs::write(g.join("badge.json"), "[]").unwrap();
 }
 
@@ -74,6 +83,11 @@ fn archive_folder_imports_with_each_familys_time_rule() {
     assert!(
         !daily.contains("2020-06-03"),
         "filler rows are skipped: {daily}"
+    );
+    let ex = fs::read_to_string(out.join("csv/exercise_sessions/2020.csv")).unwrap();
+    assert!(
+        ex.contains("TEST01,takeout,42,2020-06-02,2020-06-02T05:30:00Z,2020-06-02T07:30:00,2020-06-02T06:00:00Z,2020-06-02T08:00:00,walking,Walk,1800,150.0,2.25,3000"),
+        "{ex}"
     );
     // Importing again leaves each key once.
     let before = super::tree(&out.join("csv"));

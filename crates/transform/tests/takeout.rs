@@ -306,3 +306,49 @@ fn vo2max_hrv_spo2_and_weight() {
         ("1627862399000", "2021-08-01".into(), Some("API"))
     );
 }
+
+// The archive's activity log (`exercise-700.json`): the real record read off by hand, its
+// `startTime` taken as UTC (takeout.md: verified against heart rate), so in Melbourne
+// (AEST, +10 on 1 May 2018) the run started at 19:46:41 local and lasted 1656 s.
+#[test]
+fn exercise_records_are_sessions_started_in_utc() {
+    let Some(b) = sample("export2018_exercise-700.one-record.json") else {
+        return;
+    };
+    assert_eq!(Family::of("exercise-700.json"), Some(Family::Exercise));
+    let r = rows(Family::Exercise, &b);
+    let s = &r.exercise_sessions;
+    assert_eq!(s.len(), 1);
+    let s = &s[0];
+    assert_eq!(&*s.exercise_id, "13902076668");
+    assert_eq!(&*s.source, "takeout");
+    assert_eq!(
+        s.start_utc.unwrap().to_rfc3339(),
+        "2018-05-01T09:46:41+00:00"
+    );
+    assert_eq!(s.start_local.unwrap().to_string(), "2018-05-01 19:46:41");
+    assert_eq!(s.end_local.unwrap().to_string(), "2018-05-01 20:14:17");
+    assert_eq!(s.date.to_string(), "2018-05-01");
+    assert_eq!(
+        (
+            s.exercise_type.as_deref(),
+            s.display_name.as_deref(),
+            s.active_seconds,
+            s.calories_kcal,
+            s.distance_km,
+            s.steps,
+            s.has_gps,
+            s.log_type.as_deref(),
+        ),
+        (
+            Some("running"),
+            Some("Run"),
+            Some(1656),
+            Some(280.0),
+            Some(3.1231),
+            Some(3172),
+            Some(false),
+            Some("manual")
+        )
+    );
+}

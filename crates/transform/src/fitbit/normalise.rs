@@ -415,8 +415,9 @@ pub fn normalise(doc: &FitbitDocument, ctx: &Context) -> Result<RowSet, Transfor
     Ok(out)
 }
 
-/// An activity log entry as an exercise session.
-fn exercise(
+/// An activity log entry as an exercise session (the Web API's list and Takeout's
+/// `exercise-N.json`, whose records are the same but for the start's clock).
+pub(crate) fn exercise(
     a: &crate::fitbit::model::ActivityLog,
     ctx: &Context,
     dist: f64,

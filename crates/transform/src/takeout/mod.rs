@@ -92,6 +92,9 @@ pub enum Family {
     RunVo2,
     /// `weight-*.json`: weight logs in the account's unit (`date` + `time`, local).
     Weight,
+    /// `exercise-N.json` (N = 0, 100, 200, ...): the activity log, up to 100 a file
+    /// (`startTime` in UTC).
+    Exercise,
 }
 
 /// How a family's files are named.
@@ -99,6 +102,8 @@ pub enum Family {
 pub enum Name {
     /// `<prefix>-YYYY-MM-DD.json` (the legacy Fitbit export).
     Json(&'static str),
+    /// `<prefix>-N.json` with N a number (`exercise-700.json`).
+    Numbered(&'static str),
     /// `<prefix>_YYYY-MM-DD.csv` (Google's CSV streams).
     DatedCsv(&'static str),
     /// Any `.csv` whose name starts with this (`Daily SpO2 - 2023-01-01.csv`).
@@ -119,6 +124,11 @@ impl Name {
             Name::Json(prefix) => file_name
                 .strip_suffix(".json")
                 .is_some_and(|s| dated(s, prefix, b'-')),
+            Name::Numbered(prefix) => file_name
+                .strip_suffix(".json")
+                .and_then(|s| s.strip_prefix(prefix))
+                .and_then(|s| s.strip_prefix('-'))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
             Name::DatedCsv(prefix) => file_name
                 .strip_suffix(".csv")
                 .is_some_and(|s| dated(s, prefix, b'_')),
@@ -133,6 +143,7 @@ impl Name {
     pub fn example(self) -> String {
         match self {
             Name::Json(p) => format!("{p}-2024-09-01.json"),
+            Name::Numbered(p) => format!("{p}-700.json"),
             Name::DatedCsv(p) => format!("{p}_2024-09-01.csv"),
             Name::CsvStarting(p) => format!("{p} - 2024-09-01.csv"),
             Name::CsvStem(p) => format!("{p}.csv"),
@@ -253,6 +264,12 @@ pub const FAMILIES: &[FamilySpec] = &[
         &["vo2max_daily"],
     ),
     fam(Family::Weight, Name::Json("weight"), true, &["weight_log"]),
+    fam(
+        Family::Exercise,
+        Name::Numbered("exercise"),
+        true,
+        &["exercise_sessions"],
+    ),
     csv_stream(Family::CsvHeartRate, "heart_rate", "beats per minute", HR),
     csv_stream(Family::CsvSteps, "steps", "steps", AI),
     csv_stream(Family::CsvCalories, "calories", "calories", AI),
@@ -409,6 +426,24 @@ struct RunVo2 {
     run_v_o2_max_error: Option<Num>,
     filtered_run_v_o2_max: Option<Num>,
     filtered_run_v_o2_max_error: Option<Num>,
+}
+
+/// An activity log record of `exercise-N.json` (export2018_exercise-700.one-record.json).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TakeoutExercise {
+    log_id: u64,
+    activity_name: Option<String>,
+    start_time: UsTime,
+    duration: Option<Num>,
+    active_duration: Option<Num>,
+    calories: Option<Num>,
+    steps: Option<Num>,
+    distance: Option<Num>,
+    distance_unit: Option<String>,
+    average_heart_rate: Option<Num>,
+    has_gps: Option<bool>,
+    log_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -800,6 +835,37 @@ pub fn normalise(family: Family, bytes: &[u8], ctx: &Context) -> Result<RowSet, 
                 out.vo2max_daily.push(vo2_row(uid, &src, date, est, err));
             }
         }
+        Family::Exercise => {
+            // `startTime` is UTC (takeout.md: verified against heart rate); the session's
+            // wall clock and local day come from the user's zone.
+            let zone = tz.expect("needs_timezone");
+            for (i, e) in crate::from_json::<Vec<TakeoutExercise>>(bytes)?
+                .into_iter()
+                .enumerate()
+            {
+                let start = e.start_time.0.and_utc().with_timezone(&zone).fixed_offset();
+                let log = crate::fitbit::model::ActivityLog {
+                    log_id: e.log_id,
+                    activity_name: e.activity_name,
+                    start_time: start,
+                    duration: e.duration,
+                    active_duration: e.active_duration,
+                    calories: e.calories,
+                    steps: e.steps,
+                    distance: e.distance,
+                    distance_unit: e.distance_unit,
+                    average_heart_rate: e.average_heart_rate,
+                    active_zone_minutes: None,
+                    has_gps: e.has_gps,
+                    log_type: e.log_type,
+                };
+                let mut row = crate::fitbit::normalise::exercise(&log, ctx, 1.0, || {
+                    format!("exercise[{i}]")
+                })?;
+                row.source = src.clone();
+                out.exercise_sessions.push(row);
+            }
+        }
         Family::Weight => {
             // The archive keeps the account's unit; the caller says which (never guessed).
             let kg_per_unit = match ctx.units {
@@ -1149,7 +1215,8 @@ mod tests {
             | Family::CsvAzm
             | Family::DemographicVo2
             | Family::RunVo2
-            | Family::Weight => 27,
+            | Family::Weight
+            | Family::Exercise => 28,
         };
         assert_eq!(FAMILIES.len(), listed(Family::Weight));
         let names: Vec<&str> = crate::tables::ALL_TABLES.iter().map(|t| t.name).collect();
@@ -1192,7 +1259,9 @@ mod tests {
             Some(Family::TimeInZones)
         );
         assert_eq!(Family::of("sleep-2018-04-01.json"), Some(Family::Sleep));
-        assert_eq!(Family::of("exercise-700.json"), None);
+        assert_eq!(Family::of("exercise-700.json"), Some(Family::Exercise));
+        assert_eq!(Family::of("exercise-.json"), None);
+        assert_eq!(Family::of("exercise-7a.json"), None);
         assert_eq!(Family::of("food_logs-2018-04-01.json"), None);
         assert_eq!(Family::of("steps-2018-4-1.json"), None);
         assert_eq!(
