@@ -590,12 +590,26 @@ fn catalog_help(kind: fitpipe_catalog::Kind, head: &str, tail: &str) -> String {
             .into_iter()
             .filter_map(|(api, r)| r.map(|r| format!("{api}{}", if r.default { "*" } else { "" })))
             .collect();
-        out.push_str(&format!(
-            "  {:<width$} {} ({})\n",
-            t.name,
-            t.about,
-            apis.join(", ")
-        ));
+        // Wrapped here, under the description column (clap would wrap it to the margin):
+        // the help is indented 10 and at most 100 wide.
+        let text = format!("{} ({})", t.about, apis.join(", "));
+        let room = 100usize.saturating_sub(10 + width + 3).max(30);
+        let mut line = String::new();
+        let mut first = true;
+        for word in text.split(' ') {
+            if !line.is_empty() && line.len() + 1 + word.len() > room {
+                let name = if first { t.name } else { "" };
+                out.push_str(&format!("  {name:<width$} {line}\n"));
+                first = false;
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        let name = if first { t.name } else { "" };
+        out.push_str(&format!("  {name:<width$} {line}\n"));
     }
     out.push_str(tail);
     out.trim_end().to_string()

@@ -184,6 +184,26 @@ fn forget_removes_one_person_everywhere_and_nobody_else() {
 #[test]
 fn help_names_every_declared_resource() {
     let help = super::fitpipe(&["ingest", "--help"]).stdout;
+    // Fits the 100 columns the help is made for, descriptions wrapped under their column
+    // (not back to the margin, where they would read as a resource name).
+    for line in help.lines() {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+    let rows: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.contains("Daily resources"))
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('`'))
+        .collect();
+    let column = rows[0]
+        .find("the account")
+        .expect("the profile's description");
+    for l in &rows {
+        assert!(
+            l.len() > column && l[column - 1..column] == *" " && !l[column..].starts_with(' '),
+            "not in the description column: {l:?}"
+        );
+    }
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     for provider in Provider::ALL {
         for name in provider.resource_names() {
