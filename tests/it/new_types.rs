@@ -1278,3 +1278,72 @@ fn exercise_routes_agree_across_the_two_apis_and_with_their_sessions() {
         }
     }
 }
+
+// The food catalogue (`food`: no time, so listed whole) against the food logs of the same
+// run: every log names a food of the catalogue, by name too, and a log's energy,
+// carbohydrate, fat and protein are its food's per serving times its servings.
+#[test]
+fn every_food_log_names_a_catalogue_food_and_scales_its_serving() {
+    let (_dir, out) = from_google("2026-10-12", "2026-10-25", "profile,food,nutrition-log");
+    // food_id -> (name, kcal, carbohydrate, fat, protein) per serving
+    let mut foods = BTreeMap::new();
+    for (_, b) in table_batches(&out, "foods") {
+        let (id, name, amount) = (
+            column::<StringArray>(&b, "food_id"),
+            column::<StringArray>(&b, "food_name"),
+            column::<Float64Array>(&b, "serving_amount"),
+        );
+        let f = |c: &str| column::<Float64Array>(&b, c);
+        let (kcal, carbs, fat, protein) = (
+            f("calories_kcal"),
+            f("carbohydrate_g"),
+            f("fat_g"),
+            f("protein_g"),
+        );
+        for i in 0..b.num_rows() {
+            assert_eq!(amount.value(i), 1.0);
+            foods.insert(
+                id.value(i).to_string(),
+                (
+                    name.value(i).to_string(),
+                    [
+                        kcal.value(i),
+                        carbs.value(i),
+                        fat.value(i),
+                        protein.value(i),
+                    ],
+                ),
+            );
+        }
+    }
+    assert_eq!(foods.len(), fitpipe_sim::people::FOODS.len());
+    let mut logs = 0;
+    for (_, b) in table_batches(&out, "nutrition_log") {
+        let (id, name, servings) = (
+            column::<StringArray>(&b, "food_id"),
+            column::<StringArray>(&b, "food_name"),
+            column::<Float64Array>(&b, "serving_amount"),
+        );
+        let f = |c: &str| column::<Float64Array>(&b, c);
+        let got = [
+            f("calories_kcal"),
+            f("carbohydrate_g"),
+            f("fat_g"),
+            f("protein_g"),
+        ];
+        for i in 0..b.num_rows() {
+            let (fname, per) = foods
+                .get(id.value(i))
+                .unwrap_or_else(|| panic!("`{}` is not in the catalogue", id.value(i)));
+            assert_eq!(name.value(i), fname);
+            for (k, a) in got.iter().enumerate() {
+                assert!(
+                    (a.value(i) - per[k] * servings.value(i)).abs() < 1e-9,
+                    "{fname}"
+                );
+            }
+            logs += 1;
+        }
+    }
+    assert!(logs > 40, "{logs} logs");
+}

@@ -549,6 +549,16 @@ pub const CATALOG: &[DataType] = &[
     )
     .asked(GoogleOp::ListByStart(LOGS)),
     daily(
+        "food",
+        Some("food"),
+        read("nutrition", false),
+        None,
+        &["foods"],
+        "the foods people log, per serving: energy, carbohydrate, fat, protein (needs the \
+         nutrition scope)",
+    )
+    .asked(GoogleOp::ListAll(SPARSE)),
+    daily(
         "electrocardiogram",
         Some("electrocardiogram"),
         replacing(

@@ -396,6 +396,17 @@ const TYPES: &[Type] = &[
         scope: "irn",
         cap: 0,
     },
+    // `Food{displayName, defaultServing, energyAvg, nutrients, ...}`: the person's food
+    // catalogue, list and get only (§6); it has no time, so no filter member works.
+    Type {
+        url: "food",
+        member: "food",
+        key: "food",
+        rec: Rec::Daily,
+        ops: &[Op::List],
+        scope: "nutrition",
+        cap: 0,
+    },
     // The discovery document's `SedentaryPeriod` is only its interval.
     Type {
         url: "sedentary-period",
@@ -856,6 +867,7 @@ impl Route {
                     ));
                 }
                 match op {
+                    Op::List if t.url == "food" => foods(ctx, q),
                     Op::List | Op::Reconcile => list(t, *op, ctx, q),
                     Op::RollUp => roll_up(t, ctx, body),
                     Op::DailyRollUp => daily_roll_up(t, ctx, body),
@@ -863,6 +875,46 @@ impl Route {
             }
         }
     }
+}
+
+/// The `food` list: the foods of the people's table a person who logs food has eaten, in
+/// one page (a handful); a filter is refused like any member of a timeless type.
+fn foods(ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
+    if q.get("filter").is_some_and(|f| !f.trim().is_empty()) {
+        return Err(bad_filter("INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"));
+    }
+    let p = &ctx.person;
+    if !p.logs_food(ctx.today) {
+        return Ok(json!({}));
+    }
+    let points: Vec<Value> = FOODS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let [carbs, fat, protein, fiber, sodium] = f.grams;
+            let g = |x: f64| json!({"grams": x, "userProvidedUnit": "GRAM"});
+            json!({
+                "name": format!("users/{}/dataTypes/food/dataPoints/f{i}", p.health_user_id()),
+                "dataSource": source("MANUAL"),
+                "food": {
+                    "displayName": f.name,
+                    "accessLevel": "FOOD_ACCESS_LEVEL_PUBLIC",
+                    "languageCode": "en",
+                    "defaultServing": {"amount": 1.0, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit, "multiplier": 1.0},
+                    "energyAvg": {"kcal": f.kcal, "userProvidedUnit": "KILOCALORIE"},
+                    "energyFromFat": {"kcal": f.fat_kcal},
+                    "totalCarbohydrate": g(carbs),
+                    "totalFat": g(fat),
+                    "nutrients": [
+                        {"nutrient": "PROTEIN", "quantity": g(protein)},
+                        {"nutrient": "DIETARY_FIBER", "quantity": g(fiber)},
+                        {"nutrient": "SODIUM", "quantity": g(sodium)},
+                    ],
+                }
+            })
+        })
+        .collect();
+    Ok(json!({"dataPoints": points, "nextPageToken": ""}))
 }
 
 /// `users.pairedDevices.list`: the tracker (its last sync the person's) and the scale (its
@@ -1720,7 +1772,7 @@ struct Filter {
 fn members(t: &Type) -> (&'static str, &'static str) {
     match t.rec {
         // Refuses every member (INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER).
-        _ if t.url == "respiratory-rate-sleep-summary" => ("", ""),
+        _ if t.url == "respiratory-rate-sleep-summary" || t.url == "food" => ("", ""),
         _ if t.url == "electrocardiogram" || t.url == "irregular-rhythm-notification" => {
             ("interval.start_time", "")
         }

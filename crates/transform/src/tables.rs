@@ -843,6 +843,39 @@ tables! {
         protein_g: Float,
     }
 
+    /// One row per food in the person's food catalogue (Google `food`): what a
+    /// `nutrition_log` row's `food_id` names, its figures per serving.
+    Food / foods => "foods",
+    key ["user_id", "food_id"], partition PartitionRule::None,
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The food's resource name (`nutrition_log.food_id`).
+        food_id: Text,
+        /// As the app names it.
+        food_name: OptText,
+        /// The brand, where it has one.
+        brand: OptText,
+        /// Who sees it, lower case (`food_access_level_public`, `..._private`).
+        access_level: OptText,
+        /// The default serving's amount, in `serving_unit`.
+        serving_amount: Float,
+        /// The default serving's unit as the app names it.
+        serving_unit: OptText,
+        /// Energy per default serving, kcal (the average where the food gives a range).
+        calories_kcal: Float,
+        /// Energy from fat per default serving, kcal.
+        calories_from_fat_kcal: Float,
+        /// Total carbohydrate per default serving, g.
+        carbohydrate_g: Float,
+        /// Total fat per default serving, g.
+        fat_g: Float,
+        /// Protein per default serving, g.
+        protein_g: Float,
+    }
+
     /// One row per nutrient of a logged food (Google `nutrition-log` `nutrients`): long
     /// form, so every nutrient the app knows has a place.
     NutritionNutrient / nutrition_nutrients => "nutrition_nutrients",

@@ -749,6 +749,39 @@ fn logs_readings_and_summaries_from_the_discovery_schemas() {
     );
     assert_eq!(w[1].start_local.unwrap().to_string(), "2026-10-05 12:45:00");
 
+    let f = &one(
+        "food",
+        r#""displayName":"Apple","accessLevel":"FOOD_ACCESS_LEVEL_PRIVATE",
+        "defaultServing":{"amount":1,"foodMeasurementUnitDisplayName":"medium"},
+        "energyAvg":{"kcal":95},"totalCarbohydrate":{"grams":25},
+        "nutrients":[{"nutrient":"PROTEIN","quantity":{"grams":0.5}}]"#,
+    )
+    .foods[0];
+    assert_eq!(
+        (
+            &*f.food_id,
+            f.food_name.as_deref(),
+            f.access_level.as_deref(),
+            f.serving_unit.as_deref(),
+            f.calories_kcal,
+            f.carbohydrate_g,
+            f.fat_g,
+            f.protein_g,
+        ),
+        (
+            "users/me/dataTypes/x/dataPoints/p1",
+            Some("Apple"),
+            Some("food_access_level_private"),
+            Some("medium"),
+            Some(95.0),
+            Some(25.0),
+            None,
+            Some(0.5)
+        )
+    );
+    let msg = err_of(br#"{"dataPoints":[{"food":{"displayName":"Apple"}}]}"#).to_string();
+    assert!(msg.contains("name"), "{msg}");
+
     let b = &one(
         "basalEnergyBurned",
         r#""interval":{"startTime":"2026-10-05T16:30:00Z","startUtcOffset":"-14400s",

@@ -558,6 +558,38 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
     if let Some(v) = &p.nutrition_log {
         nutrition(p, v, path, ctx, out)?;
     }
+    if let Some(f) = &p.food {
+        let Some(name) = p.name.as_deref().or(p.data_point_name.as_deref()) else {
+            return Err(bad(
+                &format!("{}.name", path()),
+                "a food without its resource name",
+            ));
+        };
+        let protein = f
+            .nutrients
+            .iter()
+            .find(|n| n.nutrient.as_deref() == Some("PROTEIN"))
+            .and_then(|n| n.quantity.grams.0);
+        out.foods.push(Food {
+            user_id: uid.clone(),
+            source: source(),
+            food_id: name.into(),
+            food_name: f.display_name.as_deref().map(str::to_string),
+            brand: f.brand.as_deref().map(str::to_string),
+            access_level: enum_text(f.access_level.as_deref()),
+            serving_amount: f.default_serving.amount.0,
+            serving_unit: f
+                .default_serving
+                .food_measurement_unit_display_name
+                .as_deref()
+                .map(str::to_string),
+            calories_kcal: f.energy_avg.kcal.0,
+            calories_from_fat_kcal: f.energy_from_fat.kcal.0,
+            carbohydrate_g: f.total_carbohydrate.grams.0,
+            fat_g: f.total_fat.grams.0,
+            protein_g: protein,
+        });
+    }
     if let Some(v) = &p.electrocardiogram {
         ecg(p, v, path, ctx, out)?;
     }

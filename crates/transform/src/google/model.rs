@@ -719,6 +719,30 @@ pub struct Nutrition<'a> {
     pub nutrients: Vec<Nutrient<'a>>,
 }
 
+/// `food`: a food of the person's catalogue and its figures per default serving.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FoodEntry<'a> {
+    #[serde(borrow, default)]
+    pub display_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub brand: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub access_level: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub default_serving: Serving<'a>,
+    #[serde(borrow, default)]
+    pub energy_avg: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub energy_from_fat: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub total_carbohydrate: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub total_fat: Quantity<'a>,
+    #[serde(borrow, default)]
+    pub nutrients: Vec<Nutrient<'a>>,
+}
+
 /// `Serving`: how much of the food.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -888,6 +912,8 @@ pub struct Item<'a> {
     #[serde(borrow)]
     pub nutrition_log: Option<Box<Nutrition<'a>>>,
     #[serde(borrow)]
+    pub food: Option<Box<FoodEntry<'a>>>,
+    #[serde(borrow)]
     pub electrocardiogram: Option<Box<Ecg<'a>>>,
     pub irregular_rhythm_notification: Option<Box<Irn>>,
 }
@@ -946,14 +972,14 @@ pub enum Document<'a> {
 mod tests {
     // A page holds up to 5,000 points: the rare types are boxed so a point stays small.
     // The common ones (steps, heart rate) are inline, about 300 bytes with the envelope;
-    // each boxed type adds a pointer, so the bound grows by 8 a type (36 boxed now: a
-    // page of 5,000 heart-rate points is 2.6 MB of points at 520 bytes). A flattened
+    // each boxed type adds a pointer, so the bound grows by 8 a type (37 boxed now: a
+    // page of 5,000 heart-rate points is 2.6 MB of points at 528 bytes). A flattened
     // box of the rare types would keep it flat, but serde buffers every key of a
     // flattened struct, which the heart-rate pages cannot afford.
     #[test]
     fn a_point_is_small() {
         assert!(
-            std::mem::size_of::<super::Item>() <= 520,
+            std::mem::size_of::<super::Item>() <= 528,
             "{}",
             std::mem::size_of::<super::Item>()
         );
