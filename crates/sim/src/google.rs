@@ -891,30 +891,51 @@ fn foods(ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let [carbs, fat, protein, fiber, sodium] = f.grams;
-            let g = |x: f64| json!({"grams": x, "userProvidedUnit": "GRAM"});
-            json!({
-                "name": format!("users/{}/dataTypes/food/dataPoints/f{i}", p.health_user_id()),
-                "dataSource": source("MANUAL"),
-                "food": {
-                    "displayName": f.name,
-                    "accessLevel": "FOOD_ACCESS_LEVEL_PUBLIC",
-                    "languageCode": "en",
-                    "defaultServing": {"amount": 1.0, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit, "multiplier": 1.0},
-                    "energyAvg": {"kcal": f.kcal, "userProvidedUnit": "KILOCALORIE"},
-                    "energyFromFat": {"kcal": f.fat_kcal},
-                    "totalCarbohydrate": g(carbs),
-                    "totalFat": g(fat),
-                    "nutrients": [
-                        {"nutrient": "PROTEIN", "quantity": g(protein)},
-                        {"nutrient": "DIETARY_FIBER", "quantity": g(fiber)},
-                        {"nutrient": "SODIUM", "quantity": g(sodium)},
-                    ],
-                }
-            })
+            let mut v = food_figures(f, 1.0, "energyAvg");
+            v.insert("displayName".into(), json!(f.name));
+            v.insert("accessLevel".into(), json!("FOOD_ACCESS_LEVEL_PUBLIC"));
+            v.insert("languageCode".into(), json!("en"));
+            v.insert("defaultServing".into(), json!({"amount": 1.0, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit, "multiplier": 1.0}));
+            json!({"name": food_name(p, i), "dataSource": source("MANUAL"), "food": v})
         })
         .collect();
     Ok(json!({"dataPoints": points, "nextPageToken": ""}))
+}
+
+/// The resource name of the `i`th food of the people's table.
+fn food_name(p: &Person, i: usize) -> String {
+    format!(
+        "users/{}/dataTypes/food/dataPoints/f{i}",
+        p.health_user_id()
+    )
+}
+
+/// A food's figures for `servings` servings, as `Food` and `NutritionLog` both carry them:
+/// the energy under `energy` (`energyAvg` in the catalogue, `energy` in a log), energy
+/// from fat, carbohydrate, fat and three nutrients.
+fn food_figures(f: &crate::people::Food, servings: f64, energy: &str) -> Map<String, Value> {
+    let [carbs, fat, protein, fiber, sodium] = f.grams;
+    let g = |x: f64| json!({"grams": x * servings, "userProvidedUnit": "GRAM"});
+    let mut v = Map::new();
+    v.insert(
+        energy.into(),
+        json!({"kcal": f.kcal * servings, "userProvidedUnit": "KILOCALORIE"}),
+    );
+    v.insert(
+        "energyFromFat".into(),
+        json!({"kcal": f.fat_kcal * servings}),
+    );
+    v.insert("totalCarbohydrate".into(), g(carbs));
+    v.insert("totalFat".into(), g(fat));
+    v.insert(
+        "nutrients".into(),
+        json!([
+            {"nutrient": "PROTEIN", "quantity": g(protein)},
+            {"nutrient": "DIETARY_FIBER", "quantity": g(fiber)},
+            {"nutrient": "SODIUM", "quantity": g(sodium)},
+        ]),
+    );
+    v
 }
 
 /// `users.pairedDevices.list`: the tracker (its last sync the person's) and the scale (its
@@ -1614,29 +1635,21 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     date.format("%Y%m%d")
                 );
                 let f = m.food;
-                let k = m.servings;
                 let food = FOODS.iter().position(|x| x == f).unwrap_or(0);
-                let g = |x: f64| json!({"grams": x * k, "userProvidedUnit": "GRAM"});
-                let [carbs, fat, protein, fiber, sodium] = f.grams;
+                let mut v = food_figures(f, m.servings, "energy");
+                v.insert(
+                    "interval".into(),
+                    interval(tz, at, at + Duration::minutes(20), true),
+                );
+                v.insert("mealType".into(), json!(m.meal_type));
+                v.insert("food".into(), json!(food_name(p, food)));
+                v.insert("foodDisplayName".into(), json!(f.name));
+                v.insert("serving".into(), json!({"amount": m.servings, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit}));
                 out.push(Point {
                     order: at.timestamp_millis(),
                     physical: at,
                     civil: m.at,
-                    value: json!({"name": name, "dataSource": source("MANUAL"), t.key: {
-                        "interval": interval(tz, at, at + Duration::minutes(20), true),
-                        "mealType": m.meal_type,
-                        "food": format!("users/{}/dataTypes/food/dataPoints/f{food}", p.health_user_id()),
-                        "foodDisplayName": f.name,
-                        "serving": {"amount": k, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit},
-                        "energy": {"kcal": f.kcal * k, "userProvidedUnit": "KILOCALORIE"},
-                        "energyFromFat": {"kcal": f.fat_kcal * k},
-                        "totalCarbohydrate": g(carbs),
-                        "totalFat": g(fat),
-                        "nutrients": [
-                            {"nutrient": "PROTEIN", "quantity": g(protein)},
-                            {"nutrient": "DIETARY_FIBER", "quantity": g(fiber)},
-                            {"nutrient": "SODIUM", "quantity": g(sodium)},
-                        ]}}),
+                    value: json!({"name": name, "dataSource": source("MANUAL"), t.key: v}),
                     name: Some(name),
                 });
             }
