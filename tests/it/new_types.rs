@@ -1347,3 +1347,39 @@ fn every_food_log_names_a_catalogue_food_and_scales_its_serving() {
     }
     assert!(logs > 40, "{logs} logs");
 }
+
+// The night clocks fall back (America/New_York, 2026-11-01: 02:00 EDT becomes 01:00 EST):
+// the Fitbit Web API gives SpO2 and HRV samples as wall clocks alone, and they must land
+// on the instants Google gives for the same samples, the offset switching mid-night.
+#[test]
+fn spo2_and_hrv_samples_across_the_fall_back_night_keep_their_instants() {
+    let (_dir, fitbit, google) = from_both("2026-10-31", "2026-11-01", "profile", "spo2,hrv");
+    for (table, col) in [("spo2_intraday", "percent"), ("hrv_intraday", "rmssd_ms")] {
+        let (f, g) = (
+            samples_of(&fitbit, table, col),
+            samples_of(&google, table, col),
+        );
+        // The night that ended on 1 November, in both.
+        let night = |m: &BTreeMap<DateTime<Utc>, f64>| -> Vec<DateTime<Utc>> {
+            let (a, b) = (
+                "2026-11-01T02:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-11-01T14:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            );
+            m.range(a..b).map(|(t, _)| *t).collect()
+        };
+        let (fn_, gn) = (night(&f), night(&g));
+        // The night spans the change (06:00Z, 02:00 EDT = 01:00 EST): its samples before it
+        // are EDT wall clocks at Fitbit, those after it EST.
+        let change = "2026-11-01T06:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert!(
+            gn.iter().any(|t| *t < change) && gn.iter().filter(|t| **t >= change).count() > 10,
+            "{table}: the night does not span the change: {:?} .. {:?}",
+            gn.first(),
+            gn.last()
+        );
+        assert_eq!(
+            fn_, gn,
+            "{table}: Fitbit's wall clocks placed on other instants"
+        );
+    }
+}
