@@ -1279,12 +1279,47 @@ fn exercise_routes_agree_across_the_two_apis_and_with_their_sessions() {
     }
 }
 
-// The food catalogue (`food`: no time, so listed whole) against the food logs of the same
-// run: every log names a food of the catalogue, by name too, and a log's energy,
+// The food catalogue (`food`, `food-measurement-unit`: no time, so listed whole) against
+// the food logs of the same run: every serving names a unit of the catalogue by its id and
+// name; every log names a food of the catalogue, by name too, and a log's energy,
 // carbohydrate, fat and protein are its food's per serving times its servings.
 #[test]
 fn every_food_log_names_a_catalogue_food_and_scales_its_serving() {
-    let (_dir, out) = from_google("2026-10-12", "2026-10-25", "profile,food,nutrition-log");
+    let (_dir, out) = from_google(
+        "2026-10-12",
+        "2026-10-25",
+        "profile,food,food-measurement-unit,nutrition-log",
+    );
+    // unit_id -> its name for one
+    let mut units = BTreeMap::new();
+    for (_, b) in table_batches(&out, "food_units") {
+        let (id, one, many) = (
+            column::<StringArray>(&b, "unit_id"),
+            column::<StringArray>(&b, "display_name"),
+            column::<StringArray>(&b, "plural_display_name"),
+        );
+        for i in 0..b.num_rows() {
+            assert!(many.value(i).starts_with(one.value(i)));
+            units.insert(id.value(i).to_string(), one.value(i).to_string());
+        }
+    }
+    // Every serving, of the catalogue and of the logs, names a unit of `food_units`.
+    for table in ["foods", "nutrition_log"] {
+        for (_, b) in table_batches(&out, table) {
+            let (id, name) = (
+                column::<StringArray>(&b, "serving_unit_id"),
+                column::<StringArray>(&b, "serving_unit"),
+            );
+            for i in 0..b.num_rows() {
+                assert_eq!(
+                    units.get(id.value(i)),
+                    Some(&name.value(i).to_string()),
+                    "{table}"
+                );
+            }
+        }
+    }
+    assert_eq!(units.len(), 4, "{units:?}");
     // food_id -> (name, kcal, carbohydrate, fat, protein) per serving
     let mut foods = BTreeMap::new();
     for (_, b) in table_batches(&out, "foods") {

@@ -559,6 +559,16 @@ pub const CATALOG: &[DataType] = &[
     )
     .asked(GoogleOp::ListAll(SPARSE)),
     daily(
+        "food-measurement-unit",
+        Some("food-measurement-unit"),
+        read("nutrition", false),
+        None,
+        &["food_units"],
+        "the units servings are measured in (cup, slice), singular and plural (needs the \
+         nutrition scope)",
+    )
+    .asked(GoogleOp::ListAll(SPARSE)),
+    daily(
         "electrocardiogram",
         Some("electrocardiogram"),
         replacing(

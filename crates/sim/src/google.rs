@@ -396,6 +396,16 @@ const TYPES: &[Type] = &[
         scope: "irn",
         cap: 0,
     },
+    // `FoodMeasurementUnit{displayName, pluralDisplayName}`: the units servings name.
+    Type {
+        url: "food-measurement-unit",
+        member: "food_measurement_unit",
+        key: "foodMeasurementUnit",
+        rec: Rec::Daily,
+        ops: &[Op::List],
+        scope: "nutrition",
+        cap: 0,
+    },
     // `Food{displayName, defaultServing, energyAvg, nutrients, ...}`: the person's food
     // catalogue, list and get only (§6); it has no time, so no filter member works.
     Type {
@@ -867,7 +877,9 @@ impl Route {
                     ));
                 }
                 match op {
-                    Op::List if t.url == "food" => foods(ctx, q),
+                    Op::List if t.url == "food" || t.url == "food-measurement-unit" => {
+                        foods(t, ctx, q)
+                    }
                     Op::List | Op::Reconcile => list(t, *op, ctx, q),
                     Op::RollUp => roll_up(t, ctx, body),
                     Op::DailyRollUp => daily_roll_up(t, ctx, body),
@@ -879,13 +891,31 @@ impl Route {
 
 /// The `food` list: the foods of the people's table a person who logs food has eaten, in
 /// one page (a handful); a filter is refused like any member of a timeless type.
-fn foods(ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
+fn foods(t: &Type, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
     if q.get("filter").is_some_and(|f| !f.trim().is_empty()) {
         return Err(bad_filter("INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"));
     }
     let p = &ctx.person;
     if !p.logs_food(ctx.today) {
         return Ok(json!({}));
+    }
+    if t.url == "food-measurement-unit" {
+        let mut units: Vec<&str> = FOODS.iter().map(|f| f.unit).collect();
+        units.sort_unstable();
+        units.dedup();
+        let points: Vec<Value> = units
+            .into_iter()
+            .map(|u| {
+                let plural = if u == "medium" {
+                    u.to_string()
+                } else {
+                    format!("{u}s")
+                };
+                json!({"name": unit_name(p, u), "dataSource": source("MANUAL"),
+                       t.key: {"displayName": u, "pluralDisplayName": plural}})
+            })
+            .collect();
+        return Ok(json!({"dataPoints": points, "nextPageToken": ""}));
     }
     let points: Vec<Value> = FOODS
         .iter()
@@ -895,11 +925,19 @@ fn foods(ctx: &Ctx, q: &HashMap<String, String>) -> Result<Value, Fail> {
             v.insert("displayName".into(), json!(f.name));
             v.insert("accessLevel".into(), json!("FOOD_ACCESS_LEVEL_PUBLIC"));
             v.insert("languageCode".into(), json!("en"));
-            v.insert("defaultServing".into(), json!({"amount": 1.0, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit, "multiplier": 1.0}));
+            v.insert("defaultServing".into(), json!({"amount": 1.0, "foodMeasurementUnit": unit_name(p, f.unit), "foodMeasurementUnitDisplayName": f.unit, "multiplier": 1.0}));
             json!({"name": food_name(p, i), "dataSource": source("MANUAL"), "food": v})
         })
         .collect();
     Ok(json!({"dataPoints": points, "nextPageToken": ""}))
+}
+
+/// The resource name of a serving unit.
+fn unit_name(p: &Person, unit: &str) -> String {
+    format!(
+        "users/{}/dataTypes/food-measurement-unit/dataPoints/{unit}",
+        p.health_user_id()
+    )
 }
 
 /// The resource name of the `i`th food of the people's table.
@@ -1644,7 +1682,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                 v.insert("mealType".into(), json!(m.meal_type));
                 v.insert("food".into(), json!(food_name(p, food)));
                 v.insert("foodDisplayName".into(), json!(f.name));
-                v.insert("serving".into(), json!({"amount": m.servings, "foodMeasurementUnit": "x", "foodMeasurementUnitDisplayName": f.unit}));
+                v.insert("serving".into(), json!({"amount": m.servings, "foodMeasurementUnit": unit_name(p, f.unit), "foodMeasurementUnitDisplayName": f.unit}));
                 out.push(Point {
                     order: at.timestamp_millis(),
                     physical: at,
@@ -1785,7 +1823,13 @@ struct Filter {
 fn members(t: &Type) -> (&'static str, &'static str) {
     match t.rec {
         // Refuses every member (INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER).
-        _ if t.url == "respiratory-rate-sleep-summary" || t.url == "food" => ("", ""),
+        _ if matches!(
+            t.url,
+            "respiratory-rate-sleep-summary" | "food" | "food-measurement-unit"
+        ) =>
+        {
+            ("", "")
+        }
         _ if t.url == "electrocardiogram" || t.url == "irregular-rhythm-notification" => {
             ("interval.start_time", "")
         }

@@ -831,6 +831,8 @@ tables! {
         serving_amount: Float,
         /// The serving's unit as the app names it (`cup`, `slice`, `g`).
         serving_unit: OptText,
+        /// The unit's resource name (`food_units.unit_id`).
+        serving_unit_id: OptText,
         /// Energy, kcal.
         calories_kcal: Float,
         /// Energy from fat, kcal.
@@ -864,6 +866,8 @@ tables! {
         serving_amount: Float,
         /// The default serving's unit as the app names it.
         serving_unit: OptText,
+        /// The unit's resource name (`food_units.unit_id`).
+        serving_unit_id: OptText,
         /// Energy per default serving, kcal (the average where the food gives a range).
         calories_kcal: Float,
         /// Energy from fat per default serving, kcal.
@@ -874,6 +878,22 @@ tables! {
         fat_g: Float,
         /// Protein per default serving, g.
         protein_g: Float,
+    }
+
+    /// One row per unit servings are measured in (Google `food-measurement-unit`).
+    FoodUnit / food_units => "food_units",
+    key ["user_id", "unit_id"], partition PartitionRule::None,
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// The unit's resource name (`foods.serving_unit_id`, `nutrition_log.serving_unit_id`).
+        unit_id: Text,
+        /// Its name for one (`cup`).
+        display_name: OptText,
+        /// Its name for several (`cups`).
+        plural_display_name: OptText,
     }
 
     /// One row per nutrient of a logged food (Google `nutrition-log` `nutrients`): long

@@ -583,11 +583,31 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
                 .food_measurement_unit_display_name
                 .as_deref()
                 .map(str::to_string),
+            serving_unit_id: f
+                .default_serving
+                .food_measurement_unit
+                .as_deref()
+                .map(str::to_string),
             calories_kcal: f.energy_avg.kcal.0,
             calories_from_fat_kcal: f.energy_from_fat.kcal.0,
             carbohydrate_g: f.total_carbohydrate.grams.0,
             fat_g: f.total_fat.grams.0,
             protein_g: protein,
+        });
+    }
+    if let Some(u) = &p.food_measurement_unit {
+        let Some(name) = p.name.as_deref().or(p.data_point_name.as_deref()) else {
+            return Err(bad(
+                &format!("{}.name", path()),
+                "a unit without its resource name",
+            ));
+        };
+        out.food_units.push(FoodUnit {
+            user_id: uid.clone(),
+            source: source(),
+            unit_id: name.into(),
+            display_name: u.display_name.as_deref().map(str::to_string),
+            plural_display_name: u.plural_display_name.as_deref().map(str::to_string),
         });
     }
     if let Some(v) = &p.electrocardiogram {
@@ -730,6 +750,11 @@ fn nutrition(
         serving_unit: v
             .serving
             .food_measurement_unit_display_name
+            .as_deref()
+            .map(str::to_string),
+        serving_unit_id: v
+            .serving
+            .food_measurement_unit
             .as_deref()
             .map(str::to_string),
         calories_kcal: v.energy.kcal.0,

@@ -743,12 +743,24 @@ pub struct FoodEntry<'a> {
     pub nutrients: Vec<Nutrient<'a>>,
 }
 
+/// `foodMeasurementUnit`: a unit's names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FoodUnit<'a> {
+    #[serde(borrow, default)]
+    pub display_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub plural_display_name: Option<Cow<'a, str>>,
+}
+
 /// `Serving`: how much of the food.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Serving<'a> {
     #[serde(default)]
     pub amount: Num,
+    #[serde(borrow, default)]
+    pub food_measurement_unit: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub food_measurement_unit_display_name: Option<Cow<'a, str>>,
 }
@@ -914,6 +926,8 @@ pub struct Item<'a> {
     #[serde(borrow)]
     pub food: Option<Box<FoodEntry<'a>>>,
     #[serde(borrow)]
+    pub food_measurement_unit: Option<Box<FoodUnit<'a>>>,
+    #[serde(borrow)]
     pub electrocardiogram: Option<Box<Ecg<'a>>>,
     pub irregular_rhythm_notification: Option<Box<Irn>>,
 }
@@ -972,14 +986,14 @@ pub enum Document<'a> {
 mod tests {
     // A page holds up to 5,000 points: the rare types are boxed so a point stays small.
     // The common ones (steps, heart rate) are inline, about 300 bytes with the envelope;
-    // each boxed type adds a pointer, so the bound grows by 8 a type (37 boxed now: a
-    // page of 5,000 heart-rate points is 2.6 MB of points at 528 bytes). A flattened
+    // each boxed type adds a pointer, so the bound grows by 8 a type (38 boxed now: a
+    // page of 5,000 heart-rate points is 2.7 MB of points at 536 bytes). A flattened
     // box of the rare types would keep it flat, but serde buffers every key of a
     // flattened struct, which the heart-rate pages cannot afford.
     #[test]
     fn a_point_is_small() {
         assert!(
-            std::mem::size_of::<super::Item>() <= 528,
+            std::mem::size_of::<super::Item>() <= 536,
             "{}",
             std::mem::size_of::<super::Item>()
         );
