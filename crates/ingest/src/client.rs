@@ -586,8 +586,9 @@ impl std::fmt::Debug for ApiClient {
 fn whole_answer(path: &str, body: &[u8]) -> bool {
     let route = path.ends_with(".tcx") || path.contains(":exportExerciseTcx");
     if route {
-        let text = String::from_utf8_lossy(body);
-        return text.trim_end().ends_with("</TrainingCenterDatabase>");
+        return body
+            .trim_ascii_end()
+            .ends_with(b"</TrainingCenterDatabase>");
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
 }

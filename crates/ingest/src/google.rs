@@ -247,20 +247,12 @@ impl Resource {
                 &format!("/v4/users/me/dataTypes/{ty}/dataPoints"),
                 &[("pageSize", &p.size.to_string())],
             )),
-            // Sessions filter on the civil day alone (google-health-live-2026.md).
-            GoogleOp::Routes => list(
+            // Sessions filter on the civil day alone (google-health-live-2026.md); the
+            // routes' list is the exercise list.
+            op @ (GoogleOp::Sessions { .. } | GoogleOp::Routes) => list(
                 ty,
                 from_to(
-                    "interval.civil_start_time",
-                    start.to_string(),
-                    next.to_string(),
-                ),
-                25,
-            ),
-            GoogleOp::Sessions { by_end } => list(
-                ty,
-                from_to(
-                    if by_end {
+                    if op == (GoogleOp::Sessions { by_end: true }) {
                         "interval.civil_end_time"
                     } else {
                         "interval.civil_start_time"

@@ -1009,7 +1009,7 @@ impl Pending<'_> {
         let mut txn = ds.begin()?;
         written.extend(write_rows_in(
             &mut txn,
-            &std::mem::take(&mut self.rows),
+            std::mem::take(&mut self.rows),
             &refetched,
         )?);
         state.record(

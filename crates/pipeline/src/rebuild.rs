@@ -132,7 +132,7 @@ pub fn rebuild(
                 if clash || (size >= crate::chunks::buffer_bytes() as u64 && between_answers) {
                     written.extend(write_rows_in(
                         &mut txn,
-                        &std::mem::take(&mut rows),
+                        std::mem::take(&mut rows),
                         &std::mem::take(&mut refetched),
                     )?);
                     size = 0;
@@ -149,7 +149,7 @@ pub fn rebuild(
             Ok(())
         },
     )?;
-    written.extend(write_rows_in(&mut txn, &rows, &refetched)?);
+    written.extend(write_rows_in(&mut txn, rows, &refetched)?);
     // Which days can be trusted, from the tables just written (and the sync state).
     let users: std::collections::BTreeSet<&str> = files.iter().map(|f| f.user.as_str()).collect();
     let users: Vec<(String, Option<Tz>)> = users

@@ -49,20 +49,12 @@ pub struct Refetched {
 /// rows the answers no longer hold go), even where the answers had no rows at all.
 pub fn write_rows_in(
     txn: &mut Transaction<'_>,
-    rows: &RowSet,
+    mut rows: RowSet,
     refetched: &[Refetched],
 ) -> anyhow::Result<Vec<Written>> {
     // Routes read with their exercise list take the ids of its sessions.
-    let linked;
-    let rows = if rows.exercise_route.iter().any(|r| r.exercise_id.is_empty()) {
-        let mut r = rows.clone();
-        fitpipe_transform::tcx::link_routes(&mut r);
-        linked = r;
-        &linked
-    } else {
-        rows
-    };
-    write_with(rows, refetched, &mut |l, b, w| match w {
+    fitpipe_transform::tcx::link_routes(&mut rows);
+    write_with(&rows, refetched, &mut |l, b, w| match w {
         Some(w) => txn.replace(l, b, w),
         None => txn.upsert(l, b),
     })
@@ -703,7 +695,7 @@ mod tests {
             ..RowSet::default()
         };
         let mut txn = ds.begin().unwrap();
-        write_rows_in(&mut txn, &first, &[]).unwrap();
+        write_rows_in(&mut txn, first, &[]).unwrap();
         txn.commit().unwrap();
         // The 10th again: the 09:00 period grew to 45 minutes, the 14:00 one is gone.
         let again = RowSet {
@@ -720,7 +712,7 @@ mod tests {
             tz,
         };
         let mut txn = ds.begin().unwrap();
-        write_rows_in(&mut txn, &again, &[window]).unwrap();
+        write_rows_in(&mut txn, again, &[window]).unwrap();
         txn.commit().unwrap();
         let l = layout(&SedentaryPeriod::SPEC);
         let all = arrow::compute::concat_batches(&l.schema, &ds.read_table(&l).unwrap()).unwrap();

@@ -559,17 +559,12 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         nutrition(p, v, path, ctx, out)?;
     }
     if let Some(f) = &p.food {
-        let Some(name) = p.name.as_deref().or(p.data_point_name.as_deref()) else {
+        let Some(name) = p.resource_name() else {
             return Err(bad(
                 &format!("{}.name", path()),
                 "a food without its resource name",
             ));
         };
-        let protein = f
-            .nutrients
-            .iter()
-            .find(|n| n.nutrient.as_deref() == Some("PROTEIN"))
-            .and_then(|n| n.quantity.grams.0);
         out.foods.push(Food {
             user_id: uid.clone(),
             source: source(),
@@ -592,11 +587,11 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             calories_from_fat_kcal: f.energy_from_fat.kcal.0,
             carbohydrate_g: f.total_carbohydrate.grams.0,
             fat_g: f.total_fat.grams.0,
-            protein_g: protein,
+            protein_g: protein(&f.nutrients),
         });
     }
     if let Some(u) = &p.food_measurement_unit {
-        let Some(name) = p.name.as_deref().or(p.data_point_name.as_deref()) else {
+        let Some(name) = p.resource_name() else {
             return Err(bad(
                 &format!("{}.name", path()),
                 "a unit without its resource name",
@@ -703,6 +698,18 @@ fn log_id(p: &Item, start: DateTime<Utc>) -> Arc<str> {
         .unwrap_or_else(|| start.timestamp_millis().to_string().into())
 }
 
+/// The grams of protein among a food's nutrients.
+fn protein(nutrients: &[model::Nutrient]) -> Option<f64> {
+    nutrients
+        .iter()
+        .find(|n| {
+            n.nutrient
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case("PROTEIN"))
+        })
+        .and_then(|n| n.quantity.grams.0)
+}
+
 /// A food log: one `nutrition_log` row and a `nutrition_nutrients` row per nutrient.
 fn nutrition(
     p: &Item,
@@ -719,14 +726,10 @@ fn nutrition(
     )?;
     let (uid, source) = (&ctx.user_id, source());
     let id = log_id(p, t.start);
-    let mut protein = None;
     for n in &v.nutrients {
         let Some(name) = enum_text(n.nutrient.as_deref()) else {
             continue;
         };
-        if name == "protein" {
-            protein = n.quantity.grams.0;
-        }
         out.nutrition_nutrients.push(NutritionNutrient {
             user_id: uid.clone(),
             source: source.clone(),
@@ -761,7 +764,7 @@ fn nutrition(
         calories_from_fat_kcal: v.energy_from_fat.kcal.0,
         carbohydrate_g: v.total_carbohydrate.grams.0,
         fat_g: v.total_fat.grams.0,
-        protein_g: protein,
+        protein_g: protein(&v.nutrients),
     });
     Ok(())
 }

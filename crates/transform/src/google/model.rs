@@ -941,8 +941,12 @@ impl Item<'_> {
     /// The id of an identifiable point: the last segment of its `name` (`dataPointName`
     /// in reconcile answers).
     pub fn id(&self) -> Option<&str> {
-        let name = self.name.as_deref().or(self.data_point_name.as_deref())?;
-        name.rsplit('/').next()
+        self.resource_name()?.rsplit('/').next()
+    }
+
+    /// Its whole resource name: `name` (`dataPointName` in reconcile answers).
+    pub fn resource_name(&self) -> Option<&str> {
+        self.name.as_deref().or(self.data_point_name.as_deref())
     }
 }
 
