@@ -19,6 +19,7 @@ pub mod remote;
 mod report;
 pub mod session;
 pub mod tables;
+pub mod writer;
 
 pub use report::{Report, Silent};
 

@@ -19,7 +19,8 @@ use fitpipe_transform::fitbit::{self as tf, Context, Units};
 use fitpipe_transform::{google as tg, RowSet};
 
 use crate::session;
-use crate::tables::{report, write_rows_in, Refetched};
+use crate::tables::report;
+use crate::writer::{Refetched, Writer};
 use crate::{hint, Report};
 
 /// Write accumulated rows after this many windows (and at the end of each resource)...
@@ -993,25 +994,23 @@ impl Pending<'_> {
         let Some(through) = self.through else {
             return Ok(());
         };
-        let refetched: Vec<Refetched> = match (self.complete_from.take(), self.replaces) {
-            (_, Replaces::Nothing) | (None, _) => Vec::new(),
-            (Some(first), kind) => vec![Refetched {
+        let window = match (self.complete_from.take(), self.replaces) {
+            (_, Replaces::Nothing) | (None, _) => None,
+            (Some(first), kind) => Some(Refetched {
                 kind,
                 user: self.user.to_string(),
                 source: source_of(self.provider),
                 first,
                 last: through,
                 tz: tz.unwrap_or(Tz::UTC),
-            }],
+            }),
         };
         // One transaction: the rows and the state that says they are fetched land
         // together or not at all (a killed run leaves neither, and fetches them again).
         let mut txn = ds.begin()?;
-        written.extend(write_rows_in(
-            &mut txn,
-            std::mem::take(&mut self.rows),
-            &refetched,
-        )?);
+        let mut writer = Writer::new(&mut txn, crate::chunks::buffer_bytes());
+        writer.answer(std::mem::take(&mut self.rows), window.map(|w| (w, 1)), 0)?;
+        written.extend(writer.finish()?);
         state.record(
             self.provider,
             self.user,

@@ -16,7 +16,7 @@ use fitpipe_export::{Format, Written};
 
 use crate::hint;
 use crate::pipeline::{before_the_account, normalise, source_of};
-use crate::tables::{write_rows_in, Refetched};
+use crate::writer::{Refetched, Writer};
 
 /// What a rebuild did.
 #[derive(Debug)]
@@ -82,14 +82,11 @@ pub fn rebuild(
     let ds = crate::tables::dataset(out, formats);
     let _lock = crate::tables::lock_waiting(&ds, report)?;
     let mut txn = ds.begin()?;
-    let mut written = Vec::new();
-    let mut rows = RowSet::default();
-    let mut refetched: Vec<Refetched> = Vec::new();
-    let mut size = 0u64;
+    let mut writer = Writer::new(&mut txn, crate::chunks::buffer_bytes());
     // Oldest fetch first, written in chunks: newer responses win, memory stays flat. A
     // response that replaces its window (sleep by date range, an intraday day) is applied
-    // as the ingest applied it: a chunk is written before a second answer for the same
-    // days, or an answer of another user, joins it.
+    // as the ingest applied it (the writer writes what waits before a second answer for
+    // the same days, or an answer of another user, joins it).
     let zone_of = |f: &raw::RawFile| flag_tz.or_else(|| zones.get(&f.user).copied());
     crate::chunks::pipelined(
         &files,
@@ -107,7 +104,6 @@ pub fn rebuild(
         // ...while the previous one is merged and written, in fetch order.
         |parsed| {
             for (f, r) in parsed {
-                let f = &f;
                 let mut r = match r {
                     Ok(r) => r,
                     Err(q) => {
@@ -115,41 +111,17 @@ pub fn rebuild(
                         continue;
                     }
                 };
-                let window = replaced_window(f, zone_of(f));
-                let clash = window.as_ref().is_some_and(|(w, page)| {
-                    refetched.iter().any(|r| {
-                        (r.user != w.user || r.source != w.source)
-                            || (r.kind == w.kind
-                                && r.first <= w.last
-                                && w.first <= r.last
-                                && (*page == 1 || !same_answer(r, w)))
-                    })
-                });
-                // A full buffer is written only between answers: the pages of one
-                // answer replace their window together, so a write between them would
-                // drop the pages written before it.
-                let between_answers = window.as_ref().is_none_or(|(_, page)| *page == 1);
-                if clash || (size >= crate::chunks::buffer_bytes() as u64 && between_answers) {
-                    written.extend(write_rows_in(
-                        &mut txn,
-                        std::mem::take(&mut rows),
-                        &std::mem::take(&mut refetched),
-                    )?);
-                    size = 0;
-                }
                 before_the_account(&mut r, members.get(&f.user).copied());
-                rows.extend(r);
-                if let Some((w, _)) = window {
-                    if !refetched.iter().any(|r| same_answer(r, &w)) {
-                        refetched.push(w);
-                    }
-                }
-                size += raw::content_size(&f.path);
+                writer.answer(
+                    r,
+                    replaced_window(&f, zone_of(&f)),
+                    raw::content_size(&f.path),
+                )?;
             }
             Ok(())
         },
     )?;
-    written.extend(write_rows_in(&mut txn, rows, &refetched)?);
+    let mut written = writer.finish()?;
     // Which days can be trusted, from the tables just written (and the sync state).
     let users: std::collections::BTreeSet<&str> = files.iter().map(|f| f.user.as_str()).collect();
     let users: Vec<(String, Option<Tz>)> = users
@@ -183,11 +155,6 @@ fn replaced_window(f: &raw::RawFile, tz: Option<Tz>) -> Option<(Refetched, usize
         tz: tz.unwrap_or(Tz::UTC),
     };
     Some((w, page))
-}
-
-/// Whether two windows are the same answer's (its pages).
-fn same_answer(a: &Refetched, b: &Refetched) -> bool {
-    a.kind == b.kind && a.first == b.first && a.last == b.last && a.user == b.user
 }
 
 /// The rows of one saved response, by its provider's rules.

@@ -73,13 +73,13 @@ pub fn import(job: &Import, paths: &[PathBuf], units: Units) -> anyhow::Result<I
     let _lock = crate::tables::lock_waiting(&ds, &*job.report)?;
     // One transaction: a bad file anywhere rolls every table back to what it was.
     let mut txn = ds.begin()?;
-    let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes());
+    let mut out = crate::writer::Writer::new(&mut txn, crate::chunks::buffer_bytes());
     crate::chunks::pipelined(
         &files,
         crate::chunks::file_size,
         crate::chunks::AHEAD_ANSWERS,
         |chunk| normalise_chunk(chunk, &user_id, tz, units, &*job.report),
-        |batches| out.push(batches),
+        |batches| out.rows(batches),
     )?;
     let mut written = out.finish()?;
     written.extend(crate::quality::refresh_all(

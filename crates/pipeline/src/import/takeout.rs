@@ -294,7 +294,7 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
     let mut txn = ds.begin()?;
     // Files are in date order (`in_date_order`): a month is written once its last file
     // is read.
-    let mut out = crate::tables::Buffered::new(&mut txn, crate::chunks::buffer_bytes()).in_order();
+    let mut out = crate::writer::Writer::new(&mut txn, crate::chunks::buffer_bytes()).in_order();
     let mut damaged = 0usize;
     crate::chunks::pipelined(
         &files,
@@ -324,7 +324,7 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
                 report.warn(&format!("skipped {err:#}"));
             }
             damaged += bad.len();
-            out.push(rows)?;
+            out.rows(rows)?;
             report.input_read(size);
             Ok(())
         },
