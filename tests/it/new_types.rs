@@ -1418,3 +1418,143 @@ fn spo2_and_hrv_samples_across_the_fall_back_night_keep_their_instants() {
         );
     }
 }
+
+/// The swims of `exercise_sessions`: (start, end, distance km).
+fn swims(out: &Path) -> Vec<(DateTime<Utc>, DateTime<Utc>, Option<f64>)> {
+    let mut out_rows = Vec::new();
+    for (_, b) in table_batches(out, "exercise_sessions") {
+        let kind = column::<StringArray>(&b, "exercise_type");
+        let (start, end) = (
+            column::<TimestampMicrosecondArray>(&b, "start_utc"),
+            column::<TimestampMicrosecondArray>(&b, "end_utc"),
+        );
+        let km = column::<Float64Array>(&b, "distance_km");
+        for i in 0..b.num_rows() {
+            if kind.is_valid(i) && kind.value(i) == "swimming" {
+                let d = km.is_valid(i).then(|| km.value(i));
+                out_rows.push((instant(start.value(i)), instant(end.value(i)), d));
+            }
+        }
+    }
+    out_rows.sort_by_key(|s| s.0);
+    out_rows
+}
+
+// Pool lengths (Google `swim-lengths-data`) over four weeks of the demo's person, who swims
+// on one day in five, the week New York falls back included: every length is the people
+// model's (wall clock, seconds, stroke, strokes), none extra; its UTC start and wall clock
+// agree by the zone; each lies inside a swim of `exercise_sessions` from the same run, and
+// every swim has lengths; and each swim's distance, from Google's session and from the
+// Fitbit Web API's activity log (other endpoints, other normalisers), is its number of
+// length rows times the 25 m pool, counted here.
+#[test]
+fn swim_lengths_are_the_models_and_lie_inside_their_swims() {
+    let (from, to) = ("2026-10-12", "2026-11-08");
+    let dir = tempfile::tempdir().unwrap();
+    let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
+    ingest(&fitbit, "fitbit-web-api", from, to, "exercise", "");
+    ingest(
+        &google,
+        "google-health",
+        from,
+        to,
+        "exercise,swim-lengths-data",
+        "",
+    );
+    let (p, far) = person();
+    let mut want: Vec<(NaiveDateTime, i64, i64, String)> = days_between(from, to)
+        .into_iter()
+        .flat_map(|d| p.swim_lengths(d, far))
+        .map(|l| {
+            (
+                l.start,
+                l.seconds,
+                l.strokes as i64,
+                l.stroke.to_lowercase(),
+            )
+        })
+        .collect();
+    want.sort();
+    let mut got = Vec::new();
+    let mut starts = Vec::new();
+    for (_, b) in table_batches(&google, "swim_lengths") {
+        let (start, local) = (
+            column::<TimestampMicrosecondArray>(&b, "start_utc"),
+            column::<TimestampMicrosecondArray>(&b, "start_local"),
+        );
+        let end = column::<TimestampMicrosecondArray>(&b, "end_utc");
+        let secs = column::<Int64Array>(&b, "duration_seconds");
+        let strokes = column::<Int64Array>(&b, "stroke_count");
+        let stroke = column::<StringArray>(&b, "stroke_type");
+        let date = column::<Date32Array>(&b, "date");
+        for i in 0..b.num_rows() {
+            let at = instant(start.value(i));
+            let wall_clock = at.with_timezone(&p.tz).naive_local();
+            assert_eq!(wall(local.value(i)), wall_clock, "local start of {at}");
+            assert_eq!(day(date, i), wall_clock.date());
+            assert_eq!(instant(end.value(i)) - at, Duration::seconds(secs.value(i)));
+            got.push((
+                wall_clock,
+                secs.value(i),
+                strokes.value(i),
+                stroke.value(i).to_string(),
+            ));
+            starts.push((at, instant(end.value(i))));
+        }
+    }
+    got.sort();
+    assert!(
+        want.len() >= 80,
+        "four weeks hold a few swims: {}",
+        want.len()
+    );
+    assert_eq!(got, want);
+    let strokes: BTreeMap<&str, usize> = got.iter().fold(BTreeMap::new(), |mut m, l| {
+        *m.entry(l.3.as_str()).or_default() += 1;
+        m
+    });
+    assert!(strokes.len() >= 3, "{strokes:?}");
+
+    let google_swims = swims(&google);
+    assert!(google_swims.len() >= 4, "{google_swims:?}");
+    // Each length inside one swim; each swim's lengths counted.
+    let mut per_swim = vec![0usize; google_swims.len()];
+    for (a, b) in &starts {
+        let i = google_swims
+            .iter()
+            .position(|(s, e, _)| s <= a && b <= e)
+            .unwrap_or_else(|| panic!("the length {a}..{b} lies in no swim"));
+        per_swim[i] += 1;
+    }
+    assert!(
+        per_swim.iter().all(|n| *n > 0),
+        "a swim without lengths: {per_swim:?}"
+    );
+    // Fitbit's activity list runs from `--from` to today: the swims of the window.
+    let last: NaiveDate = to.parse().unwrap();
+    let fitbit_swims: Vec<_> = swims(&fitbit)
+        .into_iter()
+        .filter(|s| s.0.with_timezone(&p.tz).date_naive() <= last)
+        .collect();
+    assert_eq!(
+        fitbit_swims.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
+        google_swims.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
+        "the same swims from both APIs"
+    );
+    for ((g, f), n) in google_swims.iter().zip(&fitbit_swims).zip(&per_swim) {
+        let km = *n as f64 * 25.0 / 1000.0;
+        let near = |d: Option<f64>| d.is_some_and(|d| (d - km).abs() < 1e-9);
+        assert!(
+            near(g.2),
+            "Google's distance {:?} of the swim at {}: {km}",
+            g.2,
+            g.0
+        );
+        assert!(
+            near(f.2),
+            "Fitbit's distance {:?} of the swim at {}: {km}",
+            f.2,
+            f.0
+        );
+    }
+}

@@ -449,6 +449,18 @@ pub const CATALOG: &[DataType] = &[
         size: 1000,
     })),
     daily(
+        "swim-lengths-data",
+        Some("swim-lengths-data"),
+        replacing(AF, false, Replace::Days(&["swim_lengths"])),
+        None,
+        &["swim_lengths"],
+        "pool lengths of each swim: time, stroke and strokes of every length",
+    )
+    .asked(GoogleOp::ListByStart(Page {
+        days: 30,
+        size: 1000,
+    })),
+    daily(
         "time-in-heart-rate-zone",
         Some("time-in-heart-rate-zone"),
         read(AF, false),

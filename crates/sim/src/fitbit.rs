@@ -12,7 +12,7 @@ use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{json, Value};
 
 use crate::oauth::Refused;
-use crate::people::{mix, Day, Person, Rng, Sleep};
+use crate::people::{mix, Day, Person, Rng, Sleep, POOL_METRES};
 use crate::{lock, FaultKind, Shared};
 
 type Fail = (StatusCode, &'static str, String);
@@ -1272,14 +1272,19 @@ fn activity_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result
             let sign = if off < 0 { '-' } else { '+' };
             let start = format!("{}{sign}{h:02}:{m:02}", ts(w.start));
             let ms = w.minutes * 60_000;
-            json!({
+            let mut log = json!({
                 "activeDuration": ms,
                 "activeZoneMinutes": {"totalMinutes": w.azm, "minutesInHeartRateZones": []},
-                "activityName": if w.kind == "running" { "Run" } else { "Walk" },
-                "activityTypeId": if w.kind == "running" { 90009 } else { 90013 },
+                "activityName": match w.kind { "running" => "Run", "swimming" => "Swim", _ => "Walk" },
+                "activityTypeId": match w.kind { "running" => 90009, "swimming" => 90024, _ => 90013 },
                 "averageHeartRate": w.avg_bpm,
                 "calories": w.calories.round() as i64,
-                "distance": round(w.steps as f64 * if w.kind == "running" { 1.1 } else { 0.75 } / 1000.0, 3),
+                "distance": match w.kind {
+                    // A swim's distance is its lengths of the pool.
+                    "swimming" => round((w.lengths.len() as u64 * POOL_METRES) as f64 / 1000.0, 3),
+                    "running" => round(w.steps as f64 * 1.1 / 1000.0, 3),
+                    _ => round(w.steps as f64 * 0.75 / 1000.0, 3),
+                },
                 "distanceUnit": "Kilometer",
                 "duration": ms,
                 "hasActiveZoneMinutes": w.azm > 0,
@@ -1291,7 +1296,14 @@ fn activity_list(p: &Person, base: &Base, q: &HashMap<String, String>) -> Result
                 "originalStartTime": start.clone(),
                 "startTime": start,
                 "steps": w.steps,
-            })
+            });
+            // A swim counts no steps: the field is left out.
+            if w.kind == "swimming" {
+                if let Some(o) = log.as_object_mut() {
+                    o.remove("steps");
+                }
+            }
+            log
         })
         .collect();
     let url = format!("{}/1/user/-/activities/list.json", base.0);

@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::google_oauth::Refused;
-use crate::people::{Day, Person, FOODS};
+use crate::people::{Day, Person, FOODS, POOL_METRES};
 use crate::{lock, FaultKind, Shared};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -416,6 +416,17 @@ const TYPES: &[Type] = &[
         ops: &[Op::List],
         scope: "nutrition",
         cap: 0,
+    },
+    // `SwimLengthsData{interval, swimStrokeType, strokeCount}`: one point a pool length
+    // (§6: list, reconcile and both rollups; the rollup value is `strokeCountSum`).
+    Type {
+        url: "swim-lengths-data",
+        member: "swim_lengths_data",
+        key: "swimLengthsData",
+        rec: Rec::Interval,
+        ops: ALL,
+        scope: AF,
+        cap: 90,
     },
     // The discovery document's `SedentaryPeriod` is only its interval.
     Type {
@@ -1375,10 +1386,17 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     json!(w.avg_bpm.to_string()),
                 );
                 put_count(&mut metrics, "activeZoneMinutes", w.azm);
-                // Often absent live (slack-health-bot): only a run recorded with GPS has it.
+                // Often absent live (slack-health-bot): only a run recorded with GPS has it,
+                // and a swim (its lengths of the pool).
                 if w.has_gps {
                     put_count(&mut metrics, "distanceMillimeters", w.steps * 1_100);
                 }
+                let lengths = w.lengths.len() as u64;
+                put_count(
+                    &mut metrics,
+                    "distanceMillimeters",
+                    lengths * POOL_METRES * 1000,
+                );
                 out.push(Point {
                     order: start.timestamp_millis(),
                     physical: start,
@@ -1389,7 +1407,7 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                         "exercise": {
                             "interval": interval(tz, start, end, false),
                             "exerciseType": w.kind.to_ascii_uppercase(),
-                            "displayName": if w.kind == "running" { "Run" } else { "Walk" },
+                            "displayName": match w.kind { "running" => "Run", "swimming" => "Swim", _ => "Walk" },
                             "activeDuration": format!("{}s", w.minutes * 60),
                             "metricsSummary": metrics,
                             "exerciseMetadata": {"hasGps": w.has_gps},
@@ -1482,6 +1500,24 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     o["estimated"] = json!(true);
                 }
                 out.push(daily_point(t, tz, date, o));
+            }
+        }
+        "swim-lengths-data" => {
+            for w in p.workouts_of(&day_of()) {
+                for l in &w.lengths {
+                    let Some(start) = instant(tz, l.start) else {
+                        continue;
+                    };
+                    let end = start + Duration::seconds(l.seconds);
+                    let v = json!({"interval": interval(tz, start, end, true), "swimStrokeType": l.stroke, "strokeCount": l.strokes.to_string()});
+                    out.push(Point {
+                        order: start.timestamp_millis(),
+                        physical: start,
+                        civil: l.start,
+                        value: json!({"dataSource": source("ACTIVELY_MEASURED"), t.key: v}),
+                        name: None,
+                    });
+                }
             }
         }
         "sedentary-period" => {
@@ -2159,6 +2195,8 @@ struct Minute {
     zone: u8,
     /// Inside one of the day's sedentary periods.
     sedentary: bool,
+    /// Strokes of the pool lengths that start in it.
+    strokes: u64,
 }
 
 fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
@@ -2166,6 +2204,11 @@ fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
     let mut sedentary = vec![false; 1440];
     for (a, n) in p.sedentary_periods(day) {
         sedentary[a..a + n].fill(true);
+    }
+    let mut strokes = vec![0u64; 1440];
+    for l in p.workouts_of(day).iter().flat_map(|w| &w.lengths) {
+        let m = (l.start - minute_local(day.date, 0)).num_minutes() as usize;
+        strokes[m.min(1439)] += l.strokes;
     }
     (0..day.synced_minutes)
         .map(|m| {
@@ -2185,6 +2228,7 @@ fn minutes_of(p: &Person, day: &Day) -> Vec<Minute> {
                 },
                 zone: p.minute_zone(day, m),
                 sedentary: sedentary[m],
+                strokes: strokes[m],
             }
         })
         .collect()
@@ -2273,6 +2317,11 @@ fn rollup_value(t: &Type, mins: &[&Minute], bpm: &[i64]) -> Value {
         }
         // The time inside sedentary periods, as a duration (`"36000s"`): the rollup
         // value public clients read (`sedentaryPeriod.durationSum`).
+        "swim-lengths-data" => put_count(
+            &mut m,
+            "strokeCountSum",
+            mins.iter().map(|x| x.strokes).sum(),
+        ),
         "sedentary-period" => {
             let n = mins.iter().filter(|x| x.sedentary).count();
             if n > 0 {

@@ -47,7 +47,7 @@ pub struct Workout {
     pub start: NaiveDateTime,
     /// Length in minutes.
     pub minutes: i64,
-    /// `walking` or `running`.
+    /// `walking`, `running` or `swimming`.
     pub kind: &'static str,
     /// Steps, energy, average heart rate and active zone minutes of its minutes.
     pub steps: u64,
@@ -56,6 +56,24 @@ pub struct Workout {
     pub azm: u64,
     /// Recorded with GPS (runs).
     pub has_gps: bool,
+    /// A swim's pool lengths (empty for walks and runs).
+    pub lengths: Vec<SwimLength>,
+}
+
+/// The length of the simulator's pool, metres.
+pub const POOL_METRES: u64 = 25;
+
+/// One length of a pool swim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwimLength {
+    /// Local start.
+    pub start: NaiveDateTime,
+    /// How long it took, seconds (the turn included).
+    pub seconds: i64,
+    /// Strokes counted.
+    pub strokes: u64,
+    /// Google's stroke type (`FREESTYLE`, `BREASTSTROKE`, `BACKSTROKE`, `BUTTERFLY`).
+    pub stroke: &'static str,
 }
 
 /// A day's cardio fitness score (see [`Person::vo2max`]).
@@ -246,6 +264,11 @@ pub enum SyncHabit {
     EveryFewDays(i64),
     /// Syncing stopped for good at 20:00 local on this day (a lost or broken tracker).
     StoppedOn(NaiveDate),
+}
+
+/// The local time `minute` minutes after the midnight that starts `date`.
+fn minute_of(date: NaiveDate, minute: usize) -> NaiveDateTime {
+    date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::minutes(minute as i64)
 }
 
 /// The simulator's people for a seed: person 0 lives in a DST-observing zone
@@ -598,15 +621,87 @@ impl Person {
 
     /// Exercise sessions of `date` synced by `last_sync`: on two days in five a walk (or,
     /// one time in three, a run) of 20 to 60 minutes between 07:00 and 17:00, its numbers
-    /// the sum of the day's own minutes. None on an unworn day.
+    /// the sum of the day's own minutes; and for a swimmer (every fifth person, index 0,
+    /// 5, ...: the demo's person swims) on another day in five a pool swim at 18:00 to
+    /// 19:00 (see
+    /// [`Person::swim_lengths`]). None on an unworn day.
     pub fn workouts(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Vec<Workout> {
-        let Some((start_min, minutes, running)) = self.workout_plan(date) else {
-            return Vec::new();
-        };
-        let day = self.day(date, last_sync);
+        self.workouts_of(&self.day(date, last_sync))
+    }
+
+    /// [`Person::workouts`] of a day as synced.
+    pub fn workouts_of(&self, day: &Day) -> Vec<Workout> {
+        let date = day.date;
+        let mut out = Vec::new();
+        let id = 40_000_000_000 + (self.index as u64) * 10_000_000 + date.num_days_from_ce() as u64;
+        if let Some((start_min, minutes, running)) = self.workout_plan(date) {
+            if let Some((steps, calories, avg_bpm, azm)) =
+                self.span_figures(day, start_min, minutes)
+            {
+                out.push(Workout {
+                    log_id: id,
+                    start: minute_of(date, start_min),
+                    minutes,
+                    kind: if running { "running" } else { "walking" },
+                    steps,
+                    calories,
+                    avg_bpm,
+                    azm,
+                    has_gps: running,
+                    lengths: Vec::new(),
+                });
+            }
+        }
+        if let Some((start_min, lengths)) = self.swim_plan(date) {
+            let secs: i64 = lengths.iter().map(|l| l.1 + l.0).sum();
+            let minutes = (secs + 59) / 60;
+            if let Some((_, _, avg_bpm, azm)) = self.span_figures(day, start_min, minutes) {
+                let start = minute_of(date, start_min);
+                let mut at = start;
+                let lengths = lengths
+                    .into_iter()
+                    .map(|(rest, seconds, strokes, stroke)| {
+                        at += Duration::seconds(rest);
+                        let l = SwimLength {
+                            start: at,
+                            seconds,
+                            strokes,
+                            stroke,
+                        };
+                        at += Duration::seconds(seconds);
+                        l
+                    })
+                    .collect();
+                out.push(Workout {
+                    log_id: id,
+                    start,
+                    minutes,
+                    kind: "swimming",
+                    // No steps in the water; a swim burns about 8.5 kcal a minute.
+                    steps: 0,
+                    calories: (minutes as f64 * 8.5 * 10.0).round() / 10.0,
+                    avg_bpm,
+                    azm,
+                    has_gps: false,
+                    lengths,
+                });
+            }
+        }
+        out
+    }
+
+    /// Steps, energy (kcal, one decimal), average heart rate and active zone minutes of
+    /// `minutes` minutes of `day` from `start_min`, if they have synced and the tracker was
+    /// on the wrist.
+    fn span_figures(
+        &self,
+        day: &Day,
+        start_min: usize,
+        minutes: i64,
+    ) -> Option<(u64, f64, i64, u64)> {
         let end_min = start_min + minutes as usize;
         if end_min > day.synced_minutes || start_min < day.charging_until {
-            return Vec::new();
+            return None;
         }
         let span = start_min..end_min;
         let steps: u64 = day.steps[span.clone()].iter().map(|s| *s as u64).sum();
@@ -614,29 +709,60 @@ impl Person {
             .iter()
             .map(|s| self.minute_calories(*s))
             .sum();
-        let bpm: i64 = span.clone().map(|m| self.minute_bpm(&day, m)).sum();
+        let bpm: i64 = span.clone().map(|m| self.minute_bpm(day, m)).sum();
         let azm = span
-            .clone()
-            .map(|m| match self.minute_zone(&day, m) {
+            .map(|m| match self.minute_zone(day, m) {
                 0 => 0,
                 1 => 1,
                 _ => 2,
             })
             .sum();
-        vec![Workout {
-            log_id: 40_000_000_000
-                + (self.index as u64) * 10_000_000
-                + date.num_days_from_ce() as u64,
-            start: date.and_hms_opt(0, 0, 0).expect("midnight")
-                + Duration::minutes(start_min as i64),
-            minutes,
-            kind: if running { "running" } else { "walking" },
-            steps,
-            calories: (calories * 10.0).round() / 10.0,
-            avg_bpm: bpm / minutes,
-            azm,
-            has_gps: running,
-        }]
+        Some((steps, (calories * 10.0).round() / 10.0, bpm / minutes, azm))
+    }
+
+    /// The pool lengths of the synced swim of `date`, if any (see [`Person::workouts`]).
+    pub fn swim_lengths(&self, date: NaiveDate, last_sync: NaiveDateTime) -> Vec<SwimLength> {
+        self.workouts(date, last_sync)
+            .into_iter()
+            .flat_map(|w| w.lengths)
+            .collect()
+    }
+
+    /// The swim `date` has planned, for a swimmer: its start minute and lengths as (rest
+    /// before it, seconds, strokes, stroke). Sets of 4 to 8 lengths of one stroke (mostly
+    /// freestyle), back to back within a set, 30 to 90 seconds' rest between sets.
+    #[allow(clippy::type_complexity)]
+    fn swim_plan(&self, date: NaiveDate) -> Option<(usize, Vec<(i64, i64, u64, &'static str)>)> {
+        let cycle = (date.num_days_from_ce() as usize + self.index) % 5;
+        if !self.index.is_multiple_of(5)
+            || cycle != 4
+            || !self.worn(date)
+            || date < self.member_since
+        {
+            return None;
+        }
+        let mut r = self.rng(date, 23);
+        let start_min = (18 * 60 + r.range(0, 60)) as usize;
+        let mut lengths = Vec::new();
+        for set in 0..r.range(4, 8) {
+            let (stroke, secs, strokes) = match r.range(0, 8) {
+                0..=5 => ("FREESTYLE", (28, 36), (16, 22)),
+                6 => ("BREASTSTROKE", (38, 46), (12, 16)),
+                7 => ("BACKSTROKE", (34, 42), (18, 24)),
+                _ => ("BUTTERFLY", (32, 40), (14, 18)),
+            };
+            for k in 0..r.range(4, 8) {
+                let rest = if k == 0 && set > 0 {
+                    r.range(30, 90)
+                } else {
+                    0
+                };
+                let seconds = r.range(secs.0, secs.1);
+                let count = r.range(strokes.0, strokes.1) as u64;
+                lengths.push((rest, seconds, count, stroke));
+            }
+        }
+        Some((start_min, lengths))
     }
 
     /// The synced workout whose log id is `id` (ids encode the person and the day).

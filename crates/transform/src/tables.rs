@@ -1221,6 +1221,35 @@ tables! {
         duration_seconds: Int,
     }
 
+    /// One row per length of a pool swum (Google `swim-lengths-data`): when, how long,
+    /// the stroke and the strokes counted. A swim's session is the `exercise_sessions` row
+    /// whose span holds its lengths.
+    SwimLength / swim_lengths => "swim_lengths",
+    key ["user_id", "start_utc"], partition PartitionRule::Year("date"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Local calendar day the length started.
+        date: Day,
+        /// Start of the length, UTC.
+        start_utc: UtcKey,
+        /// Start of the length, local wall clock.
+        start_local: Local,
+        /// End of the length, UTC.
+        end_utc: Utc,
+        /// End of the length, local wall clock.
+        end_local: Local,
+        /// Time the length took, seconds (the turn included).
+        duration_seconds: Int,
+        /// Stroke, lower case (`freestyle`, `breaststroke`, `backstroke`, `butterfly`; null
+        /// when unspecified).
+        stroke_type: OptText,
+        /// Strokes counted in the length.
+        stroke_count: Int,
+    }
+
     /// One row per body-fat measurement (a smart scale, or logged by hand).
     BodyFatLog / body_fat_log => "body_fat_log",
     key ["user_id", "time_utc"], partition PartitionRule::Year("date"),

@@ -477,6 +477,47 @@ fn sedentary_periods_take_their_wall_clocks_from_the_offsets_or_the_zone() {
     assert!(e.contains("missing `interval`"), "{e}");
 }
 
+// Pool lengths (`swimLengthsData`, from the discovery schema): the stroke count an int64
+// string, the stroke in lower case (unspecified is null), the seconds from the instants
+// (a length across the fall-back hour lasts what it lasted); a length without its
+// interval or with a count that is not a number is refused by its path.
+#[test]
+fn swim_lengths_from_the_discovery_schema() {
+    let body = br#"{"dataPoints":[
+        {"swimLengthsData":{"interval":{"startTime":"2026-11-01T05:59:40Z","startUtcOffset":"-14400s",
+            "endTime":"2026-11-01T06:00:12Z","endUtcOffset":"-18000s"},
+            "swimStrokeType":"BREASTSTROKE","strokeCount":"14"}},
+        {"swimLengthsData":{"interval":{"startTime":"2026-11-01T06:00:20Z","startUtcOffset":"-18000s",
+            "endTime":"2026-11-01T06:00:50Z","endUtcOffset":"-18000s"},
+            "swimStrokeType":"SWIM_STROKE_TYPE_UNSPECIFIED","strokeCount":19}}]}"#;
+    let rows = rows_of(body).swim_lengths;
+    assert_eq!(rows.len(), 2);
+    let (a, b) = (&rows[0], &rows[1]);
+    assert_eq!(a.start_local.unwrap().to_string(), "2026-11-01 01:59:40");
+    assert_eq!(a.end_local.unwrap().to_string(), "2026-11-01 01:00:12");
+    assert_eq!(a.duration_seconds, Some(32));
+    assert_eq!(
+        (a.stroke_type.as_deref(), a.stroke_count),
+        (Some("breaststroke"), Some(14))
+    );
+    assert_eq!(a.date.to_string(), "2026-11-01");
+    assert_eq!((b.stroke_type.as_deref(), b.stroke_count), (None, Some(19)));
+    let e = err_of(br#"{"dataPoints":[{"swimLengthsData":{"strokeCount":"3"}}]}"#).to_string();
+    assert!(
+        e.contains("dataPoints[0].swimLengthsData.interval") && e.contains("missing `interval`"),
+        "{e}"
+    );
+    let e = err_of(
+        br#"{"dataPoints":[{"swimLengthsData":{"interval":{"startTime":"2026-11-01T05:59:40Z",
+            "startUtcOffset":"0s","endTime":"2026-11-01T06:00:12Z"},"strokeCount":"fourteen"}}]}"#,
+    )
+    .to_string();
+    assert!(
+        e.contains("strokeCount") || e.contains("whole number"),
+        "{e}"
+    );
+}
+
 // A daily VO2 max point: the value as given, the level in lower case (unspecified is
 // null, not a level), `estimated` only where sent; an empty answer is no rows.
 #[test]

@@ -364,6 +364,25 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             duration_seconds: Some((t.end - t.start).num_seconds()),
         });
     }
+    if let Some(v) = &p.swim_lengths_data {
+        let at = || format!("{}.swimLengthsData.interval", path());
+        let Some(iv) = &v.interval else {
+            return Err(bad(&at(), "missing `interval`"));
+        };
+        let t = started(iv, ctx, at)?;
+        out.swim_lengths.push(SwimLength {
+            user_id: uid.clone(),
+            source: source(),
+            date: t.date,
+            start_utc: t.start,
+            start_local: t.start_local,
+            end_utc: Some(t.end),
+            end_local: t.end_local,
+            duration_seconds: Some((t.end - t.start).num_seconds()),
+            stroke_type: enum_text(v.swim_stroke_type.as_deref()),
+            stroke_count: v.stroke_count.0,
+        });
+    }
     if let Some(w) = &p.weight {
         let st = &w.sample_time;
         let t = st.physical_time.0;

@@ -379,6 +379,17 @@ pub struct Daily {
     pub estimated: Option<bool>,
 }
 
+/// `swimLengthsData`: one length of a pool, its stroke and strokes (an int64 string).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwimLength<'a> {
+    pub interval: Option<Interval>,
+    #[serde(borrow, default)]
+    pub swim_stroke_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub stroke_count: Int,
+}
+
 /// A point that is only its interval (`sedentaryPeriod`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Span {
@@ -930,6 +941,8 @@ pub struct Item<'a> {
     #[serde(borrow)]
     pub electrocardiogram: Option<Box<Ecg<'a>>>,
     pub irregular_rhythm_notification: Option<Box<Irn>>,
+    #[serde(borrow)]
+    pub swim_lengths_data: Option<Box<SwimLength<'a>>>,
 }
 
 impl Item<'_> {
@@ -990,14 +1003,14 @@ pub enum Document<'a> {
 mod tests {
     // A page holds up to 5,000 points: the rare types are boxed so a point stays small.
     // The common ones (steps, heart rate) are inline, about 300 bytes with the envelope;
-    // each boxed type adds a pointer, so the bound grows by 8 a type (38 boxed now: a
-    // page of 5,000 heart-rate points is 2.7 MB of points at 536 bytes). A flattened
+    // each boxed type adds a pointer, so the bound grows by 8 a type (39 boxed now: a
+    // page of 5,000 heart-rate points is 2.7 MB of points at 544 bytes). A flattened
     // box of the rare types would keep it flat, but serde buffers every key of a
     // flattened struct, which the heart-rate pages cannot afford.
     #[test]
     fn a_point_is_small() {
         assert!(
-            std::mem::size_of::<super::Item>() <= 536,
+            std::mem::size_of::<super::Item>() <= 544,
             "{}",
             std::mem::size_of::<super::Item>()
         );
