@@ -244,17 +244,18 @@ fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
         })
     };
     let full = env.sim.issue_token(0, &all);
-    for spec in fitpipe_ingest::fitbit::SPECS {
+    for name in fitpipe_ingest::fitbit::resource_names() {
         // The scope the catalog declares for it, as the simulator guards it.
-        let need = fitpipe_ingest::spec::read(fitpipe_catalog::Api::Fitbit, spec.name)
+        let need = fitpipe_catalog::get(fitpipe_catalog::Kind::Daily, name)
+            .and_then(|t| t.read_by(fitpipe_catalog::Api::Fitbit))
             .unwrap()
             .scope;
-        let name = spec.name;
+        let resource = fitpipe_ingest::fitbit::Resource::parse(name).unwrap();
         assert!(
             Provider::Fitbit.scopes().iter().any(|s| s == need),
             "`{name}` needs `{need}`, which fitpipe does not ask for"
         );
-        let mut path = spec.resource.path(day, day);
+        let mut path = resource.path(day, day);
         assert_eq!(get(&full, &path), 200, "{name}: {path}");
         // Where the answer leads to requests of their own (a route's TCX files), those
         // are what the scope guards.
@@ -269,7 +270,7 @@ fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
                 .await
                 .unwrap()
         });
-        let resource = fitpipe_ingest::provider::Resource::Fitbit(spec.resource.clone());
+        let resource = fitpipe_ingest::provider::Resource::Fitbit(resource);
         if let Some(next) = resource.follow_ups(&body).first() {
             path = next.path.clone();
             assert_eq!(get(&full, &path), 200, "{name}: {path}");

@@ -5,8 +5,9 @@
 //! serves it, which API reads it with which scope and whether a plain `fitpipe ingest`
 //! fetches it, the tables it fills, and what a complete answer for a window replaces.
 //! Names, default sets, scopes in `--help`, replace windows and their tables are derived
-//! from here; how each API is asked (paths, rollups, caps) stays in the provider modules of
-//! `fitpipe-ingest`, keyed by these names, and a test there checks both agree row for row.
+//! from here, and so is how each API is asked ([`GoogleOp`], [`FitbitOp`]: operations,
+//! paths, range and page caps); the provider modules of `fitpipe-ingest` turn a row into
+//! requests.
 //! The simulator does not read this table (it builds its routes from the reference), so
 //! the two cannot share a mistake.
 #![warn(missing_docs)]
@@ -121,6 +122,42 @@ const SPARSE: Page = Page {
 /// `pageSize` asks, a month a request.
 const LOGS: Page = Page { days: 30, size: 25 };
 
+/// How the Fitbit Web API is asked for a data type (fitbit-web-api.md §3: paths and the
+/// maximum range of a request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitbitOp {
+    /// A daily activity series, `/activities/{resource}/date/{start}/{end}.json`: its API
+    /// resource (`steps`, `minutesSedentary`); 1095 days a request.
+    Series(&'static str),
+    /// The heart-rate series (resting rate, zones): a year a request.
+    Heart,
+    /// Sleep logs v1.2 by date range: 100 days a request.
+    Sleep,
+    /// The profile (`profile.json`), read whole.
+    Profile,
+    /// A daily summary by date range, `/{path}/date/{start}/{end}.json`: the path between
+    /// the user and `/date/`, and the most days a request covers.
+    Daily(&'static str, i64),
+    /// The activity log list (exercise sessions): from the first day on, oldest first, 100
+    /// a page, following `pagination.next`.
+    Exercise,
+    /// The activity log list, and the TCX of each log recorded with GPS
+    /// (`/activities/{log-id}.tcx`).
+    Route,
+    /// The paired devices (`devices.json`), read whole on every run.
+    Devices,
+    /// Samples of the main sleep, `/{seg}/date/{start}/{end}/all.json` (SpO2, HRV), filed
+    /// under the day the sleep ended: the path segment, and the most days a request covers.
+    Samples(&'static str, i64),
+    /// A nightly summary by sleep stage, `/{seg}/date/{start}/{end}/all.json` (breathing
+    /// rate): the path segment, and the most days a request covers.
+    ByStage(&'static str, i64),
+    /// An intraday series named as the data type, one day a request
+    /// (`/activities/{name}/date/{day}/1d/{detail}.json`), at the detail level the command
+    /// line picks (`1min` unless `heart:1sec`, `steps:15min`, ...).
+    Intraday,
+}
+
 /// How one API reads a data type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Read {
@@ -158,6 +195,8 @@ pub struct DataType {
     pub google: Option<Read>,
     /// How the Fitbit Web API reads it.
     pub fitbit: Option<Read>,
+    /// How the Fitbit Web API is asked for it (with [`DataType::fitbit`]).
+    pub fitbit_op: Option<FitbitOp>,
     /// The tables it fills.
     pub tables: &'static [&'static str],
     /// What it is, one line (`--help`, docs).
@@ -194,6 +233,7 @@ const fn daily(
         google_op: None,
         google,
         fitbit,
+        fitbit_op: None,
         tables,
         about,
     }
@@ -204,6 +244,14 @@ impl DataType {
     const fn asked(self, op: GoogleOp) -> DataType {
         DataType {
             google_op: Some(op),
+            ..self
+        }
+    }
+
+    /// The same row, asked of the Fitbit Web API by `op`.
+    const fn fitbit_asked(self, op: FitbitOp) -> DataType {
+        DataType {
+            fitbit_op: Some(op),
             ..self
         }
     }
@@ -231,6 +279,7 @@ pub const CATALOG: &[DataType] = &[
         &["profile"],
         "the account: time zone, member since",
     )
+    .fitbit_asked(FitbitOp::Profile)
     .asked(GoogleOp::Profile),
     daily(
         "steps",
@@ -240,6 +289,7 @@ pub const CATALOG: &[DataType] = &[
         DAILY_ACTIVITY,
         "steps per day",
     )
+    .fitbit_asked(FitbitOp::Series("steps"))
     .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "calories",
@@ -249,6 +299,7 @@ pub const CATALOG: &[DataType] = &[
         DAILY_ACTIVITY,
         "energy burned per day, kcal",
     )
+    .fitbit_asked(FitbitOp::Series("calories"))
     .asked(GoogleOp::DailyRollUp(14)),
     daily(
         "distance",
@@ -258,6 +309,7 @@ pub const CATALOG: &[DataType] = &[
         DAILY_ACTIVITY,
         "distance per day, km",
     )
+    .fitbit_asked(FitbitOp::Series("distance"))
     .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "floors",
@@ -267,6 +319,7 @@ pub const CATALOG: &[DataType] = &[
         DAILY_ACTIVITY,
         "floors climbed per day",
     )
+    .fitbit_asked(FitbitOp::Series("floors"))
     .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "elevation",
@@ -276,6 +329,7 @@ pub const CATALOG: &[DataType] = &[
         DAILY_ACTIVITY,
         "elevation climbed per day, m",
     )
+    .fitbit_asked(FitbitOp::Series("elevation"))
     .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "sedentary",
@@ -284,7 +338,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "sedentary minutes per day",
-    ),
+    )
+    .fitbit_asked(FitbitOp::Series("minutesSedentary")),
     daily(
         "lightly-active",
         None,
@@ -292,7 +347,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "lightly active minutes per day",
-    ),
+    )
+    .fitbit_asked(FitbitOp::Series("minutesLightlyActive")),
     daily(
         "fairly-active",
         None,
@@ -300,7 +356,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "fairly active minutes per day",
-    ),
+    )
+    .fitbit_asked(FitbitOp::Series("minutesFairlyActive")),
     daily(
         "very-active",
         None,
@@ -308,7 +365,8 @@ pub const CATALOG: &[DataType] = &[
         read("activity", true),
         DAILY_ACTIVITY,
         "very active minutes per day",
-    ),
+    )
+    .fitbit_asked(FitbitOp::Series("minutesVeryActive")),
     daily(
         "active-minutes",
         Some("active-minutes"),
@@ -326,6 +384,7 @@ pub const CATALOG: &[DataType] = &[
         &["daily_activity", "heart_rate_zones"],
         "resting heart rate per day (and heart-rate zones at Fitbit)",
     )
+    .fitbit_asked(FitbitOp::Heart)
     .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "sleep",
@@ -335,6 +394,7 @@ pub const CATALOG: &[DataType] = &[
         &["sleep_sessions", "sleep_stages"],
         "sleep sessions with their stages",
     )
+    .fitbit_asked(FitbitOp::Sleep)
     .asked(GoogleOp::Sessions { by_end: true }),
     daily(
         "hrv",
@@ -344,6 +404,8 @@ pub const CATALOG: &[DataType] = &[
         &["hrv_daily"],
         "heart-rate variability per night",
     )
+    // "Maximum range: 30 days" (the HRV summary page).
+    .fitbit_asked(FitbitOp::Daily("hrv", 30))
     .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "spo2",
@@ -353,6 +415,8 @@ pub const CATALOG: &[DataType] = &[
         &["spo2_daily"],
         "blood oxygen saturation per night",
     )
+    // The SpO2 summary's range is unconfirmed: HRV's 30 days.
+    .fitbit_asked(FitbitOp::Daily("spo2", 30))
     .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "weight",
@@ -380,6 +444,7 @@ pub const CATALOG: &[DataType] = &[
         &["exercise_sessions"],
         "exercise sessions: runs, walks, rides (type, duration, energy, heart rate)",
     )
+    .fitbit_asked(FitbitOp::Exercise)
     .asked(GoogleOp::Sessions { by_end: false }),
     daily(
         "exercise-route",
@@ -390,6 +455,7 @@ pub const CATALOG: &[DataType] = &[
         "the GPS route of each exercise recorded with GPS, a point every few seconds \
          (needs the location scope)",
     )
+    .fitbit_asked(FitbitOp::Route)
     .asked(GoogleOp::Routes),
     daily(
         "devices",
@@ -399,6 +465,7 @@ pub const CATALOG: &[DataType] = &[
         &["devices"],
         "paired trackers and scales: battery, last sync (read on every run)",
     )
+    .fitbit_asked(FitbitOp::Devices)
     .asked(GoogleOp::Devices),
     daily(
         "breathing-rate",
@@ -408,6 +475,8 @@ pub const CATALOG: &[DataType] = &[
         &["breathing_rate_daily"],
         "breathing rate per night",
     )
+    // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
+    .fitbit_asked(FitbitOp::Daily("br", 30))
     .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "active-zone-minutes",
@@ -417,6 +486,8 @@ pub const CATALOG: &[DataType] = &[
         &["active_zone_minutes_daily"],
         "active zone minutes per day",
     )
+    // The AZM time series: 1095 days.
+    .fitbit_asked(FitbitOp::Daily("activities/active-zone-minutes", 1095))
     .asked(GoogleOp::DailyRollUp(90)),
     daily(
         "skin-temperature",
@@ -426,6 +497,8 @@ pub const CATALOG: &[DataType] = &[
         &["skin_temperature_daily"],
         "skin temperature variation per night",
     )
+    // "the maximum date range cannot exceed 30 days" (the Swagger file).
+    .fitbit_asked(FitbitOp::Daily("temp/skin", 30))
     .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "vo2max",
@@ -435,6 +508,8 @@ pub const CATALOG: &[DataType] = &[
         &["vo2max_daily"],
         "cardio fitness score (VO2 max, ml/kg/min) per day",
     )
+    // "Maximum range: 30 days" (fitbit-web-api.md §3, the cardio fitness score page).
+    .fitbit_asked(FitbitOp::Daily("cardioscore", 30))
     .asked(GoogleOp::ListByDate(SPARSE)),
     daily(
         "sedentary-periods",
@@ -536,6 +611,8 @@ pub const CATALOG: &[DataType] = &[
         &["breathing_rate_sleep", "breathing_rate_daily"],
         "breathing rate of each night's main sleep, whole and by stage (deep, light, REM)",
     )
+    // "Maximum range: 30 days" (the breathing-rate intraday page).
+    .fitbit_asked(FitbitOp::ByStage("br", 30))
     .asked(GoogleOp::ListAll(SPARSE)),
     daily(
         "hydration-log",
@@ -622,6 +699,7 @@ pub const CATALOG: &[DataType] = &[
             &["heart_rate_intraday", "daily_activity", "heart_rate_zones"],
             "heart-rate samples (every few seconds)",
         )
+        .fitbit_asked(FitbitOp::Intraday)
         .asked(GoogleOp::ListBySample(Page {
             days: 1,
             size: 10_000,
@@ -636,6 +714,7 @@ pub const CATALOG: &[DataType] = &[
             ACTIVITY_INTRADAY,
             "steps per minute",
         )
+        .fitbit_asked(FitbitOp::Intraday)
         .asked(GoogleOp::ListByStart(Page {
             days: 6,
             size: 10_000,
@@ -650,6 +729,7 @@ pub const CATALOG: &[DataType] = &[
             ACTIVITY_INTRADAY,
             "distance per minute",
         )
+        .fitbit_asked(FitbitOp::Intraday)
         .asked(GoogleOp::ListByStart(Page {
             days: 6,
             size: 10_000,
@@ -664,6 +744,7 @@ pub const CATALOG: &[DataType] = &[
             ACTIVITY_INTRADAY,
             "energy per minute",
         )
+        .fitbit_asked(FitbitOp::Intraday)
         .asked(GoogleOp::MinuteRollUp(6)),
     ),
     intraday(
@@ -679,6 +760,7 @@ pub const CATALOG: &[DataType] = &[
             &["spo2_intraday"],
             "blood oxygen saturation samples (about one a minute during sleep)",
         )
+        .fitbit_asked(FitbitOp::Samples("spo2", 30))
         .asked(GoogleOp::ListBySample(Page {
             days: 6,
             size: 5000,
@@ -693,6 +775,7 @@ pub const CATALOG: &[DataType] = &[
             &["hrv_intraday"],
             "heart-rate variability samples (every 5 minutes during sleep)",
         )
+        .fitbit_asked(FitbitOp::Samples("hrv", 30))
         .asked(GoogleOp::ListBySample(Page {
             days: 6,
             size: 5000,
@@ -726,14 +809,17 @@ pub const CATALOG: &[DataType] = &[
             size: 10_000,
         })),
     ),
-    intraday(daily(
-        "floors",
-        None,
-        None,
-        read("activity", false),
-        ACTIVITY_INTRADAY,
-        "floors per minute",
-    )),
+    intraday(
+        daily(
+            "floors",
+            None,
+            None,
+            read("activity", false),
+            ACTIVITY_INTRADAY,
+            "floors per minute",
+        )
+        .fitbit_asked(FitbitOp::Intraday),
+    ),
     intraday(
         daily(
             "elevation",
@@ -743,6 +829,7 @@ pub const CATALOG: &[DataType] = &[
             ACTIVITY_INTRADAY,
             "elevation climbed per minute, m",
         )
+        .fitbit_asked(FitbitOp::Intraday)
         .asked(GoogleOp::ListByStart(Page {
             days: 6,
             size: 10_000,
@@ -866,6 +953,17 @@ mod tests {
             assert!(t.google.is_some() || t.fitbit.is_some(), "{}", t.name);
             assert!(!t.tables.is_empty(), "{}", t.name);
             assert_eq!(t.google.is_some(), t.google_op.is_some(), "{}", t.name);
+            assert_eq!(t.fitbit.is_some(), t.fitbit_op.is_some(), "{}", t.name);
+            // Intraday rows are asked a day (or a night's samples) at a time; daily ones not.
+            let per_day = matches!(
+                t.fitbit_op,
+                Some(FitbitOp::Intraday | FitbitOp::Samples(..))
+            );
+            assert!(
+                t.fitbit_op.is_none() || per_day == (t.kind == Kind::Intraday),
+                "{}",
+                t.name
+            );
             assert_eq!(
                 t.google.is_some(),
                 t.google_id.is_some() || NOT_DATA_TYPES.contains(&t.name),

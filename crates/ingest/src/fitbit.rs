@@ -4,7 +4,7 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::spec::spec;
+use fitpipe_catalog::{FitbitOp, Kind};
 
 /// The `source` and provider name.
 pub const PROVIDER: &str = "fitbit-web-api";
@@ -76,48 +76,6 @@ pub enum Resource {
     Route,
 }
 
-/// One daily resource, declared once (see [`crate::spec::Spec`]).
-pub type Spec = crate::spec::Spec<Resource>;
-
-/// Every daily resource (fitbit-web-api.md §3 for the maximum ranges).
-pub const SPECS: &[Spec] = &[
-    spec("profile", Resource::Profile),
-    spec("steps", Resource::Series("steps")),
-    spec("calories", Resource::Series("calories")),
-    spec("distance", Resource::Series("distance")),
-    spec("floors", Resource::Series("floors")),
-    spec("elevation", Resource::Series("elevation")),
-    spec("sedentary", Resource::Series("minutesSedentary")),
-    spec("lightly-active", Resource::Series("minutesLightlyActive")),
-    spec("fairly-active", Resource::Series("minutesFairlyActive")),
-    spec("very-active", Resource::Series("minutesVeryActive")),
-    spec("heart", Resource::Heart),
-    spec("sleep", Resource::Sleep),
-    // "Maximum range: 30 days" (the HRV summary page; the SpO2 summary's is unconfirmed,
-    // so the same).
-    spec("hrv", Resource::Daily("hrv", 30)),
-    spec("spo2", Resource::Daily("spo2", 30)),
-    spec("exercise", Resource::Exercise),
-    spec("exercise-route", Resource::Route),
-    spec("devices", Resource::Devices),
-    // "Maximum range: 30 days" (jpstroop; UNCONFIRMED for the summary page).
-    spec("breathing-rate", Resource::Daily("br", 30)),
-    // The AZM time series: 1095 days.
-    spec(
-        "active-zone-minutes",
-        Resource::Daily("activities/active-zone-minutes", 1095),
-    ),
-    // "the maximum date range cannot exceed 30 days" (the Swagger file).
-    spec("skin-temperature", Resource::Daily("temp/skin", 30)),
-    // "Maximum range: 30 days" (fitbit-web-api.md §3, the cardio fitness score page).
-    spec("vo2max", Resource::Daily("cardioscore", 30)),
-    // "Maximum range: 30 days" (the breathing-rate intraday page).
-    spec(
-        "respiratory-rate-sleep-summary",
-        Resource::ByStage("br", 30),
-    ),
-];
-
 /// The default daily set.
 pub fn default_resources() -> Vec<&'static str> {
     fitpipe_catalog::names(
@@ -137,9 +95,29 @@ pub fn resource_names() -> Vec<&'static str> {
 }
 
 impl Resource {
-    /// Parses a `--resources` name.
+    /// The resource a daily row of the catalog is asked by (intraday rows need a detail
+    /// level: [`Resource::parse_intraday`]).
+    fn of(op: FitbitOp) -> Option<Resource> {
+        Some(match op {
+            FitbitOp::Series(r) => Resource::Series(r),
+            FitbitOp::Heart => Resource::Heart,
+            FitbitOp::Sleep => Resource::Sleep,
+            FitbitOp::Profile => Resource::Profile,
+            FitbitOp::Daily(path, days) => Resource::Daily(path, days),
+            FitbitOp::Exercise => Resource::Exercise,
+            FitbitOp::Route => Resource::Route,
+            FitbitOp::Devices => Resource::Devices,
+            FitbitOp::Samples(seg, days) => Resource::Samples(seg, days),
+            FitbitOp::ByStage(seg, days) => Resource::ByStage(seg, days),
+            FitbitOp::Intraday => return None,
+        })
+    }
+
+    /// Parses a `--resources` name: the catalog's row and how it is asked.
     pub fn parse(name: &str) -> Option<Resource> {
-        crate::spec::parse(SPECS, name)
+        let t = fitpipe_catalog::get(Kind::Daily, name)?;
+        t.fitbit?;
+        Resource::of(t.fitbit_op?)
     }
 
     /// Parses an `--intraday` name (`heart`, `heart:1sec`, `steps`, `steps:15min`).
@@ -148,25 +126,34 @@ impl Resource {
             Some((name, detail)) => (name, Some(detail)),
             None => (spec, None),
         };
-        // SpO2 and HRV samples: "Maximum range: 30 days", no detail level to pick.
-        if let Some(seg) = ["spo2", "hrv"].into_iter().find(|s| *s == name) {
-            return detail.is_none().then_some(Resource::Samples(seg, 30));
+        let t = fitpipe_catalog::get(Kind::Intraday, name)?;
+        t.fitbit?;
+        match t.fitbit_op? {
+            // SpO2 and HRV samples: no detail level to pick.
+            FitbitOp::Samples(seg, days) => {
+                detail.is_none().then_some(Resource::Samples(seg, days))
+            }
+            FitbitOp::Intraday => {
+                let detail = detail.unwrap_or("1min");
+                let detail = ["1sec", "1min", "15min"]
+                    .into_iter()
+                    .find(|d| *d == detail)?;
+                if detail == "1sec" && name != "heart" {
+                    return None;
+                }
+                Some(Resource::Intraday(t.name, detail))
+            }
+            _ => None,
         }
-        let detail = detail.unwrap_or("1min");
-        let detail = ["1sec", "1min", "15min"]
-            .into_iter()
-            .find(|d| *d == detail)?;
-        if detail == "1sec" && name != "heart" {
-            return None;
-        }
-        let api = fitpipe_catalog::names(
-            fitpipe_catalog::Api::Fitbit,
-            fitpipe_catalog::Kind::Intraday,
-            false,
-        )
-        .into_iter()
-        .find(|n| *n == name)?;
-        Some(Resource::Intraday(api, detail))
+    }
+
+    /// The catalog's name of the daily row asked by this resource.
+    fn name_of(&self) -> &'static str {
+        fitpipe_catalog::CATALOG
+            .iter()
+            .filter(|t| t.kind == Kind::Daily && t.fitbit.is_some())
+            .find(|t| t.fitbit_op.and_then(Resource::of).as_ref() == Some(self))
+            .map_or("unknown", |t| t.name)
     }
 
     /// Daily or intraday, in the catalog's words.
@@ -181,7 +168,7 @@ impl Resource {
     pub fn catalog_name(&self) -> &'static str {
         match self {
             Resource::Intraday(r, _) | Resource::Samples(r, _) => r,
-            r => crate::spec::name_of(SPECS, r),
+            r => r.name_of(),
         }
     }
 
@@ -190,7 +177,7 @@ impl Resource {
         match self {
             Resource::Intraday(r, d) => format!("intraday-{r}-{d}"),
             Resource::Samples(r, _) => format!("intraday-{r}"),
-            r => crate::spec::name_of(SPECS, r).to_string(),
+            r => r.name_of().to_string(),
         }
     }
 
@@ -302,12 +289,14 @@ pub fn plan(r: &Resource, from: NaiveDate, to: NaiveDate) -> Vec<Window> {
 
 #[cfg(test)]
 mod tests {
-    // The catalog and this table name the same resources in the same order; every scope
-    // the catalog names is one fitpipe asks for; every intraday name parses.
+    // Every resource name parses and keys as itself; every scope the catalog names is one
+    // fitpipe asks for; every intraday name parses.
     #[test]
-    fn the_specs_are_the_catalogs() {
-        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
-        assert_eq!(names, resource_names());
+    fn every_catalog_row_parses_and_asks_for_a_scope_fitpipe_asks_for() {
+        for name in resource_names() {
+            let r = super::Resource::parse(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(r.key(), name);
+        }
         for t in fitpipe_catalog::CATALOG {
             let Some(r) = t.fitbit else { continue };
             assert!(SCOPES.contains(&r.scope), "{}: scope {}", t.name, r.scope);

@@ -18,7 +18,6 @@ pub mod oauth;
 pub mod pacelog;
 pub mod provider;
 pub mod raw;
-pub mod spec;
 pub mod state;
 pub mod store;
 
