@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use arrow::record_batch::RecordBatch;
-use fitpipe_export::{Format, Rows, Window};
+use fitpipe_export::{Dataset, Format, Rows, Window};
 use fitpipe_ingest::state::SyncState;
 
 use crate::hint;
@@ -41,46 +41,11 @@ pub fn forget(
     }
     let mut done = Forgotten::default();
     // Their share of a study, if the dataset has one.
-    let share = dataset(out, formats).for_participant(user);
-    let has_share = fitpipe_transform::ALL_TABLES.iter().any(|t| {
-        [Format::Parquet, Format::Csv]
-            .iter()
-            .any(|f| share.table_dir(t.name, *f).exists())
-    }) || share.own_dir().exists();
-    if has_share {
-        let lock = lock_waiting(&share, report)?;
-        share.recover()?;
-        for spec in fitpipe_transform::ALL_TABLES {
-            let n = share.row_count(&layout(spec)).unwrap_or(0);
-            let mut any = false;
-            for f in [Format::Parquet, Format::Csv] {
-                let dir = share.table_dir(spec.name, f);
-                if dir.exists() {
-                    std::fs::remove_dir_all(&dir)
-                        .with_context(|| format!("removing `{}`", dir.display()))?;
-                    any = true;
-                }
-            }
-            done.rows += n;
-            done.tables += usize::from(any && n > 0);
-        }
-        // Everything of theirs but the lock file this run holds: removing it would let a
-        // concurrent run lock a fresh file beside ours.
-        let own = share.own_dir();
-        for e in std::fs::read_dir(&own).into_iter().flatten().flatten() {
-            let p = e.path();
-            if e.file_name() == "lock" {
-                continue;
-            }
-            if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            }
-            .with_context(|| format!("removing `{}`", p.display()))?;
-        }
-        done.held.push(lock);
-    }
+    forget_share(
+        &dataset(out, formats).for_participant(user),
+        report,
+        &mut done,
+    )?;
     // Rows in the shared files (a single dataset, or rows imported beside a study).
     let ds = dataset(out, formats);
     let lock = lock_waiting(&ds, report)?;
@@ -119,6 +84,56 @@ pub fn forget(
     }
     done.held.push(lock);
     Ok(done)
+}
+
+/// Removes a participant's share of a study (its own table folders and files, all but
+/// the lock this run holds, which `done` keeps), counting what it held.
+fn forget_share(
+    share: &Dataset,
+    report: &dyn crate::Report,
+    done: &mut Forgotten,
+) -> anyhow::Result<()> {
+    let has_share = fitpipe_transform::ALL_TABLES.iter().any(|t| {
+        [Format::Parquet, Format::Csv]
+            .iter()
+            .any(|f| share.table_dir(t.name, *f).exists())
+    }) || share.own_dir().exists();
+    if !has_share {
+        return Ok(());
+    }
+    let lock = lock_waiting(share, report)?;
+    share.recover()?;
+    for spec in fitpipe_transform::ALL_TABLES {
+        let n = share.row_count(&layout(spec)).unwrap_or(0);
+        let mut any = false;
+        for f in [Format::Parquet, Format::Csv] {
+            let dir = share.table_dir(spec.name, f);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("removing `{}`", dir.display()))?;
+                any = true;
+            }
+        }
+        done.rows += n;
+        done.tables += usize::from(any && n > 0);
+    }
+    // Everything of theirs but the lock file this run holds: removing it would let a
+    // concurrent run lock a fresh file beside ours.
+    let own = share.own_dir();
+    for e in std::fs::read_dir(&own).into_iter().flatten().flatten() {
+        let p = e.path();
+        if e.file_name() == "lock" {
+            continue;
+        }
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        }
+        .with_context(|| format!("removing `{}`", p.display()))?;
+    }
+    done.held.push(lock);
+    Ok(())
 }
 
 fn walk_count(dir: &Path) -> usize {

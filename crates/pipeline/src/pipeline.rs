@@ -13,7 +13,7 @@ use fitpipe_catalog::SyncedBy;
 use fitpipe_export::{Dataset, Format, Written};
 use fitpipe_ingest::client::ApiClient;
 use fitpipe_ingest::provider::{Provider, Replaces, Resource, Window};
-use fitpipe_ingest::state::{LastRun, SyncState, Synced};
+use fitpipe_ingest::state::{LastRun, Progress, SyncState, Synced};
 use fitpipe_ingest::{raw, IngestError};
 use fitpipe_transform::fitbit::{self as tf, Context, Units};
 use fitpipe_transform::{google as tg, RowSet};
@@ -34,6 +34,7 @@ const FLUSH_ROWS: usize = 100_000;
 const RESUME_HOURS: i64 = 6;
 
 /// A resolved ingest: what to fetch and where to write it.
+#[derive(Clone)]
 pub struct Job {
     pub provider: Provider,
     pub out: PathBuf,
@@ -237,78 +238,11 @@ fn plan(
     tz: Tz,
     syncs: &Syncs,
 ) -> anyhow::Result<Vec<Plan>> {
-    let today = now.with_timezone(&tz).date_naive();
-    let provider = job.provider.name();
-    let to = job.to.unwrap_or(today);
-    // Where this dataset's earlier runs for the user began: a resource that a killed or
-    // failed run never reached starts there too.
-    // (The profile's progress starts at the `--from` of the run that read it.)
-    let prefix = format!("{provider}/{user}/");
-    let began = state
-        .resources()
-        .iter()
-        .filter(|(k, _)| k.starts_with(&prefix))
-        .map(|(_, p)| p.start)
-        .min();
-    // Whether progress was recorded by a run that was killed (it never noted its end)
-    // within the last hours: resuming it, the days it wrote are as fresh as new ones.
-    let last_finished = state
-        .runs()
-        .get(&format!("{provider}/{user}"))
-        .and_then(|r| r.finished);
-    let interrupted = |p: &fitpipe_ingest::state::Progress| {
-        last_finished.is_none_or(|f| f < p.updated)
-            && Utc::now() - p.updated < Duration::hours(RESUME_HOURS)
-    };
+    let to = job.to.unwrap_or(now.with_timezone(&tz).date_naive());
+    let start = Start::new(job, state, user, to, tz, syncs);
     let mut plans = Vec::new();
     for r in &job.resources {
-        let key = r.key();
-        let done = if job.refetch {
-            None
-        } else {
-            state.get(provider, user, &key)
-        };
-        // The day after the last one written, less the overlap (days fetched again because
-        // devices sync late): `--overlap 0` fetches only new days. A resource a killed run
-        // wrote in the last hours (the run never finished) is completed, not fetched again.
-        // And never later than the first day not yet final: a device that synced days
-        // late has its days fetched again however late it was.
-        let next = |p: fitpipe_ingest::state::Progress| {
-            let overlap = if interrupted(&p) { 0 } else { job.overlap };
-            let by_overlap = p.through + Duration::days(1) - Duration::days(overlap);
-            match p.complete_through {
-                Some(c) => by_overlap.min(c + Duration::days(1)),
-                None => by_overlap,
-            }
-        };
-        // Nothing synced since this resource was last written, and it reaches the day of
-        // that sync: the API holds nothing new for it (`--refetch` asks anyway).
-        let unchanged = |p: &fitpipe_ingest::state::Progress| {
-            let sync = syncs.of_resource(r);
-            sync.is_some()
-                && p.synced_utc == sync
-                && sync.is_some_and(|s| p.through >= to.min(s.with_timezone(&tz).date_naive()))
-                && job.from.is_none_or(|f| f >= p.start)
-        };
-        let same = !r.every_run() && done.as_ref().is_some_and(unchanged);
-        let from = if r.every_run() {
-            to
-        } else if same {
-            to + Duration::days(1)
-        } else {
-            match (job.from, done) {
-                // Resume: days already written (less the overlap) are not fetched again.
-                (Some(f), Some(p)) if p.start <= f && p.through >= f => f.max(next(p)),
-                (Some(f), _) => f,
-                (None, Some(p)) => next(p),
-                (None, None) if r.is_profile() => to,
-                (None, None) if began.is_some() => began.unwrap_or(to),
-                (None, None) => return Err(hint(
-                    format!("no earlier run for `{key}` in `{}`", job.out.display()),
-                    "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",
-                )),
-            }
-        };
+        let (from, unchanged) = start.of(r)?;
         let windows = if from > to {
             Vec::new()
         } else {
@@ -318,7 +252,7 @@ fn plan(
             resource: r.clone(),
             from,
             windows,
-            unchanged: same,
+            unchanged,
         });
     }
     // The profile first (it gives the time zone), then resources still catching up, then
@@ -328,6 +262,126 @@ fn plan(
         |p: &Plan| p.windows.len() <= 1 && p.from >= to - Duration::days(job.overlap.max(1));
     plans.sort_by_key(|p| (!p.resource.is_profile(), current(p)));
     Ok(plans)
+}
+
+/// Where each resource's fetch starts, from the flags and the recorded progress of one
+/// user.
+struct Start<'a> {
+    job: &'a Job,
+    state: &'a SyncState,
+    user: &'a str,
+    to: NaiveDate,
+    tz: Tz,
+    syncs: &'a Syncs,
+    /// Where this dataset's earlier runs for the user began: a resource that a killed or
+    /// failed run never reached starts there too. (The profile's progress starts at the
+    /// `--from` of the run that read it.)
+    began: Option<NaiveDate>,
+    /// When the user's last run noted its end.
+    last_finished: Option<DateTime<Utc>>,
+}
+
+impl<'a> Start<'a> {
+    fn new(
+        job: &'a Job,
+        state: &'a SyncState,
+        user: &'a str,
+        to: NaiveDate,
+        tz: Tz,
+        syncs: &'a Syncs,
+    ) -> Self {
+        let provider = job.provider.name();
+        let prefix = format!("{provider}/{user}/");
+        let began = state
+            .resources()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, p)| p.start)
+            .min();
+        let last_finished = state
+            .runs()
+            .get(&format!("{provider}/{user}"))
+            .and_then(|r| r.finished);
+        Start {
+            job,
+            state,
+            user,
+            to,
+            tz,
+            syncs,
+            began,
+            last_finished,
+        }
+    }
+
+    /// Whether progress was recorded by a run that was killed (it never noted its end)
+    /// within the last hours: resuming it, the days it wrote are as fresh as new ones.
+    fn interrupted(&self, p: &Progress) -> bool {
+        self.last_finished.is_none_or(|f| f < p.updated)
+            && Utc::now() - p.updated < Duration::hours(RESUME_HOURS)
+    }
+
+    /// The day after the last one written, less the overlap (days fetched again because
+    /// devices sync late): `--overlap 0` fetches only new days. A resource a killed run
+    /// wrote in the last hours (the run never finished) is completed, not fetched again.
+    /// And never later than the first day not yet final: a device that synced days late
+    /// has its days fetched again however late it was.
+    fn next(&self, p: &Progress) -> NaiveDate {
+        let overlap = if self.interrupted(p) {
+            0
+        } else {
+            self.job.overlap
+        };
+        let by_overlap = p.through + Duration::days(1) - Duration::days(overlap);
+        match p.complete_through {
+            Some(c) => by_overlap.min(c + Duration::days(1)),
+            None => by_overlap,
+        }
+    }
+
+    /// Nothing synced since this resource was last written, and it reaches the day of
+    /// that sync: the API holds nothing new for it (`--refetch` asks anyway).
+    fn unchanged(&self, r: &Resource, p: &Progress) -> bool {
+        let sync = self.syncs.of_resource(r);
+        sync.is_some()
+            && p.synced_utc == sync
+            && sync
+                .is_some_and(|s| p.through >= self.to.min(s.with_timezone(&self.tz).date_naive()))
+            && self.job.from.is_none_or(|f| f >= p.start)
+    }
+
+    /// The first day to fetch of `r`, and whether nothing has changed for it.
+    fn of(&self, r: &Resource) -> anyhow::Result<(NaiveDate, bool)> {
+        let key = r.key();
+        let done = if self.job.refetch {
+            None
+        } else {
+            self.state.get(self.job.provider.name(), self.user, &key)
+        };
+        let same = !r.every_run() && done.as_ref().is_some_and(|p| self.unchanged(r, p));
+        let to = self.to;
+        let from = if r.every_run() {
+            to
+        } else if same {
+            to + Duration::days(1)
+        } else {
+            match (self.job.from, done) {
+                // Resume: days already written (less the overlap) are not fetched again.
+                (Some(f), Some(p)) if p.start <= f && p.through >= f => f.max(self.next(&p)),
+                (Some(f), _) => f,
+                (None, Some(p)) => self.next(&p),
+                (None, None) if r.is_profile() => to,
+                (None, None) => match self.began {
+                    Some(b) => b,
+                    None => return Err(hint(
+                        format!("no earlier run for `{key}` in `{}`", self.job.out.display()),
+                        "pass `--from YYYY-MM-DD` for the first run; later runs fetch only what is new",
+                    )),
+                },
+            }
+        };
+        Ok((from, same))
+    }
 }
 
 /// Runs a job with a ready client. The profile comes first (it gives the time zone), then
@@ -340,23 +394,7 @@ pub async fn ingest(
     client: &mut ApiClient,
     progress: Arc<dyn Report>,
 ) -> anyhow::Result<Ran> {
-    let user = job
-        .participant
-        .clone()
-        .unwrap_or_else(|| client.tokens().user_id.clone());
-    let tz = job.timezone.or_else(|| {
-        client
-            .tokens()
-            .timezone
-            .as_deref()
-            .and_then(|z| z.parse().ok())
-    });
-    // Else the zone of the profile stored by an earlier run: a run that does not read the
-    // profile again (a resumed one) still plans the account's days, not UTC's.
-    let tz = match tz {
-        Some(z) => Some(z),
-        None => crate::quality::stored_timezone(&job.dataset(), &user)?,
-    };
+    let (user, tz) = user_and_zone(job, client)?;
     if !job.dry_run {
         // The caller holds the dataset's lock: finish or undo what a killed run left
         // before reading what was fetched.
@@ -409,45 +447,34 @@ pub async fn ingest(
         }
     }
     if !stopped {
-        // Plan the rest now that the time zone and the devices' last syncs are known.
-        run.syncs = Syncs::of(&run.devices);
-        let rest: Vec<Plan> = plan(
-            job,
-            &run.state,
-            &run.user,
-            now,
-            run.tz.unwrap_or(Tz::UTC),
-            &run.syncs,
-        )?
-        .into_iter()
-        .filter(|p| !p.resource.is_profile() && !p.resource.every_run())
-        .collect();
-        let same: Vec<String> = rest
-            .iter()
-            .filter(|p| p.unchanged)
-            .map(|p| p.resource.key())
-            .collect();
-        if !same.is_empty() && !job.quiet {
-            run.progress.note(&format!(
-                "nothing has synced since the last run (tracker last synced {}): {} not asked again (`--refetch` asks anyway)",
-                run.syncs
-                    .tracker
-                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-                same.join(", ")
-            ));
-        }
         let done: u64 = first.iter().map(|p| p.windows.len() as u64).sum();
-        run.progress
-            .planned(done + rest.iter().map(|p| p.windows.len() as u64).sum::<u64>());
-        for p in &rest {
-            if run.fetch(p).await? == Flow::Stop {
-                break;
-            }
-        }
+        run.fetch_the_rest(now, done).await?;
     }
     run.progress.finish();
     // The last transaction reads the tables back (day_quality): a write like the others.
     off_the_runtime(|| run.finish())
+}
+
+/// The user a job fetches for, and their zone: the flag, else the one the tokens
+/// recorded, else that of the profile stored by an earlier run (a run that does not read
+/// the profile again, a resumed one, still plans the account's days, not UTC's).
+fn user_and_zone(job: &Job, client: &ApiClient) -> anyhow::Result<(String, Option<Tz>)> {
+    let user = job
+        .participant
+        .clone()
+        .unwrap_or_else(|| client.tokens().user_id.clone());
+    let tz = job.timezone.or_else(|| {
+        client
+            .tokens()
+            .timezone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+    });
+    let tz = match tz {
+        Some(z) => Some(z),
+        None => crate::quality::stored_timezone(&job.dataset(), &user)?,
+    };
+    Ok((user, tz))
 }
 
 /// The plan of a dry run, as a table.
@@ -558,6 +585,45 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Plans and fetches every resource but the profile and the device list, now that
+    /// the time zone and the devices' last syncs are known; `done`: the requests made.
+    async fn fetch_the_rest(&mut self, now: DateTime<Utc>, done: u64) -> anyhow::Result<()> {
+        self.syncs = Syncs::of(&self.devices);
+        let rest: Vec<Plan> = plan(
+            self.job,
+            &self.state,
+            &self.user,
+            now,
+            self.tz.unwrap_or(Tz::UTC),
+            &self.syncs,
+        )?
+        .into_iter()
+        .filter(|p| !p.resource.is_profile() && !p.resource.every_run())
+        .collect();
+        let same: Vec<String> = rest
+            .iter()
+            .filter(|p| p.unchanged)
+            .map(|p| p.resource.key())
+            .collect();
+        if !same.is_empty() && !self.job.quiet {
+            self.progress.note(&format!(
+                "nothing has synced since the last run (tracker last synced {}): {} not asked again (`--refetch` asks anyway)",
+                self.syncs
+                    .tracker
+                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                same.join(", ")
+            ));
+        }
+        self.progress
+            .planned(done + rest.iter().map(|p| p.windows.len() as u64).sum::<u64>());
+        for p in &rest {
+            if self.fetch(p).await? == Flow::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Fetches one resource's windows, page by page, and writes them.
     async fn fetch(&mut self, p: &Plan) -> anyhow::Result<Flow> {
         let key = p.resource.key();

@@ -54,29 +54,8 @@ pub fn rebuild(
         ));
     }
     // Each user's zone: the flag, else the newest saved profile (or settings) response.
-    let mut zones: HashMap<String, Tz> = HashMap::new();
-    let mut members: HashMap<String, NaiveDate> = HashMap::new();
     let mut quarantined = Vec::new();
-    for f in files.iter().filter(|f| f.resource == "profile") {
-        let rows = match rows_of(out, f, None)? {
-            Ok(rows) => rows,
-            Err(q) => {
-                quarantined.push(q);
-                continue;
-            }
-        };
-        if let Some(m) = rows.profile.iter().find_map(|p| p.member_since) {
-            members.insert(f.user.clone(), m);
-        }
-        if let Some(z) = rows
-            .profile
-            .iter()
-            .find_map(|p| p.timezone.as_deref())
-            .and_then(|z| z.parse().ok())
-        {
-            zones.insert(f.user.clone(), z);
-        }
-    }
+    let (zones, members) = accounts(out, &files, &mut quarantined)?;
     // Profiles moved aside above are not read again.
     let files: Vec<_> = files.into_iter().filter(|f| f.path.exists()).collect();
     let ds = crate::tables::dataset(out, formats);
@@ -135,6 +114,39 @@ pub fn rebuild(
         files: files.len(),
         quarantined,
     })
+}
+
+/// Each user's zone and first day, from the saved profile (or settings) responses, the
+/// newest winning; a damaged one is moved aside.
+#[allow(clippy::type_complexity)]
+fn accounts(
+    out: &Path,
+    files: &[raw::RawFile],
+    quarantined: &mut Vec<Quarantined>,
+) -> anyhow::Result<(HashMap<String, Tz>, HashMap<String, NaiveDate>)> {
+    let mut zones: HashMap<String, Tz> = HashMap::new();
+    let mut members: HashMap<String, NaiveDate> = HashMap::new();
+    for f in files.iter().filter(|f| f.resource == "profile") {
+        let rows = match rows_of(out, f, None)? {
+            Ok(rows) => rows,
+            Err(q) => {
+                quarantined.push(q);
+                continue;
+            }
+        };
+        if let Some(m) = rows.profile.iter().find_map(|p| p.member_since) {
+            members.insert(f.user.clone(), m);
+        }
+        if let Some(z) = rows
+            .profile
+            .iter()
+            .find_map(|p| p.timezone.as_deref())
+            .and_then(|z| z.parse().ok())
+        {
+            zones.insert(f.user.clone(), z);
+        }
+    }
+    Ok((zones, members))
 }
 
 /// The window a saved response replaces, from its resource and the window its name

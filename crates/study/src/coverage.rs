@@ -71,65 +71,8 @@ pub async fn coverage(
     for id in &study.roster {
         out.pull(id).await?;
         let ds = Dataset::new(out.local(), &[]).for_participant(id);
-        let table = |name: &str| -> anyhow::Result<Vec<RecordBatch>> {
-            let spec = fitpipe_transform::ALL_TABLES
-                .iter()
-                .find(|t| t.name == name)
-                .expect("a contract table");
-            Ok(ds.read_table(&layout(spec))?)
-        };
-        let mut wear: BTreeMap<NaiveDate, f64> = BTreeMap::new();
-        let mut data: BTreeSet<NaiveDate> = BTreeSet::new();
-        for b in table("daily_activity")? {
-            let date = col::<Date32Array>(&b, "date")?;
-            let steps = col::<Int64Array>(&b, "steps")?;
-            let rhr = col::<Float64Array>(&b, "resting_heart_rate_bpm")?;
-            for i in 0..b.num_rows() {
-                let Some(d) = date.value_as_date(i) else {
-                    continue;
-                };
-                if d < from || d > to {
-                    continue;
-                }
-                let moved = steps.is_valid(i) && steps.value(i) > 0;
-                let hr = rhr.is_valid(i);
-                if moved || hr {
-                    data.insert(d);
-                }
-                let w = if hr {
-                    1.0
-                } else if moved {
-                    0.5
-                } else {
-                    0.0
-                };
-                let e = wear.entry(d).or_insert(0.0);
-                *e = e.max(w);
-            }
-        }
-        // Minutes with a heart-rate sample, per local day.
-        let mut minutes: BTreeMap<NaiveDate, BTreeSet<i64>> = BTreeMap::new();
-        for b in table("heart_rate_intraday")? {
-            let local = col::<TimestampMicrosecondArray>(&b, "time_local")?;
-            let utc = col::<TimestampMicrosecondArray>(&b, "time_utc")?;
-            for i in 0..b.num_rows() {
-                let us = if local.is_valid(i) {
-                    local.value(i)
-                } else {
-                    utc.value(i)
-                };
-                let Some(t) = DateTime::from_timestamp_micros(us) else {
-                    continue;
-                };
-                let d = t.date_naive();
-                if d >= from && d <= to {
-                    minutes
-                        .entry(d)
-                        .or_default()
-                        .insert(us.div_euclid(60_000_000));
-                }
-            }
-        }
+        let (mut wear, mut data) = daily_wear(&ds, from, to)?;
+        let minutes = heart_minutes(&ds, from, to)?;
         let wear_minutes =
             (!minutes.is_empty()).then(|| minutes.values().map(|m| m.len() as u64).sum());
         for (d, m) in &minutes {
@@ -153,17 +96,7 @@ pub async fn coverage(
             .filter_map(|r| r.finished.map(|f| (f, r.outcome.clone())))
             .max_by_key(|(f, _)| *f);
         // A damaged grant file is that participant's line, not the view's failure.
-        let tokens = store.load(study.provider.name(), id);
-        let (grant, grant_expires) = match &tokens {
-            Err(_) => ("damaged", None),
-            Ok(None) => ("none", None),
-            Ok(Some(t)) if t.refused_at.is_some() => ("refused", t.refresh_expires_at),
-            Ok(Some(t)) => match t.refresh_expires_at {
-                Some(at) if at <= now => ("refused", Some(at)),
-                Some(at) if at - now <= chrono::Duration::days(2) => ("lapsing", Some(at)),
-                at => ("ok", at),
-            },
-        };
+        let (grant, grant_expires) = grant_of(store.load(study.provider.name(), id), now);
         all.push(Participant {
             participant: id.clone(),
             days_with_data: data.len(),
@@ -187,6 +120,103 @@ pub async fn coverage(
         out.release(id);
     }
     Ok(all)
+}
+
+/// A contract table of one participant's share.
+fn table(ds: &Dataset, name: &str) -> anyhow::Result<Vec<RecordBatch>> {
+    let spec = fitpipe_transform::ALL_TABLES
+        .iter()
+        .find(|t| t.name == name)
+        .expect("a contract table");
+    Ok(ds.read_table(&layout(spec))?)
+}
+
+/// Wear per day of `from..=to` from the daily summaries (1 with a resting heart rate, a
+/// half with steps alone), and the days with any data.
+#[allow(clippy::type_complexity)]
+fn daily_wear(
+    ds: &Dataset,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<(BTreeMap<NaiveDate, f64>, BTreeSet<NaiveDate>)> {
+    let mut wear: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+    let mut data: BTreeSet<NaiveDate> = BTreeSet::new();
+    for b in table(ds, "daily_activity")? {
+        let date = col::<Date32Array>(&b, "date")?;
+        let steps = col::<Int64Array>(&b, "steps")?;
+        let rhr = col::<Float64Array>(&b, "resting_heart_rate_bpm")?;
+        for i in 0..b.num_rows() {
+            let Some(d) = date.value_as_date(i) else {
+                continue;
+            };
+            if d < from || d > to {
+                continue;
+            }
+            let moved = steps.is_valid(i) && steps.value(i) > 0;
+            let hr = rhr.is_valid(i);
+            if moved || hr {
+                data.insert(d);
+            }
+            let w = if hr {
+                1.0
+            } else if moved {
+                0.5
+            } else {
+                0.0
+            };
+            let e = wear.entry(d).or_insert(0.0);
+            *e = e.max(w);
+        }
+    }
+    Ok((wear, data))
+}
+
+/// Minutes with a heart-rate sample, per local day of `from..=to`.
+fn heart_minutes(
+    ds: &Dataset,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<BTreeMap<NaiveDate, BTreeSet<i64>>> {
+    let mut minutes: BTreeMap<NaiveDate, BTreeSet<i64>> = BTreeMap::new();
+    for b in table(ds, "heart_rate_intraday")? {
+        let local = col::<TimestampMicrosecondArray>(&b, "time_local")?;
+        let utc = col::<TimestampMicrosecondArray>(&b, "time_utc")?;
+        for i in 0..b.num_rows() {
+            let us = if local.is_valid(i) {
+                local.value(i)
+            } else {
+                utc.value(i)
+            };
+            let Some(t) = DateTime::from_timestamp_micros(us) else {
+                continue;
+            };
+            let d = t.date_naive();
+            if d >= from && d <= to {
+                minutes
+                    .entry(d)
+                    .or_default()
+                    .insert(us.div_euclid(60_000_000));
+            }
+        }
+    }
+    Ok(minutes)
+}
+
+/// The state of a participant's grant as of `now`, and when it lapses.
+fn grant_of(
+    tokens: Result<Option<fitpipe_ingest::store::Tokens>, fitpipe_ingest::IngestError>,
+    now: DateTime<Utc>,
+) -> (&'static str, Option<DateTime<Utc>>) {
+    match &tokens {
+        Err(_) => ("damaged", None),
+        Ok(None) => ("none", None),
+        Ok(Some(t)) if t.refused_at.is_some() => ("refused", t.refresh_expires_at),
+        Ok(Some(t)) => match t.refresh_expires_at {
+            Some(at) if at <= now => ("refused", Some(at)),
+            Some(at) if at - now <= chrono::Duration::days(2) => ("lapsing", Some(at)),
+            at => ("ok", at),
+        },
+    }
 }
 
 fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> anyhow::Result<&'a T> {

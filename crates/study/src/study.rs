@@ -586,13 +586,8 @@ pub async fn run(
 ) -> anyhow::Result<Vec<ParticipantRun>> {
     let provider = study.provider;
     let f = &study.file;
-    let resources = parse_resources(
-        provider,
-        f.resources.as_deref().unwrap_or_default(),
-        &f.intraday,
-    )?;
-    let formats = study.formats()?;
-    let timezone = parse_tz(f.timezone.as_deref())?;
+    // What every participant's job shares.
+    let template = job_template(study)?;
     let settings = fitpipe_pipeline::session::app(
         provider,
         f.client_id.clone(),
@@ -624,34 +619,8 @@ pub async fn run(
         let tokens = match store.load(provider.name(), id) {
             Ok(Some(t)) => t,
             other => {
-                let pid = id.clone();
-                let (status, detail) = match (other, withdrawn.get(id)) {
-                    (Err(_), _) => (
-                        "failed",
-                        "their stored grant is damaged and cannot be read: send them a new enrollment link (`fitpipe enroll STUDY link ID`)".to_string(),
-                    ),
-                    (_, Some(at)) => (
-                        "withdrawn",
-                        format!("withdrew on {}", at.format("%Y-%m-%d")),
-                    ),
-                    _ => (
-                        "not-enrolled",
-                        "no grant yet: send them their enrollment link".into(),
-                    ),
-                };
-                tasks.spawn(async move {
-                    (
-                        i,
-                        ParticipantRun {
-                            participant: pid,
-                            status,
-                            requests: 0,
-                            timeouts: 0,
-                            reused: 0,
-                            detail: Some(detail),
-                        },
-                    )
-                });
+                let r = without_grant(id, other.is_err(), withdrawn.get(id));
+                tasks.spawn(async move { (i, r) });
                 continue;
             }
         };
@@ -672,20 +641,9 @@ pub async fn run(
             opts,
         );
         let job = Job {
-            provider,
             out: out.local().to_path_buf(),
-            formats: formats.clone(),
-            from: None,
-            to: None,
-            resources: resources.clone(),
-            overlap: f.overlap.max(0),
-            refetch: false,
-            dry_run: false,
-            timezone,
-            quiet: true,
-            verbose: false,
             participant: Some(id.clone()),
-            valid_day_minutes: f.valid_day_minutes,
+            ..template.clone()
         };
         let (gate, progress, first_from) = (gate.clone(), progress.clone(), f.first_from);
         let out = out.clone();
@@ -704,6 +662,60 @@ pub async fn run(
     progress.finish();
     runs.sort_by_key(|(i, _)| *i);
     Ok(runs.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The job every participant of a study shares (each gets its folder and id).
+fn job_template(study: &Study) -> anyhow::Result<Job> {
+    let (provider, f) = (study.provider, &study.file);
+    let resources = parse_resources(
+        provider,
+        f.resources.as_deref().unwrap_or_default(),
+        &f.intraday,
+    )?;
+    Ok(Job {
+        provider,
+        out: Default::default(),
+        formats: study.formats()?,
+        from: None,
+        to: None,
+        resources,
+        overlap: f.overlap.max(0),
+        refetch: false,
+        dry_run: false,
+        timezone: parse_tz(f.timezone.as_deref())?,
+        quiet: true,
+        verbose: false,
+        participant: None,
+        valid_day_minutes: f.valid_day_minutes,
+    })
+}
+
+/// The run of a participant without a usable grant: a damaged one, a withdrawal (when),
+/// or none yet.
+fn without_grant(
+    id: &str,
+    damaged: bool,
+    withdrawn: Option<&chrono::DateTime<chrono::Utc>>,
+) -> ParticipantRun {
+    let (status, detail) = match (damaged, withdrawn) {
+        (true, _) => (
+            "failed",
+            "their stored grant is damaged and cannot be read: send them a new enrollment link (`fitpipe enroll STUDY link ID`)".to_string(),
+        ),
+        (_, Some(at)) => ("withdrawn", format!("withdrew on {}", at.format("%Y-%m-%d"))),
+        _ => (
+            "not-enrolled",
+            "no grant yet: send them their enrollment link".into(),
+        ),
+    };
+    ParticipantRun {
+        participant: id.to_string(),
+        status,
+        requests: 0,
+        timeouts: 0,
+        reused: 0,
+        detail: Some(detail),
+    }
 }
 
 /// One participant: their own lock, their progress, the pipeline.
@@ -779,6 +791,13 @@ async fn one(
         run.reused = ran.reused;
         ran.outcome
     });
+    outcome(&mut run, r, client.tokens().refused_at.is_some());
+    run
+}
+
+/// A participant's status and why, from how their ingest ended (`consent`: the account
+/// refused the grant).
+fn outcome(run: &mut ParticipantRun, r: anyhow::Result<Outcome>, consent: bool) {
     match r {
         Ok(Outcome::Done) => {}
         Ok(Outcome::BudgetSpent(at)) => {
@@ -789,7 +808,6 @@ async fn one(
             ));
         }
         Err(e) => {
-            let consent = client.tokens().refused_at.is_some();
             run.status = if consent { "consent" } else { "failed" };
             // The first line says what happened; the rest is advice for one person.
             run.detail = Some(
@@ -801,7 +819,6 @@ async fn one(
             );
         }
     }
-    run
 }
 
 /// The summary a study run prints: one line per participant, then the totals.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use fitpipe_transform::fitbit::{Context, Units};
 use fitpipe_transform::takeout::{self, Family};
 
@@ -224,51 +225,16 @@ fn refuse_bombs(root: &Path, entries: &[Entry]) -> anyhow::Result<()> {
 pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Result<Imported> {
     let report = &*job.report;
     let (archive, entries) = list(path, report)?;
-    let mut unknown = 0usize;
-    let mut csv = 0usize;
-    for e in &entries {
-        if e.family.is_none() {
-            if e.name.ends_with(".json") {
-                report.note(&format!(
-                    "skipped `{}`: not a file family fitpipe reads",
-                    e.name
-                ));
-                unknown += 1;
-            } else if e.name.ends_with(".csv") && !e.name.ends_with("Profile.csv") {
-                csv += 1;
-            }
-        }
-    }
-    let profile = entries.iter().find(|e| e.name.ends_with("Profile.csv"));
-    let profile_tz = match profile {
-        Some(e) => archive
-            .read(e)
-            .ok()
-            .and_then(|b| profile_timezone(&String::from_utf8_lossy(&b))),
-        None => None,
-    };
-    let tz = match (&job.timezone, profile_tz) {
-        (Some(t), _) => parse_tz(Some(t))?,
-        (None, Some(t)) => parse_tz(Some(&t)).context("the time zone in `Profile.csv`")?,
-        (None, None) => None,
-    };
+    let (unknown, csv) = unread(&entries, report);
+    let tz = zone(job, &archive, &entries)?;
     let units = weight.unwrap_or(Units::Metric);
-    let weights = entries
-        .iter()
-        .filter(|e| e.family == Some(Family::Weight))
-        .count();
-    if weights > 0 && weight.is_none() {
-        report.note(&format!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)"));
-    }
-    let files: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| e.family.is_some() && (e.family != Some(Family::Weight) || weight.is_some()))
-        .collect();
+    let files = readable(&entries, weight.is_some(), report);
     if tz.is_none()
         && files
             .iter()
             .any(|e| e.family.is_some_and(Family::needs_timezone))
     {
+        let profile = entries.iter().find(|e| e.name.ends_with("Profile.csv"));
         return Err(hint(
             match profile {
                 Some(p) => format!(
@@ -341,6 +307,57 @@ pub fn import(job: &Import, path: &Path, weight: Option<Units>) -> anyhow::Resul
         written,
         files: files.len() - damaged,
         skipped: damaged + unknown,
+    })
+}
+
+/// The files of families fitpipe reads; weight files only with their unit (`weight`),
+/// else noted.
+fn readable<'e>(entries: &'e [Entry], weight: bool, report: &dyn crate::Report) -> Vec<&'e Entry> {
+    let weights = entries
+        .iter()
+        .filter(|e| e.family == Some(Family::Weight))
+        .count();
+    if weights > 0 && !weight {
+        report.note(&format!("note: {weights} weight file(s) not read: pass `--weight-unit kg` or `--weight-unit lb` (the archive keeps the account's unit without naming it)"));
+    }
+    entries
+        .iter()
+        .filter(|e| e.family.is_some() && (e.family != Some(Family::Weight) || weight))
+        .collect()
+}
+
+/// Notes the JSON files of no family fitpipe reads; counts them and the CSV streams that
+/// have no table yet.
+fn unread(entries: &[Entry], report: &dyn crate::Report) -> (usize, usize) {
+    let (mut unknown, mut csv) = (0, 0);
+    for e in entries.iter().filter(|e| e.family.is_none()) {
+        if e.name.ends_with(".json") {
+            report.note(&format!(
+                "skipped `{}`: not a file family fitpipe reads",
+                e.name
+            ));
+            unknown += 1;
+        } else if e.name.ends_with(".csv") && !e.name.ends_with("Profile.csv") {
+            csv += 1;
+        }
+    }
+    (unknown, csv)
+}
+
+/// The archive's time zone: the flag, else `Profile.csv`'s.
+fn zone(job: &Import, archive: &Archive, entries: &[Entry]) -> anyhow::Result<Option<Tz>> {
+    let profile = entries.iter().find(|e| e.name.ends_with("Profile.csv"));
+    let profile_tz = match profile {
+        Some(e) => archive
+            .read(e)
+            .ok()
+            .and_then(|b| profile_timezone(&String::from_utf8_lossy(&b))),
+        None => None,
+    };
+    Ok(match (&job.timezone, profile_tz) {
+        (Some(t), _) => parse_tz(Some(t))?,
+        (None, Some(t)) => parse_tz(Some(&t)).context("the time zone in `Profile.csv`")?,
+        (None, None) => None,
     })
 }
 

@@ -347,12 +347,16 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             estimated: v.estimated,
         });
     }
-    if let Some(v) = &p.sedentary_period {
-        let at = || format!("{}.sedentaryPeriod.interval", path());
-        let Some(iv) = &v.interval else {
+    // The times of a point that is an interval (`key` names it in errors).
+    let spanned = |key: &str, iv: &Option<model::Interval>| {
+        let at = || format!("{}.{key}.interval", path());
+        let Some(iv) = iv else {
             return Err(bad(&at(), "missing `interval`"));
         };
-        let t = started(iv, ctx, at)?;
+        started(iv, ctx, at)
+    };
+    if let Some(v) = &p.sedentary_period {
+        let t = spanned("sedentaryPeriod", &v.interval)?;
         out.sedentary_periods.push(SedentaryPeriod {
             user_id: uid.clone(),
             source: source(),
@@ -361,15 +365,11 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             start_local: t.start_local,
             end_utc: Some(t.end),
             end_local: t.end_local,
-            duration_seconds: Some((t.end - t.start).num_seconds()),
+            duration_seconds: t.seconds(),
         });
     }
     if let Some(v) = &p.swim_lengths_data {
-        let at = || format!("{}.swimLengthsData.interval", path());
-        let Some(iv) = &v.interval else {
-            return Err(bad(&at(), "missing `interval`"));
-        };
-        let t = started(iv, ctx, at)?;
+        let t = spanned("swimLengthsData", &v.interval)?;
         out.swim_lengths.push(SwimLength {
             user_id: uid.clone(),
             source: source(),
@@ -378,7 +378,7 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             start_local: t.start_local,
             end_utc: Some(t.end),
             end_local: t.end_local,
-            duration_seconds: Some((t.end - t.start).num_seconds()),
+            duration_seconds: t.seconds(),
             stroke_type: enum_text(v.swim_stroke_type.as_deref()),
             stroke_count: v.stroke_count.0,
         });
@@ -682,6 +682,13 @@ struct Started {
     end: DateTime<Utc>,
     end_local: Option<NaiveDateTime>,
     date: NaiveDate,
+}
+
+impl Started {
+    /// Its length in seconds, from the instants (right across a DST change).
+    fn seconds(&self) -> Option<i64> {
+        Some((self.end - self.start).num_seconds())
+    }
 }
 
 /// The times of a session or period: wall clocks from the offsets in force, else from the
