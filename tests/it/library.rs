@@ -271,7 +271,7 @@ fn every_declared_fitbit_resource_is_served_and_guarded_by_its_scope() {
                 .unwrap()
         });
         let resource = fitpipe_ingest::provider::Resource::Fitbit(resource);
-        if let Some(next) = resource.follow_ups(&body).first() {
+        if let Some(next) = resource.follow_ups(&body, NaiveDate::MAX).first() {
             path = next.path.clone();
             assert_eq!(get(&full, &path), 200, "{name}: {path}");
         }

@@ -239,17 +239,29 @@ pub struct Window {
 }
 
 /// The request for the page after `body` of a paged list (the activity log list): the
-/// path and query of its `pagination.next` link, when it has one. The link's host is
-/// dropped: the next page is asked of the base the first was.
-pub fn next_page(body: &[u8]) -> Option<String> {
+/// path and query of its `pagination.next` link, when it has one and the page has not
+/// passed `until` (the list runs from the window's first day to today, oldest first: a
+/// page whose last log started after the window's last day is the window's last). The
+/// link's host is dropped: the next page is asked of the base the first was.
+pub fn next_page(body: &[u8], until: NaiveDate) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let last = v["activities"].as_array().and_then(|a| a.last());
+    if last.and_then(log_day).is_some_and(|d| d > until) {
+        return None;
+    }
     let next = v["pagination"]["next"].as_str().filter(|n| !n.is_empty())?;
     let at = next.find("/1/")?;
     Some(next[at..].to_string())
 }
 
-/// The TCX requests for the logs of an activity list page recorded with GPS.
-pub fn route_requests(body: &[u8]) -> Vec<String> {
+/// The local day an activity log started (`startTime`, `2026-10-15T18:18:00.000-04:00`).
+fn log_day(log: &serde_json::Value) -> Option<NaiveDate> {
+    log["startTime"].as_str()?.get(..10)?.parse().ok()
+}
+
+/// The TCX requests for the logs of an activity list page recorded with GPS that started
+/// by `until` (the window's last day: the list goes on to today).
+pub fn route_requests(body: &[u8], until: NaiveDate) -> Vec<String> {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
         return Vec::new();
     };
@@ -259,6 +271,7 @@ pub fn route_requests(body: &[u8]) -> Vec<String> {
         .unwrap_or_default();
     logs.iter()
         .filter(|a| a["hasGps"] == serde_json::json!(true))
+        .filter(|a| log_day(a).is_none_or(|d| d <= until))
         .filter_map(|a| a["logId"].as_u64())
         .map(|id| format!("/1/user/-/activities/{id}.tcx"))
         .collect()
@@ -350,6 +363,47 @@ mod tests {
             plan(&Resource::Profile, d("2015-01-01"), d("2026-01-01")).len(),
             1
         );
+    }
+
+    // The activity list runs from the window's first day to today: routes are asked only
+    // for GPS logs started by the window's last day (local, as `startTime` gives it), and
+    // the list stops at the page that passes it.
+    #[test]
+    fn the_activity_list_stops_at_the_windows_end() {
+        let page = |logs: &[(&str, bool, u64)], next: &str| {
+            let logs: Vec<serde_json::Value> = logs
+                .iter()
+                .map(|(t, gps, id)| serde_json::json!({"startTime": t, "hasGps": gps, "logId": id}))
+                .collect();
+            serde_json::json!({"activities": logs, "pagination": {"next": next}}).to_string()
+        };
+        let next = "https://api.fitbit.com/1/user/-/activities/list.json?afterDate=2026-10-01&sort=asc&limit=100&offset=100";
+        let body = page(
+            &[
+                ("2026-10-13T18:00:00.000-04:00", true, 1),
+                ("2026-10-14T23:30:00.000-04:00", true, 2),
+                ("2026-10-14T08:00:00.000-04:00", false, 3),
+                ("2026-10-15T00:10:00.000-04:00", true, 4),
+            ],
+            next,
+        );
+        let to = d("2026-10-14");
+        assert_eq!(
+            route_requests(body.as_bytes(), to),
+            ["/1/user/-/activities/1.tcx", "/1/user/-/activities/2.tcx"]
+        );
+        // The page's last log is after the window: no next page.
+        assert_eq!(next_page(body.as_bytes(), to), None);
+        assert_eq!(
+            next_page(body.as_bytes(), d("2026-10-15")).as_deref(),
+            Some(
+                "/1/user/-/activities/list.json?afterDate=2026-10-01&sort=asc&limit=100&offset=100"
+            )
+        );
+        // A page without logs, or ending inside the window, goes on.
+        assert!(next_page(page(&[], next).as_bytes(), to).is_some());
+        let inside = page(&[("2026-10-14T23:59:00.000+14:00", true, 5)], next);
+        assert!(next_page(inside.as_bytes(), to).is_some());
     }
 
     #[test]

@@ -261,10 +261,11 @@ impl Resource {
     }
 
     /// Requests an answer leads to besides its next page: the route (TCX) of each exercise
-    /// of a list page recorded with GPS, for the routes resource.
-    pub fn follow_ups(&self, body: &[u8]) -> Vec<Request> {
+    /// of a list page recorded with GPS, for the routes resource (Fitbit's list runs on to
+    /// today: only those started by `until`, the window's last day).
+    pub fn follow_ups(&self, body: &[u8], until: NaiveDate) -> Vec<Request> {
         match self {
-            Resource::Fitbit(fitbit::Resource::Route) => fitbit::route_requests(body)
+            Resource::Fitbit(fitbit::Resource::Route) => fitbit::route_requests(body, until)
                 .iter()
                 .map(|p| Request::get(p))
                 .collect(),
@@ -273,11 +274,13 @@ impl Resource {
         }
     }
 
-    /// The request for the next page of an answer, if it has one.
-    pub fn next_page(&self, req: &Request, body: &[u8]) -> Option<Request> {
+    /// The request for the next page of an answer, if it has one (and, for Fitbit's
+    /// activity list, which runs on to today, if the answer has not passed `until`, the
+    /// window's last day).
+    pub fn next_page(&self, req: &Request, body: &[u8], until: NaiveDate) -> Option<Request> {
         match self {
             Resource::Fitbit(fitbit::Resource::Exercise | fitbit::Resource::Route) => {
-                fitbit::next_page(body).map(|path| Request {
+                fitbit::next_page(body, until).map(|path| Request {
                     path,
                     ..req.clone()
                 })

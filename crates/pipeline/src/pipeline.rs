@@ -776,9 +776,9 @@ impl Run<'_> {
             let next = if *unfiltered {
                 p.resource.next_fallback_page(&req, &fetched.body, p.from)
             } else {
-                p.resource.next_page(&req, &fetched.body)
+                p.resource.next_page(&req, &fetched.body, covered.1)
             };
-            queue.extend(p.resource.follow_ups(&fetched.body));
+            queue.extend(p.resource.follow_ups(&fetched.body, covered.1));
             queue.extend(next);
         }
         Ok(Ok(()))
