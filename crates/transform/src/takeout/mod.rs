@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use fitpipe_catalog::Kind;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
@@ -166,6 +167,18 @@ pub struct FamilySpec {
     pub tables: &'static [&'static str],
     /// The value column of a Google CSV stream.
     pub value_column: Option<&'static str>,
+    /// The catalog's data type whose rows it holds (kind and name): its Takeout source.
+    pub data_type: Option<(Kind, &'static str)>,
+}
+
+impl FamilySpec {
+    /// The same family, holding rows of the catalog's data type `name` of `kind`.
+    const fn of(self, kind: Kind, name: &'static str) -> FamilySpec {
+        FamilySpec {
+            data_type: Some((kind, name)),
+            ..self
+        }
+    }
 }
 
 const fn fam(
@@ -180,6 +193,7 @@ const fn fam(
         timed,
         tables,
         value_column: None,
+        data_type: None,
     }
 }
 
@@ -195,6 +209,7 @@ const fn csv_stream(
         timed: true,
         tables: table,
         value_column: Some(column),
+        data_type: Some((Kind::Intraday, prefix)),
     }
 }
 
@@ -204,114 +219,131 @@ const DA: &[&str] = &["daily_activity"];
 
 /// Every file family fitpipe reads, in the order names are tried (first match wins).
 pub const FAMILIES: &[FamilySpec] = &[
-    fam(Family::HeartRate, Name::Json("heart_rate"), true, HR),
-    fam(Family::Steps, Name::Json("steps"), true, AI),
-    fam(Family::Distance, Name::Json("distance"), true, AI),
-    fam(Family::Calories, Name::Json("calories"), true, AI),
-    fam(Family::Altitude, Name::Json("altitude"), true, AI),
+    fam(Family::HeartRate, Name::Json("heart_rate"), true, HR).of(Kind::Intraday, "heart"),
+    fam(Family::Steps, Name::Json("steps"), true, AI).of(Kind::Intraday, "steps"),
+    fam(Family::Distance, Name::Json("distance"), true, AI).of(Kind::Intraday, "distance"),
+    fam(Family::Calories, Name::Json("calories"), true, AI).of(Kind::Intraday, "calories"),
+    fam(Family::Altitude, Name::Json("altitude"), true, AI).of(Kind::Intraday, "elevation"),
     fam(
         Family::RestingHeartRate,
         Name::Json("resting_heart_rate"),
         false,
         DA,
-    ),
+    )
+    .of(Kind::Daily, "heart"),
     fam(
         Family::TimeInZones,
         Name::Json("time_in_heart_rate_zones"),
         false,
         &["heart_rate_zones"],
-    ),
+    )
+    .of(Kind::Daily, "heart"),
     fam(
         Family::Sedentary,
         Name::Json("sedentary_minutes"),
         false,
         DA,
-    ),
+    )
+    .of(Kind::Daily, "sedentary"),
     fam(
         Family::LightlyActive,
         Name::Json("lightly_active_minutes"),
         false,
         DA,
-    ),
+    )
+    .of(Kind::Daily, "lightly-active"),
     fam(
         Family::ModeratelyActive,
         Name::Json("moderately_active_minutes"),
         false,
         DA,
-    ),
+    )
+    .of(Kind::Daily, "fairly-active"),
     fam(
         Family::VeryActive,
         Name::Json("very_active_minutes"),
         false,
         DA,
-    ),
+    )
+    .of(Kind::Daily, "very-active"),
     fam(
         Family::Sleep,
         Name::Json("sleep"),
         true,
         &["sleep_sessions", "sleep_stages"],
-    ),
+    )
+    .of(Kind::Daily, "sleep"),
     fam(
         Family::DemographicVo2,
         Name::Json("demographic_vo2_max"),
         false,
         &["vo2max_daily"],
-    ),
+    )
+    .of(Kind::Daily, "vo2max"),
     fam(
         Family::RunVo2,
         Name::Json("run_vo2_max"),
         true,
         &["vo2max_daily"],
-    ),
-    fam(Family::Weight, Name::Json("weight"), true, &["weight_log"]),
+    )
+    .of(Kind::Daily, "vo2max"),
+    fam(Family::Weight, Name::Json("weight"), true, &["weight_log"]).of(Kind::Daily, "weight"),
     fam(
         Family::Exercise,
         Name::Numbered("exercise"),
         true,
         &["exercise_sessions"],
-    ),
-    csv_stream(Family::CsvHeartRate, "heart_rate", "beats per minute", HR),
+    )
+    .of(Kind::Daily, "exercise"),
+    csv_stream(Family::CsvHeartRate, "heart_rate", "beats per minute", HR)
+        .of(Kind::Intraday, "heart"),
     csv_stream(Family::CsvSteps, "steps", "steps", AI),
     csv_stream(Family::CsvCalories, "calories", "calories", AI),
     csv_stream(Family::CsvDistance, "distance", "distance", AI),
-    csv_stream(Family::CsvAltitude, "altitude", "gain", AI),
+    csv_stream(Family::CsvAltitude, "altitude", "gain", AI).of(Kind::Intraday, "elevation"),
     csv_stream(Family::CsvFloors, "floors", "floors", AI),
     fam(
         Family::HrvCsv,
         Name::CsvStarting("Daily Heart Rate Variability Summary"),
         false,
         &["hrv_daily"],
-    ),
+    )
+    .of(Kind::Daily, "hrv"),
     fam(
         Family::Spo2Csv,
         Name::CsvStarting("Daily SpO2"),
         false,
         &["spo2_daily"],
-    ),
+    )
+    .of(Kind::Daily, "spo2"),
     fam(
         Family::BrCsv,
         Name::CsvStarting("Daily Respiratory Rate Summary"),
         false,
         &["breathing_rate_daily"],
-    ),
+    )
+    .of(Kind::Daily, "breathing-rate"),
     fam(
         Family::AzmCsv,
         Name::CsvStarting("Active Zone Minutes"),
         false,
         &["active_zone_minutes_daily"],
-    ),
+    )
+    .of(Kind::Daily, "active-zone-minutes"),
     fam(
         Family::CsvBreathing,
         Name::CsvStem("daily_respiratory_rate"),
         false,
         &["breathing_rate_daily"],
-    ),
+    )
+    .of(Kind::Daily, "breathing-rate"),
     fam(
         Family::CsvAzm,
         Name::CsvStem("active_zone_minutes"),
         true,
         &["active_zone_minutes_daily"],
-    ),
+    )
+    .of(Kind::Daily, "active-zone-minutes"),
 ];
 
 impl Family {
@@ -1185,6 +1217,26 @@ mod tests {
 
     // Every family is declared exactly once, its example name is recognised as itself,
     // and it fills tables the contract has.
+    #[test]
+    fn every_family_holds_rows_of_a_catalog_type() {
+        // Each family names the data type it is a Takeout source of, and fills only
+        // tables that type fills.
+        for f in FAMILIES {
+            let (kind, name) = f
+                .data_type
+                .unwrap_or_else(|| panic!("{:?} names no data type", f.family));
+            let t = fitpipe_catalog::get(kind, name)
+                .unwrap_or_else(|| panic!("{:?}: no {kind:?} type `{name}`", f.family));
+            for table in f.tables {
+                assert!(
+                    t.tables.contains(table),
+                    "{:?} fills `{table}`, which `{name}` does not",
+                    f.family
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_family_is_declared_once() {
         // An exhaustive match: a new variant fails to compile here until it is listed.
