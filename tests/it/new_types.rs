@@ -500,8 +500,8 @@ fn activity_level_agrees_with_fitbits_calorie_levels() {
     assert!(seen.iter().all(|n| *n > 0), "every level occurs: {seen:?}");
 }
 
-/// `(date, zone) -> (minutes, calories_kcal)` of `heart_rate_zones`.
-type Zones = BTreeMap<(NaiveDate, String), (Option<i64>, Option<f64>)>;
+/// `(date, zone) -> (minutes, calories_kcal, (min_bpm, max_bpm))` of `heart_rate_zones`.
+type Zones = BTreeMap<(NaiveDate, String), (Option<i64>, Option<f64>, Option<(f64, f64)>)>;
 
 fn zones_of(out: &Path) -> Zones {
     let mut rows = BTreeMap::new();
@@ -514,12 +514,17 @@ fn zones_of(out: &Path) -> Zones {
             column::<Int64Array>(&b, "minutes"),
             column::<Float64Array>(&b, "calories_kcal"),
         );
+        let (lo, hi) = (
+            column::<Float64Array>(&b, "min_bpm"),
+            column::<Float64Array>(&b, "max_bpm"),
+        );
         for i in 0..b.num_rows() {
             rows.insert(
                 (day(d, i), z.value(i).to_string()),
                 (
                     (!m.is_null(i)).then(|| m.value(i)),
                     (!k.is_null(i)).then(|| k.value(i)),
+                    (lo.is_valid(i) && hi.is_valid(i)).then(|| (lo.value(i), hi.value(i))),
                 ),
             );
         }
@@ -527,10 +532,12 @@ fn zones_of(out: &Path) -> Zones {
     rows
 }
 
-// Time and energy per heart-rate zone from Google's two rollups (`time-in-heart-rate-zone`,
-// `calories-in-heart-rate-zone`, merged into one row per zone) against Fitbit's heart-rate
+// Time, energy and bounds per heart-rate zone from Google's two rollups
+// (`time-in-heart-rate-zone`, `calories-in-heart-rate-zone`) and its daily thresholds
+// (`daily-heart-rate-zones`), merged into one row per zone, against Fitbit's heart-rate
 // zones for the same days: Fat Burn, Cardio and Peak are Google's MODERATE, VIGOROUS and
-// PEAK, minute for minute and kcal for kcal; a zone Google leaves out has no minutes.
+// PEAK, minute for minute, kcal for kcal and bpm for bpm; a zone the rollups leave out
+// has no minutes.
 #[test]
 fn heart_rate_zones_agree_across_the_two_apis() {
     let dir = tempfile::tempdir().unwrap();
@@ -548,29 +555,43 @@ fn heart_rate_zones_agree_across_the_two_apis() {
         "google-health",
         "2026-10-05",
         "2026-10-11",
-        "profile,time-in-heart-rate-zone,calories-in-heart-rate-zone",
+        "profile,time-in-heart-rate-zone,calories-in-heart-rate-zone,daily-heart-rate-zones",
         "",
     );
     let (f, g) = (zones_of(&fitbit), zones_of(&google));
-    let mut compared = 0;
-    for ((d, zone), (minutes, kcal)) in &f {
+    let (mut compared, mut bounded) = (0, 0);
+    for ((d, zone), (minutes, kcal, bounds)) in &f {
         let name = match zone.as_str() {
             "Fat Burn" => "MODERATE",
             "Cardio" => "VIGOROUS",
             "Peak" => "PEAK",
             _ => continue,
         };
-        match g.get(&(*d, name.to_string())) {
-            Some((gm, gk)) => {
-                assert_eq!(gm, minutes, "{d} {zone}");
-                let (gk, fk) = (gk.unwrap(), kcal.unwrap());
+        let Some((gm, gk, gb)) = g.get(&(*d, name.to_string())) else {
+            assert_eq!(*minutes, Some(0), "{d} {zone}: missing at Google");
+            continue;
+        };
+        if let Some(gb) = gb {
+            assert_eq!(Some(*gb), *bounds, "{d} {zone}: bounds");
+            bounded += 1;
+        }
+        match (gm, gk) {
+            (Some(gm), Some(gk)) => {
+                assert_eq!(Some(*gm), *minutes, "{d} {zone}");
+                let fk = kcal.unwrap();
                 assert!((gk - fk).abs() < 1e-3, "{d} {zone}: {gk} vs {fk}");
+                assert!(gb.is_some(), "{d} {zone}: minutes without bounds");
                 compared += 1;
             }
-            None => assert_eq!(*minutes, Some(0), "{d} {zone}: missing at Google"),
+            // Only the thresholds: the rollups left the zone out.
+            (None, None) => assert_eq!(*minutes, Some(0), "{d} {zone}: missing at Google"),
+            other => panic!("{d} {zone}: minutes and energy apart: {other:?}"),
         }
     }
-    assert!(compared >= 7, "{compared} zone-days compared");
+    assert!(
+        compared >= 7 && bounded >= 15,
+        "{compared} zone-days compared, {bounded} bounded"
+    );
     assert!(g
         .keys()
         .all(|(_, z)| ["MODERATE", "VIGOROUS", "PEAK"].contains(&z.as_str())));
@@ -1036,12 +1057,13 @@ fn ecg_and_irregular_rhythm_tables_agree_with_each_other_and_the_model() {
     assert_eq!(n, 1);
 }
 
-// Basal energy per minute (Google `basal-energy-burned`, list only) against the Fitbit
-// Web API's calories and steps of the same minutes: at rest (a minute without a step) all
-// the energy is basal, so Google's basal equals Fitbit's calories; no minute burns less
-// than its basal; and the basal rate is the same all day.
+// Basal and active energy per minute (Google `basal-energy-burned`, list only, and
+// `active-energy-burned`) against the Fitbit Web API's calories and steps of the same
+// minutes: the two add up to Fitbit's calories, minute for minute; at rest (a minute
+// without a step) all the energy is basal and Google has no active row; a minute with
+// steps has one; and the basal rate is the same all day.
 #[test]
-fn basal_energy_is_fitbits_calories_at_rest() {
+fn basal_and_active_energy_add_up_to_fitbits_calories() {
     let dir = tempfile::tempdir().unwrap();
     let (fitbit, google) = (dir.path().join("fitbit"), dir.path().join("google"));
     ingest(
@@ -1058,7 +1080,7 @@ fn basal_energy_is_fitbits_calories_at_rest() {
         "2026-10-05",
         "2026-10-07",
         "profile",
-        "basal-energy-burned",
+        "basal-energy-burned,active-energy-burned",
     );
     let (kcal, steps) = (
         samples_of(&fitbit, "activity_intraday", "calories_kcal"),
@@ -1081,25 +1103,41 @@ fn basal_energy_is_fitbits_calories_at_rest() {
         }
     }
     assert!(basal.len() > 2000, "{} minutes", basal.len());
+    let active = samples_of(&google, "active_energy", "calories_kcal");
+    assert!(active.len() > 300, "{} active minutes", active.len());
+    assert!(
+        active.keys().all(|t| basal.contains_key(t)),
+        "active without basal"
+    );
     let mut per_day = BTreeMap::<NaiveDate, Vec<f64>>::new();
-    let (mut at_rest, mut active) = (0, 0);
+    let (mut at_rest, mut moving) = (0, 0);
     for (t, (d, b)) in &basal {
         per_day.entry(*d).or_default().push(*b);
         let (Some(k), Some(s)) = (kcal.get(t), steps.get(t)) else {
             continue;
         };
         assert!(*k + 1e-9 >= *b, "{t}: {k} kcal, {b} basal");
+        let a = active.get(t).copied();
+        assert!(
+            (b + a.unwrap_or(0.0) - k).abs() < 0.01,
+            "{t}: {b} basal + {a:?} active against {k} kcal"
+        );
         if *s == 0 {
             assert!((k - b).abs() < 0.01, "{t}: at rest {k} kcal, {b} basal");
+            assert_eq!(a, None, "{t}: active energy at rest");
             at_rest += 1;
         } else {
             assert!(*k > b + 0.01, "{t}: {s} steps add nothing to {b}");
-            active += 1;
+            assert!(
+                a.is_some_and(|a| a > 0.0),
+                "{t}: {s} steps, no active energy"
+            );
+            moving += 1;
         }
     }
     assert!(
-        at_rest > 500 && active > 300,
-        "{at_rest} at rest, {active} active"
+        at_rest > 500 && moving > 300,
+        "{at_rest} at rest, {moving} moving"
     );
     for (d, v) in per_day {
         assert!(v.iter().all(|x| (x - v[0]).abs() < 1e-9), "{d}");

@@ -536,6 +536,15 @@ pub const CATALOG: &[DataType] = &[
         size: 1000,
     })),
     daily(
+        "daily-heart-rate-zones",
+        Some("daily-heart-rate-zones"),
+        read(HM, false),
+        None,
+        &["heart_rate_zones"],
+        "heart-rate zone thresholds per day, bpm (each zone's lower and upper bound)",
+    )
+    .asked(GoogleOp::ListByDate(SPARSE)),
+    daily(
         "time-in-heart-rate-zone",
         Some("time-in-heart-rate-zone"),
         read(AF, false),
@@ -803,6 +812,20 @@ pub const CATALOG: &[DataType] = &[
             None,
             &["basal_energy"],
             "energy burned at rest per interval, kcal (list only: Google refuses its rollups)",
+        )
+        .asked(GoogleOp::ListByStart(Page {
+            days: 6,
+            size: 10_000,
+        })),
+    ),
+    intraday(
+        daily(
+            "active-energy-burned",
+            Some("active-energy-burned"),
+            replacing(AF, false, Replace::Samples(&["active_energy"])),
+            None,
+            &["active_energy"],
+            "energy burned by activity per interval, kcal (intervals without any left out)",
         )
         .asked(GoogleOp::ListByStart(Page {
             days: 6,

@@ -722,12 +722,7 @@ fn series(
     Ok(json!({ key: points }))
 }
 
-const ZONES: [(&str, i64, i64); 4] = [
-    ("Out of Range", 30, 97),
-    ("Fat Burn", 97, 135),
-    ("Cardio", 135, 164),
-    ("Peak", 164, 220),
-];
+use crate::people::HEART_ZONES as ZONES;
 
 fn heart_day(p: &Person, day: &Day) -> Value {
     let mut minutes = [0i64; 4];

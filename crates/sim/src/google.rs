@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::google_oauth::Refused;
-use crate::people::{Day, Person, FOODS, POOL_METRES};
+use crate::people::{Day, Person, FOODS, HEART_ZONES, POOL_METRES};
 use crate::{lock, FaultKind, Shared};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -180,6 +180,17 @@ const TYPES: &[Type] = &[
         ops: ALL,
         scope: HM,
         cap: 14,
+    },
+    // `DailyHeartRateZones{date, heartRateZones[{heartRateZoneType, minBeatsPerMinute,
+    // maxBeatsPerMinute}]}`: the day's zone thresholds, list and reconcile (§6).
+    Type {
+        url: "daily-heart-rate-zones",
+        member: "daily_heart_rate_zones",
+        key: "dailyHeartRateZones",
+        rec: Rec::Daily,
+        ops: LR,
+        scope: HM,
+        cap: 0,
     },
     Type {
         url: "daily-resting-heart-rate",
@@ -1240,6 +1251,23 @@ fn points_of_day(t: &Type, p: &Person, date: NaiveDate, ctx: &Ctx, span: (i64, i
                     name: None,
                 });
             }
+        }
+        // The thresholds of a day with heart data: the people's fat burn, cardio and peak
+        // zones are Google's MODERATE, VIGOROUS and PEAK; nobody here has a LIGHT zone.
+        "daily-heart-rate-zones" if day_of().resting.is_some() => {
+            let zones: Vec<Value> = [(1, "MODERATE"), (2, "VIGOROUS"), (3, "PEAK")]
+                .into_iter()
+                .map(|(i, name)| {
+                    let (_, lo, hi) = HEART_ZONES[i];
+                    json!({"heartRateZoneType": name, "minBeatsPerMinute": lo.to_string(), "maxBeatsPerMinute": hi.to_string()})
+                })
+                .collect();
+            out.push(daily_point(
+                t,
+                tz,
+                date,
+                json!({"date": date_json(date), "heartRateZones": zones}),
+            ));
         }
         "daily-resting-heart-rate" => {
             let day = day_of();

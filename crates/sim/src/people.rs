@@ -219,6 +219,16 @@ pub const SEDENTARY_MINUTES: usize = 20;
 /// Fewer steps than this in a minute is sitting (shuffling at a desk), not moving.
 pub const SEDENTARY_STEPS: u32 = 10;
 
+/// The heart-rate zones, Fitbit's names with their lower and upper bounds in bpm (a
+/// minute belongs to the zone whose bounds hold its bpm, the upper excluded):
+/// [`Person::minute_zone`] counts minutes in them.
+pub const HEART_ZONES: [(&str, i64, i64); 4] = [
+    ("Out of Range", 30, 97),
+    ("Fat Burn", 97, 135),
+    ("Cardio", 135, 164),
+    ("Peak", 164, 220),
+];
+
 /// A sample of the night (HRV every 5 minutes, SpO2 about every minute): local time, value.
 pub type NightSample = (NaiveDateTime, f64);
 
@@ -557,12 +567,12 @@ impl Person {
         if !day.on_wrist(minute) {
             return 0;
         }
-        match self.minute_bpm(day, minute) {
-            97..=134 => 1,
-            135..=163 => 2,
-            b if b >= 164 => 3,
-            _ => 0,
-        }
+        // The highest of fat burn, cardio and peak whose lower bound it reaches.
+        let bpm = self.minute_bpm(day, minute);
+        HEART_ZONES[1..]
+            .iter()
+            .rposition(|(_, lo, _)| bpm >= *lo)
+            .map_or(0, |i| i as u8 + 1)
     }
 
     /// Minutes of the synced part of a day in the fat-burn, cardio and peak zones.

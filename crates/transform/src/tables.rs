@@ -1116,6 +1116,26 @@ tables! {
         calories_kcal: Float,
     }
 
+    /// One row per interval with energy burned by activity (Google `active-energy-burned`):
+    /// with `basal_energy`, the interval's total; an interval without activity has no
+    /// row.
+    ActiveEnergy / active_energy => "active_energy",
+    key ["user_id", "time_utc"], partition PartitionRule::Month("time_utc"),
+    {
+        /// Account the row belongs to.
+        user_id: Text,
+        /// Source that wrote the row last.
+        source: Text,
+        /// Start of the interval, UTC.
+        time_utc: UtcKey,
+        /// Start of the interval, local wall clock.
+        time_local: Local,
+        /// Length of the interval, seconds.
+        interval_seconds: Int,
+        /// Energy burned by activity in the interval, kcal.
+        calories_kcal: Float,
+    }
+
     /// One row per exercise session (a run, walk, ride or swim, recorded or logged).
     ExerciseSession / exercise_sessions => "exercise_sessions",
     key ["user_id", "exercise_id"], partition PartitionRule::Year("date"),

@@ -477,6 +477,47 @@ fn sedentary_periods_take_their_wall_clocks_from_the_offsets_or_the_zone() {
     assert!(e.contains("missing `interval`"), "{e}");
 }
 
+// A day's zone thresholds (`dailyHeartRateZones`, from the discovery schema): a row per
+// zone named as Google names it, bounds from int64 strings or numbers, the unspecified
+// zone left out; and active energy (`activeEnergyBurned`) as its interval and kcal.
+#[test]
+fn zone_thresholds_and_active_energy_from_the_discovery_schemas() {
+    let body = br#"{"dataPoints":[{"dailyHeartRateZones":{"date":{"year":2026,"month":11,"day":1},
+        "heartRateZones":[
+          {"heartRateZoneType":"LIGHT","minBeatsPerMinute":"87","maxBeatsPerMinute":"105"},
+          {"heartRateZoneType":"PEAK","minBeatsPerMinute":164,"maxBeatsPerMinute":"220"},
+          {"heartRateZoneType":"HEART_RATE_ZONE_TYPE_UNSPECIFIED","minBeatsPerMinute":"1"}]}},
+        {"activeEnergyBurned":{"interval":{"startTime":"2026-11-01T05:30:00Z","startUtcOffset":"-14400s",
+          "endTime":"2026-11-01T05:31:00Z","endUtcOffset":"-14400s"},"kcal":2.25}}]}"#;
+    let rows = rows_of(body);
+    let zones: Vec<_> = rows
+        .heart_rate_zones
+        .iter()
+        .map(|z| {
+            (
+                z.date.to_string(),
+                z.zone.to_string(),
+                z.min_bpm,
+                z.max_bpm,
+                z.minutes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            (s("2026-11-01"), s("LIGHT"), Some(87.0), Some(105.0), None),
+            (s("2026-11-01"), s("PEAK"), Some(164.0), Some(220.0), None),
+        ]
+    );
+    let a = &rows.active_energy[0];
+    assert_eq!(a.time_local.unwrap().to_string(), "2026-11-01 01:30:00");
+    assert_eq!(
+        (a.interval_seconds, a.calories_kcal),
+        (Some(60), Some(2.25))
+    );
+}
+
 // Pool lengths (`swimLengthsData`, from the discovery schema): the stroke count an int64
 // string, the stroke in lower case (unspecified is null), the seconds from the instants
 // (a length across the fall-back hour lasts what it lasted); a length without its

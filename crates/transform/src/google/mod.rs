@@ -241,17 +241,34 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         row.elevation_m = Some(a.gain_millimeters.count() as f64 / 1000.0);
         out.activity_intraday.push(row);
     }
+    // Energy of an interval, basal or burned by activity (the same shape): start, wall
+    // clock, seconds and kcal.
+    let energy = |key: &str, b: &model::Basal| {
+        let (start, local, secs) = interval(&b.interval, || format!("{}.{key}.interval", path()))?;
+        Ok::<_, TransformError>((start, local, Some(secs), b.kcal.0))
+    };
     if let Some(b) = &p.basal_energy_burned {
-        let (start, local, secs) = interval(&b.interval, || {
-            format!("{}.basalEnergyBurned.interval", path())
-        })?;
+        let (time_utc, time_local, interval_seconds, calories_kcal) =
+            energy("basalEnergyBurned", b)?;
         out.basal_energy.push(BasalEnergy {
             user_id: uid.clone(),
             source: source(),
-            time_utc: start,
-            time_local: local,
-            interval_seconds: Some(secs),
-            calories_kcal: b.kcal.0,
+            time_utc,
+            time_local,
+            interval_seconds,
+            calories_kcal,
+        });
+    }
+    if let Some(b) = &p.active_energy_burned {
+        let (time_utc, time_local, interval_seconds, calories_kcal) =
+            energy("activeEnergyBurned", b)?;
+        out.active_energy.push(ActiveEnergy {
+            user_id: uid.clone(),
+            source: source(),
+            time_utc,
+            time_local,
+            interval_seconds,
+            calories_kcal,
         });
     }
     if let Some(a) = &p.activity_level {
@@ -367,6 +384,30 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             end_local: t.end_local,
             duration_seconds: t.seconds(),
         });
+    }
+    if let Some(v) = &p.daily_heart_rate_zones {
+        // Each zone's bounds, the zone named as Google names it (as the rollups of time
+        // and energy per zone name it: their columns of the same rows).
+        for z in &v.heart_rate_zones {
+            let Some(zone) = z
+                .heart_rate_zone_type
+                .as_deref()
+                .filter(|z| !z.is_empty() && !z.ends_with("_UNSPECIFIED"))
+            else {
+                continue;
+            };
+            out.heart_rate_zones.push(HeartRateZone {
+                user_id: uid.clone(),
+                source: source(),
+                date: v.date.0,
+                zone: zone.into(),
+                min_bpm: z.min_beats_per_minute.0.map(|b| b as f64),
+                max_bpm: z.max_beats_per_minute.0.map(|b| b as f64),
+                minutes: None,
+                calories_kcal: None,
+                is_custom: None,
+            });
+        }
     }
     if let Some(v) = &p.swim_lengths_data {
         let t = spanned("swimLengthsData", &v.interval)?;
@@ -630,7 +671,6 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
     if let Some(v) = &p.irregular_rhythm_notification {
         irn(p, v, path, ctx, out)?;
     }
-    // Types without a table yet (active-energy-burned points, ...) are left out.
     Ok(())
 }
 

@@ -390,6 +390,27 @@ pub struct SwimLength<'a> {
     pub stroke_count: Int,
 }
 
+/// `dailyHeartRateZones`: a day's heart-rate zone thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyZones<'a> {
+    pub date: Date,
+    #[serde(borrow, default)]
+    pub heart_rate_zones: Vec<ZoneBounds<'a>>,
+}
+
+/// One zone of `dailyHeartRateZones`: its type and bounds (int64 strings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneBounds<'a> {
+    #[serde(borrow, default)]
+    pub heart_rate_zone_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub min_beats_per_minute: Int,
+    #[serde(default)]
+    pub max_beats_per_minute: Int,
+}
+
 /// A point that is only its interval (`sedentaryPeriod`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Span {
@@ -895,6 +916,7 @@ pub struct Item<'a> {
     pub distance: Option<Box<Distance>>,
     pub altitude: Option<Box<Altitude>>,
     pub basal_energy_burned: Option<Box<Basal>>,
+    pub active_energy_burned: Option<Box<Basal>>,
     #[serde(borrow)]
     pub activity_level: Option<Box<LevelOfInterval<'a>>>,
     pub total_calories: Option<Box<Calories>>,
@@ -943,6 +965,8 @@ pub struct Item<'a> {
     pub irregular_rhythm_notification: Option<Box<Irn>>,
     #[serde(borrow)]
     pub swim_lengths_data: Option<Box<SwimLength<'a>>>,
+    #[serde(borrow)]
+    pub daily_heart_rate_zones: Option<Box<DailyZones<'a>>>,
 }
 
 impl Item<'_> {
@@ -1003,14 +1027,14 @@ pub enum Document<'a> {
 mod tests {
     // A page holds up to 5,000 points: the rare types are boxed so a point stays small.
     // The common ones (steps, heart rate) are inline, about 300 bytes with the envelope;
-    // each boxed type adds a pointer, so the bound grows by 8 a type (39 boxed now: a
-    // page of 5,000 heart-rate points is 2.7 MB of points at 544 bytes). A flattened
+    // each boxed type adds a pointer, so the bound grows by 8 a type (41 boxed now: a
+    // page of 5,000 heart-rate points is 2.8 MB of points at 560 bytes). A flattened
     // box of the rare types would keep it flat, but serde buffers every key of a
     // flattened struct, which the heart-rate pages cannot afford.
     #[test]
     fn a_point_is_small() {
         assert!(
-            std::mem::size_of::<super::Item>() <= 544,
+            std::mem::size_of::<super::Item>() <= 560,
             "{}",
             std::mem::size_of::<super::Item>()
         );
