@@ -239,7 +239,17 @@ fn plan(
     syncs: &Syncs,
 ) -> anyhow::Result<Vec<Plan>> {
     let to = job.to.unwrap_or(now.with_timezone(&tz).date_naive());
-    let start = Start::new(job, state, user, to, tz, syncs);
+    let (began, last_finished) = history(job, state, user);
+    let start = Start {
+        job,
+        state,
+        user,
+        to,
+        tz,
+        syncs,
+        began,
+        last_finished,
+    };
     let mut plans = Vec::new();
     for r in &job.resources {
         let (from, unchanged) = start.of(r)?;
@@ -264,6 +274,24 @@ fn plan(
     Ok(plans)
 }
 
+/// Where the user's earlier runs in this dataset began, and when the last one noted its
+/// end.
+fn history(job: &Job, state: &SyncState, user: &str) -> (Option<NaiveDate>, Option<DateTime<Utc>>) {
+    let provider = job.provider.name();
+    let prefix = format!("{provider}/{user}/");
+    let began = state
+        .resources()
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, p)| p.start)
+        .min();
+    let last_finished = state
+        .runs()
+        .get(&format!("{provider}/{user}"))
+        .and_then(|r| r.finished);
+    (began, last_finished)
+}
+
 /// Where each resource's fetch starts, from the flags and the recorded progress of one
 /// user.
 struct Start<'a> {
@@ -281,39 +309,7 @@ struct Start<'a> {
     last_finished: Option<DateTime<Utc>>,
 }
 
-impl<'a> Start<'a> {
-    fn new(
-        job: &'a Job,
-        state: &'a SyncState,
-        user: &'a str,
-        to: NaiveDate,
-        tz: Tz,
-        syncs: &'a Syncs,
-    ) -> Self {
-        let provider = job.provider.name();
-        let prefix = format!("{provider}/{user}/");
-        let began = state
-            .resources()
-            .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .map(|(_, p)| p.start)
-            .min();
-        let last_finished = state
-            .runs()
-            .get(&format!("{provider}/{user}"))
-            .and_then(|r| r.finished);
-        Start {
-            job,
-            state,
-            user,
-            to,
-            tz,
-            syncs,
-            began,
-            last_finished,
-        }
-    }
-
+impl Start<'_> {
     /// Whether progress was recorded by a run that was killed (it never noted its end)
     /// within the last hours: resuming it, the days it wrote are as fresh as new ones.
     fn interrupted(&self, p: &Progress) -> bool {

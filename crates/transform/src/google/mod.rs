@@ -389,24 +389,12 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
         // Each zone's bounds, the zone named as Google names it (as the rollups of time
         // and energy per zone name it: their columns of the same rows).
         for z in &v.heart_rate_zones {
-            let Some(zone) = z
-                .heart_rate_zone_type
-                .as_deref()
-                .filter(|z| !z.is_empty() && !z.ends_with("_UNSPECIFIED"))
-            else {
+            let Some(mut row) = zone_row(uid, v.date.0, z.heart_rate_zone_type.as_deref()) else {
                 continue;
             };
-            out.heart_rate_zones.push(HeartRateZone {
-                user_id: uid.clone(),
-                source: source(),
-                date: v.date.0,
-                zone: zone.into(),
-                min_bpm: z.min_beats_per_minute.0.map(|b| b as f64),
-                max_bpm: z.max_beats_per_minute.0.map(|b| b as f64),
-                minutes: None,
-                calories_kcal: None,
-                is_custom: None,
-            });
+            row.min_bpm = z.min_beats_per_minute.0.map(|b| b as f64);
+            row.max_bpm = z.max_beats_per_minute.0.map(|b| b as f64);
+            out.heart_rate_zones.push(row);
         }
     }
     if let Some(v) = &p.swim_lengths_data {
@@ -762,6 +750,23 @@ fn log_id(p: &Item, start: DateTime<Utc>) -> Arc<str> {
     p.id()
         .map(Arc::from)
         .unwrap_or_else(|| start.timestamp_millis().to_string().into())
+}
+
+/// An empty row of a day's heart-rate zone, named as Google names it, for one data type to
+/// fill its columns (time, energy, bounds); none for an unspecified zone.
+fn zone_row(uid: &Arc<str>, date: NaiveDate, zone: Option<&str>) -> Option<HeartRateZone> {
+    let zone = zone.filter(|z| !z.is_empty() && !z.ends_with("_UNSPECIFIED"))?;
+    Some(HeartRateZone {
+        user_id: uid.clone(),
+        source: source(),
+        date,
+        zone: zone.into(),
+        min_bpm: None,
+        max_bpm: None,
+        minutes: None,
+        calories_kcal: None,
+        is_custom: None,
+    })
 }
 
 /// The grams of protein among a food's nutrients.
@@ -1248,28 +1253,15 @@ fn rollup(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), T
                 .map(|z| (&z.calories_in_heart_rate_zones, false)));
         if let Some((zones, time)) = zones {
             for z in zones {
-                let Some(zone) = z
-                    .heart_rate_zone
-                    .as_deref()
-                    .filter(|z| *z != "HEART_RATE_ZONE_TYPE_UNSPECIFIED")
-                else {
+                let Some(mut row) = zone_row(uid, a.date(), z.heart_rate_zone.as_deref()) else {
                     continue;
                 };
-                out.heart_rate_zones.push(HeartRateZone {
-                    user_id: uid.clone(),
-                    source: source(),
-                    date: a.date(),
-                    zone: zone.into(),
-                    min_bpm: None,
-                    max_bpm: None,
-                    minutes: time.then(|| z.duration.map_or(0, |d| d.0) / 60),
-                    calories_kcal: if time {
-                        None
-                    } else {
-                        Some(z.kcal.0.unwrap_or(0.0))
-                    },
-                    is_custom: None,
-                });
+                if time {
+                    row.minutes = Some(z.duration.map_or(0, |d| d.0) / 60);
+                } else {
+                    row.calories_kcal = Some(z.kcal.0.unwrap_or(0.0));
+                }
+                out.heart_rate_zones.push(row);
             }
             return Ok(());
         }
