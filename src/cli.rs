@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use fitpipe_export::Format;
 use fitpipe_ingest::provider::Provider;
 
-use crate::env;
+use fitpipe_pipeline::env;
 
 /// Get your own Fitbit data into tidy Parquet and CSV tables.
 ///

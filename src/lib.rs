@@ -7,12 +7,6 @@ pub mod commands;
 pub mod output;
 pub mod progress;
 
-// The library's modules under their old paths, for the commands and the tests.
-pub use fitpipe_pipeline::{
-    chunks, config, env, forget, import, pipeline, rebuild, remote, session, tables,
-};
-pub use fitpipe_study::{coverage, enroll, study};
-
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -8,8 +8,8 @@ use fitpipe_ingest::client::Silent;
 
 use crate::cli::ApiArgs;
 use crate::output::{hint, stdout};
-use crate::session;
 use fitpipe_ingest::provider::Provider;
+use fitpipe_pipeline::session;
 
 pub fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     if !args.path.starts_with('/') {

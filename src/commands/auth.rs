@@ -14,10 +14,10 @@ use fitpipe_ingest::store::Tokens;
 use oauth2::{AccessToken, ClientSecret, RefreshToken};
 
 use crate::cli::{AuthAction, AuthArgs};
-use crate::config::{self, Config};
-use crate::env;
 use crate::output::{hint, stdout};
-use crate::session;
+use fitpipe_pipeline::config::{self, Config};
+use fitpipe_pipeline::env;
+use fitpipe_pipeline::session;
 
 pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
     match args.action {

@@ -20,9 +20,9 @@ use oauth2::ClientSecret;
 
 use super::ingest::{duckdb_hint, finish};
 use crate::output::hint;
-use crate::pipeline::{ingest, Job};
 use crate::progress::Progress;
-use crate::session;
+use fitpipe_pipeline::pipeline::{ingest, Job};
+use fitpipe_pipeline::session;
 
 pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
     let sim = Arc::new(
@@ -128,7 +128,7 @@ pub async fn run(job: Job) -> anyhow::Result<ExitCode> {
         progress.clone(),
         session::options(provider, false),
     );
-    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    let ds = fitpipe_pipeline::tables::dataset(&job.out, job.formats.as_deref());
     let Some(_lock) = ds.lock(false)? else {
         return Err(hint(
             format!("another fitpipe run is writing to `{}`", job.out.display()),

@@ -7,13 +7,13 @@ use chrono::{Duration, Utc};
 
 use crate::cli::{EnrollAction, EnrollArgs};
 use crate::output::{hint, stdout};
-use crate::study::Study;
+use fitpipe_study::study::Study;
 
 pub fn run(args: EnrollArgs) -> anyhow::Result<ExitCode> {
     let mut study = Study::load(&args.study)?;
     match args.action {
         EnrollAction::Link { ids } => {
-            let key = crate::enroll::link_key(&study)?;
+            let key = fitpipe_study::enroll::link_key(&study)?;
             let days = study.file.enroll.as_ref().map_or(14, |e| e.link_days);
             let expires = Utc::now() + Duration::days(days.max(1));
             let ids = if ids.is_empty() {
@@ -32,14 +32,14 @@ pub fn run(args: EnrollArgs) -> anyhow::Result<ExitCode> {
             for id in &ids {
                 out.push_str(&format!(
                     "{id}\t{}\n",
-                    crate::enroll::link(&study, &key, id, expires)?
+                    fitpipe_study::enroll::link(&study, &key, id, expires)?
                 ));
             }
             stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         EnrollAction::Readmit { id } => {
-            crate::study::check_id(&id)?;
+            fitpipe_study::study::check_id(&id)?;
             if !study.record_readmitted(&id)? {
                 return Err(hint(
                     format!("`{id}` has not withdrawn from `{}`", study.file.study),
@@ -71,7 +71,7 @@ pub fn run(args: EnrollArgs) -> anyhow::Result<ExitCode> {
                 .map(|e| e.public_url.clone())
                 .unwrap_or_default();
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(crate::enroll::serve(study, std::sync::Arc::new(crate::progress::Progress::new(false, false)), |addr| {
+            rt.block_on(fitpipe_study::enroll::serve(study, std::sync::Arc::new(crate::progress::Progress::new(false, false)), |addr| {
                 eprintln!(
                     "enrollment page listening on http://{addr}/ (participants reach it at {public}); the OAuth redirect URI to register is {}/callback. Ctrl-C stops it.",
                     public.trim_end_matches('/')

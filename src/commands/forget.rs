@@ -12,16 +12,16 @@ use anyhow::Context as _;
 use crate::cli::ForgetArgs;
 use crate::output::{hint, stdout};
 use crate::progress::Progress;
-use crate::remote::{is_url, Output};
-use crate::session;
-use crate::study::Study;
+use fitpipe_pipeline::remote::{is_url, Output};
+use fitpipe_pipeline::session;
+use fitpipe_study::study::Study;
 
 pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
     let user = args.user.trim();
     let Some(path) = args.study.as_deref() else {
         let data = args.output.data.or("./data");
-        let done = crate::remote::with_dataset(&data, true, |out| {
-            crate::forget::forget(
+        let done = fitpipe_pipeline::remote::with_dataset(&data, true, |out| {
+            fitpipe_pipeline::forget::forget(
                 out,
                 args.output.format.as_deref(),
                 user,
@@ -38,7 +38,7 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let study = Study::load(path)?;
-    crate::study::check_id(user)?;
+    fitpipe_study::study::check_id(user)?;
     // Only a dataset named for this command (not the `FITPIPE_OUT` of a person's cron).
     if let Some(given) = &args.output.data.data {
         if !same_place(given, &study.file.out) {
@@ -60,7 +60,7 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<ExitCode> {
         report(&args, user, n, 0, 0, &out.name())?;
         None
     } else {
-        let done = crate::forget::forget(
+        let done = fitpipe_pipeline::forget::forget(
             out.local(),
             study.formats()?.as_deref(),
             user,

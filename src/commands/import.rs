@@ -1,4 +1,4 @@
-//! `fitpipe import json` and `fitpipe import takeout`: flags in, [`crate::import`] runs,
+//! `fitpipe import json` and `fitpipe import takeout`: flags in, [`fitpipe_pipeline::import`] runs,
 //! the outcome printed.
 
 use std::process::ExitCode;
@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use fitpipe_transform::fitbit::Units;
 
 use crate::cli::{ImportJson, ImportTakeout, OutputArgs, UnitsArg, WeightUnit};
-use crate::import::{self, Import};
 use crate::output::{hint, stdout};
 use crate::progress::Progress;
-use crate::tables::report;
+use fitpipe_pipeline::import::{self, Import};
+use fitpipe_pipeline::tables::report;
 
 fn job(
     out: &std::path::Path,
@@ -28,7 +28,7 @@ fn job(
 
 pub fn json(args: ImportJson) -> anyhow::Result<ExitCode> {
     let data = args.output.data.or("./data");
-    crate::remote::with_dataset(&data, true, |out| json_into(out, &data, &args))
+    fitpipe_pipeline::remote::with_dataset(&data, true, |out| json_into(out, &data, &args))
 }
 
 fn json_into(out: &std::path::Path, data: &str, args: &ImportJson) -> anyhow::Result<ExitCode> {
@@ -42,7 +42,7 @@ fn json_into(out: &std::path::Path, data: &str, args: &ImportJson) -> anyhow::Re
         job.report
             .note("note: the inputs hold no rows for any table");
     }
-    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    let ds = fitpipe_pipeline::tables::dataset(&job.out, job.formats.as_deref());
     stdout(&report(&ds, done.written)?)?;
     job.report
         .note(&format!("wrote {} input file(s) into `{data}`", done.files));
@@ -51,7 +51,7 @@ fn json_into(out: &std::path::Path, data: &str, args: &ImportJson) -> anyhow::Re
 
 pub fn takeout(args: ImportTakeout) -> anyhow::Result<ExitCode> {
     let data = args.output.data.or("./data");
-    crate::remote::with_dataset(&data, true, |out| takeout_into(out, &data, &args))
+    fitpipe_pipeline::remote::with_dataset(&data, true, |out| takeout_into(out, &data, &args))
 }
 
 fn takeout_into(
@@ -65,7 +65,7 @@ fn takeout_into(
         WeightUnit::Lb => Units::Us,
     });
     let done = import::takeout::import(&job, &args.path, weight)?;
-    let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+    let ds = fitpipe_pipeline::tables::dataset(&job.out, job.formats.as_deref());
     stdout(&report(&ds, done.written)?)?;
     job.report.note(&format!(
         "imported {} archive file(s) into `{data}`",

@@ -1,5 +1,5 @@
 //! `fitpipe ingest`: resolves the flags into a [`Job`] and runs the pipeline
-//! ([`crate::pipeline`]); `--demo` runs it against the built-in simulator.
+//! ([`fitpipe_pipeline::pipeline`]); `--demo` runs it against the built-in simulator.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,15 +10,15 @@ use fitpipe_ingest::provider::Provider;
 
 use crate::cli::IngestArgs;
 use crate::output::hint;
-use crate::pipeline::{ingest, parse_resources, parse_tz, Job, Outcome};
 use crate::progress::Progress;
-use crate::session;
+use fitpipe_pipeline::pipeline::{ingest, parse_resources, parse_tz, Job, Outcome};
+use fitpipe_pipeline::session;
 
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let data = args
         .data
         .or(if args.demo { "./data/demo" } else { "./data" });
-    crate::remote::with_dataset(&data, !args.dry_run, |out| into(out, &args))
+    fitpipe_pipeline::remote::with_dataset(&data, !args.dry_run, |out| into(out, &args))
 }
 
 fn into(out: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
@@ -68,7 +68,7 @@ fn into(out: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             args.no_wait,
         )
         .await?;
-        let ds = crate::tables::dataset(&job.out, job.formats.as_deref());
+        let ds = fitpipe_pipeline::tables::dataset(&job.out, job.formats.as_deref());
         let Some(_lock) = ds.lock(false)? else {
             return Err(hint(
                 format!("another fitpipe run is writing to `{}`", job.out.display()),

@@ -19,7 +19,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::cli::{PlotArgs, PlotKind};
 use crate::output::hint;
-use crate::tables::layout;
+use fitpipe_pipeline::tables::layout;
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BAR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
@@ -61,7 +61,7 @@ pub fn run(mut args: PlotArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let data = crate::cli::named_or_env(args.data.clone()).unwrap_or_else(|| "./data".into());
-    crate::remote::with_dataset(&data, false, |dir| draw_from(dir, &data, &args))
+    fitpipe_pipeline::remote::with_dataset(&data, false, |dir| draw_from(dir, &data, &args))
 }
 
 fn draw_from(dir: &Path, data: &str, args: &PlotArgs) -> anyhow::Result<ExitCode> {

@@ -4,21 +4,26 @@ use std::process::ExitCode;
 
 use crate::cli::RebuildArgs;
 use crate::output::{hint, stdout};
-use crate::pipeline::parse_tz;
 use crate::progress::Progress;
-use crate::tables::report;
+use fitpipe_pipeline::pipeline::parse_tz;
+use fitpipe_pipeline::tables::report;
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     let data = args.output.data.or("./data");
     let tz = parse_tz(args.timezone.as_deref())?;
     let formats = args.output.format.as_deref();
-    let (files, summary, quarantined) = crate::remote::with_dataset(&data, true, |out| {
-        let done =
-            crate::rebuild::rebuild(out, formats, tz, &Progress::new(args.output.quiet, false))?;
-        let ds = crate::tables::dataset(out, formats);
-        let files = done.files;
-        Ok((files, report(&ds, done.written)?, done.quarantined))
-    })?;
+    let (files, summary, quarantined) =
+        fitpipe_pipeline::remote::with_dataset(&data, true, |out| {
+            let done = fitpipe_pipeline::rebuild::rebuild(
+                out,
+                formats,
+                tz,
+                &Progress::new(args.output.quiet, false),
+            )?;
+            let ds = fitpipe_pipeline::tables::dataset(out, formats);
+            let files = done.files;
+            Ok((files, report(&ds, done.written)?, done.quarantined))
+        })?;
     stdout(&summary)?;
     if !args.output.quiet {
         eprintln!(

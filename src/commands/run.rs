@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::ingest::finish;
 use crate::cli::RunArgs;
 use crate::output::hint;
-use crate::pipeline::{ingest, parse_resources, parse_tz, Job};
 use crate::progress::Progress;
-use crate::session;
+use fitpipe_pipeline::pipeline::{ingest, parse_resources, parse_tz, Job};
+use fitpipe_pipeline::session;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +55,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "see pipelines/daily.toml",
         )
     })?;
-    if crate::study::is_study(&text) {
+    if fitpipe_study::study::is_study(&text) {
         return study(args);
     }
     if args.shard.is_some() {
@@ -80,8 +80,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         })?),
     };
     let provider = session::provider(named, p.user.as_deref(), Provider::Google)?;
-    let formats = crate::pipeline::parse_formats(p.formats.as_deref())?;
-    let ds = crate::tables::dataset(&p.out, formats.as_deref());
+    let formats = fitpipe_pipeline::pipeline::parse_formats(p.formats.as_deref())?;
+    let ds = fitpipe_pipeline::tables::dataset(&p.out, formats.as_deref());
     let Some(_lock) = ds.lock(false)? else {
         if !args.quiet {
             eprintln!(
@@ -130,14 +130,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// `fitpipe run study.toml`: every participant of the shard; the summary on stdout.
 fn study(args: RunArgs) -> anyhow::Result<ExitCode> {
-    use crate::study::{self, Shard, Study};
+    use fitpipe_study::study::{self, Shard, Study};
     let s = Study::load(&args.pipeline)?;
     let shard = match &args.shard {
         Some(x) => Shard::parse(x)?,
         None => Shard::ALL,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let out = crate::remote::Output::open(&s.file.out)?;
+    let out = fitpipe_pipeline::remote::Output::open(&s.file.out)?;
     let runs = rt.block_on(study::run(
         &s,
         Arc::new(out),

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::cli::StatusArgs;
 use crate::output::stdout;
-use crate::session;
-use crate::tables::layout;
+use fitpipe_pipeline::session;
+use fitpipe_pipeline::tables::layout;
 
 /// The `--json` document (see docs/status.md); fields are only ever added.
 #[derive(Serialize)]
@@ -64,7 +64,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         return study(path, &args);
     }
     let data = args.data.or("./data");
-    crate::remote::with_dataset(&data, false, |dir| local(dir, &data, &args))
+    fitpipe_pipeline::remote::with_dataset(&data, false, |dir| local(dir, &data, &args))
 }
 
 fn local(dir: &std::path::Path, name: &str, args: &StatusArgs) -> anyhow::Result<ExitCode> {
@@ -273,8 +273,8 @@ fn days_line(q: &fitpipe_pipeline::quality::UserQuality) -> String {
 
 /// `fitpipe status --study`: the coverage view.
 fn study(path: &std::path::Path, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let study = crate::study::Study::load(path)?;
-    let out = crate::remote::Output::open(&study.file.out)?;
+    let study = fitpipe_study::study::Study::load(path)?;
+    let out = fitpipe_pipeline::remote::Output::open(&study.file.out)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let now = rt.block_on(session::clock()).now();
     let to = now.date_naive();

@@ -416,4 +416,16 @@ fn the_library_crates_know_no_cli_and_the_root_holds_only_the_cli() {
         ],
         "the root package is the CLI only"
     );
+    // Nor does it hand the library out under its own name (`fitpipe::pipeline`): the
+    // commands name the crates they call.
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    for line in lib
+        .lines()
+        .filter(|l| l.trim_start().starts_with("pub use"))
+    {
+        assert!(
+            !line.contains("fitpipe_pipeline") && !line.contains("fitpipe_study"),
+            "src/lib.rs re-exports the library: {line}"
+        );
+    }
 }
