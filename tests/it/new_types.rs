@@ -433,16 +433,11 @@ fn run_vo2_max_comes_from_each_gps_run_and_is_that_days_score() {
             runs.insert(instant(t.value(i)), (day(d, i), v.value(i)));
         }
     }
-    let mut gps_ends = Vec::new();
-    for (_, b) in table_batches(&out, "exercise_sessions") {
-        let (end, gps) = (
-            column::<TimestampMicrosecondArray>(&b, "end_utc"),
-            column::<BooleanArray>(&b, "has_gps"),
-        );
-        for i in (0..b.num_rows()).filter(|i| !gps.is_null(*i) && gps.value(*i)) {
-            gps_ends.push(instant(end.value(i)));
-        }
-    }
+    let mut gps_ends: Vec<_> = sessions_of(&out)
+        .into_iter()
+        .filter(|s| s.gps)
+        .map(|s| s.end)
+        .collect();
     gps_ends.sort();
     assert!(runs.len() >= 2, "{} runs in four weeks", runs.len());
     assert_eq!(runs.keys().cloned().collect::<Vec<_>>(), gps_ends);
@@ -1248,27 +1243,10 @@ fn exercise_routes_agree_across_the_two_apis_and_with_their_sessions() {
     for out in [&fitbit, &google] {
         let route = route_of(out);
         // id -> (start, end, km, has_gps)
-        let mut sessions = BTreeMap::new();
-        for (_, b) in table_batches(out, "exercise_sessions") {
-            let (id, s, e, km, gps) = (
-                column::<StringArray>(&b, "exercise_id"),
-                column::<TimestampMicrosecondArray>(&b, "start_utc"),
-                column::<TimestampMicrosecondArray>(&b, "end_utc"),
-                column::<Float64Array>(&b, "distance_km"),
-                column::<BooleanArray>(&b, "has_gps"),
-            );
-            for i in 0..b.num_rows() {
-                sessions.insert(
-                    id.value(i).to_string(),
-                    (
-                        instant(s.value(i)),
-                        instant(e.value(i)),
-                        km.value(i),
-                        gps.value(i),
-                    ),
-                );
-            }
-        }
+        let sessions: BTreeMap<String, _> = sessions_of(out)
+            .into_iter()
+            .map(|s| (s.id, (s.start, s.end, s.km.unwrap_or(f64::NAN), s.gps)))
+            .collect();
         let ids: std::collections::BTreeSet<&String> = route.keys().map(|k| &k.0).collect();
         // The GPS sessions of the window (Fitbit's list page also holds later ones).
         let last: NaiveDate = "2026-10-25".parse().unwrap();
@@ -1464,25 +1442,54 @@ fn spo2_and_hrv_samples_across_the_fall_back_night_keep_their_instants() {
     }
 }
 
-/// The swims of `exercise_sessions`: (start, end, distance km).
-fn swims(out: &Path) -> Vec<(DateTime<Utc>, DateTime<Utc>, Option<f64>)> {
-    let mut out_rows = Vec::new();
+/// A row of `exercise_sessions`.
+struct Session {
+    id: String,
+    kind: Option<String>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    km: Option<f64>,
+    gps: bool,
+}
+
+/// The rows of `exercise_sessions`, by start.
+fn sessions_of(out: &Path) -> Vec<Session> {
+    let mut rows = Vec::new();
     for (_, b) in table_batches(out, "exercise_sessions") {
-        let kind = column::<StringArray>(&b, "exercise_type");
+        let (id, kind) = (
+            column::<StringArray>(&b, "exercise_id"),
+            column::<StringArray>(&b, "exercise_type"),
+        );
         let (start, end) = (
             column::<TimestampMicrosecondArray>(&b, "start_utc"),
             column::<TimestampMicrosecondArray>(&b, "end_utc"),
         );
-        let km = column::<Float64Array>(&b, "distance_km");
+        let (km, gps) = (
+            column::<Float64Array>(&b, "distance_km"),
+            column::<BooleanArray>(&b, "has_gps"),
+        );
         for i in 0..b.num_rows() {
-            if kind.is_valid(i) && kind.value(i) == "swimming" {
-                let d = km.is_valid(i).then(|| km.value(i));
-                out_rows.push((instant(start.value(i)), instant(end.value(i)), d));
-            }
+            rows.push(Session {
+                id: id.value(i).to_string(),
+                kind: kind.is_valid(i).then(|| kind.value(i).to_string()),
+                start: instant(start.value(i)),
+                end: instant(end.value(i)),
+                km: km.is_valid(i).then(|| km.value(i)),
+                gps: gps.is_valid(i) && gps.value(i),
+            });
         }
     }
-    out_rows.sort_by_key(|s| s.0);
-    out_rows
+    rows.sort_by_key(|s| s.start);
+    rows
+}
+
+/// The swims of `exercise_sessions`: (start, end, distance km).
+fn swims(out: &Path) -> Vec<(DateTime<Utc>, DateTime<Utc>, Option<f64>)> {
+    sessions_of(out)
+        .into_iter()
+        .filter(|s| s.kind.as_deref() == Some("swimming"))
+        .map(|s| (s.start, s.end, s.km))
+        .collect()
 }
 
 // Pool lengths (Google `swim-lengths-data`) over four weeks of the demo's person, who swims

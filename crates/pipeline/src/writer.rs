@@ -7,7 +7,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use fitpipe_catalog::WindowRows;
-use fitpipe_export::{Dataset, ExportError, Layout, Rows, Transaction, Window, Written};
+use fitpipe_export::{Dataset, Layout, Rows, Transaction, Window, Written};
 use fitpipe_ingest::provider::Replaces;
 use fitpipe_transform::{RowSet, TableSpec};
 
@@ -26,13 +26,13 @@ pub struct Refetched {
     pub tz: Tz,
 }
 
-type WriteFn<'a> =
-    dyn FnMut(&Layout, &RecordBatch, Option<&Window>) -> Result<Written, ExportError> + 'a;
-
+/// Writes every table that has rows, or that a re-fetched window covers: tables a window
+/// covers are replaced in it (stored rows the answers no longer hold go, even where the
+/// answers had no rows at all), the others upserted. Every batch is checked first.
 fn write_with(
+    txn: &mut Transaction<'_>,
     rows: &RowSet,
     refetched: &[Refetched],
-    write: &mut WriteFn<'_>,
 ) -> anyhow::Result<Vec<Written>> {
     let batches = rows.batches();
     for (spec, batch) in &batches {
@@ -54,8 +54,11 @@ fn write_with(
         }
         let l = layout(spec);
         let batch = arrow::compute::concat_batches(&l.schema, table)?;
-        let w = write(&l, &batch, windows.as_ref())
-            .with_context(|| format!("writing table `{}`", spec.name))?;
+        let w = match &windows {
+            Some(w) => txn.replace(&l, &batch, w),
+            None => txn.upsert(&l, &batch),
+        }
+        .with_context(|| format!("writing table `{}`", spec.name))?;
         if spec.name == "sleep_sessions" {
             logs.extend(w.removed_values.iter().cloned());
         }
@@ -245,11 +248,7 @@ impl<'t, 'a> Writer<'t, 'a> {
         // A window replaces what is stored for its days: older rows still waiting are
         // written first, so they cannot land over the answer.
         self.flush_all()?;
-        let txn = &mut *self.txn;
-        let written = write_with(&rows, &windows, &mut |l, b, w| match w {
-            Some(w) => txn.replace(l, b, w),
-            None => txn.upsert(l, b),
-        })?;
+        let written = write_with(self.txn, &rows, &windows)?;
         self.written.extend(written);
         Ok(())
     }

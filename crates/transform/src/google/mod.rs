@@ -613,6 +613,7 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
                 "a food without its resource name",
             ));
         };
+        let (serving_unit, serving_unit_id) = f.default_serving.unit();
         out.foods.push(Food {
             user_id: uid.clone(),
             source: source(),
@@ -621,16 +622,8 @@ fn point(p: &Item, path: Path, ctx: &Context, out: &mut RowSet) -> Result<(), Tr
             brand: f.brand.as_deref().map(str::to_string),
             access_level: enum_text(f.access_level.as_deref()),
             serving_amount: f.default_serving.amount.0,
-            serving_unit: f
-                .default_serving
-                .food_measurement_unit_display_name
-                .as_deref()
-                .map(str::to_string),
-            serving_unit_id: f
-                .default_serving
-                .food_measurement_unit
-                .as_deref()
-                .map(str::to_string),
+            serving_unit,
+            serving_unit_id,
             calories_kcal: f.energy_avg.kcal.0,
             calories_from_fat_kcal: f.energy_from_fat.kcal.0,
             carbohydrate_g: f.total_carbohydrate.grams.0,
@@ -810,6 +803,7 @@ fn nutrition(
             grams: n.quantity.grams.0,
         });
     }
+    let (serving_unit, serving_unit_id) = v.serving.unit();
     out.nutrition_log.push(NutritionLog {
         user_id: uid.clone(),
         source,
@@ -821,16 +815,8 @@ fn nutrition(
         food_name: v.food_display_name.as_deref().map(str::to_string),
         food_id: v.food.as_deref().map(str::to_string),
         serving_amount: v.serving.amount.0,
-        serving_unit: v
-            .serving
-            .food_measurement_unit_display_name
-            .as_deref()
-            .map(str::to_string),
-        serving_unit_id: v
-            .serving
-            .food_measurement_unit
-            .as_deref()
-            .map(str::to_string),
+        serving_unit,
+        serving_unit_id,
         calories_kcal: v.energy.kcal.0,
         calories_from_fat_kcal: v.energy_from_fat.kcal.0,
         carbohydrate_g: v.total_carbohydrate.grams.0,

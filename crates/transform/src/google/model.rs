@@ -797,6 +797,17 @@ pub struct Serving<'a> {
     pub food_measurement_unit_display_name: Option<Cow<'a, str>>,
 }
 
+impl Serving<'_> {
+    /// Its unit's name and resource name, as the tables hold them.
+    pub fn unit(&self) -> (Option<String>, Option<String>) {
+        let text = |c: &Option<Cow<str>>| c.as_deref().map(str::to_string);
+        (
+            text(&self.food_measurement_unit_display_name),
+            text(&self.food_measurement_unit),
+        )
+    }
+}
+
 /// `NutrientQuantity`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
